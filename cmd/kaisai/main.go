@@ -1,0 +1,153 @@
+// Command kaisai runs the kaisai event service.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	_ "time/tzdata" // event time zones work on machines without tzdata
+
+	"kaisai/internal/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// the VCS revision recorded by the Go toolchain is shown.
+var version = ""
+
+const usage = `kaisai — seminar and event management with Zoom integration
+
+Usage:
+  kaisai serve [flags]   run the web app, webhooks and job workers
+  kaisai version         print the version
+  kaisai help            show this help
+
+Run "kaisai serve --help" for the serve flags. Every flag can also be set by
+an environment variable: --data-dir is KAISAI_DATA_DIR, and so on; secrets
+can be read from a file named by the variable with _FILE appended.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "kaisai:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "kaisai", versionString())
+		return nil
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return info.Main.Version
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kaisai serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	var logLevel, logFormat string
+	fs.StringVar(&cfg.Addr, "addr", env("KAISAI_ADDR", "127.0.0.1:8080"), "listen address (KAISAI_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("KAISAI_DATA_DIR", "./kaisai-data"), "directory of the embedded SQLite database (KAISAI_DATA_DIR)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", env("KAISAI_DATABASE_URL", ""), "postgres:// URL to use PostgreSQL instead of SQLite (KAISAI_DATABASE_URL)")
+	fs.StringVar(&cfg.BaseURL, "base-url", env("KAISAI_BASE_URL", ""), "public URL of this kaisai, for links in e-mails (KAISAI_BASE_URL)")
+	fs.StringVar(&logLevel, "log-level", env("KAISAI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (KAISAI_LOG_LEVEL)")
+	fs.StringVar(&logFormat, "log-format", env("KAISAI_LOG_FORMAT", "text"), "log format: text or json (KAISAI_LOG_FORMAT)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: kaisai serve [flags]\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch logFormat {
+	case "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, opts))
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, opts))
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", logFormat)
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + cfg.Addr
+	}
+	cfg.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
+	slog.SetDefault(cfg.Logger)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return app.Run(ctx, cfg)
+}
+
+// env returns the variable name, or the content of the file named by
+// name_FILE, or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	if path, ok := os.LookupEnv(name + "_FILE"); ok {
+		if b, err := os.ReadFile(path); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+		fmt.Fprintf(os.Stderr, "kaisai: cannot read %s_FILE (%s); ignoring it\n", name, path)
+	}
+	return def
+}

@@ -1,0 +1,177 @@
+// Package app wires kaisai together from a Config: the store, the job queue
+// and the web server. cmd/kaisai and the tests both start kaisai through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"kaisai/internal/auth"
+	"kaisai/internal/jobs"
+	"kaisai/internal/store"
+	"kaisai/internal/web"
+)
+
+// Config is every setting of `kaisai serve`, from flags and KAISAI_* variables.
+type Config struct {
+	Addr        string // listen address, e.g. 127.0.0.1:8080; port 0 picks one
+	DataDir     string // SQLite database and other local state
+	DatabaseURL string // postgres://… to use PostgreSQL instead of SQLite
+	BaseURL     string // public URL, for links in e-mails; defaults to http://Addr
+	// SecureCookies marks cookies Secure; on by default when BaseURL is https.
+	SecureCookies bool
+	Logger        *slog.Logger
+	// PasswordParams lowers argon2's cost in tests; zero means the default.
+	PasswordParams auth.Params
+	Now            func() time.Time
+}
+
+// App is a running kaisai.
+type App struct {
+	cfg      Config
+	Store    *store.Store
+	Jobs     *jobs.Client
+	Web      *web.Server
+	server   *http.Server
+	listener net.Listener
+	done     chan struct{} // closed when the server stops serving
+	serveErr error
+}
+
+// New opens the database, applies migrations and builds the parts; Start
+// begins serving.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	jc, err := jobs.NewClient(st, log, cfg.Now)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &App{cfg: cfg, Store: st, Jobs: jc}
+	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
+		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// ready reports whether the job workers run.
+func (a *App) ready(ctx context.Context) error {
+	select {
+	case <-a.Jobs.Stopped():
+		return errors.New("job workers stopped")
+	default:
+		return nil
+	}
+}
+
+// Start listens on Addr and starts the job workers.
+func (a *App) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("app: listen on %s: %w", a.cfg.Addr, err)
+	}
+	a.listener = ln
+	if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		ln.Close()
+		return fmt.Errorf("app: start job workers: %w", err)
+	}
+	a.server = &http.Server{
+		Handler:           a.Web,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	a.done = make(chan struct{})
+	go func() {
+		defer close(a.done)
+		if err := a.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			a.serveErr = err
+		}
+	}()
+	a.cfg.Logger.Info("kaisai listening", "url", a.URL(), "database", a.Store.Dialect())
+	return nil
+}
+
+// URL is where the running app answers.
+func (a *App) URL() string { return "http://" + a.listener.Addr().String() }
+
+// Done is closed when the server stops serving; Err then says why (nil
+// after Close).
+func (a *App) Done() <-chan struct{} { return a.done }
+
+// Err is the error that stopped the server, if any.
+func (a *App) Err() error {
+	<-a.done
+	return a.serveErr
+}
+
+// Close stops taking requests, lets those in flight finish, stops the job
+// workers after their current jobs, and closes the database.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	if a.server != nil {
+		if err := a.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		if err := a.Err(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := a.Jobs.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("job workers: %w", err))
+		}
+	}
+	if err := a.Store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts kaisai and serves until ctx is cancelled (SIGTERM or SIGINT in
+// `kaisai serve`), then shuts down gracefully within 30 seconds.
+func Run(ctx context.Context, cfg Config) error {
+	a, err := New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		a.Store.Close()
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		cfg.Logger.Info("shutting down")
+	case <-a.Done():
+		cfg.Logger.Error("server stopped", "err", a.Err())
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err = a.Close(shutdownCtx)
+	if err == nil {
+		cfg.Logger.Info("stopped")
+	}
+	return err
+}

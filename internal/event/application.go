@@ -1,0 +1,102 @@
+package event
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ApplicationStatus is where an application stands.
+type ApplicationStatus string
+
+const (
+	Applied    ApplicationStatus = "applied"    // 申込済: holds a seat
+	Waitlisted ApplicationStatus = "waitlisted" // キャンセル待ち: waits for a seat
+	Cancelled  ApplicationStatus = "cancelled"  // キャンセル: kept, holds nothing
+)
+
+// Payment is the 入金状況 of an application to a paid event.
+type Payment string
+
+const (
+	PaymentNone   Payment = ""       // free event
+	PaymentUnpaid Payment = "unpaid" // 未入金
+	PaymentPaid   Payment = "paid"   // 入金済
+)
+
+// Check-in sources (受付).
+const (
+	CheckinManual = "manual"
+	CheckinZoom   = "zoom"
+)
+
+// Application (申込) is one person's application to one schedule.
+type Application struct {
+	ID            int64
+	OrgID         int64
+	EventID       int64
+	ScheduleID    int64
+	Token         string // unguessable; the participant's private page is /a/{Token}
+	Name          string
+	Email         string
+	Status        ApplicationStatus
+	Payment       Payment
+	CheckedInAt   time.Time // zero until 受付済
+	CheckinSource string
+	Memo          string // 機密事項メモ, organizers only
+	CreatedAt     time.Time
+	CancelledAt   time.Time
+}
+
+// Active reports whether the application has not been cancelled.
+func (a *Application) Active() bool { return a.Status != Cancelled }
+
+// Eligible reports whether the participant may join: applied and, for a paid
+// event, paid. Only then is the online URL shown (free: at once; paid: at 入金済).
+func (a *Application) Eligible(e *Event) bool {
+	if a.Status != Applied {
+		return false
+	}
+	return !e.Paid() || a.Payment == PaymentPaid
+}
+
+// ApplicationInput is what a participant submits on the application form.
+type ApplicationInput struct {
+	ScheduleID int64
+	Name       string
+	Email      string
+	SubmitKey  string // one per rendered form: a double submit finds the first application
+}
+
+// Normalize trims what people type.
+func (in *ApplicationInput) Normalize() {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Email = strings.TrimSpace(in.Email)
+}
+
+// Validate checks the form; the store checks that the schedule belongs to the event.
+func (in *ApplicationInput) Validate() error {
+	var fe FieldErrors
+	if in.ScheduleID <= 0 {
+		fe.Add("schedule_id", "validation.choose_schedule")
+	}
+	switch n := utf8.RuneCountInString(in.Name); {
+	case n == 0:
+		fe.Add("name", "validation.required")
+	case n > MaxNameLen:
+		fe.Add("name", "validation.too_long", MaxNameLen)
+	}
+	switch {
+	case in.Email == "":
+		fe.Add("email", "validation.required")
+	case !ValidEmail(in.Email):
+		fe.Add("email", "validation.email")
+	}
+	return fe.Err()
+}
+
+// Outcome of an application attempt.
+type ApplyResult struct {
+	Application Application
+	Existing    bool // the same form was submitted before; nothing new was created
+}

@@ -1,0 +1,235 @@
+package event
+
+import (
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Bounds on what organizers and participants may enter.
+const (
+	MaxTitleLen       = 200
+	MaxDescriptionLen = 10000
+	MaxNameLen        = 100
+	MaxEmailLen       = 254
+	MaxAddressLen     = 500
+	MaxURLLen         = 2000
+	MaxPriceJPY       = 10_000_000
+	MaxCapacity       = 100_000
+	DefaultTimeZone   = "Asia/Tokyo"
+)
+
+// Fee says whether an event is free (無料) or paid (有料).
+type Fee string
+
+const (
+	FeeFree Fee = "free"
+	FeePaid Fee = "paid"
+)
+
+// Status is whether an event is visible to participants: 公開 or 下書き.
+type Status string
+
+const (
+	StatusDraft     Status = "draft"
+	StatusPublished Status = "published"
+)
+
+// Event is a seminar or event (セミナー / イベント) of one organization.
+type Event struct {
+	ID              int64
+	OrgID           int64
+	Slug            string // unguessable public identifier used in participant URLs
+	Title           string
+	Description     string
+	Fee             Fee
+	PriceJPY        int64 // tax-inclusive; 0 for a free event
+	TimeZone        string
+	Status          Status
+	WaitlistEnabled bool // キャンセル待ち: a full schedule waitlists instead of refusing
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Location returns the event's time zone, or Asia/Tokyo when it is unknown.
+func (e *Event) Location() *time.Location {
+	if loc, err := time.LoadLocation(e.TimeZone); err == nil {
+		return loc
+	}
+	loc, _ := time.LoadLocation(DefaultTimeZone)
+	return loc
+}
+
+// Published reports whether participants may see and apply to the event.
+func (e *Event) Published() bool { return e.Status == StatusPublished }
+
+// Paid reports whether the event charges a fee.
+func (e *Event) Paid() bool { return e.Fee == FeePaid }
+
+// Normalize trims what people type and fills in defaults.
+func (e *Event) Normalize() {
+	e.Title = strings.TrimSpace(e.Title)
+	e.Description = strings.TrimSpace(e.Description)
+	e.TimeZone = strings.TrimSpace(e.TimeZone)
+	if e.TimeZone == "" {
+		e.TimeZone = DefaultTimeZone
+	}
+	if e.Fee == FeeFree {
+		e.PriceJPY = 0
+	}
+}
+
+// Validate checks the event as an organizer entered it.
+func (e *Event) Validate() error {
+	var fe FieldErrors
+	switch n := utf8.RuneCountInString(e.Title); {
+	case n == 0:
+		fe.Add("title", "validation.required")
+	case n > MaxTitleLen:
+		fe.Add("title", "validation.too_long", MaxTitleLen)
+	}
+	if utf8.RuneCountInString(e.Description) > MaxDescriptionLen {
+		fe.Add("description", "validation.too_long", MaxDescriptionLen)
+	}
+	switch e.Fee {
+	case FeeFree:
+	case FeePaid:
+		if e.PriceJPY < 1 || e.PriceJPY > MaxPriceJPY {
+			fe.Add("price", "validation.price_range", MaxPriceJPY)
+		}
+	default:
+		fe.Add("fee", "validation.choose")
+	}
+	if _, err := time.LoadLocation(e.TimeZone); err != nil || e.TimeZone == "Local" {
+		fe.Add("time_zone", "validation.time_zone")
+	}
+	if e.Status != StatusDraft && e.Status != StatusPublished {
+		fe.Add("status", "validation.choose")
+	}
+	return fe.Err()
+}
+
+// Venue is where a schedule group is held.
+type Venue string
+
+const (
+	VenuePlace Venue = "place" // 会場: a physical address
+	VenueURL   Venue = "url"   // 開催URL: any online URL entered by hand
+	// A Zoom venue (kaisai creates the meetings) joins these in the Zoom issues;
+	// ScheduleGroup.OnlineURL is where its join URL is shown to participants.
+)
+
+// Online reports whether participants join through a URL.
+func (v Venue) Online() bool { return v == VenueURL }
+
+// ScheduleGroup (日程グループ) is a set of dates of one event held in the same
+// place.
+type ScheduleGroup struct {
+	ID        int64
+	OrgID     int64
+	EventID   int64
+	Name      string
+	Venue     Venue
+	Address   string // for VenuePlace
+	OnlineURL string // for VenueURL; shown only to eligible applicants
+	CreatedAt time.Time
+}
+
+// Normalize trims what people type and drops the field the venue does not use.
+func (g *ScheduleGroup) Normalize() {
+	g.Name = strings.TrimSpace(g.Name)
+	g.Address = strings.TrimSpace(g.Address)
+	g.OnlineURL = strings.TrimSpace(g.OnlineURL)
+	switch g.Venue {
+	case VenuePlace:
+		g.OnlineURL = ""
+	case VenueURL:
+		g.Address = ""
+	}
+}
+
+// Validate checks the group as an organizer entered it.
+func (g *ScheduleGroup) Validate() error {
+	var fe FieldErrors
+	if utf8.RuneCountInString(g.Name) > MaxTitleLen {
+		fe.Add("name", "validation.too_long", MaxTitleLen)
+	}
+	switch g.Venue {
+	case VenuePlace:
+		switch n := utf8.RuneCountInString(g.Address); {
+		case n == 0:
+			fe.Add("address", "validation.required")
+		case n > MaxAddressLen:
+			fe.Add("address", "validation.too_long", MaxAddressLen)
+		}
+	case VenueURL:
+		if g.OnlineURL == "" {
+			fe.Add("online_url", "validation.required")
+		} else if !validWebURL(g.OnlineURL) {
+			fe.Add("online_url", "validation.url")
+		}
+	default:
+		fe.Add("venue", "validation.choose")
+	}
+	return fe.Err()
+}
+
+func validWebURL(s string) bool {
+	if len(s) > MaxURLLen {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// Schedule (日程) is one date of an event: start, end and capacity (定員).
+type Schedule struct {
+	ID         int64
+	OrgID      int64
+	EventID    int64
+	GroupID    int64
+	StartsAt   time.Time
+	EndsAt     time.Time
+	Capacity   int
+	SeatsTaken int // applications with status 申込済
+	CreatedAt  time.Time
+}
+
+// SeatsLeft is how many more applications the schedule accepts.
+func (s *Schedule) SeatsLeft() int { return max(s.Capacity-s.SeatsTaken, 0) }
+
+// Full reports whether the schedule takes no more applications.
+func (s *Schedule) Full() bool { return s.SeatsLeft() == 0 }
+
+// Validate checks the schedule as an organizer entered it.
+func (s *Schedule) Validate() error {
+	var fe FieldErrors
+	if s.StartsAt.IsZero() {
+		fe.Add("starts_at", "validation.datetime")
+	}
+	if s.EndsAt.IsZero() {
+		fe.Add("ends_at", "validation.datetime")
+	}
+	if !s.StartsAt.IsZero() && !s.EndsAt.IsZero() && !s.EndsAt.After(s.StartsAt) {
+		fe.Add("ends_at", "validation.ends_after_start")
+	}
+	if s.Capacity < 1 || s.Capacity > MaxCapacity {
+		fe.Add("capacity", "validation.capacity_range", MaxCapacity)
+	}
+	return fe.Err()
+}
+
+// NormalizeEmail trims an address and lower-cases it, for comparisons and for
+// organizer logins. Applications keep the address as typed.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// ValidEmail reports whether s is a bare e-mail address (no display name).
+func ValidEmail(s string) bool {
+	if s == "" || len(s) > MaxEmailLen {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
+}

@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"kaisai/internal/event"
+)
+
+// Errors of applying, each a message a participant sees.
+var (
+	ErrScheduleFull    = event.Errorf(event.EConflict, "apply.full")
+	ErrScheduleClosed  = event.Errorf(event.EConflict, "apply.closed")
+	ErrAlreadyApplied  = event.FieldErrors{{Field: "email", Key: "apply.already_applied"}}
+	ErrUnknownSchedule = event.FieldErrors{{Field: "schedule_id", Key: "validation.choose_schedule"}}
+	ErrAlreadyCanceled = event.Errorf(event.EConflict, "application.already_cancelled")
+	errDuplicateInsert = errors.New("duplicate application")
+)
+
+const applicationColumns = `a.id, a.org_id, a.event_id, a.schedule_id, a.token, a.name, a.email, a.status, a.payment,
+	a.checked_in_at, a.checkin_source, a.memo, a.created_at, a.cancelled_at`
+
+func scanApplication(sc interface{ Scan(...any) error }, a *event.Application, extra ...any) error {
+	var checkedIn, cancelled sql.NullTime
+	err := sc.Scan(append([]any{&a.ID, &a.OrgID, &a.EventID, &a.ScheduleID, &a.Token, &a.Name, &a.Email, &a.Status,
+		&a.Payment, &checkedIn, &a.CheckinSource, &a.Memo, &a.CreatedAt, &cancelled}, extra...)...)
+	a.CheckedInAt, a.CancelledAt = timeOf(checkedIn), timeOf(cancelled)
+	return err
+}
+
+func applicationWhere(ctx context.Context, q querier, where string, args ...any) (event.Application, error) {
+	var a event.Application
+	err := scanApplication(q.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications a WHERE `+where, args...), &a)
+	return a, notFound(err)
+}
+
+// Apply takes a seat on one of a published event's schedules, or a place on
+// its waitlist. A seat is taken by one conditional UPDATE in the same
+// transaction as the INSERT, so no schedule is ever oversold on either
+// database. Submitting the same form again (same SubmitKey) returns the first
+// application.
+func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationInput) (event.ApplyResult, error) {
+	var res event.ApplyResult
+	now := s.nowUTC()
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		if a, err := applicationWhere(ctx, tx, `a.submit_key = $1`, in.SubmitKey); err == nil {
+			res = event.ApplyResult{Application: a, Existing: true}
+			return nil
+		} else if !errors.Is(err, errNotFound) {
+			return err
+		}
+		var startsAt time.Time
+		if err := tx.QueryRowContext(ctx, `SELECT starts_at FROM schedules WHERE id = $1 AND event_id = $2`,
+			in.ScheduleID, e.ID).Scan(&startsAt); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrUnknownSchedule
+			}
+			return err
+		}
+		if !startsAt.After(now) {
+			return ErrScheduleClosed
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken + 1
+			WHERE id = $1 AND seats_taken < capacity`, in.ScheduleID)
+		if err != nil {
+			return err
+		}
+		status := event.Applied
+		if n, _ := r.RowsAffected(); n == 0 {
+			if !e.WaitlistEnabled {
+				return ErrScheduleFull
+			}
+			status = event.Waitlisted
+		}
+		payment := event.PaymentNone
+		if e.Paid() {
+			payment = event.PaymentUnpaid
+		}
+		a := event.Application{OrgID: e.OrgID, EventID: e.ID, ScheduleID: in.ScheduleID, Token: randomToken(),
+			Name: in.Name, Email: in.Email, Status: status, Payment: payment, CreatedAt: now}
+		err = tx.QueryRowContext(ctx, `INSERT INTO applications
+			(org_id, event_id, schedule_id, token, submit_key, name, email, status, payment, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+			a.OrgID, a.EventID, a.ScheduleID, a.Token, in.SubmitKey, a.Name, a.Email, a.Status, a.Payment, now).Scan(&a.ID)
+		if isUniqueViolation(err) {
+			return errDuplicateInsert
+		}
+		if err != nil {
+			return err
+		}
+		res = event.ApplyResult{Application: a}
+		return nil
+	})
+	if errors.Is(err, errDuplicateInsert) {
+		// Either the same form won a race with this one, or the address has
+		// applied to this schedule already; the transaction took nothing.
+		if a, err := applicationWhere(ctx, s.write, `a.submit_key = $1`, in.SubmitKey); err == nil {
+			return event.ApplyResult{Application: a, Existing: true}, nil
+		}
+		return res, ErrAlreadyApplied
+	}
+	if err != nil {
+		var fe event.FieldErrors
+		var ee *event.Error
+		if errors.As(err, &fe) || errors.As(err, &ee) {
+			return res, err
+		}
+		return res, fmt.Errorf("store.Apply(event %d): %w", e.ID, err)
+	}
+	return res, nil
+}
+
+// ApplicationByToken returns the application behind a participant's private link.
+func (s *Store) ApplicationByToken(ctx context.Context, token string) (event.Application, error) {
+	return applicationWhere(ctx, s.read, `a.token = $1`, token)
+}
+
+// Application returns one of an organization's applications.
+func (s *Store) Application(ctx context.Context, orgID, eventID, id int64) (event.Application, error) {
+	return applicationWhere(ctx, s.read, `a.org_id = $1 AND a.event_id = $2 AND a.id = $3`, orgID, eventID, id)
+}
+
+// ScheduleByID returns a schedule and its group, for an application's page.
+func (s *Store) ScheduleByID(ctx context.Context, id int64) (event.Schedule, event.ScheduleGroup, error) {
+	var sc event.Schedule
+	if err := scanSchedule(s.read.QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE sc.id = $1`, id), &sc); err != nil {
+		return sc, event.ScheduleGroup{}, notFound(err)
+	}
+	var g event.ScheduleGroup
+	err := scanGroup(s.read.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g WHERE g.id = $1`, sc.GroupID), &g)
+	return sc, g, notFound(err)
+}
+
+// EventByID returns an event by id, for an application's page.
+func (s *Store) EventByID(ctx context.Context, id int64) (event.Event, error) {
+	var e event.Event
+	err := scanEvent(s.read.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, id), &e)
+	return e, notFound(err)
+}
+
+// CancelByToken cancels an application from the participant's private page.
+func (s *Store) CancelByToken(ctx context.Context, token string) (event.Application, error) {
+	return s.cancel(ctx, `token = $1`, token)
+}
+
+// CancelApplication cancels an application as an organizer.
+func (s *Store) CancelApplication(ctx context.Context, orgID, eventID, id int64) (event.Application, error) {
+	return s.cancel(ctx, `org_id = $1 AND event_id = $2 AND id = $3`, orgID, eventID, id)
+}
+
+// cancel marks the application that where picks キャンセル and, if it held a
+// seat, frees it. Each step is a conditional UPDATE, so two cancels at once
+// free one seat. where names columns unqualified and numbers its args from $1.
+func (s *Store) cancel(ctx context.Context, where string, args ...any) (event.Application, error) {
+	var a event.Application
+	nowParam := fmt.Sprintf("$%d", len(args)+1)
+	withNow := append(args[:len(args):len(args)], s.nowUTC())
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		for _, from := range []event.ApplicationStatus{event.Applied, event.Waitlisted} {
+			var scheduleID int64
+			err := tx.QueryRowContext(ctx, `UPDATE applications
+				SET status = 'cancelled', cancelled_at = `+nowParam+`, updated_at = `+nowParam+`
+				WHERE `+where+` AND status = '`+string(from)+`' RETURNING schedule_id`, withNow...).Scan(&scheduleID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if from == event.Applied {
+				if _, err := tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken - 1 WHERE id = $1`, scheduleID); err != nil {
+					return err
+				}
+			}
+			a, err = applicationWhere(ctx, tx, where, args...)
+			return err
+		}
+		if _, err := applicationWhere(ctx, tx, where, args...); err != nil {
+			return err
+		}
+		return ErrAlreadyCanceled
+	})
+	return a, err
+}
+
+// SetPayment sets the 入金状況 of an application to a paid event.
+func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id int64, p event.Payment) error {
+	if p != event.PaymentPaid && p != event.PaymentUnpaid {
+		return event.Errorf(event.EInvalid, "error.bad_request")
+	}
+	return updateOne(ctx, s.write, `UPDATE applications SET payment = $1, updated_at = $2
+		WHERE org_id = $3 AND event_id = $4 AND id = $5 AND payment <> ''`, p, s.nowUTC(), orgID, eventID, id)
+}
+
+// ApplicationRow is an application in an organizer's list.
+type ApplicationRow struct {
+	event.Application
+	StartsAt time.Time
+}
+
+// Applications lists an event's applications, oldest first.
+func (s *Store) Applications(ctx context.Context, orgID, eventID int64) ([]ApplicationRow, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+applicationColumns+`, sc.starts_at
+		FROM applications a JOIN schedules sc ON sc.id = a.schedule_id
+		WHERE a.org_id = $1 AND a.event_id = $2 ORDER BY a.id`, orgID, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("store.Applications(event %d): %w", eventID, err)
+	}
+	defer rows.Close()
+	var as []ApplicationRow
+	for rows.Next() {
+		var r ApplicationRow
+		if err := scanApplication(rows, &r.Application, &r.StartsAt); err != nil {
+			return nil, err
+		}
+		as = append(as, r)
+	}
+	return as, rows.Err()
+}
+
+// randomToken returns 256 bits of randomness, URL-safe.
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,345 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+
+	"kaisai/internal/event"
+)
+
+const eventColumns = `e.id, e.org_id, e.slug, e.title, e.description, e.fee, e.price_jpy, e.time_zone,
+	e.status, e.waitlist_enabled, e.created_at, e.updated_at`
+
+func scanEvent(sc interface{ Scan(...any) error }, e *event.Event, extra ...any) error {
+	return sc.Scan(append([]any{&e.ID, &e.OrgID, &e.Slug, &e.Title, &e.Description, &e.Fee, &e.PriceJPY,
+		&e.TimeZone, &e.Status, &e.WaitlistEnabled, &e.CreatedAt, &e.UpdatedAt}, extra...)...)
+}
+
+// EventSummary is a row of イベント一覧.
+type EventSummary struct {
+	event.Event
+	Schedules    int
+	Applications int // live (not cancelled)
+}
+
+// Events lists an organization's events, newest first.
+func (s *Store) Events(ctx context.Context, orgID int64) ([]EventSummary, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+eventColumns+`,
+		  (SELECT COUNT(*) FROM schedules sc WHERE sc.event_id = e.id),
+		  (SELECT COUNT(*) FROM applications a WHERE a.event_id = e.id AND a.status <> 'cancelled')
+		FROM events e WHERE e.org_id = $1 ORDER BY e.id DESC`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("store.Events(org %d): %w", orgID, err)
+	}
+	defer rows.Close()
+	var es []EventSummary
+	for rows.Next() {
+		var e EventSummary
+		if err := scanEvent(rows, &e.Event, &e.Schedules, &e.Applications); err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, rows.Err()
+}
+
+// Event returns one of an organization's events.
+func (s *Store) Event(ctx context.Context, orgID, id int64) (event.Event, error) {
+	var e event.Event
+	err := scanEvent(s.read.QueryRowContext(ctx,
+		`SELECT `+eventColumns+` FROM events e WHERE e.org_id = $1 AND e.id = $2`, orgID, id), &e)
+	return e, notFound(err)
+}
+
+// PublishedEvent returns an event by its public slug, only if published.
+func (s *Store) PublishedEvent(ctx context.Context, slug string) (event.Event, error) {
+	var e event.Event
+	err := scanEvent(s.read.QueryRowContext(ctx,
+		`SELECT `+eventColumns+` FROM events e WHERE e.slug = $1 AND e.status = 'published'`, slug), &e)
+	return e, notFound(err)
+}
+
+// CreateEvent stores a new event and gives it its public slug.
+func (s *Store) CreateEvent(ctx context.Context, e *event.Event) error {
+	now := s.nowUTC()
+	e.CreatedAt, e.UpdatedAt = now, now
+	e.Slug = randomSlug()
+	err := s.write.QueryRowContext(ctx, `INSERT INTO events
+		(org_id, slug, title, description, fee, price_jpy, time_zone, status, waitlist_enabled, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		e.OrgID, e.Slug, e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled,
+		now, now).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("store.CreateEvent: %w", err)
+	}
+	return nil
+}
+
+// UpdateEvent saves an organizer's edit of an event. Switching between free
+// and paid once applications exist is refused: their payment state would lie.
+func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) error {
+	e.UpdatedAt = s.nowUTC()
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		var oldFee event.Fee
+		var live int
+		err := tx.QueryRowContext(ctx, `SELECT e.fee,
+			  (SELECT COUNT(*) FROM applications a WHERE a.event_id = e.id)
+			FROM events e WHERE e.org_id = $1 AND e.id = $2`, e.OrgID, e.ID).Scan(&oldFee, &live)
+		if err != nil {
+			return notFound(err)
+		}
+		if oldFee != e.Fee && live > 0 {
+			return event.FieldErrors{{Field: "fee", Key: "validation.fee_locked"}}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE events SET title = $1, description = $2, fee = $3, price_jpy = $4,
+			time_zone = $5, status = $6, waitlist_enabled = $7, updated_at = $8
+			WHERE org_id = $9 AND id = $10`,
+			e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled, e.UpdatedAt,
+			e.OrgID, e.ID)
+		if err != nil {
+			return fmt.Errorf("store.UpdateEvent(%d): %w", e.ID, err)
+		}
+		return nil
+	})
+}
+
+// DeleteEvent deletes an event with its groups, schedules and applications.
+func (s *Store) DeleteEvent(ctx context.Context, orgID, id int64) error {
+	return deleteOne(ctx, s.write, `DELETE FROM events WHERE org_id = $1 AND id = $2`, orgID, id)
+}
+
+// Impact counts what deleting something takes with it, for the confirmation.
+type Impact struct {
+	Groups       int
+	Schedules    int
+	Applications int // live ones; cancelled ones go too
+}
+
+// EventImpact says what deleting an event loses.
+func (s *Store) EventImpact(ctx context.Context, orgID, id int64) (Impact, error) {
+	return s.impact(ctx, `e.org_id = $1 AND e.id = $2`, orgID, id)
+}
+
+// GroupImpact says what deleting a schedule group loses.
+func (s *Store) GroupImpact(ctx context.Context, orgID, id int64) (Impact, error) {
+	return s.impact(ctx, `g.org_id = $1 AND g.id = $2`, orgID, id)
+}
+
+// ScheduleImpact says what deleting a schedule loses.
+func (s *Store) ScheduleImpact(ctx context.Context, orgID, id int64) (Impact, error) {
+	return s.impact(ctx, `sc.org_id = $1 AND sc.id = $2`, orgID, id)
+}
+
+func (s *Store) impact(ctx context.Context, where string, orgID, id int64) (Impact, error) {
+	var im Impact
+	var found int
+	// where picks the subtree; no row at all means it does not exist (or is
+	// another organization's).
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT g.id), COUNT(DISTINCT sc.id), COUNT(DISTINCT a.id)
+		FROM events e
+		LEFT JOIN schedule_groups g ON g.event_id = e.id
+		LEFT JOIN schedules sc ON sc.group_id = g.id
+		LEFT JOIN applications a ON a.schedule_id = sc.id AND a.status <> 'cancelled'
+		WHERE `+where, orgID, id).Scan(&found, &im.Groups, &im.Schedules, &im.Applications)
+	if err != nil {
+		return im, err
+	}
+	if found == 0 {
+		return im, errNotFound
+	}
+	return im, nil
+}
+
+// Groups returns an event's schedule groups with their schedules, by start.
+func (s *Store) Groups(ctx context.Context, orgID, eventID int64) ([]GroupWithSchedules, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g
+		WHERE g.org_id = $1 AND g.event_id = $2 ORDER BY g.id`, orgID, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("store.Groups(event %d): %w", eventID, err)
+	}
+	defer rows.Close()
+	var gs []GroupWithSchedules
+	byID := map[int64]int{}
+	for rows.Next() {
+		var g GroupWithSchedules
+		if err := scanGroup(rows, &g.ScheduleGroup); err != nil {
+			return nil, err
+		}
+		byID[g.ID] = len(gs)
+		gs = append(gs, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	scs, err := s.schedules(ctx, `sc.org_id = $1 AND sc.event_id = $2`, orgID, eventID)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range scs {
+		if i, ok := byID[sc.GroupID]; ok {
+			gs[i].Schedules = append(gs[i].Schedules, sc)
+		}
+	}
+	return gs, nil
+}
+
+// GroupWithSchedules is a schedule group and its dates.
+type GroupWithSchedules struct {
+	event.ScheduleGroup
+	Schedules []event.Schedule
+}
+
+const groupColumns = `g.id, g.org_id, g.event_id, g.name, g.venue, g.address, g.online_url, g.created_at`
+
+func scanGroup(sc interface{ Scan(...any) error }, g *event.ScheduleGroup) error {
+	return sc.Scan(&g.ID, &g.OrgID, &g.EventID, &g.Name, &g.Venue, &g.Address, &g.OnlineURL, &g.CreatedAt)
+}
+
+// Group returns one schedule group of an event.
+func (s *Store) Group(ctx context.Context, orgID, eventID, id int64) (event.ScheduleGroup, error) {
+	var g event.ScheduleGroup
+	err := scanGroup(s.read.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g
+		WHERE g.org_id = $1 AND g.event_id = $2 AND g.id = $3`, orgID, eventID, id), &g)
+	return g, notFound(err)
+}
+
+// PublicGroups is Groups for the participants' page of a published event.
+func (s *Store) PublicGroups(ctx context.Context, e *event.Event) ([]GroupWithSchedules, error) {
+	return s.Groups(ctx, e.OrgID, e.ID)
+}
+
+// CreateGroup adds a schedule group to an event of the organization.
+func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup) error {
+	g.CreatedAt = s.nowUTC()
+	err := s.write.QueryRowContext(ctx, `INSERT INTO schedule_groups
+		(org_id, event_id, name, venue, address, online_url, created_at)
+		SELECT e.org_id, e.id, $3, $4, $5, $6, $7 FROM events e WHERE e.org_id = $1 AND e.id = $2
+		RETURNING id`, g.OrgID, g.EventID, g.Name, g.Venue, g.Address, g.OnlineURL, g.CreatedAt).Scan(&g.ID)
+	if err != nil {
+		return notFound(err)
+	}
+	return nil
+}
+
+// UpdateGroup saves an edit of a schedule group.
+func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) error {
+	return updateOne(ctx, s.write, `UPDATE schedule_groups SET name = $1, venue = $2, address = $3, online_url = $4
+		WHERE org_id = $5 AND event_id = $6 AND id = $7`,
+		g.Name, g.Venue, g.Address, g.OnlineURL, g.OrgID, g.EventID, g.ID)
+}
+
+// DeleteGroup deletes a schedule group with its schedules and applications.
+func (s *Store) DeleteGroup(ctx context.Context, orgID, eventID, id int64) error {
+	return deleteOne(ctx, s.write, `DELETE FROM schedule_groups WHERE org_id = $1 AND event_id = $2 AND id = $3`,
+		orgID, eventID, id)
+}
+
+const scheduleColumns = `sc.id, sc.org_id, sc.event_id, sc.group_id, sc.starts_at, sc.ends_at, sc.capacity,
+	sc.seats_taken, sc.created_at`
+
+func scanSchedule(sc interface{ Scan(...any) error }, s *event.Schedule) error {
+	return sc.Scan(&s.ID, &s.OrgID, &s.EventID, &s.GroupID, &s.StartsAt, &s.EndsAt, &s.Capacity,
+		&s.SeatsTaken, &s.CreatedAt)
+}
+
+func (s *Store) schedules(ctx context.Context, where string, args ...any) ([]event.Schedule, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE `+where+
+		` ORDER BY sc.starts_at, sc.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: schedules: %w", err)
+	}
+	defer rows.Close()
+	var scs []event.Schedule
+	for rows.Next() {
+		var sc event.Schedule
+		if err := scanSchedule(rows, &sc); err != nil {
+			return nil, err
+		}
+		scs = append(scs, sc)
+	}
+	return scs, rows.Err()
+}
+
+// Schedule returns one schedule of an event.
+func (s *Store) Schedule(ctx context.Context, orgID, eventID, id int64) (event.Schedule, error) {
+	var sc event.Schedule
+	err := scanSchedule(s.read.QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc
+		WHERE sc.org_id = $1 AND sc.event_id = $2 AND sc.id = $3`, orgID, eventID, id), &sc)
+	return sc, notFound(err)
+}
+
+// Schedules returns the schedules of a published event, for its public page.
+func (s *Store) Schedules(ctx context.Context, e *event.Event) ([]event.Schedule, error) {
+	return s.schedules(ctx, `sc.event_id = $1`, e.ID)
+}
+
+// CreateSchedule adds a schedule to a group of the organization's event.
+func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule) error {
+	sc.CreatedAt = s.nowUTC()
+	err := s.write.QueryRowContext(ctx, `INSERT INTO schedules
+		(org_id, event_id, group_id, starts_at, ends_at, capacity, seats_taken, created_at)
+		SELECT g.org_id, g.event_id, g.id, $4, $5, $6, 0, $7 FROM schedule_groups g
+		WHERE g.org_id = $1 AND g.event_id = $2 AND g.id = $3
+		RETURNING id`, sc.OrgID, sc.EventID, sc.GroupID, sc.StartsAt.UTC(), sc.EndsAt.UTC(), sc.Capacity,
+		sc.CreatedAt).Scan(&sc.ID)
+	if err != nil {
+		return notFound(err)
+	}
+	return nil
+}
+
+// UpdateSchedule saves an edit of a schedule's times and capacity. The
+// capacity may not fall below the seats already taken.
+func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE schedules SET starts_at = $1, ends_at = $2, capacity = $3
+			WHERE org_id = $4 AND event_id = $5 AND id = $6 AND seats_taken <= $3`,
+			sc.StartsAt.UTC(), sc.EndsAt.UTC(), sc.Capacity, sc.OrgID, sc.EventID, sc.ID)
+		if err != nil {
+			return fmt.Errorf("store.UpdateSchedule(%d): %w", sc.ID, err)
+		}
+		if n, _ := r.RowsAffected(); n == 1 {
+			return nil
+		}
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT seats_taken FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
+			sc.OrgID, sc.EventID, sc.ID).Scan(&taken); err != nil {
+			return notFound(err)
+		}
+		return event.FieldErrors{{Field: "capacity", Key: "validation.capacity_below_taken", Args: []any{taken}}}
+	})
+}
+
+// DeleteSchedule deletes a schedule with its applications.
+func (s *Store) DeleteSchedule(ctx context.Context, orgID, eventID, id int64) error {
+	return deleteOne(ctx, s.write, `DELETE FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
+		orgID, eventID, id)
+}
+
+func updateOne(ctx context.Context, q querier, query string, args ...any) error {
+	r, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return errNotFound
+	}
+	return nil
+}
+
+func deleteOne(ctx context.Context, q querier, query string, args ...any) error {
+	return updateOne(ctx, q, query, args...)
+}
+
+// randomSlug returns 26 characters of base32 randomness (130 bits).
+func randomSlug() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	b := make([]byte, 26)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[b[i]&31]
+	}
+	return string(b)
+}

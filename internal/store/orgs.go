@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"kaisai/internal/event"
+)
+
+var errNotFound = event.ErrNotFound
+
+// ErrEmailTaken is returned when an organizer's e-mail already has an account.
+var ErrEmailTaken = event.FieldErrors{{Field: "email", Key: "validation.email_taken"}}
+
+// CreateOrganization creates an organization and its owner; passwordHash is
+// already hashed.
+func (s *Store) CreateOrganization(ctx context.Context, in event.SignupInput, passwordHash string) (event.Organization, event.Member, error) {
+	now := s.nowUTC()
+	org := event.Organization{Name: in.OrgName, CreatedAt: now}
+	m := event.Member{Email: in.Email, Name: in.Name, Role: event.RoleOwner, CreatedAt: now}
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx,
+			`INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id`,
+			org.Name, now).Scan(&org.ID); err != nil {
+			return err
+		}
+		m.OrgID = org.ID
+		return insertMember(ctx, tx, &m, passwordHash)
+	})
+	if isUniqueViolation(err) {
+		return org, m, ErrEmailTaken
+	}
+	if err != nil {
+		return org, m, fmt.Errorf("store.CreateOrganization: %w", err)
+	}
+	return org, m, nil
+}
+
+// AddMember adds a staff member to an organization.
+func (s *Store) AddMember(ctx context.Context, orgID int64, in event.MemberInput, passwordHash string) (event.Member, error) {
+	m := event.Member{OrgID: orgID, Email: in.Email, Name: in.Name, Role: event.RoleStaff, CreatedAt: s.nowUTC()}
+	err := insertMember(ctx, s.write, &m, passwordHash)
+	if isUniqueViolation(err) {
+		return m, ErrEmailTaken
+	}
+	if err != nil {
+		return m, fmt.Errorf("store.AddMember(org %d): %w", orgID, err)
+	}
+	return m, nil
+}
+
+func insertMember(ctx context.Context, q querier, m *event.Member, passwordHash string) error {
+	return q.QueryRowContext(ctx,
+		`INSERT INTO members (org_id, email, name, role, password_hash, created_at)
+		 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		m.OrgID, m.Email, m.Name, m.Role, passwordHash, m.CreatedAt).Scan(&m.ID)
+}
+
+const memberColumns = `m.id, m.org_id, m.email, m.name, m.role, m.created_at`
+
+func scanMember(sc interface{ Scan(...any) error }, m *event.Member, extra ...any) error {
+	return sc.Scan(append([]any{&m.ID, &m.OrgID, &m.Email, &m.Name, &m.Role, &m.CreatedAt}, extra...)...)
+}
+
+// MemberForLogin returns the member with the (normalized) e-mail and its
+// password hash.
+func (s *Store) MemberForLogin(ctx context.Context, email string) (event.Member, string, error) {
+	var m event.Member
+	var hash string
+	err := scanMember(s.read.QueryRowContext(ctx,
+		`SELECT `+memberColumns+`, m.password_hash FROM members m WHERE m.email = $1`, email), &m, &hash)
+	if err != nil {
+		return m, "", notFound(err)
+	}
+	return m, hash, nil
+}
+
+// Members lists an organization's members, owner first.
+func (s *Store) Members(ctx context.Context, orgID int64) ([]event.Member, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+memberColumns+` FROM members m WHERE m.org_id = $1 ORDER BY m.role = 'owner' DESC, m.id`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("store.Members(org %d): %w", orgID, err)
+	}
+	defer rows.Close()
+	var ms []event.Member
+	for rows.Next() {
+		var m event.Member
+		if err := scanMember(rows, &m); err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}
+
+// Organization returns one organization.
+func (s *Store) Organization(ctx context.Context, id int64) (event.Organization, error) {
+	var o event.Organization
+	err := s.read.QueryRowContext(ctx, `SELECT id, name, created_at FROM organizations WHERE id = $1`, id).
+		Scan(&o.ID, &o.Name, &o.CreatedAt)
+	return o, notFound(err)
+}
+
+// CreateSession stores a login session under the hash of its secret.
+func (s *Store) CreateSession(ctx context.Context, idHash string, memberID int64, ttl time.Duration) error {
+	now := s.nowUTC()
+	_, err := s.write.ExecContext(ctx,
+		`INSERT INTO sessions (id_hash, member_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		idHash, memberID, now, now.Add(ttl))
+	if err != nil {
+		return fmt.Errorf("store.CreateSession: %w", err)
+	}
+	return nil
+}
+
+// SessionMember returns the member of a live session. An expired or unknown
+// session is not found.
+func (s *Store) SessionMember(ctx context.Context, idHash string) (event.Member, error) {
+	var m event.Member
+	err := scanMember(s.read.QueryRowContext(ctx,
+		`SELECT `+memberColumns+` FROM sessions s JOIN members m ON m.id = s.member_id
+		 WHERE s.id_hash = $1 AND s.expires_at > $2`, idHash, s.nowUTC()), &m)
+	return m, notFound(err)
+}
+
+// DeleteSession ends a session (log out).
+func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
+	return err
+}
+
+// RecordLoginFailure notes a failed login for rate limiting.
+func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string) error {
+	_, err := s.write.ExecContext(ctx,
+		`INSERT INTO login_failures (email, ip, created_at) VALUES ($1, $2, $3)`, email, ip, s.nowUTC())
+	return err
+}
+
+// LoginFailures counts failed logins since a time, for an e-mail and for an IP.
+func (s *Store) LoginFailures(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error) {
+	err = s.read.QueryRowContext(ctx,
+		`SELECT
+		   (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND created_at > $3),
+		   (SELECT COUNT(*) FROM login_failures WHERE ip = $2 AND created_at > $3)`,
+		email, ip, since.UTC()).Scan(&byEmail, &byIP)
+	return byEmail, byIP, err
+}
+
+// ClearLoginFailures forgets an e-mail's failures after a successful login.
+func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
+	return err
+}
+
+// DeleteExpired removes expired sessions and login failures older than
+// before; run periodically.
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, s.nowUTC())
+		if err != nil {
+			return err
+		}
+		a, _ := r.RowsAffected()
+		r, err = tx.ExecContext(ctx, `DELETE FROM login_failures WHERE created_at < $1`, before.UTC())
+		if err != nil {
+			return err
+		}
+		b, _ := r.RowsAffected()
+		n = a + b
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,190 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"kaisai/internal/event"
+	"kaisai/internal/store"
+)
+
+// commonTimeZones are offered first in the event form; any IANA name is accepted.
+var commonTimeZones = []string{"Asia/Tokyo", "UTC", "Asia/Seoul", "Asia/Shanghai", "Asia/Singapore",
+	"America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Paris"}
+
+func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	es, err := s.store.Events(r.Context(), m.OrgID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "events", map[string]any{"Events": es})
+}
+
+// eventForm reads the event form into e and the page's form values.
+func eventForm(r *http.Request, e *event.Event, p *page) {
+	f := r.PostForm
+	e.Title = f.Get("title")
+	e.Description = f.Get("description")
+	e.Fee = event.Fee(f.Get("fee"))
+	e.TimeZone = f.Get("time_zone")
+	e.Status = event.Status(f.Get("status"))
+	e.WaitlistEnabled = f.Get("waitlist") == "1"
+	price := strings.TrimSpace(strings.ReplaceAll(f.Get("price"), ",", ""))
+	e.PriceJPY = 0
+	if price != "" {
+		n, err := strconv.ParseInt(price, 10, 64)
+		if err != nil {
+			n = -1 // out of range: Validate says what is allowed
+		}
+		e.PriceJPY = n
+	}
+	e.Normalize()
+	p.Form = url.Values{"title": {e.Title}, "description": {e.Description}, "fee": {string(e.Fee)},
+		"price": {f.Get("price")}, "time_zone": {e.TimeZone}, "status": {string(e.Status)}}
+	if e.WaitlistEnabled {
+		p.Form.Set("waitlist", "1")
+	}
+}
+
+func eventValues(e *event.Event) url.Values {
+	v := url.Values{"title": {e.Title}, "description": {e.Description}, "fee": {string(e.Fee)},
+		"time_zone": {e.TimeZone}, "status": {string(e.Status)}}
+	if e.Paid() {
+		v.Set("price", strconv.FormatInt(e.PriceJPY, 10))
+	}
+	if e.WaitlistEnabled {
+		v.Set("waitlist", "1")
+	}
+	return v
+}
+
+func (s *Server) eventFormPage(r *http.Request, e *event.Event) *page {
+	return s.newPage(r, map[string]any{"Event": e, "TimeZones": commonTimeZones})
+}
+
+func (s *Server) eventNew(w http.ResponseWriter, r *http.Request) {
+	e := &event.Event{Fee: event.FeeFree, TimeZone: event.DefaultTimeZone, Status: event.StatusDraft}
+	p := s.eventFormPage(r, nil)
+	p.Form = eventValues(e)
+	s.render(w, r, http.StatusOK, "event_form", p)
+}
+
+func (s *Server) eventCreate(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	m, _ := memberFrom(r.Context())
+	e := &event.Event{OrgID: m.OrgID}
+	p := s.eventFormPage(r, nil)
+	eventForm(r, e, p)
+	err := e.Validate()
+	if err == nil {
+		err = s.store.CreateEvent(r.Context(), e)
+	}
+	if s.formFailed(w, r, err, p, "event_form") {
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.event_created")
+}
+
+// loadEvent reads the {eventID} of an organizer URL, answering 404 itself
+// for an id that is malformed, unknown or another organization's.
+func (s *Server) loadEvent(w http.ResponseWriter, r *http.Request) (event.Event, bool) {
+	id, ok := pathID(r, "eventID")
+	if !ok {
+		s.notFound(w, r)
+		return event.Event{}, false
+	}
+	m, _ := memberFrom(r.Context())
+	e, err := s.store.Event(r.Context(), m.OrgID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return e, false
+	}
+	return e, true
+}
+
+func (s *Server) eventShow(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadEvent(w, r)
+	if !ok {
+		return
+	}
+	gs, err := s.store.Groups(r.Context(), e.OrgID, e.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "event_show", map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(),
+		"PublicURL": "/e/" + e.Slug})
+}
+
+func (s *Server) eventEdit(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadEvent(w, r)
+	if !ok {
+		return
+	}
+	p := s.eventFormPage(r, &e)
+	p.Form = eventValues(&e)
+	s.render(w, r, http.StatusOK, "event_form", p)
+}
+
+func (s *Server) eventUpdate(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadEvent(w, r)
+	if !ok || !s.parseForm(w, r) {
+		return
+	}
+	p := s.eventFormPage(r, &e)
+	edited := e
+	eventForm(r, &edited, p)
+	err := edited.Validate()
+	if err == nil {
+		err = s.store.UpdateEvent(r.Context(), &edited)
+	}
+	if s.formFailed(w, r, err, p, "event_form") {
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.saved")
+}
+
+// confirmDelete is the data of the confirmation page every deletion passes.
+type confirmDelete struct {
+	What    string // message key of what is deleted
+	Name    string
+	Impact  store.Impact
+	Action  string
+	Back    string
+	IsEvent bool
+	IsGroup bool
+}
+
+func (s *Server) eventDeleteConfirm(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadEvent(w, r)
+	if !ok {
+		return
+	}
+	im, err := s.store.EventImpact(r.Context(), e.OrgID, e.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm_delete", confirmDelete{What: "delete.what_event", Name: e.Title,
+		Impact: im, IsEvent: true, IsGroup: true,
+		Action: fmt.Sprintf("/events/%d/delete", e.ID), Back: fmt.Sprintf("/events/%d", e.ID)})
+}
+
+func (s *Server) eventDelete(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadEvent(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteEvent(r.Context(), e.OrgID, e.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/events", "flash.event_deleted")
+}

@@ -1,0 +1,255 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"kaisai/internal/event"
+)
+
+// Schedule groups (日程グループ) and their schedules (日程).
+
+func groupForm(r *http.Request, g *event.ScheduleGroup, p *page) {
+	f := r.PostForm
+	g.Name, g.Venue, g.Address, g.OnlineURL = f.Get("name"), event.Venue(f.Get("venue")), f.Get("address"), f.Get("online_url")
+	g.Normalize()
+	p.Form = url.Values{"name": {g.Name}, "venue": {string(g.Venue)}, "address": {g.Address}, "online_url": {g.OnlineURL}}
+}
+
+func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.ScheduleGroup) *page {
+	return s.newPage(r, map[string]any{"Event": e, "Group": g})
+}
+
+func (s *Server) groupNew(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadEvent(w, r)
+	if !ok {
+		return
+	}
+	p := s.groupFormPage(r, &e, nil)
+	p.Form.Set("venue", string(event.VenuePlace))
+	s.render(w, r, http.StatusOK, "group_form", p)
+}
+
+func (s *Server) groupCreate(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadEvent(w, r)
+	if !ok || !s.parseForm(w, r) {
+		return
+	}
+	g := &event.ScheduleGroup{OrgID: e.OrgID, EventID: e.ID}
+	p := s.groupFormPage(r, &e, nil)
+	groupForm(r, g, p)
+	err := g.Validate()
+	if err == nil {
+		err = s.store.CreateGroup(r.Context(), g)
+	}
+	if s.formFailed(w, r, err, p, "group_form") {
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d/groups/%d/schedules/new", e.ID, g.ID), "flash.group_created")
+}
+
+func (s *Server) loadGroup(w http.ResponseWriter, r *http.Request) (event.Event, event.ScheduleGroup, bool) {
+	e, ok := s.loadEvent(w, r)
+	if !ok {
+		return e, event.ScheduleGroup{}, false
+	}
+	id, ok := pathID(r, "groupID")
+	if !ok {
+		s.notFound(w, r)
+		return e, event.ScheduleGroup{}, false
+	}
+	g, err := s.store.Group(r.Context(), e.OrgID, e.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return e, g, false
+	}
+	return e, g, true
+}
+
+func (s *Server) groupEdit(w http.ResponseWriter, r *http.Request) {
+	e, g, ok := s.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	p := s.groupFormPage(r, &e, &g)
+	p.Form = url.Values{"name": {g.Name}, "venue": {string(g.Venue)}, "address": {g.Address}, "online_url": {g.OnlineURL}}
+	s.render(w, r, http.StatusOK, "group_form", p)
+}
+
+func (s *Server) groupUpdate(w http.ResponseWriter, r *http.Request) {
+	e, g, ok := s.loadGroup(w, r)
+	if !ok || !s.parseForm(w, r) {
+		return
+	}
+	p := s.groupFormPage(r, &e, &g)
+	edited := g
+	groupForm(r, &edited, p)
+	err := edited.Validate()
+	if err == nil {
+		err = s.store.UpdateGroup(r.Context(), &edited)
+	}
+	if s.formFailed(w, r, err, p, "group_form") {
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.saved")
+}
+
+func (s *Server) groupDeleteConfirm(w http.ResponseWriter, r *http.Request) {
+	e, g, ok := s.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	im, err := s.store.GroupImpact(r.Context(), e.OrgID, g.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := g.Name
+	if name == "" {
+		name = e.Title
+	}
+	s.render(w, r, http.StatusOK, "confirm_delete", confirmDelete{What: "delete.what_group", Name: name, Impact: im,
+		IsGroup: true, Action: fmt.Sprintf("/events/%d/groups/%d/delete", e.ID, g.ID), Back: fmt.Sprintf("/events/%d", e.ID)})
+}
+
+func (s *Server) groupDelete(w http.ResponseWriter, r *http.Request) {
+	e, g, ok := s.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteGroup(r.Context(), e.OrgID, e.ID, g.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.group_deleted")
+}
+
+// scheduleForm reads the date, start and end times (in the event's time
+// zone) and the capacity.
+func scheduleForm(r *http.Request, loc *time.Location, sc *event.Schedule, p *page) {
+	f := r.PostForm
+	date, start, end := strings.TrimSpace(f.Get("date")), strings.TrimSpace(f.Get("start_time")), strings.TrimSpace(f.Get("end_time"))
+	sc.StartsAt, sc.EndsAt = parseLocal(date, start, loc), parseLocal(date, end, loc)
+	sc.Capacity, _ = strconv.Atoi(strings.TrimSpace(f.Get("capacity")))
+	p.Form = url.Values{"date": {date}, "start_time": {start}, "end_time": {end}, "capacity": {f.Get("capacity")}}
+}
+
+func parseLocal(date, clock string, loc *time.Location) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", date+" "+clock, loc)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func scheduleValues(sc *event.Schedule, loc *time.Location) url.Values {
+	return url.Values{"date": {sc.StartsAt.In(loc).Format("2006-01-02")}, "start_time": {sc.StartsAt.In(loc).Format("15:04")},
+		"end_time": {sc.EndsAt.In(loc).Format("15:04")}, "capacity": {strconv.Itoa(sc.Capacity)}}
+}
+
+func (s *Server) schedulePage(r *http.Request, e *event.Event, g *event.ScheduleGroup, sc *event.Schedule) *page {
+	return s.newPage(r, map[string]any{"Event": e, "Group": g, "Schedule": sc})
+}
+
+func (s *Server) scheduleNew(w http.ResponseWriter, r *http.Request) {
+	e, g, ok := s.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "schedule_form", s.schedulePage(r, &e, &g, nil))
+}
+
+func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
+	e, g, ok := s.loadGroup(w, r)
+	if !ok || !s.parseForm(w, r) {
+		return
+	}
+	sc := &event.Schedule{OrgID: e.OrgID, EventID: e.ID, GroupID: g.ID}
+	p := s.schedulePage(r, &e, &g, nil)
+	scheduleForm(r, e.Location(), sc, p)
+	err := sc.Validate()
+	if err == nil {
+		err = s.store.CreateSchedule(r.Context(), sc)
+	}
+	if s.formFailed(w, r, err, p, "schedule_form") {
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.schedule_created")
+}
+
+func (s *Server) loadSchedule(w http.ResponseWriter, r *http.Request) (event.Event, event.Schedule, bool) {
+	e, ok := s.loadEvent(w, r)
+	if !ok {
+		return e, event.Schedule{}, false
+	}
+	id, ok := pathID(r, "scheduleID")
+	if !ok {
+		s.notFound(w, r)
+		return e, event.Schedule{}, false
+	}
+	sc, err := s.store.Schedule(r.Context(), e.OrgID, e.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return e, sc, false
+	}
+	return e, sc, true
+}
+
+func (s *Server) scheduleEdit(w http.ResponseWriter, r *http.Request) {
+	e, sc, ok := s.loadSchedule(w, r)
+	if !ok {
+		return
+	}
+	p := s.schedulePage(r, &e, nil, &sc)
+	p.Form = scheduleValues(&sc, e.Location())
+	s.render(w, r, http.StatusOK, "schedule_form", p)
+}
+
+func (s *Server) scheduleUpdate(w http.ResponseWriter, r *http.Request) {
+	e, sc, ok := s.loadSchedule(w, r)
+	if !ok || !s.parseForm(w, r) {
+		return
+	}
+	p := s.schedulePage(r, &e, nil, &sc)
+	edited := sc
+	scheduleForm(r, e.Location(), &edited, p)
+	err := edited.Validate()
+	if err == nil {
+		err = s.store.UpdateSchedule(r.Context(), &edited)
+	}
+	if s.formFailed(w, r, err, p, "schedule_form") {
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.saved")
+}
+
+func (s *Server) scheduleDeleteConfirm(w http.ResponseWriter, r *http.Request) {
+	e, sc, ok := s.loadSchedule(w, r)
+	if !ok {
+		return
+	}
+	im, err := s.store.ScheduleImpact(r.Context(), e.OrgID, sc.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm_delete", confirmDelete{What: "delete.what_schedule",
+		Name: i18nDateTime(r, sc.StartsAt, e.Location()), Impact: im,
+		Action: fmt.Sprintf("/events/%d/schedules/%d/delete", e.ID, sc.ID), Back: fmt.Sprintf("/events/%d", e.ID)})
+}
+
+func (s *Server) scheduleDelete(w http.ResponseWriter, r *http.Request) {
+	e, sc, ok := s.loadSchedule(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteSchedule(r.Context(), e.OrgID, e.ID, sc.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.schedule_deleted")
+}

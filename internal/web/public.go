@@ -1,0 +1,181 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+
+	"kaisai/internal/event"
+	"kaisai/internal/store"
+)
+
+// The participants' pages: a published event with its schedules and the
+// application form, and each application's private page.
+
+// newSubmitKey identifies one rendering of the application form, so that a
+// double submit of it finds the first application instead of making another.
+func newSubmitKey() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+var submitKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+func (s *Server) loadPublicEvent(w http.ResponseWriter, r *http.Request) (event.Event, bool) {
+	e, err := s.store.PublishedEvent(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		s.fail(w, r, err)
+		return e, false
+	}
+	return e, true
+}
+
+func (s *Server) publicEventPage(w http.ResponseWriter, r *http.Request, e *event.Event, p *page, status int) {
+	gs, err := s.store.PublicGroups(r.Context(), e)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.now()
+	open := 0
+	for _, g := range gs {
+		for _, sc := range g.Schedules {
+			if sc.StartsAt.After(now) && (!sc.Full() || e.WaitlistEnabled) {
+				open++
+			}
+		}
+	}
+	if p.Form.Get("submit_key") == "" {
+		p.Form.Set("submit_key", newSubmitKey())
+	}
+	p.Data = map[string]any{"Event": e, "Groups": gs, "Loc": e.Location(), "Now": now, "Open": open}
+	s.render(w, r, status, "public_event", p)
+}
+
+func (s *Server) publicEvent(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadPublicEvent(w, r)
+	if !ok {
+		return
+	}
+	p := s.newPage(r, nil)
+	if id := r.URL.Query().Get("schedule"); id != "" {
+		p.Form.Set("schedule_id", id)
+	}
+	s.publicEventPage(w, r, &e, p, http.StatusOK)
+}
+
+// publicSeats is the seats-left table alone, which htmx refreshes.
+func (s *Server) publicSeats(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadPublicEvent(w, r)
+	if !ok {
+		return
+	}
+	gs, err := s.store.PublicGroups(r.Context(), &e)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.renderFragment(w, r, "public_event", "seats", map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(), "Now": s.now()})
+}
+
+func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadPublicEvent(w, r)
+	if !ok || !s.parseForm(w, r) {
+		return
+	}
+	f := r.PostForm
+	in := event.ApplicationInput{Name: f.Get("name"), Email: f.Get("email"), SubmitKey: f.Get("submit_key")}
+	in.ScheduleID, _ = strconv.ParseInt(f.Get("schedule_id"), 10, 64)
+	in.Normalize()
+	p := s.newPage(r, nil)
+	p.Form = url.Values{"name": {in.Name}, "email": {in.Email}, "schedule_id": {f.Get("schedule_id")}, "submit_key": {in.SubmitKey}}
+	if !submitKeyPattern.MatchString(in.SubmitKey) {
+		// Not a form kaisai rendered: start over with a fresh one.
+		p.Form.Del("submit_key")
+		p.Errors.Add("form", "apply.stale_form")
+		s.publicEventPage(w, r, &e, p, http.StatusBadRequest)
+		return
+	}
+	err := in.Validate()
+	var res event.ApplyResult
+	if err == nil {
+		res, err = s.store.Apply(r.Context(), &e, in)
+	}
+	if err != nil {
+		var fe event.FieldErrors
+		var ee *event.Error
+		switch {
+		case errors.As(err, &fe):
+			p.Errors = fe
+		case errors.As(err, &ee) && (ee == store.ErrScheduleFull || ee == store.ErrScheduleClosed):
+			p.Errors.Add("schedule_id", ee.Key)
+		default:
+			s.fail(w, r, err)
+			return
+		}
+		s.publicEventPage(w, r, &e, p, http.StatusUnprocessableEntity)
+		return
+	}
+	flash := "flash.applied"
+	switch {
+	case res.Existing:
+		flash = "flash.already_submitted"
+	case res.Application.Status == event.Waitlisted:
+		flash = "flash.waitlisted"
+	}
+	redirect(w, r, "/a/"+res.Application.Token, flash)
+}
+
+// loadApplicationByToken reads the application of a private link with its
+// event, schedule and group.
+func (s *Server) loadApplicationByToken(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	a, err := s.store.ApplicationByToken(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	e, err := s.store.EventByID(r.Context(), a.EventID)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	sc, g, err := s.store.ScheduleByID(r.Context(), a.ScheduleID)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return map[string]any{"Application": &a, "Event": &e, "Schedule": &sc, "Group": &g, "Loc": e.Location(),
+		"Eligible": a.Eligible(&e), "Started": !sc.StartsAt.After(s.now())}, true
+}
+
+func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.loadApplicationByToken(w, r)
+	if !ok {
+		return
+	}
+	// The link is the participant's key: keep it out of Referer headers.
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	s.render(w, r, http.StatusOK, "application", d)
+}
+
+func (s *Server) cancelApplication(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.loadApplicationByToken(w, r)
+	if !ok {
+		return
+	}
+	token := r.PathValue("token")
+	if d["Started"].(bool) {
+		s.renderError(w, r, http.StatusConflict, "application.cancel_closed")
+		return
+	}
+	if _, err := s.store.CancelByToken(r.Context(), token); err != nil && !errors.Is(err, store.ErrAlreadyCanceled) {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/a/"+token, "flash.cancelled")
+}
