@@ -48,7 +48,7 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 	var res event.ApplyResult
 	now := s.nowUTC()
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		if a, err := applicationWhere(ctx, tx, `a.submit_key = $1`, in.SubmitKey); err == nil {
+		if a, err := applicationWhere(ctx, tx, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
 			res = event.ApplyResult{Application: a, Existing: true}
 			return nil
 		} else if !errors.Is(err, errNotFound) {
@@ -99,7 +99,7 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 	if errors.Is(err, errDuplicateInsert) {
 		// Either the same form won a race with this one, or the address has
 		// applied to this schedule already; the transaction took nothing.
-		if a, err := applicationWhere(ctx, s.write, `a.submit_key = $1`, in.SubmitKey); err == nil {
+		if a, err := applicationWhere(ctx, s.write, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
 			return event.ApplyResult{Application: a, Existing: true}, nil
 		}
 		return res, ErrAlreadyApplied

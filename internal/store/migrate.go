@@ -9,7 +9,6 @@ import (
 	"log/slog"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -19,34 +18,42 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// riverMigrationVersion is the goose version that brings River's own tables
-// to the version of the River module in go.mod. Upgrading River adds another
-// such Go migration, so River's schema always moves under goose's lock.
-const riverMigrationVersion = 2
+// migrationLockID is the PostgreSQL advisory lock held while migrating
+// ("kaisai" in ASCII).
+const migrationLockID = 0x6b6169736169
 
-// Migrate brings the schema up to date: kaisai's SQL migrations and River's.
-// On PostgreSQL a session advisory lock makes concurrent starts safe: one
-// instance applies, the others wait and then find nothing to do.
+// Migrate brings the schema up to date: kaisai's own migrations (goose), then
+// River's. On PostgreSQL both run under one session advisory lock, because
+// River's migrator takes none: when several instances start at once, one
+// migrates while the others wait for the lock and then find nothing to do.
 func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
-	dir, dialect := "migrations/sqlite", goose.DialectSQLite3
-	opts := []goose.ProviderOption{
-		goose.WithGoMigrations(goose.NewGoMigration(riverMigrationVersion,
-			&goose.GoFunc{RunTx: s.migrateRiver}, nil)),
-		goose.WithDisableGlobalRegistry(true),
-	}
 	if s.dialect == Postgres {
-		dir, dialect = "migrations/postgres", goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		conn, err := s.write.Conn(ctx)
 		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockID); err != nil {
 			return fmt.Errorf("store: migration lock: %w", err)
 		}
-		opts = append(opts, goose.WithSessionLocker(locker))
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockID)
+	}
+	if err := s.migrateKaisai(ctx, log); err != nil {
+		return err
+	}
+	return s.migrateRiver(ctx, log)
+}
+
+func (s *Store) migrateKaisai(ctx context.Context, log *slog.Logger) error {
+	dir, dialect := "migrations/sqlite", goose.DialectSQLite3
+	if s.dialect == Postgres {
+		dir, dialect = "migrations/postgres", goose.DialectPostgres
 	}
 	fsys, err := fs.Sub(migrations, dir)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(dialect, s.write, fsys, opts...)
+	p, err := goose.NewProvider(dialect, s.write, fsys, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
@@ -55,25 +62,29 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	for _, r := range results {
-		log.Info("migration applied", "version", r.Source.Version, "duration", r.Duration)
+		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
 	return nil
 }
 
-// migrateRiver applies River's migrations inside goose's transaction.
-func (s *Store) migrateRiver(ctx context.Context, tx *sql.Tx) error {
+// migrateRiver applies River's own migrations, each in its transaction.
+func (s *Store) migrateRiver(ctx context.Context, log *slog.Logger) error {
 	var driver riverdriver.Driver[*sql.Tx]
 	if s.dialect == Postgres {
 		driver = riverdatabasesql.New(s.write)
 	} else {
 		driver = riversqlite.New(s.write)
 	}
-	m, err := rivermigrate.New(driver, nil)
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: log})
 	if err != nil {
-		return fmt.Errorf("river migrator: %w", err)
+		return fmt.Errorf("store: river migrator: %w", err)
 	}
-	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("river migrate: %w", err)
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("store: river migrate: %w", err)
+	}
+	for _, v := range res.Versions {
+		log.Info("river migration applied", "version", v.Version, "duration", v.Duration)
 	}
 	return nil
 }
