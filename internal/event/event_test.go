@@ -1,0 +1,172 @@
+package event
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func keys(err error) []string {
+	fe, _ := err.(FieldErrors)
+	var ks []string
+	for _, f := range fe {
+		ks = append(ks, f.Field+"="+f.Key)
+	}
+	return ks
+}
+
+func TestEventValidate(t *testing.T) {
+	ok := Event{Title: "Go勉強会", Fee: FeeFree, TimeZone: "Asia/Tokyo", Status: StatusDraft}
+	tests := []struct {
+		name   string
+		change func(*Event)
+		want   string // "" = valid
+	}{
+		{"valid free", func(*Event) {}, ""},
+		{"valid paid", func(e *Event) { e.Fee, e.PriceJPY = FeePaid, 3000 }, ""},
+		{"no title", func(e *Event) { e.Title = "" }, "title=validation.required"},
+		{"long title", func(e *Event) { e.Title = strings.Repeat("あ", MaxTitleLen+1) }, "title=validation.too_long"},
+		{"title at limit", func(e *Event) { e.Title = strings.Repeat("あ", MaxTitleLen) }, ""},
+		{"paid without price", func(e *Event) { e.Fee = FeePaid }, "price=validation.price_range"},
+		{"price too high", func(e *Event) { e.Fee, e.PriceJPY = FeePaid, MaxPriceJPY + 1 }, "price=validation.price_range"},
+		{"unknown fee", func(e *Event) { e.Fee = "maybe" }, "fee=validation.choose"},
+		{"bad zone", func(e *Event) { e.TimeZone = "Mars/Olympus" }, "time_zone=validation.time_zone"},
+		{"local zone", func(e *Event) { e.TimeZone = "Local" }, "time_zone=validation.time_zone"},
+		{"bad status", func(e *Event) { e.Status = "secret" }, "status=validation.choose"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := ok
+			tt.change(&e)
+			got := keys(e.Validate())
+			if tt.want == "" && len(got) != 0 || tt.want != "" && (len(got) != 1 || got[0] != tt.want) {
+				t.Errorf("Validate() = %v, want [%s]", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEventNormalize(t *testing.T) {
+	e := Event{Title: "  勉強会 ", Fee: FeeFree, PriceJPY: 500}
+	e.Normalize()
+	if e.Title != "勉強会" || e.PriceJPY != 0 || e.TimeZone != DefaultTimeZone {
+		t.Errorf("Normalize() = %+v", e)
+	}
+}
+
+func TestGroupValidate(t *testing.T) {
+	tests := []struct {
+		g    ScheduleGroup
+		want string
+	}{
+		{ScheduleGroup{Venue: VenuePlace, Address: "東京都千代田区1-1"}, ""},
+		{ScheduleGroup{Venue: VenuePlace}, "address=validation.required"},
+		{ScheduleGroup{Venue: VenueURL, OnlineURL: "https://example.com/j/1"}, ""},
+		{ScheduleGroup{Venue: VenueURL, OnlineURL: "javascript:alert(1)"}, "online_url=validation.url"},
+		{ScheduleGroup{Venue: VenueURL, OnlineURL: "https://"}, "online_url=validation.url"},
+		{ScheduleGroup{Venue: VenueURL}, "online_url=validation.required"},
+		{ScheduleGroup{Venue: "zoom?"}, "venue=validation.choose"},
+	}
+	for _, tt := range tests {
+		tt.g.Normalize()
+		got := keys(tt.g.Validate())
+		if tt.want == "" && len(got) != 0 || tt.want != "" && (len(got) != 1 || got[0] != tt.want) {
+			t.Errorf("%+v: Validate() = %v, want [%s]", tt.g, got, tt.want)
+		}
+	}
+	g := ScheduleGroup{Venue: VenuePlace, Address: "会場", OnlineURL: "https://x.example"}
+	g.Normalize()
+	if g.OnlineURL != "" {
+		t.Error("a place venue keeps no URL")
+	}
+}
+
+func TestScheduleValidateAndSeats(t *testing.T) {
+	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		s    Schedule
+		want string
+	}{
+		{Schedule{StartsAt: start, EndsAt: start.Add(time.Hour), Capacity: 30}, ""},
+		{Schedule{StartsAt: start, EndsAt: start, Capacity: 30}, "ends_at=validation.ends_after_start"},
+		{Schedule{EndsAt: start, Capacity: 30}, "starts_at=validation.datetime"},
+		{Schedule{StartsAt: start, EndsAt: start.Add(time.Hour), Capacity: 0}, "capacity=validation.capacity_range"},
+		{Schedule{StartsAt: start, EndsAt: start.Add(time.Hour), Capacity: MaxCapacity + 1}, "capacity=validation.capacity_range"},
+	}
+	for _, tt := range tests {
+		got := keys(tt.s.Validate())
+		if tt.want == "" && len(got) != 0 || tt.want != "" && (len(got) != 1 || got[0] != tt.want) {
+			t.Errorf("%+v: Validate() = %v, want [%s]", tt.s, got, tt.want)
+		}
+	}
+	s := Schedule{Capacity: 3, SeatsTaken: 3}
+	if s.SeatsLeft() != 0 || !s.Full() {
+		t.Errorf("3 of 3 taken: left %d full %v", s.SeatsLeft(), s.Full())
+	}
+	s.SeatsTaken = 1
+	if s.SeatsLeft() != 2 || s.Full() {
+		t.Errorf("1 of 3 taken: left %d full %v", s.SeatsLeft(), s.Full())
+	}
+}
+
+func TestApplicationInputValidate(t *testing.T) {
+	tests := []struct {
+		in   ApplicationInput
+		want []string
+	}{
+		{ApplicationInput{ScheduleID: 1, Name: "山田 太郎", Email: "taro@example.jp"}, nil},
+		{ApplicationInput{Name: "山田", Email: "taro@example.jp"}, []string{"schedule_id=validation.choose_schedule"}},
+		{ApplicationInput{ScheduleID: 1, Email: "taro@example.jp"}, []string{"name=validation.required"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "Taro <taro@example.jp>"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro@localhost"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: strings.Repeat("名", MaxNameLen+1), Email: ""},
+			[]string{"name=validation.too_long", "email=validation.required"}},
+	}
+	for _, tt := range tests {
+		got := keys(tt.in.Validate())
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%+v: Validate() = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestEligibility: the online URL is for applied participants, and for a
+// paid event only once 入金済.
+func TestEligibility(t *testing.T) {
+	free := &Event{Fee: FeeFree}
+	paid := &Event{Fee: FeePaid, PriceJPY: 1000}
+	tests := []struct {
+		e    *Event
+		a    Application
+		want bool
+	}{
+		{free, Application{Status: Applied}, true},
+		{free, Application{Status: Waitlisted}, false},
+		{free, Application{Status: Cancelled}, false},
+		{paid, Application{Status: Applied, Payment: PaymentUnpaid}, false},
+		{paid, Application{Status: Applied, Payment: PaymentPaid}, true},
+		{paid, Application{Status: Cancelled, Payment: PaymentPaid}, false},
+		{paid, Application{Status: Waitlisted, Payment: PaymentPaid}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.a.Eligible(tt.e); got != tt.want {
+			t.Errorf("fee %s, %s/%s: Eligible = %v, want %v", tt.e.Fee, tt.a.Status, tt.a.Payment, got, tt.want)
+		}
+	}
+}
+
+func TestSignupValidate(t *testing.T) {
+	in := SignupInput{OrgName: " 株式会社カイサイ ", Name: "佐藤", Email: " Owner@Example.COM ", Password: "0123456789"}
+	in.Normalize()
+	if in.Email != "owner@example.com" || in.OrgName != "株式会社カイサイ" {
+		t.Errorf("Normalize() = %+v", in)
+	}
+	if err := in.Validate(); err != nil {
+		t.Errorf("valid sign-up: %v", err)
+	}
+	in.Password = "short"
+	if got := keys(in.Validate()); len(got) != 1 || got[0] != "password=validation.password_short" {
+		t.Errorf("short password: %v", got)
+	}
+}
