@@ -28,7 +28,7 @@ func TestEventValidate(t *testing.T) {
 		{"long title", func(e *Event) { e.Title = strings.Repeat("あ", MaxTitleLen+1) }, "title=validation.too_long"},
 		{"title at limit", func(e *Event) { e.Title = strings.Repeat("あ", MaxTitleLen) }, ""},
 		{"paid without price", func(e *Event) { e.Fee = FeePaid }, "price=validation.price_range"},
-		{"price too high", func(e *Event) { e.Fee, e.PriceJPY = FeePaid, MaxPriceJPY + 1 }, "price=validation.price_range"},
+		{"price too high", func(e *Event) { e.Fee, e.PriceJPY = FeePaid, MaxPriceJPY+1 }, "price=validation.price_range"},
 		{"unknown fee", func(e *Event) { e.Fee = "maybe" }, "fee=validation.choose"},
 		{"bad zone", func(e *Event) { e.TimeZone = "Mars/Olympus" }, "time_zone=validation.time_zone"},
 		{"local zone", func(e *Event) { e.TimeZone = "Local" }, "time_zone=validation.time_zone"},
