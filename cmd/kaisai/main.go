@@ -97,6 +97,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var cfg app.Config
 	var logLevel, logFormat string
+	var e envReader
+	env := e.get
 	fs.StringVar(&cfg.Addr, "addr", env("KAISAI_ADDR", "127.0.0.1:8080"), "listen address (KAISAI_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("KAISAI_DATA_DIR", "./kaisai-data"), "directory of the embedded SQLite database (KAISAI_DATA_DIR)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", env("KAISAI_DATABASE_URL", ""), "postgres:// URL to use PostgreSQL instead of SQLite (KAISAI_DATABASE_URL)")
@@ -108,6 +110,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := errors.Join(e.errs...); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -137,17 +142,22 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	return app.Run(ctx, cfg)
 }
 
-// env returns the variable name, or the content of the file named by
-// name_FILE, or def.
-func env(name, def string) string {
+// envReader reads settings from the environment: the variable name, or the
+// content of the file named by name_FILE, or the default. A _FILE that
+// cannot be read is an error, not a silent default.
+type envReader struct{ errs []error }
+
+func (e *envReader) get(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
 		return v
 	}
 	if path, ok := os.LookupEnv(name + "_FILE"); ok {
-		if b, err := os.ReadFile(path); err == nil {
-			return strings.TrimSpace(string(b))
+		b, err := os.ReadFile(path)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s_FILE: %w", name, err))
+			return def
 		}
-		fmt.Fprintf(os.Stderr, "kaisai: cannot read %s_FILE (%s); ignoring it\n", name, path)
+		return strings.TrimSpace(string(b))
 	}
 	return def
 }

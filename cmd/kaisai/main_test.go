@@ -134,3 +134,12 @@ func TestServeFromEnvironmentAndGracefulShutdown(t *testing.T) {
 		t.Error("kaisai still answers after it stopped")
 	}
 }
+
+func TestUnreadableSecretFileFails(t *testing.T) {
+	t.Setenv("KAISAI_DATABASE_URL_FILE", t.TempDir()+"/missing")
+	var out, errOut bytes.Buffer
+	err := run([]string{"serve"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "KAISAI_DATABASE_URL_FILE") {
+		t.Errorf("serve with an unreadable _FILE: %v", err)
+	}
+}
