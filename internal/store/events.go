@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"kaisai/internal/event"
@@ -61,20 +62,25 @@ func (s *Store) PublishedEvent(ctx context.Context, slug string) (event.Event, e
 	return e, notFound(err)
 }
 
-// CreateEvent stores a new event and gives it its public slug.
-func (s *Store) CreateEvent(ctx context.Context, e *event.Event) error {
+// CreateEvent stores a new event and gives it its public slug. formKey
+// identifies the rendered form: submitted again, it finds the first event
+// (existing is true and e.ID is that event's). An empty key is not checked.
+func (s *Store) CreateEvent(ctx context.Context, e *event.Event, formKey string) (existing bool, err error) {
 	now := s.nowUTC()
 	e.CreatedAt, e.UpdatedAt = now, now
 	e.Slug = randomSlug()
-	err := s.write.QueryRowContext(ctx, `INSERT INTO events
+	e.ID, existing, err = s.createOnce(ctx, e.OrgID, formKey, func(tx *sql.Tx) (id int64, err error) {
+		err = tx.QueryRowContext(ctx, `INSERT INTO events
 		(org_id, slug, title, description, fee, price_jpy, time_zone, status, waitlist_enabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 		e.OrgID, e.Slug, e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled,
-		now, now).Scan(&e.ID)
+		now, now).Scan(&id)
+		return id, err
+	})
 	if err != nil {
-		return fmt.Errorf("store.CreateEvent: %w", err)
+		return false, fmt.Errorf("store.CreateEvent: %w", err)
 	}
-	return nil
+	return existing, nil
 }
 
 // UpdateEvent saves an organizer's edit of an event. Switching between free
@@ -210,17 +216,18 @@ func (s *Store) PublicGroups(ctx context.Context, e *event.Event) ([]GroupWithSc
 	return s.Groups(ctx, e.OrgID, e.ID)
 }
 
-// CreateGroup adds a schedule group to an event of the organization.
-func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup) error {
+// CreateGroup adds a schedule group to an event of the organization; formKey
+// as for CreateEvent.
+func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup, formKey string) (existing bool, err error) {
 	g.CreatedAt = s.nowUTC()
-	err := s.write.QueryRowContext(ctx, `INSERT INTO schedule_groups
+	g.ID, existing, err = s.createOnce(ctx, g.OrgID, formKey, func(tx *sql.Tx) (id int64, err error) {
+		err = tx.QueryRowContext(ctx, `INSERT INTO schedule_groups
 		(org_id, event_id, name, venue, address, online_url, created_at)
 		SELECT e.org_id, e.id, $3, $4, $5, $6, $7 FROM events e WHERE e.org_id = $1 AND e.id = $2
-		RETURNING id`, g.OrgID, g.EventID, g.Name, g.Venue, g.Address, g.OnlineURL, g.CreatedAt).Scan(&g.ID)
-	if err != nil {
-		return notFound(err)
-	}
-	return nil
+		RETURNING id`, g.OrgID, g.EventID, g.Name, g.Venue, g.Address, g.OnlineURL, g.CreatedAt).Scan(&id)
+		return id, notFound(err)
+	})
+	return existing, err
 }
 
 // UpdateGroup saves an edit of a schedule group.
@@ -275,19 +282,20 @@ func (s *Store) Schedules(ctx context.Context, e *event.Event) ([]event.Schedule
 	return s.schedules(ctx, `sc.event_id = $1`, e.ID)
 }
 
-// CreateSchedule adds a schedule to a group of the organization's event.
-func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule) error {
+// CreateSchedule adds a schedule to a group of the organization's event;
+// formKey as for CreateEvent.
+func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule, formKey string) (existing bool, err error) {
 	sc.CreatedAt = s.nowUTC()
-	err := s.write.QueryRowContext(ctx, `INSERT INTO schedules
+	sc.ID, existing, err = s.createOnce(ctx, sc.OrgID, formKey, func(tx *sql.Tx) (id int64, err error) {
+		err = tx.QueryRowContext(ctx, `INSERT INTO schedules
 		(org_id, event_id, group_id, starts_at, ends_at, capacity, seats_taken, created_at)
 		SELECT g.org_id, g.event_id, g.id, $4, $5, $6, 0, $7 FROM schedule_groups g
 		WHERE g.org_id = $1 AND g.event_id = $2 AND g.id = $3
 		RETURNING id`, sc.OrgID, sc.EventID, sc.GroupID, sc.StartsAt.UTC(), sc.EndsAt.UTC(), sc.Capacity,
-		sc.CreatedAt).Scan(&sc.ID)
-	if err != nil {
-		return notFound(err)
-	}
-	return nil
+		sc.CreatedAt).Scan(&id)
+		return id, notFound(err)
+	})
+	return existing, err
 }
 
 // UpdateSchedule saves an edit of a schedule's times and capacity. The
@@ -316,6 +324,45 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) error {
 func (s *Store) DeleteSchedule(ctx context.Context, orgID, eventID, id int64) error {
 	return deleteOne(ctx, s.write, `DELETE FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
 		orgID, eventID, id)
+}
+
+// createOnce runs create in a transaction and records formKey with the id it
+// made. A key seen before returns the id made then, with existing true.
+func (s *Store) createOnce(ctx context.Context, orgID int64, formKey string, create func(*sql.Tx) (int64, error)) (id int64, existing bool, err error) {
+	lookup := func(q querier) error {
+		return q.QueryRowContext(ctx, `SELECT created_id FROM form_submissions WHERE form_key = $1 AND org_id = $2`,
+			formKey, orgID).Scan(&id)
+	}
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		if formKey != "" {
+			switch err := lookup(tx); {
+			case err == nil:
+				existing = true
+				return nil
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		var err error
+		if id, err = create(tx); err != nil || formKey == "" {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO form_submissions (form_key, org_id, created_id, created_at)
+			VALUES ($1, $2, $3, $4)`, formKey, orgID, id, s.nowUTC())
+		if isUniqueViolation(err) {
+			return errDuplicateInsert
+		}
+		return err
+	})
+	if errors.Is(err, errDuplicateInsert) {
+		// The same form, submitted at the same moment, won; this
+		// transaction made nothing.
+		if err := lookup(s.write); err != nil {
+			return 0, false, fmt.Errorf("store: form submitted twice: %w", err)
+		}
+		return id, true, nil
+	}
+	return id, existing, err
 }
 
 func updateOne(ctx context.Context, q querier, query string, args ...any) error {

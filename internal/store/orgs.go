@@ -155,8 +155,8 @@ func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
 	return err
 }
 
-// DeleteExpired removes expired sessions and login failures older than
-// before; run periodically.
+// DeleteExpired removes expired sessions, and login failures and form
+// submission keys older than before; run periodically.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
@@ -170,7 +170,12 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 			return err
 		}
 		b, _ := r.RowsAffected()
-		n = a + b
+		r, err = tx.ExecContext(ctx, `DELETE FROM form_submissions WHERE created_at < $1`, before.UTC())
+		if err != nil {
+			return err
+		}
+		c, _ := r.RowsAffected()
+		n = a + b + c
 		return nil
 	})
 	return n, err

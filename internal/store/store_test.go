@@ -49,16 +49,16 @@ func newFixture(t *testing.T, st *store.Store, email string, capacity int, waitl
 	}
 	e := event.Event{OrgID: org.ID, Title: "Go勉強会", Fee: event.FeeFree, TimeZone: "Asia/Tokyo",
 		Status: event.StatusPublished, WaitlistEnabled: waitlist}
-	if err := st.CreateEvent(ctx, &e); err != nil {
+	if _, err := st.CreateEvent(ctx, &e, ""); err != nil {
 		t.Fatal(err)
 	}
 	g := event.ScheduleGroup{OrgID: org.ID, EventID: e.ID, Venue: event.VenueURL, OnlineURL: "https://example.com/live"}
-	if err := st.CreateGroup(ctx, &g); err != nil {
+	if _, err := st.CreateGroup(ctx, &g, ""); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().Add(24 * time.Hour).Truncate(time.Minute)
 	sc := event.Schedule{OrgID: org.ID, EventID: e.ID, GroupID: g.ID, StartsAt: start, EndsAt: start.Add(2 * time.Hour), Capacity: capacity}
-	if err := st.CreateSchedule(ctx, &sc); err != nil {
+	if _, err := st.CreateSchedule(ctx, &sc, ""); err != nil {
 		t.Fatal(err)
 	}
 	return fixture{org: org, event: e, group: g, schedule: sc}
@@ -356,11 +356,11 @@ func TestOtherOrganizationsSeeNothing(t *testing.T) {
 		g.OrgID = bo
 		checks["UpdateGroup"] = st.UpdateGroup(ctx, &g)
 		g.ID = 0
-		checks["CreateGroup"] = st.CreateGroup(ctx, &g)
+		_, checks["CreateGroup"] = st.CreateGroup(ctx, &g, "")
 		sc := a.schedule
 		sc.OrgID = bo
 		checks["UpdateSchedule"] = st.UpdateSchedule(ctx, &sc)
-		checks["CreateSchedule"] = st.CreateSchedule(ctx, &sc)
+		_, checks["CreateSchedule"] = st.CreateSchedule(ctx, &sc, "")
 		checks["SetPayment"] = st.SetPayment(ctx, bo, a.event.ID, res.Application.ID, event.PaymentPaid)
 		_, checks["CancelApplication"] = st.CancelApplication(ctx, bo, a.event.ID, res.Application.ID)
 		checks["DeleteSchedule"] = st.DeleteSchedule(ctx, bo, a.event.ID, a.schedule.ID)
@@ -395,7 +395,7 @@ func TestDeleteImpactAndCascade(t *testing.T) {
 		sc2.ID = 0
 		sc2.StartsAt = sc2.StartsAt.Add(48 * time.Hour)
 		sc2.EndsAt = sc2.EndsAt.Add(48 * time.Hour)
-		if err := st.CreateSchedule(ctx, &sc2); err != nil {
+		if _, err := st.CreateSchedule(ctx, &sc2, ""); err != nil {
 			t.Fatal(err)
 		}
 		var tokens []string
@@ -493,4 +493,50 @@ func TestConcurrentMigrations(t *testing.T) {
 	if _, err := st.Apply(context.Background(), &f.event, input(f, 1)); err != nil {
 		t.Errorf("schema after concurrent migrations unusable: %v", err)
 	}
+}
+
+// TestCreateFormSubmittedTwice: one rendered create form, submitted many
+// times at once (double click, a second tab), creates one event.
+func TestCreateFormSubmittedTwice(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		st := open(t, db)
+		f := newFixture(t, st, "owner@example.com", 5, false)
+		const n = 6
+		ids := make([]int64, n)
+		created := make([]bool, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				e := event.Event{OrgID: f.org.ID, Title: "二重送信", Fee: event.FeeFree, TimeZone: "Asia/Tokyo", Status: event.StatusDraft}
+				existing, err := st.CreateEvent(context.Background(), &e, "form-key-0123456789abcdef")
+				if err != nil {
+					t.Errorf("submit %d: %v", i, err)
+				}
+				ids[i], created[i] = e.ID, !existing
+			})
+		}
+		wg.Wait()
+		n1 := 0
+		for i := range n {
+			if created[i] {
+				n1++
+			}
+			if ids[i] != ids[0] || ids[i] == 0 {
+				t.Errorf("submit %d answered event %d, want %d", i, ids[i], ids[0])
+			}
+		}
+		if n1 != 1 {
+			t.Errorf("%d submits created an event, want 1", n1)
+		}
+		es, err := st.Events(context.Background(), f.org.ID)
+		if err != nil || len(es) != 2 {
+			t.Errorf("organization has %d events (%v), want the fixture's and one more", len(es), err)
+		}
+		// The same key in another organization is another form.
+		other := newFixture(t, st, "other@example.com", 5, false)
+		e := event.Event{OrgID: other.org.ID, Title: "別の主催者", Fee: event.FeeFree, TimeZone: "Asia/Tokyo", Status: event.StatusDraft}
+		if existing, err := st.CreateEvent(context.Background(), &e, "form-key-0123456789abcdef"); err != nil || existing || e.ID == ids[0] {
+			t.Errorf("same key, other organization: existing %v id %d err %v", existing, e.ID, err)
+		}
+	})
 }

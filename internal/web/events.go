@@ -71,6 +71,7 @@ func (s *Server) eventNew(w http.ResponseWriter, r *http.Request) {
 	e := &event.Event{Fee: event.FeeFree, TimeZone: event.DefaultTimeZone, Status: event.StatusDraft}
 	p := s.eventFormPage(r, nil)
 	p.Form = eventValues(e)
+	p.Form.Set("form_key", newSubmitKey())
 	s.render(w, r, http.StatusOK, "event_form", p)
 }
 
@@ -82,14 +83,16 @@ func (s *Server) eventCreate(w http.ResponseWriter, r *http.Request) {
 	e := &event.Event{OrgID: m.OrgID}
 	p := s.eventFormPage(r, nil)
 	eventForm(r, e, p)
+	key := formKey(r, p)
 	err := e.Validate()
+	existing := false
 	if err == nil {
-		err = s.store.CreateEvent(r.Context(), e)
+		existing, err = s.store.CreateEvent(r.Context(), e, key)
 	}
 	if s.formFailed(w, r, err, p, "event_form") {
 		return
 	}
-	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.event_created")
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), createdFlash(existing, "flash.event_created"))
 }
 
 // loadEvent reads the {eventID} of an organizer URL, answering 404 itself

@@ -31,6 +31,7 @@ func (s *Server) groupNew(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.groupFormPage(r, &e, nil)
 	p.Form.Set("venue", string(event.VenuePlace))
+	p.Form.Set("form_key", newSubmitKey())
 	s.render(w, r, http.StatusOK, "group_form", p)
 }
 
@@ -42,14 +43,16 @@ func (s *Server) groupCreate(w http.ResponseWriter, r *http.Request) {
 	g := &event.ScheduleGroup{OrgID: e.OrgID, EventID: e.ID}
 	p := s.groupFormPage(r, &e, nil)
 	groupForm(r, g, p)
+	key := formKey(r, p)
 	err := g.Validate()
+	existing := false
 	if err == nil {
-		err = s.store.CreateGroup(r.Context(), g)
+		existing, err = s.store.CreateGroup(r.Context(), g, key)
 	}
 	if s.formFailed(w, r, err, p, "group_form") {
 		return
 	}
-	redirect(w, r, fmt.Sprintf("/events/%d/groups/%d/schedules/new", e.ID, g.ID), "flash.group_created")
+	redirect(w, r, fmt.Sprintf("/events/%d/groups/%d/schedules/new", e.ID, g.ID), createdFlash(existing, "flash.group_created"))
 }
 
 func (s *Server) loadGroup(w http.ResponseWriter, r *http.Request) (event.Event, event.ScheduleGroup, bool) {
@@ -160,7 +163,9 @@ func (s *Server) scheduleNew(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "schedule_form", s.schedulePage(r, &e, &g, nil))
+	p := s.schedulePage(r, &e, &g, nil)
+	p.Form.Set("form_key", newSubmitKey())
+	s.render(w, r, http.StatusOK, "schedule_form", p)
 }
 
 func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
@@ -171,14 +176,16 @@ func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
 	sc := &event.Schedule{OrgID: e.OrgID, EventID: e.ID, GroupID: g.ID}
 	p := s.schedulePage(r, &e, &g, nil)
 	scheduleForm(r, e.Location(), sc, p)
+	key := formKey(r, p)
 	err := sc.Validate()
+	existing := false
 	if err == nil {
-		err = s.store.CreateSchedule(r.Context(), sc)
+		existing, err = s.store.CreateSchedule(r.Context(), sc, key)
 	}
 	if s.formFailed(w, r, err, p, "schedule_form") {
 		return
 	}
-	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.schedule_created")
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), createdFlash(existing, "flash.schedule_created"))
 }
 
 func (s *Server) loadSchedule(w http.ResponseWriter, r *http.Request) (event.Event, event.Schedule, bool) {

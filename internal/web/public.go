@@ -1,12 +1,9 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 
 	"kaisai/internal/event"
@@ -15,16 +12,6 @@ import (
 
 // The participants' pages: a published event with its schedules and the
 // application form, and each application's private page.
-
-// newSubmitKey identifies one rendering of the application form, so that a
-// double submit of it finds the first application instead of making another.
-func newSubmitKey() string {
-	b := make([]byte, 18)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-var submitKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 
 func (s *Server) loadPublicEvent(w http.ResponseWriter, r *http.Request) (event.Event, bool) {
 	e, err := s.store.PublishedEvent(r.Context(), r.PathValue("slug"))
