@@ -41,4 +41,3 @@ func createdFlash(existing bool, created string) string {
 	}
 	return created
 }
-
