@@ -19,7 +19,13 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "applications", map[string]any{"Event": &e, "Applications": as, "Loc": e.Location()})
+	data := map[string]any{"Event": &e, "Applications": as, "Loc": e.Location()}
+	if r.Header.Get("HX-Request") == "true" {
+		// htmx refreshes the list in place, so new applicants appear live.
+		s.renderFragment(w, r, "applications", "list", data)
+		return
+	}
+	s.render(w, r, http.StatusOK, "applications", data)
 }
 
 func (s *Server) loadApplication(w http.ResponseWriter, r *http.Request) (event.Event, event.Application, bool) {

@@ -54,6 +54,13 @@ func (s *Server) requireMember(next http.Handler) http.HandlerFunc {
 				q.Set("flash", "flash.session_expired")
 				s.clearSessionCookie(w)
 			}
+			if r.Header.Get("HX-Request") == "true" {
+				// An htmx refresh must not swap the login page into a
+				// fragment: htmx sends the whole page there instead.
+				w.Header().Set("HX-Redirect", "/login?"+q.Encode())
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
 			http.Redirect(w, r, "/login?"+q.Encode(), http.StatusSeeOther)
 			return
 		}
