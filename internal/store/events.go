@@ -73,8 +73,8 @@ func (s *Store) CreateEvent(ctx context.Context, e *event.Event, formKey string)
 		err = tx.QueryRowContext(ctx, `INSERT INTO events
 		(org_id, slug, title, description, fee, price_jpy, time_zone, status, waitlist_enabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-		e.OrgID, e.Slug, e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled,
-		now, now).Scan(&id)
+			e.OrgID, e.Slug, e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled,
+			now, now).Scan(&id)
 		return id, err
 	})
 	if err != nil {
@@ -292,7 +292,7 @@ func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule, formKey 
 		SELECT g.org_id, g.event_id, g.id, $4, $5, $6, 0, $7 FROM schedule_groups g
 		WHERE g.org_id = $1 AND g.event_id = $2 AND g.id = $3
 		RETURNING id`, sc.OrgID, sc.EventID, sc.GroupID, sc.StartsAt.UTC(), sc.EndsAt.UTC(), sc.Capacity,
-		sc.CreatedAt).Scan(&id)
+			sc.CreatedAt).Scan(&id)
 		return id, notFound(err)
 	})
 	return existing, err
