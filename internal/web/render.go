@@ -69,6 +69,9 @@ type page struct {
 // T translates a message key.
 func (p *page) T(key string, args ...any) string { return p.msgs.T(p.Lang, key, args...) }
 
+// MessageText is the translated message of an error page.
+func (p *page) MessageText() string { return p.T(p.Message, p.MsgArgs...) }
+
 // Err returns the translated error of a form field, or "".
 func (p *page) Err(field string) string {
 	if fe, ok := p.Errors.For(field); ok {
