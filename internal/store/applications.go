@@ -188,13 +188,13 @@ func (s *Store) cancel(ctx context.Context, where string, args ...any) (event.Ap
 	return a, err
 }
 
-// SetPayment sets the 入金状況 of an application to a paid event.
+// SetPayment sets the 入金状況 of a live application to a paid event.
 func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id int64, p event.Payment) error {
 	if p != event.PaymentPaid && p != event.PaymentUnpaid {
 		return event.Errorf(event.EInvalid, "error.bad_request")
 	}
 	return updateOne(ctx, s.write, `UPDATE applications SET payment = $1, updated_at = $2
-		WHERE org_id = $3 AND event_id = $4 AND id = $5 AND payment <> ''`, p, s.nowUTC(), orgID, eventID, id)
+		WHERE org_id = $3 AND event_id = $4 AND id = $5 AND payment <> '' AND status <> 'cancelled'`, p, s.nowUTC(), orgID, eventID, id)
 }
 
 // ApplicationRow is an application in an organizer's list.

@@ -56,6 +56,10 @@ func (s *Server) applicationPayment(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "applications.not_paid_event")
 		return
 	}
+	if !a.Active() {
+		s.renderError(w, r, http.StatusConflict, "applications.cancelled_payment")
+		return
+	}
 	if err := s.store.SetPayment(r.Context(), e.OrgID, e.ID, a.ID, event.Payment(r.PostForm.Get("payment"))); err != nil {
 		s.fail(w, r, err)
 		return

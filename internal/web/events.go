@@ -83,7 +83,7 @@ func (s *Server) eventCreate(w http.ResponseWriter, r *http.Request) {
 	e := &event.Event{OrgID: m.OrgID}
 	p := s.eventFormPage(r, nil)
 	eventForm(r, e, p)
-	key := formKey(r, p)
+	key := formKey(r, p, "event")
 	err := e.Validate()
 	existing := false
 	if err == nil {

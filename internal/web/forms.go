@@ -22,16 +22,16 @@ func newSubmitKey() string {
 
 var submitKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 
-// formKey returns the key of an organizer's create form, keeping it on the
-// page in case the form is shown again with errors. A form without a
-// well-formed key (a script, say) is not deduplicated.
-func formKey(r *http.Request, p *page) string {
+// formKey returns the key of an organizer's create form of the given kind,
+// keeping it on the page in case the form is shown again with errors. A form
+// without a well-formed key (a script, say) is not deduplicated.
+func formKey(r *http.Request, p *page, kind string) string {
 	key := r.PostForm.Get("form_key")
 	if !submitKeyPattern.MatchString(key) {
 		return ""
 	}
 	p.Form.Set("form_key", key)
-	return key
+	return kind + ":" + key
 }
 
 // createdFlash says so when a create form had been submitted before.

@@ -43,7 +43,7 @@ func (s *Server) groupCreate(w http.ResponseWriter, r *http.Request) {
 	g := &event.ScheduleGroup{OrgID: e.OrgID, EventID: e.ID}
 	p := s.groupFormPage(r, &e, nil)
 	groupForm(r, g, p)
-	key := formKey(r, p)
+	key := formKey(r, p, "group")
 	err := g.Validate()
 	existing := false
 	if err == nil {
@@ -176,7 +176,7 @@ func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
 	sc := &event.Schedule{OrgID: e.OrgID, EventID: e.ID, GroupID: g.ID}
 	p := s.schedulePage(r, &e, &g, nil)
 	scheduleForm(r, e.Location(), sc, p)
-	key := formKey(r, p)
+	key := formKey(r, p, "schedule")
 	err := sc.Validate()
 	existing := false
 	if err == nil {

@@ -1,0 +1,264 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"kaisai/internal/app"
+	"kaisai/internal/testdb"
+)
+
+// placeholderRE finds the {name} wildcards of a ServeMux pattern.
+var placeholderRE = regexp.MustCompile(`\{([^}]*)\}`)
+
+// fillPattern turns an organizer route's pattern into a path with ids; it
+// fails on a wildcard the walk does not know, so a new kind of id in a new
+// route makes the walk fail until it is taught that id.
+func fillPattern(pattern string, ids map[string]int64) (string, error) {
+	var unknown []string
+	path := placeholderRE.ReplaceAllStringFunc(pattern, func(ph string) string {
+		name := strings.Trim(ph, "{}")
+		if name == "$" {
+			return ""
+		}
+		id, ok := ids[name]
+		if !ok {
+			unknown = append(unknown, ph)
+			return ph
+		}
+		return strconv.FormatInt(id, 10)
+	})
+	if len(unknown) > 0 {
+		return "", fmt.Errorf("route %q has wildcards %v the authorization walk does not know: give it an id of another organization", pattern, unknown)
+	}
+	return path, nil
+}
+
+// idNames are the wildcards the walk knows.
+var idNames = []string{"eventID", "groupID", "scheduleID", "appID"}
+
+func hasWildcard(pattern string) bool {
+	for _, m := range placeholderRE.FindAllStringSubmatch(pattern, -1) {
+		if m[1] != "$" {
+			return true
+		}
+	}
+	return false
+}
+
+// hasChildWildcard reports whether a pattern names something inside an event.
+func hasChildWildcard(pattern string) bool {
+	for _, m := range placeholderRE.FindAllStringSubmatch(pattern, -1) {
+		if m[1] != "$" && m[1] != "eventID" {
+			return true
+		}
+	}
+	return false
+}
+
+// plausibleForm is a body every organizer form would accept: if a handler
+// forgot to check whose id it was given, the request would succeed and
+// change something, instead of failing validation first.
+func plausibleForm() url.Values {
+	return url.Values{
+		"title": {"B による書き換え"}, "description": {"B"}, "fee": {"paid"}, "price": {"1"},
+		"time_zone": {"UTC"}, "status": {"draft"}, "waitlist": {"1"},
+		"name": {"B スタッフ"}, "venue": {"place"}, "address": {"B の住所"}, "online_url": {"https://b.example/"},
+		"date": {futureDate(90)}, "start_time": {"09:00"}, "end_time": {"10:00"}, "capacity": {"99"},
+		"payment": {"paid"}, "email": {"intruder-staff@b.example"}, "password": {"intruder-password"},
+	}
+}
+
+// orgAFixture is organization A's data: a paid, published event with a
+// group, a schedule, and an application.
+type orgAFixture struct {
+	app                            *app.App
+	owner                          *client
+	eventID, groupID, scheduleID   int64
+	appID                          int64
+	title, address, applicantEmail string
+	publicPath, token              string
+}
+
+func newOrgA(t *testing.T, a *app.App) orgAFixture {
+	t.Helper()
+	c := newClient(t, a)
+	f := orgAFixture{app: a, owner: c, title: "A社の秘密セミナー", address: "東京都千代田区A-1", applicantEmail: "taro@a.example"}
+	c.signup("A社", "owner@a.example")
+	f.eventID = c.createEvent(eventSpec{Title: f.title, Paid: true, Price: 3000})
+	f.groupID = c.addGroup(f.eventID, placeGroup(f.address))
+	f.scheduleID = c.addSchedule(f.eventID, f.groupID, 10)
+	f.publicPath = c.publicPath(f.eventID)
+	f.token = newClient(t, f.app).apply(f.publicPath, f.scheduleID, "山田 太郎", f.applicantEmail)
+	rows := c.applications(f.eventID)
+	if len(rows) != 1 || rows[0].ID == 0 {
+		t.Fatalf("A's applications: %+v", rows)
+	}
+	f.appID = rows[0].ID
+	return f
+}
+
+// assertUnchanged checks that A's data is as newOrgA left it.
+func (f orgAFixture) assertUnchanged(t *testing.T) {
+	t.Helper()
+	c := f.owner
+	r := c.get(fmt.Sprintf("/events/%d", f.eventID))
+	wantStatus(t, r, http.StatusOK)
+	wantText(t, r, f.title, f.address, ja("fee.paid")+" 3,000円", "Asia/Tokyo", ja("status.published"))
+	wantNoText(t, r, "B による書き換え", "B の住所")
+	if ids := c.scheduleIDs(f.eventID); len(ids) != 1 || !ids[f.scheduleID] {
+		t.Fatalf("A's schedules changed: %v", ids)
+	}
+	r = c.get(fmt.Sprintf("/events/%d/schedules/%d/edit", f.eventID, f.scheduleID))
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.Body, `name="capacity" min="1" max="100000" value="10"`) {
+		t.Fatalf("A's schedule capacity changed: %s", r)
+	}
+	rows := c.applications(f.eventID)
+	if len(rows) != 1 || rows[0].ID != f.appID || rows[0].Status != ja("application_status.applied") {
+		t.Fatalf("A's applications changed: %+v", rows)
+	}
+	r = newClient(t, f.app).get("/a/" + f.token)
+	wantStatus(t, r, http.StatusOK)
+	if st, pay := applicationStatus(t, r); st != ja("application_status.applied") || pay != ja("payment.unpaid") {
+		t.Fatalf("A's application is %s / %s, want 申込済 / 未入金", st, pay)
+	}
+	r = c.get("/members")
+	wantStatus(t, r, http.StatusOK)
+	wantNoText(t, r, "intruder-staff@b.example")
+}
+
+// TestOrganizerRoutesOfAnotherOrganizationAre404 walks every organizer route
+// as a member of organization B with organization A's ids: each answers 404
+// (never 403, which would confirm the id exists), and A's data is unchanged.
+func TestOrganizerRoutesOfAnotherOrganizationAre404(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		a := startKaisai(t, db)
+		routes := a.Web.OrganizerRoutes()
+		if len(routes) < 10 {
+			t.Fatalf("only %d organizer routes: is OrganizerRoutes broken?", len(routes))
+		}
+		orgA := newOrgA(t, a)
+
+		b := newClient(t, a)
+		b.signup("B社", "owner@b.example")
+		bEvent := b.createEvent(eventSpec{Title: "B社のイベント"})
+		bGroup := b.addGroup(bEvent, placeGroup("大阪市B-2"))
+		bSchedule := b.addSchedule(bEvent, bGroup, 5)
+
+		// Two sets of A's ids: all of A's, and B's own event with A's
+		// group, schedule and application inside it (a handler that checks
+		// only the event would let those through).
+		idSets := []struct {
+			name string
+			ids  map[string]int64
+		}{
+			{"A's ids", map[string]int64{"eventID": orgA.eventID, "groupID": orgA.groupID,
+				"scheduleID": orgA.scheduleID, "appID": orgA.appID}},
+			{"B's event, A's children", map[string]int64{"eventID": bEvent, "groupID": orgA.groupID,
+				"scheduleID": orgA.scheduleID, "appID": orgA.appID}},
+		}
+		seen := map[string]bool{}
+		for _, set := range idSets {
+			for _, rt := range routes {
+				path, err := fillPattern(rt.Pattern, set.ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !hasWildcard(rt.Pattern) {
+					continue // B's own list pages; checked below
+				}
+				if set.name != idSets[0].name && !hasChildWildcard(rt.Pattern) {
+					continue // only {eventID}: nothing of A's to mix in
+				}
+				for _, m := range placeholderRE.FindAllStringSubmatch(rt.Pattern, -1) {
+					seen[m[1]] = true
+				}
+				var r *resp
+				switch rt.Method {
+				case http.MethodGet:
+					r = b.get(path)
+				case http.MethodPost:
+					r = b.post(path, plausibleForm())
+				default:
+					t.Fatalf("route %s %s: the walk does not know method %s", rt.Method, rt.Pattern, rt.Method)
+				}
+				if r.Status != http.StatusNotFound {
+					t.Errorf("%s: B's member got %d, want 404: %s", set.name, r.Status, r)
+					continue
+				}
+				wantText(t, r, ja("error.not_found"))
+				wantNoText(t, r, orgA.title, orgA.address, orgA.applicantEmail)
+			}
+		}
+		for _, n := range idNames {
+			if !seen[n] {
+				t.Errorf("no organizer route has {%s}: the walk proved nothing about it", n)
+			}
+		}
+
+		// Routes without ids show B's own things and nothing of A's.
+		for _, rt := range routes {
+			if hasWildcard(rt.Pattern) || rt.Method != http.MethodGet {
+				continue
+			}
+			r := b.get(strings.TrimSuffix(rt.Pattern, "{$}"))
+			wantStatus(t, r, http.StatusOK)
+			wantNoText(t, r, orgA.title, orgA.address, orgA.applicantEmail, "owner@a.example")
+		}
+		r := b.get("/events")
+		wantText(t, r, "B社のイベント")
+
+		// B's own ids still work: the 404s above are about ownership.
+		wantStatus(t, b.get(fmt.Sprintf("/events/%d/schedules/%d/edit", bEvent, bSchedule)), http.StatusOK)
+
+		orgA.assertUnchanged(t)
+	})
+}
+
+// TestOrganizerRoutesNeedLogin: without a session every organizer route
+// sends the browser to the login page (GETs remember where they were going)
+// and changes nothing.
+func TestOrganizerRoutesNeedLogin(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		a := startKaisai(t, db)
+		orgA := newOrgA(t, a)
+		ids := map[string]int64{"eventID": orgA.eventID, "groupID": orgA.groupID,
+			"scheduleID": orgA.scheduleID, "appID": orgA.appID}
+		anon := newClient(t, a)
+		for _, rt := range a.Web.OrganizerRoutes() {
+			path, err := fillPattern(rt.Pattern, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r *resp
+			switch rt.Method {
+			case http.MethodGet:
+				r = anon.get(path)
+			case http.MethodPost:
+				r = anon.post(path, plausibleForm())
+			default:
+				t.Fatalf("route %s %s: the walk does not know method %s", rt.Method, rt.Pattern, rt.Method)
+			}
+			if r.Status != http.StatusSeeOther || r.LocationPath() != "/login" {
+				t.Errorf("anonymous %s %s: want 303 to /login, got %s", rt.Method, path, r)
+				continue
+			}
+			wantNoText(t, r, orgA.title)
+			if rt.Method == http.MethodGet {
+				u, _ := url.Parse(r.Location())
+				if next := u.Query().Get("next"); next != path {
+					t.Errorf("anonymous GET %s: login next=%q, want %q", path, next, path)
+				}
+			}
+		}
+		orgA.assertUnchanged(t)
+	})
+}
