@@ -93,6 +93,16 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 		if err != nil {
 			return err
 		}
+		action := ActApplied
+		if status == event.Waitlisted {
+			action = ActWaitlisted
+		}
+		if err := s.logActivity(ctx, tx, &a, 0, action, ""); err != nil {
+			return err
+		}
+		if err := s.enqueueMail(ctx, tx, &a, event.MailApplied); err != nil {
+			return err
+		}
 		res = event.ApplyResult{Application: a}
 		return nil
 	})
@@ -145,18 +155,18 @@ func (s *Store) EventByID(ctx context.Context, id int64) (event.Event, error) {
 
 // CancelByToken cancels an application from the participant's private page.
 func (s *Store) CancelByToken(ctx context.Context, token string) (event.Application, error) {
-	return s.cancel(ctx, `token = $1`, token)
+	return s.cancel(ctx, 0, `token = $1`, token)
 }
 
-// CancelApplication cancels an application as an organizer.
-func (s *Store) CancelApplication(ctx context.Context, orgID, eventID, id int64) (event.Application, error) {
-	return s.cancel(ctx, `org_id = $1 AND event_id = $2 AND id = $3`, orgID, eventID, id)
+// CancelApplication cancels an application as an organizer (memberID).
+func (s *Store) CancelApplication(ctx context.Context, orgID, eventID, id, memberID int64) (event.Application, error) {
+	return s.cancel(ctx, memberID, `org_id = $1 AND event_id = $2 AND id = $3`, orgID, eventID, id)
 }
 
 // cancel marks the application that where picks キャンセル and, if it held a
 // seat, frees it. Each step is a conditional UPDATE, so two cancels at once
 // free one seat. where names columns unqualified and numbers its args from $1.
-func (s *Store) cancel(ctx context.Context, where string, args ...any) (event.Application, error) {
+func (s *Store) cancel(ctx context.Context, memberID int64, where string, args ...any) (event.Application, error) {
 	var a event.Application
 	nowParam := fmt.Sprintf("$%d", len(args)+1)
 	withNow := append(args[:len(args):len(args)], s.nowUTC())
@@ -177,8 +187,13 @@ func (s *Store) cancel(ctx context.Context, where string, args ...any) (event.Ap
 					return err
 				}
 			}
-			a, err = applicationWhere(ctx, tx, where, args...)
-			return err
+			if a, err = applicationWhere(ctx, tx, where, args...); err != nil {
+				return err
+			}
+			if err := s.logActivity(ctx, tx, &a, memberID, ActCancelled, ""); err != nil {
+				return err
+			}
+			return s.enqueueMail(ctx, tx, &a, event.MailCancelled)
 		}
 		if _, err := applicationWhere(ctx, tx, where, args...); err != nil {
 			return err
@@ -188,13 +203,36 @@ func (s *Store) cancel(ctx context.Context, where string, args ...any) (event.Ap
 	return a, err
 }
 
-// SetPayment sets the 入金状況 of a live application to a paid event.
-func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id int64, p event.Payment) error {
+// SetPayment sets the 入金状況 of a live application to a paid event, as
+// memberID; becoming 入金済 sends the 入金完了 mail. Setting what is already
+// set changes nothing.
+func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id, memberID int64, p event.Payment) error {
 	if p != event.PaymentPaid && p != event.PaymentUnpaid {
 		return event.Errorf(event.EInvalid, "error.bad_request")
 	}
-	return updateOne(ctx, s.write, `UPDATE applications SET payment = $1, updated_at = $2
-		WHERE org_id = $3 AND event_id = $4 AND id = $5 AND payment <> '' AND status <> 'cancelled'`, p, s.nowUTC(), orgID, eventID, id)
+	_, err := s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+		switch {
+		case a.Payment == event.PaymentNone:
+			return event.Errorf(event.EInvalid, "applications.not_paid_event")
+		case !a.Active():
+			return event.Errorf(event.EConflict, "applications.cancelled_payment")
+		case a.Payment == p:
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET payment = $1, updated_at = $2 WHERE id = $3`,
+			p, s.nowUTC(), a.ID); err != nil {
+			return err
+		}
+		a.Payment = p
+		if p == event.PaymentUnpaid {
+			return s.logActivity(ctx, tx, a, memberID, ActUnpaid, "")
+		}
+		if err := s.logActivity(ctx, tx, a, memberID, ActPaid, ""); err != nil {
+			return err
+		}
+		return s.enqueueMail(ctx, tx, a, event.MailPaid)
+	})
+	return err
 }
 
 // ApplicationRow is an application in an organizer's list.

@@ -249,7 +249,7 @@ func TestPaidApplicationsStartUnpaid(t *testing.T) {
 		if a.Payment != event.PaymentUnpaid || a.Eligible(&paid) {
 			t.Fatalf("new paid application: payment %q eligible %v; want unpaid, not eligible", a.Payment, a.Eligible(&paid))
 		}
-		if err := st.SetPayment(ctx, f.org.ID, f.event.ID, a.ID, event.PaymentPaid); err != nil {
+		if err := st.SetPayment(ctx, f.org.ID, f.event.ID, a.ID, 0, event.PaymentPaid); err != nil {
 			t.Fatal(err)
 		}
 		a, err = st.ApplicationByToken(ctx, a.Token)
@@ -361,8 +361,8 @@ func TestOtherOrganizationsSeeNothing(t *testing.T) {
 		sc.OrgID = bo
 		checks["UpdateSchedule"] = st.UpdateSchedule(ctx, &sc)
 		_, checks["CreateSchedule"] = st.CreateSchedule(ctx, &sc, "")
-		checks["SetPayment"] = st.SetPayment(ctx, bo, a.event.ID, res.Application.ID, event.PaymentPaid)
-		_, checks["CancelApplication"] = st.CancelApplication(ctx, bo, a.event.ID, res.Application.ID)
+		checks["SetPayment"] = st.SetPayment(ctx, bo, a.event.ID, res.Application.ID, 0, event.PaymentPaid)
+		_, checks["CancelApplication"] = st.CancelApplication(ctx, bo, a.event.ID, res.Application.ID, 0)
 		checks["DeleteSchedule"] = st.DeleteSchedule(ctx, bo, a.event.ID, a.schedule.ID)
 		checks["DeleteGroup"] = st.DeleteGroup(ctx, bo, a.event.ID, a.group.ID)
 		checks["DeleteEvent"] = st.DeleteEvent(ctx, bo, a.event.ID)

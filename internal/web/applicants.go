@@ -60,7 +60,8 @@ func (s *Server) applicationPayment(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusConflict, "applications.cancelled_payment")
 		return
 	}
-	if err := s.store.SetPayment(r.Context(), e.OrgID, e.ID, a.ID, event.Payment(r.PostForm.Get("payment"))); err != nil {
+	m, _ := memberFrom(r.Context())
+	if err := s.store.SetPayment(r.Context(), e.OrgID, e.ID, a.ID, m.ID, event.Payment(r.PostForm.Get("payment"))); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -72,7 +73,8 @@ func (s *Server) applicationCancel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := s.store.CancelApplication(r.Context(), e.OrgID, e.ID, a.ID); err != nil {
+	m, _ := memberFrom(r.Context())
+	if _, err := s.store.CancelApplication(r.Context(), e.OrgID, e.ID, a.ID, m.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}

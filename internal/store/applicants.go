@@ -1,0 +1,275 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"kaisai/internal/event"
+)
+
+// The organizer's management of applications (申込者一覧): every change is
+// logged on the application, and what the participant must be told is put in
+// the outbox, in the same transaction.
+
+// Activity actions, each shown through the catalog key "activity.<action>".
+const (
+	ActApplied       = "applied"
+	ActWaitlisted    = "waitlisted"
+	ActCancelled     = "cancelled"
+	ActPaid          = "paid"
+	ActUnpaid        = "unpaid"
+	ActCheckedIn     = "checked_in"
+	ActCheckinUndone = "checkin_undone"
+	ActMemo          = "memo"
+	ActEdited        = "edited"
+	ActPromoted      = "promoted"
+)
+
+// Errors of managing applications.
+var (
+	ErrNotWaitlisted = event.Errorf(event.EConflict, "applications.not_waitlisted")
+	ErrNoSeatLeft    = event.Errorf(event.EConflict, "applications.no_seat_for_promotion")
+)
+
+// logActivity records a change of an application; memberID 0 is the
+// participant or kaisai itself.
+func (s *Store) logActivity(ctx context.Context, q querier, a *event.Application, memberID int64, action, detail string) error {
+	var member sql.NullInt64
+	if memberID != 0 {
+		member = sql.NullInt64{Int64: memberID, Valid: true}
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO activity_log (org_id, application_id, member_id, action, detail, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, a.OrgID, a.ID, member, action, detail, s.nowUTC())
+	if err != nil {
+		return fmt.Errorf("log %s: %w", action, err)
+	}
+	return nil
+}
+
+// ActivityEntry is one line of an application's history.
+type ActivityEntry struct {
+	Action     string
+	Detail     string
+	MemberName string // "" for the participant or kaisai
+	At         time.Time
+}
+
+// Activity returns an application's history, oldest first.
+func (s *Store) Activity(ctx context.Context, orgID, applicationID int64) ([]ActivityEntry, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT l.action, l.detail, COALESCE(m.name, ''), l.created_at
+		FROM activity_log l LEFT JOIN members m ON m.id = l.member_id
+		WHERE l.org_id = $1 AND l.application_id = $2 ORDER BY l.id`, orgID, applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("store.Activity(%d): %w", applicationID, err)
+	}
+	defer rows.Close()
+	var es []ActivityEntry
+	for rows.Next() {
+		var e ActivityEntry
+		if err := rows.Scan(&e.Action, &e.Detail, &e.MemberName, &e.At); err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, rows.Err()
+}
+
+// ApplicantQuery picks a page of 申込者一覧.
+type ApplicantQuery struct {
+	ScheduleID int64  // 0: the whole event
+	Search     string // part of the name or e-mail, case-insensitive
+	Status     event.ApplicationStatus
+	Page       int // from 1
+	PerPage    int
+}
+
+// ApplicantPage is one page of the list and the count of all that match.
+type ApplicantPage struct {
+	Rows  []ApplicationRow
+	Total int
+}
+
+// escapeLike makes s a literal LIKE pattern (escape character \).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Applicants returns a page of an event's applications, oldest first. Paging
+// walks the (event_id, id) index, so a page costs the same at 10,000
+// applicants as at 10.
+func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q ApplicantQuery) (ApplicantPage, error) {
+	where := []string{"a.org_id = $1", "a.event_id = $2"}
+	args := []any{orgID, eventID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if q.ScheduleID != 0 {
+		add("a.schedule_id = ?", q.ScheduleID)
+	}
+	if q.Status != "" {
+		add("a.status = ?", q.Status)
+	}
+	if s := strings.TrimSpace(q.Search); s != "" {
+		args = append(args, "%"+escapeLike(strings.ToLower(s))+"%")
+		n := len(args)
+		where = append(where, fmt.Sprintf(`(lower(a.name) LIKE $%d ESCAPE '\' OR lower(a.email) LIKE $%d ESCAPE '\')`, n, n))
+	}
+	cond := strings.Join(where, " AND ")
+	var page ApplicantPage
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM applications a WHERE `+cond, args...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("store.Applicants(event %d): %w", eventID, err)
+	}
+	perPage := max(q.PerPage, 1)
+	offset := (max(q.Page, 1) - 1) * perPage
+	rows, err := s.read.QueryContext(ctx, `SELECT `+applicationColumns+`, sc.starts_at
+		FROM applications a JOIN schedules sc ON sc.id = a.schedule_id
+		WHERE `+cond+fmt.Sprintf(` ORDER BY a.id LIMIT %d OFFSET %d`, perPage, offset), args...)
+	if err != nil {
+		return page, fmt.Errorf("store.Applicants(event %d): %w", eventID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ApplicationRow
+		if err := scanApplication(rows, &r.Application, &r.StartsAt); err != nil {
+			return page, err
+		}
+		page.Rows = append(page.Rows, r)
+	}
+	return page, rows.Err()
+}
+
+// changeApplication runs fn on an application of the organization inside a
+// transaction, with the application as it is at that moment.
+func (s *Store) changeApplication(ctx context.Context, orgID, eventID, id int64, fn func(tx *sql.Tx, a *event.Application) error) (event.Application, error) {
+	var a event.Application
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if a, err = applicationWhere(ctx, tx, `a.org_id = $1 AND a.event_id = $2 AND a.id = $3`, orgID, eventID, id); err != nil {
+			return err
+		}
+		return fn(tx, &a)
+	})
+	return a, err
+}
+
+// SetCheckIn marks an application 受付済 now (manual check-in), or undoes it.
+func (s *Store) SetCheckIn(ctx context.Context, orgID, eventID, id, memberID int64, checkedIn bool) (event.Application, error) {
+	return s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+		if checkedIn == !a.CheckedInAt.IsZero() {
+			return nil // already so: a second click changes nothing
+		}
+		if checkedIn && a.Status != event.Applied {
+			return event.Errorf(event.EConflict, "applications.checkin_not_applied")
+		}
+		if checkedIn {
+			now := s.nowUTC()
+			if _, err := tx.ExecContext(ctx, `UPDATE applications SET checked_in_at = $1, checkin_source = $2, updated_at = $1
+				WHERE id = $3`, now, event.CheckinManual, a.ID); err != nil {
+				return err
+			}
+			a.CheckedInAt, a.CheckinSource = now, event.CheckinManual
+			return s.logActivity(ctx, tx, a, memberID, ActCheckedIn, "")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET checked_in_at = NULL, checkin_source = '', updated_at = $1
+			WHERE id = $2`, s.nowUTC(), a.ID); err != nil {
+			return err
+		}
+		a.CheckedInAt, a.CheckinSource = time.Time{}, ""
+		return s.logActivity(ctx, tx, a, memberID, ActCheckinUndone, "")
+	})
+}
+
+// SetMemo saves the 機密事項メモ of an application.
+func (s *Store) SetMemo(ctx context.Context, orgID, eventID, id, memberID int64, memo string) (event.Application, error) {
+	return s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+		if a.Memo == memo {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET memo = $1, updated_at = $2 WHERE id = $3`, memo, s.nowUTC(), a.ID); err != nil {
+			return err
+		}
+		a.Memo = memo
+		return s.logActivity(ctx, tx, a, memberID, ActMemo, "")
+	})
+}
+
+// EditApplicant corrects an application's name and e-mail (登録内容修正).
+func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID int64, name, email string) (event.Application, error) {
+	a, err := s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+		if a.Name == name && a.Email == email {
+			return nil
+		}
+		var changes []string
+		if a.Name != name {
+			changes = append(changes, a.Name+" → "+name)
+		}
+		if a.Email != email {
+			changes = append(changes, a.Email+" → "+email)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE applications SET name = $1, email = $2, updated_at = $3 WHERE id = $4`,
+			name, email, s.nowUTC(), a.ID)
+		if isUniqueViolation(err) {
+			return ErrAlreadyApplied
+		}
+		if err != nil {
+			return err
+		}
+		a.Name, a.Email = name, email
+		return s.logActivity(ctx, tx, a, memberID, ActEdited, strings.Join(changes, ", "))
+	})
+	return a, err
+}
+
+// Promote moves a waitlisted application to 申込済 if its schedule has a
+// seat, and tells the participant.
+func (s *Store) Promote(ctx context.Context, orgID, eventID, id, memberID int64) (event.Application, error) {
+	return s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+		r, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'applied', updated_at = $1
+			WHERE id = $2 AND status = 'waitlisted'`, s.nowUTC(), a.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrNotWaitlisted
+		}
+		r, err = tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken + 1
+			WHERE id = $1 AND seats_taken < capacity`, a.ScheduleID)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrNoSeatLeft
+		}
+		a.Status = event.Applied
+		if err := s.logActivity(ctx, tx, a, memberID, ActPromoted, ""); err != nil {
+			return err
+		}
+		return s.enqueueMail(ctx, tx, a, event.MailPromoted)
+	})
+}
+
+// DeleteApplication deletes an application irreversibly, with its history
+// and mail; a seat it held is freed.
+func (s *Store) DeleteApplication(ctx context.Context, orgID, eventID, id int64) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		var scheduleID int64
+		var status event.ApplicationStatus
+		err := tx.QueryRowContext(ctx, `DELETE FROM applications WHERE org_id = $1 AND event_id = $2 AND id = $3
+			RETURNING schedule_id, status`, orgID, eventID, id).Scan(&scheduleID, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if status == event.Applied {
+			_, err = tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken - 1 WHERE id = $1`, scheduleID)
+		}
+		return err
+	})
+}

@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"kaisai/internal/event"
+)
+
+// Mail statuses in the outbox.
+const (
+	MailPending = "pending" // waiting for delivery (or for its next attempt)
+	MailSent    = "sent"    // accepted by the SMTP server
+	MailKept    = "kept"    // no SMTP configured: kept in the dev outbox, shown in the app
+	MailFailed  = "failed"  // given up after the last attempt; shown with its error
+)
+
+// enqueueMail records, inside the transaction of the change that causes it,
+// that an application's participant is owed an e-mail of kind. A job renders
+// and delivers it after commit.
+func (s *Store) enqueueMail(ctx context.Context, tx *sql.Tx, a *event.Application, kind event.MailKind) error {
+	b := make([]byte, 16)
+	rand.Read(b)
+	now := s.nowUTC()
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (org_id, event_id, application_id, kind, status, message_id,
+		next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $6)`,
+		a.OrgID, a.EventID, a.ID, kind, hex.EncodeToString(b)+"@kaisai", now)
+	if err != nil {
+		return fmt.Errorf("enqueue %s mail: %w", kind, err)
+	}
+	return nil
+}
+
+// OutgoingMail is a claimed outbox row with everything needed to render it.
+type OutgoingMail struct {
+	ID          int64
+	Kind        event.MailKind
+	MessageID   string // without angle brackets; stable across attempts
+	Attempts    int    // attempts made before this one
+	Application event.Application
+	Event       event.Event
+	Schedule    event.Schedule
+	Group       event.ScheduleGroup
+	Template    *event.MailTemplate // the event's own wording, or nil for the default
+}
+
+// ClaimMail leases up to limit due mails for lease, so that no other worker
+// (on any instance) sends them meanwhile. A lease that runs out (a worker
+// died) makes the mail due again.
+func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]OutgoingMail, error) {
+	now := s.nowUTC()
+	var ids []int64
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_until = $1
+			WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2
+			               AND (locked_until IS NULL OR locked_until <= $2) ORDER BY id LIMIT $3)
+			  AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $2)
+			RETURNING id`, now.Add(lease), now, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store.ClaimMail: %w", err)
+	}
+	mails := make([]OutgoingMail, 0, len(ids))
+	for _, id := range ids {
+		m, err := s.outgoingMail(ctx, id)
+		if errors.Is(err, errNotFound) {
+			continue // deleted with its application meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		mails = append(mails, m)
+	}
+	return mails, nil
+}
+
+func (s *Store) outgoingMail(ctx context.Context, id int64) (OutgoingMail, error) {
+	m := OutgoingMail{ID: id}
+	var appID int64
+	err := s.read.QueryRowContext(ctx, `SELECT kind, message_id, attempts, application_id FROM outbox WHERE id = $1`, id).
+		Scan(&m.Kind, &m.MessageID, &m.Attempts, &appID)
+	if err != nil {
+		return m, notFound(err)
+	}
+	if m.Application, err = applicationWhere(ctx, s.read, `a.id = $1`, appID); err != nil {
+		return m, err
+	}
+	if m.Event, err = s.EventByID(ctx, m.Application.EventID); err != nil {
+		return m, err
+	}
+	if m.Schedule, m.Group, err = s.ScheduleByID(ctx, m.Application.ScheduleID); err != nil {
+		return m, err
+	}
+	t, err := s.MailTemplate(ctx, m.Event.OrgID, m.Event.ID, m.Kind)
+	switch {
+	case err == nil:
+		m.Template = &t
+	case !errors.Is(err, errNotFound):
+		return m, err
+	}
+	return m, nil
+}
+
+// MarkMailDelivered records a mail as sent (or kept, in the dev outbox) with
+// what was sent.
+func (s *Store) MarkMailDelivered(ctx context.Context, id int64, status, to, subject, body string) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE outbox SET status = $1, to_addr = $2, subject = $3, body = $4,
+		attempts = attempts + 1, last_error = '', sent_at = $5, locked_until = NULL WHERE id = $6`,
+		status, to, subject, body, s.nowUTC(), id)
+	return err
+}
+
+// MarkMailFailed records a failed attempt: the mail is due again at retryAt,
+// or, when final, it is given up and shown as failed.
+func (s *Store) MarkMailFailed(ctx context.Context, id int64, reason string, retryAt time.Time, final bool) error {
+	status := MailPending
+	if final {
+		status = MailFailed
+	}
+	_, err := s.write.ExecContext(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2,
+		next_attempt_at = $3, locked_until = NULL WHERE id = $4`, status, reason, retryAt.UTC(), id)
+	return err
+}
+
+// RetryMail makes a failed mail due again at once (the organizer's 再送).
+func (s *Store) RetryMail(ctx context.Context, orgID, id int64) error {
+	return updateOne(ctx, s.write, `UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = ''
+		WHERE org_id = $2 AND id = $3 AND status = 'failed'`, s.nowUTC(), orgID, id)
+}
+
+// MailRow is an outbox row as the organizer's mail log shows it.
+type MailRow struct {
+	ID            int64
+	EventID       int64
+	ApplicationID int64
+	Kind          event.MailKind
+	Status        string
+	To            string // as sent; before delivery, the application's address
+	Subject       string
+	Body          string
+	Attempts      int
+	LastError     string
+	CreatedAt     time.Time
+	SentAt        time.Time
+}
+
+// Mails lists an organization's e-mails, newest first.
+func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]MailRow, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT o.id, o.event_id, o.application_id, o.kind, o.status,
+		  CASE WHEN o.to_addr = '' THEN a.email ELSE o.to_addr END, o.subject, o.body, o.attempts, o.last_error,
+		  o.created_at, o.sent_at
+		FROM outbox o JOIN applications a ON a.id = o.application_id
+		WHERE o.org_id = $1 ORDER BY o.id DESC LIMIT $2 OFFSET $3`, orgID, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("store.Mails(org %d): %w", orgID, err)
+	}
+	defer rows.Close()
+	var ms []MailRow
+	for rows.Next() {
+		var m MailRow
+		var sent sql.NullTime
+		if err := rows.Scan(&m.ID, &m.EventID, &m.ApplicationID, &m.Kind, &m.Status, &m.To, &m.Subject, &m.Body,
+			&m.Attempts, &m.LastError, &m.CreatedAt, &sent); err != nil {
+			return nil, err
+		}
+		m.SentAt = timeOf(sent)
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}
+
+// MailTemplate returns an event's own wording of a kind of mail; not found
+// means the default applies.
+func (s *Store) MailTemplate(ctx context.Context, orgID, eventID int64, kind event.MailKind) (event.MailTemplate, error) {
+	t := event.MailTemplate{Kind: kind}
+	err := s.read.QueryRowContext(ctx, `SELECT t.subject, t.body FROM mail_templates t JOIN events e ON e.id = t.event_id
+		WHERE e.org_id = $1 AND t.event_id = $2 AND t.kind = $3`, orgID, eventID, kind).Scan(&t.Subject, &t.Body)
+	return t, notFound(err)
+}
+
+// SaveMailTemplates stores an event's wording of its mails, all at once.
+func (s *Store) SaveMailTemplates(ctx context.Context, orgID, eventID int64, ts []event.MailTemplate) error {
+	now := s.nowUTC()
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM events WHERE org_id = $1 AND id = $2`, orgID, eventID).Scan(&one); err != nil {
+			return notFound(err)
+		}
+		for _, t := range ts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO mail_templates (event_id, kind, subject, body, updated_at)
+				VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (event_id, kind) DO UPDATE SET subject = excluded.subject, body = excluded.body,
+				  updated_at = excluded.updated_at`, eventID, t.Kind, t.Subject, t.Body, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ResetMailTemplate drops an event's wording of a kind of mail: the default applies again.
+func (s *Store) ResetMailTemplate(ctx context.Context, orgID, eventID int64, kind event.MailKind) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM mail_templates WHERE kind = $1 AND event_id IN
+		(SELECT id FROM events WHERE org_id = $2 AND id = $3)`, kind, orgID, eventID)
+	return err
+}
+
+// MailDue reports whether any mail waits for delivery now, for the periodic sweep.
+func (s *Store) MailDue(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE status = 'pending'
+		AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) LIMIT 1) d`, s.nowUTC()).Scan(&n)
+	return n > 0, err
+}
