@@ -49,7 +49,7 @@ type Application struct {
 }
 
 // Active reports whether the application has not been cancelled.
-func (a *Application) Active() bool { return a.Status != Cancelled }
+func (a Application) Active() bool { return a.Status != Cancelled }
 
 // Eligible reports whether the participant may join: applied and, for a paid
 // event, paid. Only then is the online URL shown (free: at once; paid: at 入金済).

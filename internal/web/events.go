@@ -163,6 +163,8 @@ type confirmDelete struct {
 	Back    string
 	IsEvent bool
 	IsGroup bool
+	// IsApplication: deleting one applicant, not a part of the event.
+	IsApplication bool
 }
 
 func (s *Server) eventDeleteConfirm(w http.ResponseWriter, r *http.Request) {

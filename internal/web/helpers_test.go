@@ -437,8 +437,7 @@ type applicationRow struct {
 }
 
 var (
-	appRowRE   = regexp.MustCompile(`(?s)<tr class="application" data-email="([^"]*)">(.*?)</tr>`)
-	appIDRE    = regexp.MustCompile(`/applications/(\d+)/(?:payment|cancel)"`)
+	appRowRE   = regexp.MustCompile(`(?s)<tr class="application" data-email="([^"]*)" data-id="(\d+)">(.*?)</tr>`)
 	appBadgeRE = regexp.MustCompile(`<span class="badge (?:applied|waitlisted|cancelled)">([^<]*)</span>`)
 )
 
@@ -450,10 +449,8 @@ func (c *client) applications(eventID int64) []applicationRow {
 	var rows []applicationRow
 	for _, m := range appRowRE.FindAllStringSubmatch(r.Body, -1) {
 		row := applicationRow{Email: html.UnescapeString(m[1])}
-		if id := appIDRE.FindStringSubmatch(m[2]); id != nil {
-			row.ID, _ = strconv.ParseInt(id[1], 10, 64)
-		}
-		if b := appBadgeRE.FindStringSubmatch(m[2]); b != nil {
+		row.ID, _ = strconv.ParseInt(m[2], 10, 64)
+		if b := appBadgeRE.FindStringSubmatch(m[3]); b != nil {
 			row.Status = html.UnescapeString(b[1])
 		}
 		rows = append(rows, row)

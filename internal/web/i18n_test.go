@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"kaisai/internal/event"
+	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/web/i18n"
 )
@@ -140,6 +141,9 @@ var dynamicKeys = map[string][]string{
 	"venue.":              {string(event.VenuePlace), string(event.VenueURL)},
 	"role.":               {string(event.RoleOwner), string(event.RoleStaff)},
 	"fee.":                {string(event.FeeFree), string(event.FeePaid)},
+	"checkin_source.":     {event.CheckinManual, event.CheckinZoom},
+	"activity.": {store.ActApplied, store.ActWaitlisted, store.ActCancelled, store.ActPaid, store.ActUnpaid,
+		store.ActCheckedIn, store.ActCheckinUndone, store.ActMemo, store.ActEdited, store.ActPromoted},
 }
 
 // TestTemplateMessageKeysExist: every key a template translates is in both

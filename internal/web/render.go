@@ -29,6 +29,22 @@ type pages struct {
 var funcs = template.FuncMap{
 	"static": staticPath,
 	"add":    func(a, b int) int { return a + b },
+	"list": func(items ...string) []string { return items },
+	// dict builds the argument of a partial template from key/value pairs.
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
 }
 
 func loadPages() (*pages, error) {
