@@ -17,7 +17,7 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func open(t *testing.T, db testdb.DB) *store.Store {
+func open(t testing.TB, db testdb.DB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir})
@@ -40,7 +40,7 @@ type fixture struct {
 	schedule event.Schedule
 }
 
-func newFixture(t *testing.T, st *store.Store, email string, capacity int, waitlist bool) fixture {
+func newFixture(t testing.TB, st *store.Store, email string, capacity int, waitlist bool) fixture {
 	t.Helper()
 	ctx := context.Background()
 	org, _, err := st.CreateOrganization(ctx, event.SignupInput{OrgName: "主催者 " + email, Name: "オーナー", Email: email}, "hash")

@@ -36,14 +36,14 @@ func Each(t *testing.T, fn func(t *testing.T, db DB)) {
 }
 
 // SQLite returns a new SQLite data directory.
-func SQLite(t *testing.T) DB {
+func SQLite(t testing.TB) DB {
 	return DB{Name: "sqlite", DataDir: t.TempDir()}
 }
 
 // Postgres creates a new PostgreSQL database, dropped when the test ends. It
 // skips the test, saying how to run it, when KAISAI_TEST_POSTGRES_URL is not
 // set; in CI (CI=true) it fails instead, so nothing is skipped there.
-func Postgres(t *testing.T) DB {
+func Postgres(t testing.TB) DB {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
