@@ -28,8 +28,7 @@ type pages struct {
 
 var funcs = template.FuncMap{
 	"static": staticPath,
-	"add":    func(a, b int) int { return a + b },
-	"list": func(items ...string) []string { return items },
+	"list":   func(items ...string) []string { return items },
 	// dict builds the argument of a partial template from key/value pairs.
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
