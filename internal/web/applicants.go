@@ -77,6 +77,15 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request) {
 		schedules = append(schedules, g.Schedules...)
 	}
 	pages := max((page.Total+applicantsPerPage-1)/applicantsPerPage, 1)
+	if aq.Page > pages {
+		// That page is gone (its last rows were deleted, or promoted out of
+		// a status filter): show the last one.
+		aq.Page = pages
+		if page, err = s.store.Applicants(r.Context(), e.OrgID, e.ID, aq); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	data := map[string]any{"Event": &e, "Loc": e.Location(), "Page": page, "Query": aq, "Schedules": schedules,
 		"Back": applicantsURL(e.ID, aq, aq.Page), "Pages": pages,
 		"Prev": pageLink(aq.Page > 1, applicantsURL(e.ID, aq, aq.Page-1)),
