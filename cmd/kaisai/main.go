@@ -103,6 +103,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.DataDir, "data-dir", env("KAISAI_DATA_DIR", "./kaisai-data"), "directory of the embedded SQLite database (KAISAI_DATA_DIR)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", env("KAISAI_DATABASE_URL", ""), "postgres:// URL to use PostgreSQL instead of SQLite (KAISAI_DATABASE_URL)")
 	fs.StringVar(&cfg.BaseURL, "base-url", env("KAISAI_BASE_URL", ""), "public URL of this kaisai, for links in e-mails (KAISAI_BASE_URL)")
+	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("KAISAI_SMTP_URL", ""), "mail server, smtp://user:pass@host:587 or smtps://…:465 (?starttls=mandatory|opportunistic|none&timeout=30s); empty keeps mail in the app's dev outbox (KAISAI_SMTP_URL)")
+	fs.StringVar(&cfg.MailFrom, "mail-from", env("KAISAI_MAIL_FROM", "kaisai <no-reply@localhost>"), "sender of participants' mail (KAISAI_MAIL_FROM)")
 	fs.StringVar(&logLevel, "log-level", env("KAISAI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (KAISAI_LOG_LEVEL)")
 	fs.StringVar(&logFormat, "log-format", env("KAISAI_LOG_FORMAT", "text"), "log format: text or json (KAISAI_LOG_FORMAT)")
 	fs.Usage = func() {

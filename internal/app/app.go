@@ -1,5 +1,6 @@
 // Package app wires kaisai together from a Config: the store, the job queue
-// and the web server. cmd/kaisai and the tests both start kaisai through it.
+// (with mail delivery) and the web server. cmd/kaisai and the tests both
+// start kaisai through it.
 package app
 
 import (
@@ -13,6 +14,7 @@ import (
 
 	"kaisai/internal/auth"
 	"kaisai/internal/jobs"
+	"kaisai/internal/mail"
 	"kaisai/internal/store"
 	"kaisai/internal/web"
 )
@@ -29,6 +31,14 @@ type Config struct {
 	// PasswordParams lowers argon2's cost in tests; zero means the default.
 	PasswordParams auth.Params
 	Now            func() time.Time
+	// SMTPURL is the mail server (smtp://… or smtps://…, see mail.SMTP);
+	// empty keeps every mail in the dev outbox, shown at /mails.
+	SMTPURL string
+	// MailFrom is the sender of participants' mail; empty is mail.DefaultFrom.
+	MailFrom string
+	// Mail tunes delivery (batch, lease, backoff, sweep); zero values are the
+	// defaults. Tests shorten them.
+	Mail jobs.MailOptions
 }
 
 // App is a running kaisai.
@@ -37,6 +47,8 @@ type App struct {
 	Store    *store.Store
 	Jobs     *jobs.Client
 	Web      *web.Server
+	mailer   *mail.Renderer
+	nudger   *jobs.MailNudger
 	server   *http.Server
 	listener net.Listener
 	done     chan struct{} // closed when the server stops serving
@@ -53,7 +65,21 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Now = time.Now
 	}
 	log := cfg.Logger
-	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Now: cfg.Now})
+	renderer, err := mail.NewRenderer(cfg.MailFrom, cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("app: KAISAI_MAIL_FROM: %w", err)
+	}
+	var transport mail.Transport
+	if cfg.SMTPURL != "" {
+		if transport, err = mail.NewSMTP(cfg.SMTPURL); err != nil {
+			return nil, err
+		}
+	}
+	// Every commit that writes mail nudges delivery; nudges before Start
+	// wait in the nudger, and the sweep finds whatever a crash dropped.
+	nudger := jobs.NewMailNudger(cfg.Mail.Nudge)
+	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Now: cfg.Now,
+		MailQueued: nudger.Nudge})
 	if err != nil {
 		return nil, err
 	}
@@ -61,14 +87,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		st.Close()
 		return nil, err
 	}
-	jc, err := jobs.NewClient(st, log, cfg.Now)
+	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
+		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	a := &App{cfg: cfg, Store: st, Jobs: jc}
+	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger}
 	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
-		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready})
+		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -93,10 +120,14 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("app: listen on %s: %w", a.cfg.Addr, err)
 	}
 	a.listener = ln
+	if a.mailer.BaseURL == "" {
+		a.mailer.BaseURL = a.URL() // links in mail lead here (tests; `kaisai serve` always sets BaseURL)
+	}
 	if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		ln.Close()
 		return fmt.Errorf("app: start job workers: %w", err)
 	}
+	a.nudger.Start(a.Jobs, a.cfg.Logger)
 	a.server = &http.Server{
 		Handler:           a.Web,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -140,6 +171,9 @@ func (a *App) Close(ctx context.Context) error {
 		if err := a.Err(); err != nil {
 			errs = append(errs, err)
 		}
+		// Mail delivery finishes the mail in hand; what is left is swept at
+		// the next start.
+		a.nudger.Stop()
 		if err := a.Jobs.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("job workers: %w", err))
 		}

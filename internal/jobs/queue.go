@@ -11,22 +11,59 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
+	"kaisai/internal/mail"
 	"kaisai/internal/store"
 )
 
 // Client is River's client over database/sql, the same type on both databases.
 type Client = river.Client[*sql.Tx]
 
+// Config is what the workers need.
+type Config struct {
+	Store *store.Store
+	Log   *slog.Logger
+	Now   func() time.Time
+	Mail  MailConfig
+}
+
+// MailConfig is the mail delivery's part of Config.
+type MailConfig struct {
+	Renderer *mail.Renderer
+	// Transport sends mail; nil keeps it in the dev outbox.
+	Transport mail.Transport
+	// Nudger's Stopping tells a running delivery that kaisai stops.
+	Nudger  *MailNudger
+	Options MailOptions
+}
+
 // NewClient builds the River client with every worker and periodic job.
-func NewClient(st *store.Store, log *slog.Logger, now func() time.Time) (*Client, error) {
+func NewClient(c Config) (*Client, error) {
+	st, log := c.Store, c.Log
+	mo := c.Mail.Options.withDefaults()
+	if c.Mail.Transport != nil {
+		// A claim must outlast any attempt: a connect and a send, each
+		// bounded by the transport's timeout.
+		mo.Lease = max(mo.Lease, 4*c.Mail.Transport.Timeout())
+	}
+	mailWorker := &DeliverMailWorker{Store: st, Renderer: c.Mail.Renderer, Transport: c.Mail.Transport,
+		Options: mo, Now: c.Now, Log: log.With("component", "mail"), Stopping: c.Mail.Nudger.Stopping()}
 	var driver riverdriver.Driver[*sql.Tx]
 	cfg := &river.Config{
 		Logger:  log.With("component", "river"),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers: river.NewWorkers(),
+		// A job left running by a killed process blocks its unique
+		// successor (DeliverMail) until rescued: rescue soon after the
+		// longest run could have ended, not River's default hour.
+		RescueStuckJobsAfter: max(10*time.Minute, 2*mailWorker.Timeout(nil)),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			// The sweep: mail whose nudge was lost (a crash after commit)
+			// or whose retry has come due.
+			river.NewPeriodicJob(river.PeriodicInterval(mo.Sweep),
+				func() (river.JobArgs, *river.InsertOpts) { return DeliverMailArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	}
@@ -41,10 +78,11 @@ func NewClient(st *store.Store, log *slog.Logger, now func() time.Time) (*Client
 		cfg.FetchPollInterval = 200 * time.Millisecond
 		cfg.FetchCooldown = 100 * time.Millisecond
 	}
-	river.AddWorker(cfg.Workers, &CleanupWorker{Store: st, Now: now})
-	c, err := river.NewClient(driver, cfg)
+	river.AddWorker(cfg.Workers, &CleanupWorker{Store: st, Now: c.Now})
+	river.AddWorker(cfg.Workers, mailWorker)
+	rc, err := river.NewClient(driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)
 	}
-	return c, nil
+	return rc, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"kaisai/internal/event"
@@ -33,6 +34,11 @@ func (s *Store) enqueueMail(ctx context.Context, tx *sql.Tx, a *event.Applicatio
 	if err != nil {
 		return fmt.Errorf("enqueue %s mail: %w", kind, err)
 	}
+	if s.mailQueued != nil {
+		// Tx tells mailQueued once this transaction commits: a nudge before
+		// the commit could find nothing to send.
+		s.mailTxs.Store(tx, struct{}{})
+	}
 	return nil
 }
 
@@ -49,73 +55,96 @@ type OutgoingMail struct {
 	Template    *event.MailTemplate // the event's own wording, or nil for the default
 }
 
+// noEarlierMail holds back a mail (outbox row o) while an earlier one to the
+// same application waits: a participant whose 申込完了 is being retried must
+// not get the キャンセル完了 first.
+const noEarlierMail = `NOT EXISTS (SELECT 1 FROM outbox e WHERE e.application_id = o.application_id
+	AND e.id < o.id AND e.status = 'pending')`
+
 // ClaimMail leases up to limit due mails for lease, so that no other worker
 // (on any instance) sends them meanwhile. A lease that runs out (a worker
-// died) makes the mail due again.
+// died) makes the mail due again. Mails come in outbox order.
 func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]OutgoingMail, error) {
 	now := s.nowUTC()
-	var ids []int64
+	var claimed []OutgoingMail
+	var appIDs []int64
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		claimed, appIDs = claimed[:0], appIDs[:0]
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_until = $1
-			WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2
-			               AND (locked_until IS NULL OR locked_until <= $2) ORDER BY id LIMIT $3)
+			WHERE id IN (SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= $2
+			               AND (locked_until IS NULL OR locked_until <= $2) AND `+noEarlierMail+`
+			             ORDER BY id LIMIT $3)
 			  AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $2)
-			RETURNING id`, now.Add(lease), now, limit)
+			RETURNING id, kind, message_id, attempts, application_id`, now.Add(lease), now, limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
+			var m OutgoingMail
+			var appID int64
+			if err := rows.Scan(&m.ID, &m.Kind, &m.MessageID, &m.Attempts, &appID); err != nil {
 				return err
 			}
-			ids = append(ids, id)
+			claimed, appIDs = append(claimed, m), append(appIDs, appID)
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store.ClaimMail: %w", err)
 	}
-	mails := make([]OutgoingMail, 0, len(ids))
-	for _, id := range ids {
-		m, err := s.outgoingMail(ctx, id)
+	// A batch is mostly one event's mail: read each event, schedule and
+	// template once per batch, not once per mail.
+	type tmplKey struct {
+		event int64
+		kind  event.MailKind
+	}
+	events := map[int64]event.Event{}
+	schedules := map[int64]OutgoingMail{}
+	templates := map[tmplKey]*event.MailTemplate{}
+	mails := make([]OutgoingMail, 0, len(claimed))
+	for i, m := range claimed {
+		a, err := applicationWhere(ctx, s.read, `a.id = $1`, appIDs[i])
 		if errors.Is(err, errNotFound) {
 			continue // deleted with its application meanwhile
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store.ClaimMail: %w", err)
 		}
+		m.Application = a
+		e, ok := events[a.EventID]
+		if !ok {
+			if e, err = s.EventByID(ctx, a.EventID); err != nil {
+				return nil, fmt.Errorf("store.ClaimMail: event %d: %w", a.EventID, err)
+			}
+			events[a.EventID] = e
+		}
+		m.Event = e
+		sg, ok := schedules[a.ScheduleID]
+		if !ok {
+			if sg.Schedule, sg.Group, err = s.ScheduleByID(ctx, a.ScheduleID); err != nil {
+				return nil, fmt.Errorf("store.ClaimMail: schedule %d: %w", a.ScheduleID, err)
+			}
+			schedules[a.ScheduleID] = sg
+		}
+		m.Schedule, m.Group = sg.Schedule, sg.Group
+		k := tmplKey{e.ID, m.Kind}
+		t, ok := templates[k]
+		if !ok {
+			own, err := s.MailTemplate(ctx, e.OrgID, e.ID, m.Kind)
+			switch {
+			case err == nil:
+				t = &own
+			case !errors.Is(err, errNotFound):
+				return nil, fmt.Errorf("store.ClaimMail: template: %w", err)
+			}
+			templates[k] = t
+		}
+		m.Template = t
 		mails = append(mails, m)
 	}
+	sort.Slice(mails, func(i, j int) bool { return mails[i].ID < mails[j].ID })
 	return mails, nil
-}
-
-func (s *Store) outgoingMail(ctx context.Context, id int64) (OutgoingMail, error) {
-	m := OutgoingMail{ID: id}
-	var appID int64
-	err := s.read.QueryRowContext(ctx, `SELECT kind, message_id, attempts, application_id FROM outbox WHERE id = $1`, id).
-		Scan(&m.Kind, &m.MessageID, &m.Attempts, &appID)
-	if err != nil {
-		return m, notFound(err)
-	}
-	if m.Application, err = applicationWhere(ctx, s.read, `a.id = $1`, appID); err != nil {
-		return m, err
-	}
-	if m.Event, err = s.EventByID(ctx, m.Application.EventID); err != nil {
-		return m, err
-	}
-	if m.Schedule, m.Group, err = s.ScheduleByID(ctx, m.Application.ScheduleID); err != nil {
-		return m, err
-	}
-	t, err := s.MailTemplate(ctx, m.Event.OrgID, m.Event.ID, m.Kind)
-	switch {
-	case err == nil:
-		m.Template = &t
-	case !errors.Is(err, errNotFound):
-		return m, err
-	}
-	return m, nil
 }
 
 // MarkMailDelivered records a mail as sent (or kept, in the dev outbox) with
@@ -141,8 +170,50 @@ func (s *Store) MarkMailFailed(ctx context.Context, id int64, reason string, ret
 
 // RetryMail makes a failed mail due again at once (the organizer's 再送).
 func (s *Store) RetryMail(ctx context.Context, orgID, id int64) error {
-	return updateOne(ctx, s.write, `UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = ''
+	err := updateOne(ctx, s.write, `UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = ''
 		WHERE org_id = $2 AND id = $3 AND status = 'failed'`, s.nowUTC(), orgID, id)
+	if err == nil && s.mailQueued != nil {
+		s.mailQueued()
+	}
+	return err
+}
+
+// ReleaseMail gives back the leases of claimed mails that were not attempted
+// (a worker stopping), so they are due again at once rather than when the
+// lease runs out.
+func (s *Store) ReleaseMail(ctx context.Context, ids []int64) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET locked_until = NULL WHERE id = $1 AND status = 'pending'`, id); err != nil {
+				return fmt.Errorf("store.ReleaseMail(%d): %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeliveredMail is what MarkMailsDelivered records of one mail.
+type DeliveredMail struct {
+	ID                int64
+	Status            string // MailSent or MailKept
+	To, Subject, Body string
+}
+
+// MarkMailsDelivered records several mails as delivered in one transaction:
+// the dev outbox keeps mail in batches, and on SQLite a transaction per mail
+// would compete with applications for the one writer.
+func (s *Store) MarkMailsDelivered(ctx context.Context, ms []DeliveredMail) error {
+	now := s.nowUTC()
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		for _, m := range ms {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = $1, to_addr = $2, subject = $3, body = $4,
+				attempts = attempts + 1, last_error = '', sent_at = $5, locked_until = NULL WHERE id = $6`,
+				m.Status, m.To, m.Subject, m.Body, now, m.ID); err != nil {
+				return fmt.Errorf("store.MarkMailsDelivered(%d): %w", m.ID, err)
+			}
+		}
+		return nil
+	})
 }
 
 // MailRow is an outbox row as the organizer's mail log shows it.
@@ -225,7 +296,8 @@ func (s *Store) ResetMailTemplate(ctx context.Context, orgID, eventID int64, kin
 // MailDue reports whether any mail waits for delivery now, for the periodic sweep.
 func (s *Store) MailDue(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE status = 'pending'
-		AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) LIMIT 1) d`, s.nowUTC()).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox o WHERE status = 'pending'
+		AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) AND `+noEarlierMail+` LIMIT 1) d`,
+		s.nowUTC()).Scan(&n)
 	return n > 0, err
 }

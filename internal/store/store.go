@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,6 +36,10 @@ type Store struct {
 	write   *sql.DB
 	read    *sql.DB
 	now     func() time.Time
+	// mailQueued is told after a commit that put mail in the outbox (see
+	// enqueueMail); mailTxs holds the open transactions that did.
+	mailQueued func()
+	mailTxs    sync.Map
 }
 
 // Options says which database to open.
@@ -44,6 +49,9 @@ type Options struct {
 	DataDir     string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MailQueued, if set, is called after each commit that put mail in the
+	// outbox, so delivery can start at once. It must not block.
+	MailQueued func()
 }
 
 // Open opens the database; Migrate must run before use.
@@ -67,7 +75,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("store: connect to postgres: %w", err)
 		}
-		return &Store{dialect: Postgres, write: db, read: db, now: now}, nil
+		return &Store{dialect: Postgres, write: db, read: db, now: now, mailQueued: o.MailQueued}, nil
 	}
 
 	if o.DataDir == "" {
@@ -101,7 +109,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	return &Store{dialect: SQLite, write: write, read: read, now: now}, nil
+	return &Store{dialect: SQLite, write: write, read: read, now: now, mailQueued: o.MailQueued}, nil
 }
 
 // Dialect says which database this is.
@@ -138,10 +146,15 @@ func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		s.mailTxs.Delete(tx)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		s.mailTxs.Delete(tx)
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if _, queued := s.mailTxs.LoadAndDelete(tx); queued {
+		s.mailQueued()
 	}
 	return nil
 }

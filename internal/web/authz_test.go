@@ -40,7 +40,7 @@ func fillPattern(pattern string, ids map[string]int64) (string, error) {
 }
 
 // idNames are the wildcards the walk knows.
-var idNames = []string{"eventID", "groupID", "scheduleID", "appID"}
+var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID"}
 
 func hasWildcard(pattern string) bool {
 	for _, m := range placeholderRE.FindAllStringSubmatch(pattern, -1) {
@@ -81,6 +81,7 @@ type orgAFixture struct {
 	owner                          *client
 	eventID, groupID, scheduleID   int64
 	appID                          int64
+	mailID                         int64 // the 申込完了 mail of the application
 	title, address, applicantEmail string
 	publicPath, token              string
 }
@@ -100,8 +101,15 @@ func newOrgA(t *testing.T, a *app.App) orgAFixture {
 		t.Fatalf("A's applications: %+v", rows)
 	}
 	f.appID = rows[0].ID
+	m := mailIDRE.FindStringSubmatch(c.get("/mails").Body)
+	if m == nil {
+		t.Fatal("A's mail log shows no mail")
+	}
+	f.mailID, _ = strconv.ParseInt(m[1], 10, 64)
 	return f
 }
+
+var mailIDRE = regexp.MustCompile(`<tr class="mail" data-id="(\d+)"`)
 
 // assertUnchanged checks that A's data is as newOrgA left it.
 func (f orgAFixture) assertUnchanged(t *testing.T) {
@@ -160,9 +168,9 @@ func TestOrganizerRoutesOfAnotherOrganizationAre404(t *testing.T) {
 			ids  map[string]int64
 		}{
 			{"A's ids", map[string]int64{"eventID": orgA.eventID, "groupID": orgA.groupID,
-				"scheduleID": orgA.scheduleID, "appID": orgA.appID}},
+				"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID}},
 			{"B's event, A's children", map[string]int64{"eventID": bEvent, "groupID": orgA.groupID,
-				"scheduleID": orgA.scheduleID, "appID": orgA.appID}},
+				"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID}},
 		}
 		seen := map[string]bool{}
 		for _, set := range idSets {
@@ -231,7 +239,7 @@ func TestOrganizerRoutesNeedLogin(t *testing.T) {
 		a := startKaisai(t, db)
 		orgA := newOrgA(t, a)
 		ids := map[string]int64{"eventID": orgA.eventID, "groupID": orgA.groupID,
-			"scheduleID": orgA.scheduleID, "appID": orgA.appID}
+			"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID}
 		anon := newClient(t, a)
 		for _, rt := range a.Web.OrganizerRoutes() {
 			path, err := fillPattern(rt.Pattern, ids)

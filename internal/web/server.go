@@ -26,6 +26,9 @@ type Config struct {
 	// PasswordParams are argon2id's costs; zero means auth.DefaultParams.
 	PasswordParams auth.Params
 	Now            func() time.Time
+	// DevOutbox says no SMTP server is configured: mail is kept and shown
+	// at /mails instead of sent, and that page says so.
+	DevOutbox bool
 }
 
 // Server holds the handlers' shared dependencies.
@@ -36,6 +39,7 @@ type Server struct {
 	secure   bool
 	pwParams auth.Params
 	now      func() time.Time
+	devMail  bool
 	msgs     *i18n.Catalog
 	pages    *pages
 	handler  http.Handler
@@ -58,7 +62,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: cfg.Store, log: cfg.Log, ready: cfg.Ready, secure: cfg.SecureCookies,
-		pwParams: cfg.PasswordParams, now: cfg.Now, msgs: msgs, pages: pg}
+		pwParams: cfg.PasswordParams, now: cfg.Now, devMail: cfg.DevOutbox, msgs: msgs, pages: pg}
 	if s.pwParams == (auth.Params{}) {
 		s.pwParams = auth.DefaultParams
 	}
@@ -151,6 +155,12 @@ func (s *Server) routes() []route {
 		org("POST", "/events/{eventID}/applications/{appID}/edit", s.applicationEdit),
 		org("GET", "/events/{eventID}/applications/{appID}/delete", s.applicationDeleteConfirm),
 		org("POST", "/events/{eventID}/applications/{appID}/delete", s.applicationDelete),
+		// mail
+		org("GET", "/events/{eventID}/mail", s.mailTemplates),
+		org("POST", "/events/{eventID}/mail", s.mailTemplatesSave),
+		org("POST", "/events/{eventID}/mail/reset", s.mailTemplateReset),
+		org("GET", "/mails", s.mails),
+		org("POST", "/mails/{mailID}/retry", s.mailRetry),
 		org("GET", "/members", s.memberList),
 		org("POST", "/members", s.memberAdd),
 	}

@@ -1,0 +1,342 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"kaisai/internal/mail"
+	"kaisai/internal/store"
+)
+
+// Mail delivery (DESIGN.md §7): the change that owes a participant a mail
+// writes an outbox row in its own transaction; no job is inserted per mail.
+// One DeliverMail job at a time drains the outbox. After a commit that wrote
+// mail, the store calls MailNudger.Nudge, which inserts that job at most
+// every MailOptions.Nudge; a periodic job inserts it too, so mail committed
+// just before a crash is delivered after the restart.
+//
+// Each mail is claimed with a lease, so no two workers (on any instance)
+// send it at once, and marked sent right after the server accepted it. A
+// crash between the server's acceptance and that mark sends the mail again
+// once the lease runs out, with the same Message-ID, so the receiving side
+// can tell it is the same mail: SMTP allows no better than at-least-once.
+
+// MailOptions tune delivery; the zero value of each field is its default.
+// Tests shorten them.
+type MailOptions struct {
+	Batch       int           // mails claimed at once (50)
+	Lease       time.Duration // how long a claim lasts (2 min; at least 4× the SMTP timeout)
+	RetryBase   time.Duration // wait before the first retry, doubled for each later one (30 s)
+	RetryMax    time.Duration // longest wait between attempts (1 h)
+	MaxAttempts int           // attempts before a mail is given up as 送信失敗 (10)
+	Sweep       time.Duration // how often the periodic job looks for due mail (15 s)
+	Nudge       time.Duration // at most one job insert per this, however many commits (100 ms)
+	RunBudget   time.Duration // a job run stops claiming after this and is snoozed to go on (1 min)
+}
+
+func (o MailOptions) withDefaults() MailOptions {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.Batch <= 0 {
+		o.Batch = 50
+	}
+	def(&o.Lease, 2*time.Minute)
+	def(&o.RetryBase, 30*time.Second)
+	def(&o.RetryMax, time.Hour)
+	def(&o.Sweep, 15*time.Second)
+	def(&o.Nudge, 100*time.Millisecond)
+	def(&o.RunBudget, time.Minute)
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 10
+	}
+	return o
+}
+
+// retryDelay is the wait after failed attempt number attempt (from 1):
+// RetryBase, doubled for each attempt before, at most RetryMax.
+func (o MailOptions) retryDelay(attempt int) time.Duration {
+	wait := o.RetryBase
+	for i := 1; i < attempt && wait < o.RetryMax; i++ {
+		wait *= 2
+	}
+	return min(wait, o.RetryMax)
+}
+
+// DeliverMailArgs asks for every due mail in the outbox to be delivered.
+type DeliverMailArgs struct{}
+
+// Kind names the job in River's table.
+func (DeliverMailArgs) Kind() string { return "deliver_mail" }
+
+// InsertOpts make the job unique while it waits or runs: a thousand nudges
+// while one is queued add nothing. Completed (and retryable) jobs do not
+// count, so the next nudge after a run inserts a new one. A failed run is not
+// retried by River: the sweep inserts a new one soon enough.
+func (DeliverMailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		MaxAttempts: 1,
+		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled,
+		}},
+	}
+}
+
+// DeliverMailWorker drains the outbox: it claims due mails in batches,
+// renders and sends each, and records the outcome, until none is due.
+type DeliverMailWorker struct {
+	river.WorkerDefaults[DeliverMailArgs]
+	Store    *store.Store
+	Renderer *mail.Renderer
+	// Transport sends mail; nil keeps it in the dev outbox (status kept).
+	Transport mail.Transport
+	Options   MailOptions // with defaults applied
+	Now       func() time.Time
+	Log       *slog.Logger
+	// Stopping is closed when kaisai shuts down: the worker finishes the
+	// mail in hand and gives back the rest of its batch.
+	Stopping <-chan struct{}
+}
+
+// Timeout lets a run go on past River's default minute: RunBudget bounds
+// the claiming, the lease check bounds each batch.
+func (w *DeliverMailWorker) Timeout(*river.Job[DeliverMailArgs]) time.Duration {
+	return w.Options.RunBudget + 2*w.Options.Lease
+}
+
+// Work delivers until nothing is due; past its budget, or when kaisai
+// stops, it snoozes the job so that it goes on at once (or at the next start).
+func (w *DeliverMailWorker) Work(ctx context.Context, job *river.Job[DeliverMailArgs]) error {
+	started := time.Now()
+	for {
+		// MailDue only reads, so an idle sweep costs no write transaction.
+		due, err := w.Store.MailDue(ctx)
+		if err != nil || !due {
+			return err
+		}
+		if w.stopping(ctx) || time.Since(started) > w.Options.RunBudget {
+			return river.JobSnooze(0)
+		}
+		mails, err := w.Store.ClaimMail(ctx, w.Options.Batch, w.Options.Lease)
+		if err != nil || len(mails) == 0 {
+			return err // none: another worker claimed them since MailDue
+		}
+		claimed := w.Now()
+		if err := w.deliver(ctx, mails, claimed); err != nil {
+			return err
+		}
+		if len(mails) < w.Options.Batch {
+			// Mail trickling in (applications under load): let some gather,
+			// so that a claim and a record serve many mails, not one each.
+			w.pause(ctx, w.Options.Nudge)
+		}
+	}
+}
+
+func (w *DeliverMailWorker) pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-w.Stopping:
+	case <-ctx.Done():
+	}
+}
+
+func (w *DeliverMailWorker) stopping(ctx context.Context) bool {
+	select {
+	case <-w.Stopping:
+		return true
+	case <-ctx.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingMail, claimed time.Time) error {
+	// Whatever happens to the job's context, what was sent is recorded.
+	record := context.WithoutCancel(ctx)
+	if w.Transport == nil {
+		kept := make([]store.DeliveredMail, len(mails))
+		for i := range mails {
+			m := w.Renderer.Render(&mails[i], w.Now())
+			kept[i] = store.DeliveredMail{ID: mails[i].ID, Status: store.MailKept, To: m.To.Address,
+				Subject: m.Subject, Body: m.Body}
+		}
+		return w.Store.MarkMailsDelivered(record, kept)
+	}
+
+	// Start a mail only while the lease outlasts the longest attempt (a
+	// connect and a send), so no other worker can claim it meanwhile.
+	deadline := claimed.Add(w.Options.Lease - 2*w.Transport.Timeout() - 5*time.Second)
+	var sess mail.Session
+	defer func() {
+		if sess != nil {
+			sess.Close()
+		}
+	}()
+	var openErr error
+	for i := range mails {
+		om := &mails[i]
+		if openErr == nil && (w.stopping(ctx) || w.Now().After(deadline)) {
+			rest := make([]int64, 0, len(mails)-i)
+			for _, m := range mails[i:] {
+				rest = append(rest, m.ID)
+			}
+			return w.Store.ReleaseMail(record, rest)
+		}
+		m := w.Renderer.Render(om, w.Now())
+		if openErr != nil {
+			// The server could not be reached: every mail of the batch
+			// waits for its next attempt rather than dialling again.
+			if err := w.failed(record, om, openErr); err != nil {
+				return err
+			}
+			continue
+		}
+		if sess == nil {
+			if sess, openErr = w.Transport.Open(ctx); openErr != nil {
+				sess = nil
+				w.Log.Warn("mail: cannot reach the SMTP server", "err", openErr)
+				if err := w.failed(record, om, openErr); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if err := sess.Send(&m); err != nil {
+			// The connection may be unusable now: the next mail opens another.
+			sess.Close()
+			sess = nil
+			if err := w.failed(record, om, err); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.Store.MarkMailDelivered(record, om.ID, store.MailSent, m.To.Address, m.Subject, m.Body); err != nil {
+			// Sent but not recorded: the lease runs out and the mail goes
+			// again with the same Message-ID. Stop rather than go on.
+			w.Log.Error("mail: sent but not recorded", "mail", om.ID, "message_id", om.MessageID, "err", err)
+			return err
+		}
+	}
+	return nil
+}
+
+// failed records a failed attempt: retried with exponential backoff, given
+// up after MaxAttempts or at once when the server refuses the recipient.
+func (w *DeliverMailWorker) failed(ctx context.Context, m *store.OutgoingMail, cause error) error {
+	attempt := m.Attempts + 1
+	var rejected *mail.RejectedError
+	final := attempt >= w.Options.MaxAttempts || errors.As(cause, &rejected)
+	wait := w.Options.retryDelay(attempt)
+	reason := cause.Error()
+	if len(reason) > 1000 {
+		reason = reason[:1000]
+	}
+	w.Log.Warn("mail: delivery failed", "mail", m.ID, "kind", m.Kind, "attempt", attempt, "final", final,
+		"retry_in", wait, "err", cause)
+	return w.Store.MarkMailFailed(ctx, m.ID, reason, w.Now().Add(wait), final)
+}
+
+// MailNudger turns "mail was committed" into at most one DeliverMail insert
+// per interval: Nudge only drops a token in a one-slot channel, so the
+// request that committed never waits, and a burst of commits costs one
+// insert (on SQLite even a skipped unique insert is a write transaction).
+type MailNudger struct {
+	kick     chan struct{}
+	every    time.Duration
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+	started  bool
+}
+
+// NewMailNudger makes a nudger that inserts at most once per every (0: 100 ms).
+func NewMailNudger(every time.Duration) *MailNudger {
+	if every <= 0 {
+		every = 100 * time.Millisecond
+	}
+	return &MailNudger{kick: make(chan struct{}, 1), every: every, stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Nudge asks for delivery soon; it never blocks. Call it after the commit.
+func (n *MailNudger) Nudge() {
+	select {
+	case n.kick <- struct{}{}:
+	default: // a nudge is already pending
+	}
+}
+
+// Stopping is closed by Stop.
+func (n *MailNudger) Stopping() <-chan struct{} { return n.stop }
+
+// Start begins inserting jobs into c for nudges, the ones before Start
+// included. Call it once, before Stop.
+func (n *MailNudger) Start(c *Client, log *slog.Logger) {
+	n.started = true
+	go n.run(c, log)
+}
+
+// Stop ends the nudger and tells running delivery to wind down.
+func (n *MailNudger) Stop() {
+	n.stopOnce.Do(func() { close(n.stop) })
+	if n.started {
+		<-n.done
+	}
+}
+
+func (n *MailNudger) run(c *Client, log *slog.Logger) {
+	defer close(n.done)
+	pause := func() bool {
+		t := time.NewTimer(n.every)
+		defer t.Stop()
+		select {
+		case <-n.stop:
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-n.kick:
+		}
+		for !n.insert(c, log) {
+			if !pause() {
+				return
+			}
+		}
+		// Nudges during the pause collapse into the one slot of kick.
+		if !pause() {
+			return
+		}
+	}
+}
+
+// insert reports whether a DeliverMail job now exists that will look at the
+// outbox after the nudge. A job already waiting will; one already running
+// may have looked for the last time, so then the insert is tried again
+// (a skipped insert costs one write; a running job costs a few a second).
+func (n *MailNudger) insert(c *Client, log *slog.Logger) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Insert(ctx, DeliverMailArgs{}, nil)
+	if err != nil {
+		log.Warn("mail: insert delivery job", "err", err)
+		return false
+	}
+	return !res.UniqueSkippedAsDuplicate || res.Job.State != rivertype.JobStateRunning
+}

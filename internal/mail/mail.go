@@ -1,0 +1,123 @@
+// Package mail owns kaisai's outgoing e-mail to participants: rendering an
+// outbox row into a message (in Japanese, from the event's wording or the
+// default of its kind) and delivering it, by SMTP when KAISAI_SMTP_URL is
+// set. With no SMTP configured nothing is sent: the rendered mail is kept in
+// the outbox and shown to the operator (the dev outbox).
+package mail
+
+import (
+	"fmt"
+	netmail "net/mail"
+	"strings"
+	"time"
+
+	"kaisai/internal/event"
+	"kaisai/internal/store"
+	"kaisai/internal/web/i18n"
+)
+
+// DefaultFrom is the sender when KAISAI_MAIL_FROM is not set.
+const DefaultFrom = "kaisai <no-reply@localhost>"
+
+// lang is the language of every mail: participants are written to in Japanese.
+const lang = i18n.Japanese
+
+// Message is one rendered e-mail, plain text in UTF-8.
+type Message struct {
+	From      netmail.Address
+	To        netmail.Address // the applicant, with their name as display name
+	Subject   string
+	Body      string
+	MessageID string // without angle brackets; the outbox row's, so the same on every attempt
+	Date      time.Time
+}
+
+// Renderer turns outbox rows into messages.
+type Renderer struct {
+	From netmail.Address
+	// BaseURL is kaisai's public URL, for the link to the application page.
+	BaseURL string
+	msgs    *i18n.Catalog
+}
+
+// NewRenderer parses from (an RFC 5322 address, "" for DefaultFrom).
+func NewRenderer(from, baseURL string) (*Renderer, error) {
+	if from == "" {
+		from = DefaultFrom
+	}
+	addr, err := netmail.ParseAddress(from)
+	if err != nil {
+		return nil, fmt.Errorf("mail: sender address %q: %w", from, err)
+	}
+	msgs, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	return &Renderer{From: *addr, BaseURL: baseURL, msgs: msgs}, nil
+}
+
+// DefaultTemplate is the wording of kind that applies while an event has
+// none of its own, from the catalog (keys mail.default.<kind>.subject/.body).
+func DefaultTemplate(c *i18n.Catalog, kind event.MailKind) event.MailTemplate {
+	prefix := "mail.default." + string(kind)
+	return event.MailTemplate{Kind: kind, Subject: c.T(lang, prefix+".subject"), Body: c.T(lang, prefix+".body")}
+}
+
+// Render fills the event's template of m's kind (or the default) with m's
+// application, event and schedule.
+func (r *Renderer) Render(m *store.OutgoingMail, date time.Time) Message {
+	t := DefaultTemplate(r.msgs, m.Kind)
+	if m.Template != nil {
+		t = *m.Template
+	}
+	subject, body := t.Render(r.Vars(m))
+	return Message{
+		From:      r.From,
+		To:        netmail.Address{Name: m.Application.Name, Address: m.Application.Email},
+		Subject:   subject,
+		Body:      body,
+		MessageID: m.MessageID,
+		Date:      date,
+	}
+}
+
+// Vars are the values of the placeholders (event.MailPlaceholders) for m.
+func (r *Renderer) Vars(m *store.OutgoingMail) map[string]string {
+	a, e, sc, g := &m.Application, &m.Event, &m.Schedule, &m.Group
+	loc := e.Location()
+	venue := g.Address
+	if g.Venue.Online() {
+		venue = r.msgs.T(lang, "mail.venue_online")
+	}
+	price := r.msgs.T(lang, "fee.free")
+	if e.Paid() {
+		price = i18n.Yen(lang, e.PriceJPY)
+	}
+	return map[string]string{
+		"name":            a.Name,
+		"event":           e.Title,
+		"schedule":        i18n.DateTime(lang, sc.StartsAt, loc) + " – " + i18n.Time(sc.EndsAt, loc),
+		"venue":           venue,
+		"status":          r.msgs.T(lang, "application_status."+string(a.Status)),
+		"online_url":      r.onlineURL(a, e, g),
+		"application_url": strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token,
+		"price":           price,
+	}
+}
+
+// onlineURL is the group's online URL for an eligible applicant (free:
+// applied; paid: 入金済), else a sentence saying when it will be given.
+func (r *Renderer) onlineURL(a *event.Application, e *event.Event, g *event.ScheduleGroup) string {
+	switch {
+	case !g.Venue.Online():
+		return r.msgs.T(lang, "mail.online_url.none")
+	case a.Eligible(e):
+		return g.OnlineURL
+	case a.Status == event.Cancelled:
+		return r.msgs.T(lang, "mail.online_url.cancelled")
+	case a.Status == event.Waitlisted:
+		return r.msgs.T(lang, "mail.online_url.waitlisted")
+	default: // applied to a paid event, not yet 入金済
+		return r.msgs.T(lang, "mail.online_url.unpaid")
+	}
+}

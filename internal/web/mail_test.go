@@ -1,0 +1,231 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"kaisai/internal/app"
+	"kaisai/internal/event"
+	"kaisai/internal/jobs"
+	"kaisai/internal/mail/mailtest"
+	"kaisai/internal/testdb"
+)
+
+// mailTemplateForm is the wording form as kaisai shows it, with changes.
+func mailTemplateForm(t *testing.T, c *client, eventID int64, changes map[string]string) url.Values {
+	t.Helper()
+	r := c.get(fmt.Sprintf("/events/%d/mail", eventID))
+	wantStatus(t, r, http.StatusOK)
+	f := url.Values{}
+	for _, k := range event.MailKinds {
+		f.Set(string(k)+"_subject", fieldValue(t, r, string(k)+"_subject"))
+		f.Set(string(k)+"_body", fieldValue(t, r, string(k)+"_body"))
+	}
+	for k, v := range changes {
+		f.Set(k, v)
+	}
+	return f
+}
+
+// fieldValue reads an input's value or a textarea's text from a page.
+func fieldValue(t *testing.T, r *resp, name string) string {
+	t.Helper()
+	q := regexp.QuoteMeta(name)
+	if m := regexp.MustCompile(`<input\b[^>]*\bname="` + q + `"[^>]*\bvalue="([^"]*)"`).FindStringSubmatch(r.Body); m != nil {
+		return unescape(m[1])
+	}
+	if m := regexp.MustCompile(`(?s)<textarea\b[^>]*\bname="` + q + `"[^>]*>(.*?)</textarea>`).FindStringSubmatch(r.Body); m != nil {
+		return unescape(m[1])
+	}
+	t.Fatalf("no field %s on the page: %s", name, r)
+	return ""
+}
+
+func unescape(s string) string { return (&resp{Body: s}).Text() }
+
+// mailRow is a row of the mail log.
+type mailRow struct {
+	ID            string
+	Status, Text  string // data-status, and the row's text
+	Subject, Body string
+}
+
+var (
+	mailRowRE     = regexp.MustCompile(`(?s)<tr class="mail" data-id="(\d+)" data-status="([a-z]+)">(.*?)</tr>`)
+	mailBodyRE    = regexp.MustCompile(`(?s)<div class="description mail-body">(.*?)</div>`)
+	mailSubjectRE = regexp.MustCompile(`(?s)<td>\s*([^<]+?)\s*<details>`)
+)
+
+// mailLog reads /mails, newest first.
+func (c *client) mailLog() (*resp, []mailRow) {
+	c.t.Helper()
+	r := c.get("/mails")
+	wantStatus(c.t, r, http.StatusOK)
+	var rows []mailRow
+	for _, m := range mailRowRE.FindAllStringSubmatch(r.Body, -1) {
+		row := mailRow{ID: m[1], Status: m[2], Text: unescape(m[3])}
+		if b := mailBodyRE.FindStringSubmatch(m[3]); b != nil {
+			row.Body = unescape(b[1])
+		}
+		if s := mailSubjectRE.FindStringSubmatch(m[3]); s != nil {
+			row.Subject = unescape(s[1])
+		}
+		rows = append(rows, row)
+	}
+	return r, rows
+}
+
+// waitMailLog polls /mails until n mails are there and none is 送信待ち.
+func (c *client) waitMailLog(n int) (*resp, []mailRow) {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r, rows := c.mailLog()
+		pending := 0
+		for _, row := range rows {
+			if row.Status == "pending" {
+				pending++
+			}
+		}
+		if len(rows) == n && pending == 0 {
+			return r, rows
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the mail log did not show %d delivered mails within 20 s: %s", n, r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMailTemplates: the wording form shows the defaults and the
+// placeholders; a template with an unknown placeholder is refused with a
+// clear Japanese message and nothing is saved; a saved wording is used for
+// the next mail; resetting brings the default back. Without SMTP the mail
+// is kept and shown in the mail log, which says so.
+func TestMailTemplates(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		a := startKaisai(t, db)
+		c := newClient(t, a)
+		c.signup("メール主催", "owner@mail.example")
+		eventID := c.createEvent(eventSpec{Title: "メール設定セミナー"})
+		mailPath := fmt.Sprintf("/events/%d/mail", eventID)
+
+		r := c.get(fmt.Sprintf("/events/%d", eventID))
+		if !strings.Contains(r.Body, `href="`+mailPath+`"`) {
+			t.Fatalf("the event page does not link to its mail wording: %s", r)
+		}
+		r = c.get(mailPath)
+		wantStatus(t, r, http.StatusOK)
+		wantText(t, r, ja("mail_templates.title"), ja("mail.kind.applied"), ja("mail.kind.promoted"),
+			"{online_url}", ja("mail.placeholder.online_url"), "{application_url}", ja("mail.placeholder.application_url"))
+		defaults := mailTemplateForm(t, c, eventID, nil)
+		if defaults.Get("applied_subject") != ja("mail.default.applied.subject") || defaults.Get("paid_body") != ja("mail.default.paid.body") {
+			t.Fatalf("the form does not show the defaults: %v", defaults)
+		}
+
+		// {foo} is refused, and the valid change beside it is not saved either.
+		bad := mailTemplateForm(t, c, eventID, map[string]string{
+			"applied_subject": "{foo} のお知らせ",
+			"paid_subject":    "{name}様、ご入金ありがとうございます",
+		})
+		r = c.post(mailPath, bad)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantText(t, r, ja("mail_templates.not_saved"),
+			ja("validation.unknown_placeholder", "{foo}", "{name} {event} {schedule} {venue} {status} {online_url} {application_url} {price}"),
+			"{foo} のお知らせ")
+		if !strings.Contains(r.Text(), "不明な差し込み項目 {foo} があります") {
+			t.Fatalf("the refusal is not the clear Japanese message: %s", r)
+		}
+		if got := mailTemplateForm(t, c, eventID, nil); got.Encode() != defaults.Encode() {
+			t.Fatalf("a refused form saved something: %v", got)
+		}
+
+		// A valid wording is saved and used for the next mail.
+		custom := mailTemplateForm(t, c, eventID, map[string]string{
+			"applied_subject": "{name}様 【{event}】受付完了",
+			"applied_body":    "{name}様\r\n{schedule} / {venue}\r\nURL: {online_url}\r\n確認: {application_url}\r\n",
+		})
+		wantRedirect(t, c.post(mailPath, custom), mailPath)
+		r = c.get(mailPath)
+		wantText(t, r, ja("mail_templates.custom"), ja("mail_templates.reset"), "{name}様 【{event}】受付完了")
+		if got := mailTemplateForm(t, c, eventID, nil); got.Get("paid_subject") != ja("mail.default.paid.subject") {
+			t.Errorf("an untouched kind changed: %q", got.Get("paid_subject"))
+		}
+
+		groupID := c.addGroup(eventID, urlGroup("https://meet.example/mail"))
+		scheduleID := c.addSchedule(eventID, groupID, 5)
+		public := c.publicPath(eventID)
+		token := newClient(t, a).apply(public, scheduleID, "山田 太郎", "taro@mail.example")
+
+		r, rows := c.waitMailLog(1)
+		wantText(t, r, ja("mails.dev_outbox"), ja("mail_status.kept"), ja("mail.kind.applied"), "taro@mail.example")
+		if rows[0].Status != "kept" || rows[0].Subject != "山田 太郎様 【メール設定セミナー】受付完了" {
+			t.Fatalf("mail log row: %+v", rows[0])
+		}
+		for _, want := range []string{"山田 太郎様\n", "URL: https://meet.example/mail\n", "確認: " + a.URL() + "/a/" + token, " / " + ja("mail.venue_online")} {
+			if !strings.Contains(rows[0].Body, want) {
+				t.Errorf("the kept body lacks %q:\n%s", want, rows[0].Body)
+			}
+		}
+
+		// Reset: the default applies to the next mail.
+		wantRedirect(t, c.post(mailPath+"/reset", url.Values{"kind": {"applied"}}), mailPath)
+		if got := mailTemplateForm(t, c, eventID, nil); got.Get("applied_subject") != ja("mail.default.applied.subject") {
+			t.Fatalf("after reset the form shows %q", got.Get("applied_subject"))
+		}
+		newClient(t, a).apply(public, scheduleID, "佐藤 花子", "hanako@mail.example")
+		_, rows = c.waitMailLog(2)
+		if rows[0].Subject != "【メール設定セミナー】お申し込みを受け付けました" {
+			t.Errorf("after reset the mail's subject is %q", rows[0].Subject)
+		}
+		wantStatus(t, c.post(mailPath+"/reset", url.Values{"kind": {"nonsense"}}), http.StatusBadRequest)
+
+		// Saving the defaults as they are stores nothing of the event's own.
+		wantRedirect(t, c.post(mailPath, mailTemplateForm(t, c, eventID, nil)), mailPath)
+		wantNoText(t, c.get(mailPath), ja("mail_templates.custom"))
+	})
+}
+
+// TestMailLogRetry: over SMTP, a mail the server refused until kaisai gave
+// up shows as 送信失敗 with the server's answer; 再送 delivers it once.
+func TestMailLogRetry(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.Start(t, mailtest.Options{Faults: mailtest.Faults{RcptTemp: 1}})
+	a := startKaisai(t, testdb.SQLite(t), func(cfg *app.Config) {
+		cfg.SMTPURL = srv.URL()
+		cfg.Mail = jobs.MailOptions{MaxAttempts: 1, Sweep: 200 * time.Millisecond}
+	})
+	c := newClient(t, a)
+	c.signup("再送主催", "owner@retry.example")
+	eventID := c.createEvent(eventSpec{Title: "再送セミナー"})
+	groupID := c.addGroup(eventID, placeGroup("東京都港区1-1"))
+	scheduleID := c.addSchedule(eventID, groupID, 5)
+	newClient(t, a).apply(c.publicPath(eventID), scheduleID, "鈴木 一郎", "ichiro@retry.example")
+
+	r, rows := c.waitMailLog(1)
+	wantNoText(t, r, ja("mails.dev_outbox"))
+	wantText(t, r, ja("mail_status.failed"), ja("mails.last_error"), "451", ja("mails.retry"))
+	if rows[0].Status != "failed" || len(srv.Messages()) != 0 {
+		t.Fatalf("row %+v, %d accepted", rows[0], len(srv.Messages()))
+	}
+	r = c.post("/mails/"+rows[0].ID+"/retry", nil)
+	wantRedirect(t, r, "/mails")
+	got := srv.Wait(t, 1, 10*time.Second)
+	r, rows = c.waitMailLog(1)
+	wantText(t, r, ja("mail_status.sent"))
+	if rows[0].Status != "sent" || got[0].Subject != "【再送セミナー】お申し込みを受け付けました" {
+		t.Errorf("after 再送: row %+v, subject %q", rows[0], got[0].Subject)
+	}
+	// A mail that did not fail is not retried.
+	wantStatus(t, c.post("/mails/"+rows[0].ID+"/retry", nil), http.StatusNotFound)
+	time.Sleep(500 * time.Millisecond)
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("the SMTP server accepted %d messages, want 1", n)
+	}
+}
