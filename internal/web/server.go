@@ -146,6 +146,7 @@ func (s *Server) routes() []route {
 		org("GET", "/events/{eventID}/schedules/{scheduleID}/delete", s.scheduleDeleteConfirm),
 		org("POST", "/events/{eventID}/schedules/{scheduleID}/delete", s.scheduleDelete),
 		org("GET", "/events/{eventID}/applications", s.applicationList),
+		org("GET", "/events/{eventID}/applications.csv", s.applicationCSV),
 		org("GET", "/events/{eventID}/applications/{appID}", s.applicationShow),
 		org("POST", "/events/{eventID}/applications/{appID}/payment", s.applicationPayment),
 		org("POST", "/events/{eventID}/applications/{appID}/checkin", s.applicationCheckIn),

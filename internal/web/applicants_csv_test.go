@@ -1,0 +1,93 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding/japanese"
+
+	"kaisai/internal/testdb"
+)
+
+// TestApplicantsCSV exports 申込者一覧 for Excel: UTF-8 with a BOM by default,
+// Shift_JIS on request, the list's filters applied, and a name that looks
+// like a formula neutralised.
+func TestApplicantsCSV(t *testing.T) {
+	t.Parallel()
+	a := startKaisai(t, testdb.SQLite(t))
+	owner := newClient(t, a)
+	owner.signup("CSV主催", "csv-owner@example.com")
+	eventID := owner.createEvent(eventSpec{Title: "CSV講座", Paid: true, Price: 2000})
+	groupID := owner.addGroup(eventID, placeGroup("東京都港区1-1"))
+	scheduleID := owner.addSchedule(eventID, groupID, 10)
+	public := owner.publicPath(eventID)
+	newClient(t, a).apply(public, scheduleID, "髙橋 一郎", "ichiro@example.com")
+	newClient(t, a).apply(public, scheduleID, `=HYPERLINK("https://evil.example","x")`, "formula@example.com")
+	rows := owner.applications(eventID)
+	if len(rows) != 2 {
+		t.Fatalf("applications: %+v", rows)
+	}
+	wantRedirect(t, owner.post(fmt.Sprintf("/events/%d/applications/%d/payment", eventID, rows[0].ID),
+		map[string][]string{"payment": {"paid"}}), fmt.Sprintf("/events/%d/applications", eventID))
+
+	r := owner.get(fmt.Sprintf("/events/%d/applications.csv", eventID))
+	wantStatus(t, r, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if cd := r.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") {
+		t.Errorf("Content-Disposition = %q, want an attachment", cd)
+	}
+	body := []byte(r.Body)
+	if !bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) {
+		t.Fatalf("UTF-8 export has no BOM: % x", body[:min(8, len(body))])
+	}
+	recs := readCSV(t, body[3:])
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want header and 2 rows:\n%s", len(recs), body)
+	}
+	header := strings.Join(recs[0], ",")
+	for _, col := range []string{"氏名", "メールアドレス", "日程", "ステータス", "入金状況", "受付", "受付日時", "機密事項メモ", "申込日時"} {
+		if !strings.Contains(header, col) {
+			t.Errorf("header %q lacks %s", header, col)
+		}
+	}
+	first := strings.Join(recs[1], ",")
+	if !strings.Contains(first, "髙橋 一郎") || !strings.Contains(first, "申込済") || !strings.Contains(first, "入金済") {
+		t.Errorf("first row %q: want name, 申込済, 入金済", first)
+	}
+	if got := recs[2][1]; got != `'=HYPERLINK("https://evil.example","x")` {
+		t.Errorf("formula-like name exported as %q, want it prefixed with '", got)
+	}
+
+	// Shift_JIS, filtered by search: one row, and 髙 (not in JIS X 0208 but
+	// in Windows-31J) survives.
+	r = owner.get(fmt.Sprintf("/events/%d/applications.csv?enc=sjis&q=ichiro", eventID))
+	wantStatus(t, r, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); ct != "text/csv; charset=Shift_JIS" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	utf8Body, err := japanese.ShiftJIS.NewDecoder().Bytes([]byte(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs = readCSV(t, utf8Body)
+	if len(recs) != 2 || recs[1][1] != "髙橋 一郎" {
+		t.Fatalf("Shift_JIS export filtered by q=ichiro: %q", recs)
+	}
+
+	wantStatus(t, owner.get(fmt.Sprintf("/events/%d/applications.csv?enc=ebcdic", eventID)), http.StatusBadRequest)
+}
+
+func readCSV(t *testing.T, b []byte) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatalf("read CSV: %v\n%s", err, b)
+	}
+	return recs
+}
