@@ -48,14 +48,15 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 	var res event.ApplyResult
 	now := s.nowUTC()
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		if a, err := applicationWhere(ctx, tx, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
+		q := s.inTx(tx)
+		if a, err := applicationWhere(ctx, q, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
 			res = event.ApplyResult{Application: a, Existing: true}
 			return nil
 		} else if !errors.Is(err, errNotFound) {
 			return err
 		}
 		var startsAt time.Time
-		if err := tx.QueryRowContext(ctx, `SELECT starts_at FROM schedules WHERE id = $1 AND event_id = $2`,
+		if err := q.QueryRowContext(ctx, `SELECT starts_at FROM schedules WHERE id = $1 AND event_id = $2`,
 			in.ScheduleID, e.ID).Scan(&startsAt); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return ErrUnknownSchedule
@@ -65,7 +66,7 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 		if !startsAt.After(now) {
 			return ErrScheduleClosed
 		}
-		r, err := tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken + 1
+		r, err := q.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken + 1
 			WHERE id = $1 AND seats_taken < capacity`, in.ScheduleID)
 		if err != nil {
 			return err
@@ -83,7 +84,7 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 		}
 		a := event.Application{OrgID: e.OrgID, EventID: e.ID, ScheduleID: in.ScheduleID, Token: randomToken(),
 			Name: in.Name, Email: in.Email, Status: status, Payment: payment, CreatedAt: now}
-		err = tx.QueryRowContext(ctx, `INSERT INTO applications
+		err = q.QueryRowContext(ctx, `INSERT INTO applications
 			(org_id, event_id, schedule_id, token, submit_key, name, email, status, payment, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
 			a.OrgID, a.EventID, a.ScheduleID, a.Token, in.SubmitKey, a.Name, a.Email, a.Status, a.Payment, now).Scan(&a.ID)
@@ -97,7 +98,7 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 		if status == event.Waitlisted {
 			action = ActWaitlisted
 		}
-		if err := s.logActivity(ctx, tx, &a, 0, action, ""); err != nil {
+		if err := s.logActivity(ctx, q, &a, 0, action, ""); err != nil {
 			return err
 		}
 		if err := s.enqueueMail(ctx, tx, &a, event.MailApplied); err != nil {
@@ -109,7 +110,7 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 	if errors.Is(err, errDuplicateInsert) {
 		// Either the same form won a race with this one, or the address has
 		// applied to this schedule already; the transaction took nothing.
-		if a, err := applicationWhere(ctx, s.write, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
+		if a, err := applicationWhere(ctx, s.read, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
 			return event.ApplyResult{Application: a, Existing: true}, nil
 		}
 		return res, ErrAlreadyApplied
@@ -127,7 +128,7 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 
 // ApplicationByToken returns the application behind a participant's private link.
 func (s *Store) ApplicationByToken(ctx context.Context, token string) (event.Application, error) {
-	return applicationWhere(ctx, s.read, `a.token = $1`, token)
+	return applicationWhere(ctx, s.reader(), `a.token = $1`, token)
 }
 
 // Application returns one of an organization's applications.
@@ -138,18 +139,18 @@ func (s *Store) Application(ctx context.Context, orgID, eventID, id int64) (even
 // ScheduleByID returns a schedule and its group, for an application's page.
 func (s *Store) ScheduleByID(ctx context.Context, id int64) (event.Schedule, event.ScheduleGroup, error) {
 	var sc event.Schedule
-	if err := scanSchedule(s.read.QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE sc.id = $1`, id), &sc); err != nil {
+	if err := scanSchedule(s.reader().QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE sc.id = $1`, id), &sc); err != nil {
 		return sc, event.ScheduleGroup{}, notFound(err)
 	}
 	var g event.ScheduleGroup
-	err := scanGroup(s.read.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g WHERE g.id = $1`, sc.GroupID), &g)
+	err := scanGroup(s.reader().QueryRowContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g WHERE g.id = $1`, sc.GroupID), &g)
 	return sc, g, notFound(err)
 }
 
 // EventByID returns an event by id, for an application's page.
 func (s *Store) EventByID(ctx context.Context, id int64) (event.Event, error) {
 	var e event.Event
-	err := scanEvent(s.read.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, id), &e)
+	err := scanEvent(s.reader().QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, id), &e)
 	return e, notFound(err)
 }
 

@@ -49,7 +49,7 @@ func (s *Store) Events(ctx context.Context, orgID int64) ([]EventSummary, error)
 // Event returns one of an organization's events.
 func (s *Store) Event(ctx context.Context, orgID, id int64) (event.Event, error) {
 	var e event.Event
-	err := scanEvent(s.read.QueryRowContext(ctx,
+	err := scanEvent(s.reader().QueryRowContext(ctx,
 		`SELECT `+eventColumns+` FROM events e WHERE e.org_id = $1 AND e.id = $2`, orgID, id), &e)
 	return e, notFound(err)
 }
@@ -57,7 +57,7 @@ func (s *Store) Event(ctx context.Context, orgID, id int64) (event.Event, error)
 // PublishedEvent returns an event by its public slug, only if published.
 func (s *Store) PublishedEvent(ctx context.Context, slug string) (event.Event, error) {
 	var e event.Event
-	err := scanEvent(s.read.QueryRowContext(ctx,
+	err := scanEvent(s.reader().QueryRowContext(ctx,
 		`SELECT `+eventColumns+` FROM events e WHERE e.slug = $1 AND e.status = 'published'`, slug), &e)
 	return e, notFound(err)
 }
@@ -113,7 +113,7 @@ func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) error {
 
 // DeleteEvent deletes an event with its groups, schedules and applications.
 func (s *Store) DeleteEvent(ctx context.Context, orgID, id int64) error {
-	return deleteOne(ctx, s.write, `DELETE FROM events WHERE org_id = $1 AND id = $2`, orgID, id)
+	return s.updateOne(ctx, `DELETE FROM events WHERE org_id = $1 AND id = $2`, orgID, id)
 }
 
 // Impact counts what deleting something takes with it, for the confirmation.
@@ -160,7 +160,7 @@ func (s *Store) impact(ctx context.Context, where string, orgID, id int64) (Impa
 
 // Groups returns an event's schedule groups with their schedules, by start.
 func (s *Store) Groups(ctx context.Context, orgID, eventID int64) ([]GroupWithSchedules, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g
 		WHERE g.org_id = $1 AND g.event_id = $2 ORDER BY g.id`, orgID, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("store.Groups(event %d): %w", eventID, err)
@@ -206,7 +206,7 @@ func scanGroup(sc interface{ Scan(...any) error }, g *event.ScheduleGroup) error
 // Group returns one schedule group of an event.
 func (s *Store) Group(ctx context.Context, orgID, eventID, id int64) (event.ScheduleGroup, error) {
 	var g event.ScheduleGroup
-	err := scanGroup(s.read.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g
+	err := scanGroup(s.reader().QueryRowContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g
 		WHERE g.org_id = $1 AND g.event_id = $2 AND g.id = $3`, orgID, eventID, id), &g)
 	return g, notFound(err)
 }
@@ -232,14 +232,14 @@ func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup, formKey
 
 // UpdateGroup saves an edit of a schedule group.
 func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) error {
-	return updateOne(ctx, s.write, `UPDATE schedule_groups SET name = $1, venue = $2, address = $3, online_url = $4
+	return s.updateOne(ctx, `UPDATE schedule_groups SET name = $1, venue = $2, address = $3, online_url = $4
 		WHERE org_id = $5 AND event_id = $6 AND id = $7`,
 		g.Name, g.Venue, g.Address, g.OnlineURL, g.OrgID, g.EventID, g.ID)
 }
 
 // DeleteGroup deletes a schedule group with its schedules and applications.
 func (s *Store) DeleteGroup(ctx context.Context, orgID, eventID, id int64) error {
-	return deleteOne(ctx, s.write, `DELETE FROM schedule_groups WHERE org_id = $1 AND event_id = $2 AND id = $3`,
+	return s.updateOne(ctx, `DELETE FROM schedule_groups WHERE org_id = $1 AND event_id = $2 AND id = $3`,
 		orgID, eventID, id)
 }
 
@@ -252,7 +252,7 @@ func scanSchedule(sc interface{ Scan(...any) error }, s *event.Schedule) error {
 }
 
 func (s *Store) schedules(ctx context.Context, where string, args ...any) ([]event.Schedule, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE `+where+
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE `+where+
 		` ORDER BY sc.starts_at, sc.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: schedules: %w", err)
@@ -272,7 +272,7 @@ func (s *Store) schedules(ctx context.Context, where string, args ...any) ([]eve
 // Schedule returns one schedule of an event.
 func (s *Store) Schedule(ctx context.Context, orgID, eventID, id int64) (event.Schedule, error) {
 	var sc event.Schedule
-	err := scanSchedule(s.read.QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc
+	err := scanSchedule(s.reader().QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc
 		WHERE sc.org_id = $1 AND sc.event_id = $2 AND sc.id = $3`, orgID, eventID, id), &sc)
 	return sc, notFound(err)
 }
@@ -322,7 +322,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) error {
 
 // DeleteSchedule deletes a schedule with its applications.
 func (s *Store) DeleteSchedule(ctx context.Context, orgID, eventID, id int64) error {
-	return deleteOne(ctx, s.write, `DELETE FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
+	return s.updateOne(ctx, `DELETE FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
 		orgID, eventID, id)
 }
 
@@ -365,8 +365,10 @@ func (s *Store) createOnce(ctx context.Context, orgID int64, formKey string, cre
 	return id, existing, err
 }
 
-func updateOne(ctx context.Context, q querier, query string, args ...any) error {
-	r, err := q.ExecContext(ctx, query, args...)
+// updateOne runs a write that must touch a row: none means not found (or
+// another organization's).
+func (s *Store) updateOne(ctx context.Context, query string, args ...any) error {
+	r, err := s.exec(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -374,10 +376,6 @@ func updateOne(ctx context.Context, q querier, query string, args ...any) error 
 		return errNotFound
 	}
 	return nil
-}
-
-func deleteOne(ctx context.Context, q querier, query string, args ...any) error {
-	return updateOne(ctx, q, query, args...)
 }
 
 // randomSlug returns 26 characters of base32 randomness (130 bits).

@@ -41,7 +41,7 @@ func (s *Store) CreateOrganization(ctx context.Context, in event.SignupInput, pa
 // AddMember adds a staff member to an organization.
 func (s *Store) AddMember(ctx context.Context, orgID int64, in event.MemberInput, passwordHash string) (event.Member, error) {
 	m := event.Member{OrgID: orgID, Email: in.Email, Name: in.Name, Role: event.RoleStaff, CreatedAt: s.nowUTC()}
-	err := insertMember(ctx, s.write, &m, passwordHash)
+	err := s.Tx(ctx, func(tx *sql.Tx) error { return insertMember(ctx, tx, &m, passwordHash) })
 	if isUniqueViolation(err) {
 		return m, ErrEmailTaken
 	}
@@ -107,7 +107,7 @@ func (s *Store) Organization(ctx context.Context, id int64) (event.Organization,
 // CreateSession stores a login session under the hash of its secret.
 func (s *Store) CreateSession(ctx context.Context, idHash string, memberID int64, ttl time.Duration) error {
 	now := s.nowUTC()
-	_, err := s.write.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`INSERT INTO sessions (id_hash, member_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 		idHash, memberID, now, now.Add(ttl))
 	if err != nil {
@@ -120,7 +120,7 @@ func (s *Store) CreateSession(ctx context.Context, idHash string, memberID int64
 // session is not found.
 func (s *Store) SessionMember(ctx context.Context, idHash string) (event.Member, error) {
 	var m event.Member
-	err := scanMember(s.read.QueryRowContext(ctx,
+	err := scanMember(s.reader().QueryRowContext(ctx,
 		`SELECT `+memberColumns+` FROM sessions s JOIN members m ON m.id = s.member_id
 		 WHERE s.id_hash = $1 AND s.expires_at > $2`, idHash, s.nowUTC()), &m)
 	return m, notFound(err)
@@ -128,13 +128,13 @@ func (s *Store) SessionMember(ctx context.Context, idHash string) (event.Member,
 
 // DeleteSession ends a session (log out).
 func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
-	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
+	_, err := s.exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
 	return err
 }
 
 // RecordLoginFailure notes a failed login for rate limiting.
 func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string) error {
-	_, err := s.write.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		`INSERT INTO login_failures (email, ip, created_at) VALUES ($1, $2, $3)`, email, ip, s.nowUTC())
 	return err
 }
@@ -151,7 +151,7 @@ func (s *Store) LoginFailures(ctx context.Context, email, ip string, since time.
 
 // ClearLoginFailures forgets an e-mail's failures after a successful login.
 func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := s.write.ExecContext(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
+	_, err := s.exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
 	return err
 }
 

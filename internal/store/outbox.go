@@ -28,7 +28,7 @@ func (s *Store) enqueueMail(ctx context.Context, tx *sql.Tx, a *event.Applicatio
 	b := make([]byte, 16)
 	rand.Read(b)
 	now := s.nowUTC()
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (org_id, event_id, application_id, kind, status, message_id,
+	_, err := s.inTx(tx).ExecContext(ctx, `INSERT INTO outbox (org_id, event_id, application_id, kind, status, message_id,
 		next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $6)`,
 		a.OrgID, a.EventID, a.ID, kind, hex.EncodeToString(b)+"@kaisai", now)
 	if err != nil {
@@ -150,7 +150,7 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 // MarkMailDelivered records a mail as sent (or kept, in the dev outbox) with
 // what was sent.
 func (s *Store) MarkMailDelivered(ctx context.Context, id int64, status, to, subject, body string) error {
-	_, err := s.write.ExecContext(ctx, `UPDATE outbox SET status = $1, to_addr = $2, subject = $3, body = $4,
+	_, err := s.exec(ctx, `UPDATE outbox SET status = $1, to_addr = $2, subject = $3, body = $4,
 		attempts = attempts + 1, last_error = '', sent_at = $5, locked_until = NULL WHERE id = $6`,
 		status, to, subject, body, s.nowUTC(), id)
 	return err
@@ -163,14 +163,14 @@ func (s *Store) MarkMailFailed(ctx context.Context, id int64, reason string, ret
 	if final {
 		status = MailFailed
 	}
-	_, err := s.write.ExecContext(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2,
+	_, err := s.exec(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2,
 		next_attempt_at = $3, locked_until = NULL WHERE id = $4`, status, reason, retryAt.UTC(), id)
 	return err
 }
 
 // RetryMail makes a failed mail due again at once (the organizer's 再送).
 func (s *Store) RetryMail(ctx context.Context, orgID, id int64) error {
-	err := updateOne(ctx, s.write, `UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = ''
+	err := s.updateOne(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = ''
 		WHERE org_id = $2 AND id = $3 AND status = 'failed'`, s.nowUTC(), orgID, id)
 	if err == nil && s.mailQueued != nil {
 		s.mailQueued()
@@ -288,7 +288,7 @@ func (s *Store) SaveMailTemplates(ctx context.Context, orgID, eventID int64, ts 
 
 // ResetMailTemplate drops an event's wording of a kind of mail: the default applies again.
 func (s *Store) ResetMailTemplate(ctx context.Context, orgID, eventID int64, kind event.MailKind) error {
-	_, err := s.write.ExecContext(ctx, `DELETE FROM mail_templates WHERE kind = $1 AND event_id IN
+	_, err := s.exec(ctx, `DELETE FROM mail_templates WHERE kind = $1 AND event_id IN
 		(SELECT id FROM events WHERE org_id = $2 AND id = $3)`, kind, orgID, eventID)
 	return err
 }

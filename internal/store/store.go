@@ -40,6 +40,13 @@ type Store struct {
 	// enqueueMail); mailTxs holds the open transactions that did.
 	mailQueued func()
 	mailTxs    sync.Map
+	// gate admits SQLite's writers to the one write connection in arrival
+	// order: database/sql hands a freed connection to a random waiter, which
+	// under load gives some requests ten times the median wait. nil on
+	// PostgreSQL.
+	gate chan struct{}
+	// stmts are SQLite's prepared statements (see prepared.go); nil on PostgreSQL.
+	stmts *statements
 }
 
 // Options says which database to open.
@@ -109,7 +116,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	return &Store{dialect: SQLite, write: write, read: read, now: now, mailQueued: o.MailQueued}, nil
+	return &Store{dialect: SQLite, write: write, read: read, now: now, mailQueued: o.MailQueued,
+		gate: make(chan struct{}, 1), stmts: &statements{}}, nil
 }
 
 // Dialect says which database this is.
@@ -120,6 +128,7 @@ func (s *Store) WriteDB() *sql.DB { return s.write }
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	s.closeStatements()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -140,6 +149,14 @@ func (s *Store) Ping(ctx context.Context) error {
 // SQLite, fn must not wait on anything outside the transaction: the one write
 // connection is held until it returns.
 func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.gate != nil {
+		select {
+		case s.gate <- struct{}{}: // blocked senders are served first come, first served
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-s.gate }()
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -156,7 +173,22 @@ func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if _, queued := s.mailTxs.LoadAndDelete(tx); queued {
 		s.mailQueued()
 	}
+	if s.stmts != nil {
+		s.prepareWrites(ctx)
+	}
 	return nil
+}
+
+// exec runs one write statement in a transaction of its own, so that it too
+// waits its turn at the gate.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var r sql.Result
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return r, err
 }
 
 // nowUTC is the store's clock in UTC: every time written is UTC.
