@@ -242,26 +242,6 @@ type ApplicationRow struct {
 	StartsAt time.Time
 }
 
-// Applications lists an event's applications, oldest first.
-func (s *Store) Applications(ctx context.Context, orgID, eventID int64) ([]ApplicationRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+applicationColumns+`, sc.starts_at
-		FROM applications a JOIN schedules sc ON sc.id = a.schedule_id
-		WHERE a.org_id = $1 AND a.event_id = $2 ORDER BY a.id`, orgID, eventID)
-	if err != nil {
-		return nil, fmt.Errorf("store.Applications(event %d): %w", eventID, err)
-	}
-	defer rows.Close()
-	var as []ApplicationRow
-	for rows.Next() {
-		var r ApplicationRow
-		if err := scanApplication(rows, &r.Application, &r.StartsAt); err != nil {
-			return nil, err
-		}
-		as = append(as, r)
-	}
-	return as, rows.Err()
-}
-
 // randomToken returns 256 bits of randomness, URL-safe.
 func randomToken() string {
 	b := make([]byte, 32)

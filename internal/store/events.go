@@ -211,11 +211,6 @@ func (s *Store) Group(ctx context.Context, orgID, eventID, id int64) (event.Sche
 	return g, notFound(err)
 }
 
-// PublicGroups is Groups for the participants' page of a published event.
-func (s *Store) PublicGroups(ctx context.Context, e *event.Event) ([]GroupWithSchedules, error) {
-	return s.Groups(ctx, e.OrgID, e.ID)
-}
-
 // CreateGroup adds a schedule group to an event of the organization; formKey
 // as for CreateEvent.
 func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup, formKey string) (existing bool, err error) {
@@ -275,11 +270,6 @@ func (s *Store) Schedule(ctx context.Context, orgID, eventID, id int64) (event.S
 	err := scanSchedule(s.reader().QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc
 		WHERE sc.org_id = $1 AND sc.event_id = $2 AND sc.id = $3`, orgID, eventID, id), &sc)
 	return sc, notFound(err)
-}
-
-// Schedules returns the schedules of a published event, for its public page.
-func (s *Store) Schedules(ctx context.Context, e *event.Event) ([]event.Schedule, error) {
-	return s.schedules(ctx, `sc.event_id = $1`, e.ID)
 }
 
 // CreateSchedule adds a schedule to a group of the organization's event;

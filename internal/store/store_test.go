@@ -125,12 +125,12 @@ func TestConcurrentApplicationsNeverOversell(t *testing.T) {
 				if got := seatsTaken(t, st, f); got != 50 {
 					t.Errorf("seats_taken = %d, want 50", got)
 				}
-				rows, err := st.Applications(context.Background(), f.org.ID, f.event.ID)
+				page, err := st.Applicants(context.Background(), f.org.ID, f.event.ID, store.ApplicantQuery{PerPage: 1})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := applied + waitlisted; len(rows) != want {
-					t.Errorf("stored %d applications, want %d", len(rows), want)
+				if want := applied + waitlisted; page.Total != want {
+					t.Errorf("stored %d applications, want %d", page.Total, want)
 				}
 			})
 		}
@@ -371,9 +371,9 @@ func TestOtherOrganizationsSeeNothing(t *testing.T) {
 				t.Errorf("%s with another organization: err = %v, want not found", name, err)
 			}
 		}
-		list, err := st.Applications(ctx, bo, a.event.ID)
-		if err != nil || len(list) != 0 {
-			t.Errorf("Applications of another organization's event: %d rows, %v", len(list), err)
+		list, err := st.Applicants(ctx, bo, a.event.ID, store.ApplicantQuery{PerPage: 50})
+		if err != nil || list.Total != 0 || len(list.Rows) != 0 {
+			t.Errorf("Applicants of another organization's event: %d rows, %v", list.Total, err)
 		}
 		// A's data is untouched.
 		got, err := st.ApplicationByToken(ctx, res.Application.Token)

@@ -23,7 +23,7 @@ func (s *Server) loadPublicEvent(w http.ResponseWriter, r *http.Request) (event.
 }
 
 func (s *Server) publicEventPage(w http.ResponseWriter, r *http.Request, e *event.Event, p *page, status int) {
-	gs, err := s.store.PublicGroups(r.Context(), e)
+	gs, err := s.store.Groups(r.Context(), e.OrgID, e.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -62,7 +62,7 @@ func (s *Server) publicSeats(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	gs, err := s.store.PublicGroups(r.Context(), &e)
+	gs, err := s.store.Groups(r.Context(), e.OrgID, e.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
