@@ -16,6 +16,7 @@ import (
 	_ "time/tzdata" // event time zones work on machines without tzdata
 
 	"kaisai/internal/app"
+	"kaisai/internal/zoomsim"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise
@@ -26,6 +27,7 @@ const usage = `kaisai — seminar and event management with Zoom integration
 
 Usage:
   kaisai serve [flags]   run the web app, webhooks and job workers
+  kaisai zoomsim [flags] run the Zoom simulator alone (--addr, --state)
   kaisai version         print the version
   kaisai help            show this help
 
@@ -51,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "zoomsim":
+		return zoomsimCmd(args[1:], stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "kaisai", versionString())
 		return nil
@@ -142,6 +146,40 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return app.Run(ctx, cfg)
+}
+
+// zoomsimCmd runs the Zoom simulator on its own, seeded with
+// zoomsim.DefaultSeed, until SIGINT or SIGTERM.
+func zoomsimCmd(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kaisai zoomsim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9090", "listen address")
+	stateFile := fs.String("state", "", "JSON file that keeps the simulator's state across restarts (default: memory only)")
+	baseURL := fs.String("base-url", "", "public URL of the simulator (default: http://ADDR)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: kaisai zoomsim [flags]\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("zoomsim: unexpected argument %q", fs.Arg(0))
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	sim, err := zoomsim.New(zoomsim.Options{BaseURL: *baseURL, StateFile: *stateFile, Seed: zoomsim.DefaultSeed(), Logger: logger})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	base, err := sim.Start(ctx, *addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("Zoom simulator listening — not the real Zoom", "url", base, "state", *stateFile)
+	<-ctx.Done()
+	return nil
 }
 
 // envReader reads settings from the environment: the variable name, or the

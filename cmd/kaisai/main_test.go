@@ -143,3 +143,13 @@ func TestUnreadableSecretFileFails(t *testing.T) {
 		t.Errorf("serve with an unreadable _FILE: %v", err)
 	}
 }
+
+func TestZoomsimFlags(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"zoomsim", "--help"}, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "-state") {
+		t.Errorf("zoomsim --help: %v\n%s", err, errOut.String())
+	}
+	if err := run([]string{"zoomsim", "extra"}, &out, &errOut); err == nil {
+		t.Error("zoomsim with an argument must fail")
+	}
+}

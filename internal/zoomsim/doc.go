@@ -1,0 +1,28 @@
+// Package zoomsim is a stateful stand-in for Zoom: the OAuth endpoints of a
+// user-managed app (with a consent page where one signs in as a simulated
+// Zoom user), and the subset of the REST API under /v2 that kaisai uses,
+// answering with Zoom's status codes, error codes and messages.
+//
+// It knows Zoom, not kaisai, and production code never imports it.
+//
+// Running it:
+//
+//	srv, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed()})
+//	base, err := srv.Start(ctx, "127.0.0.1:0") // http://127.0.0.1:NNNN
+//
+// or `kaisai zoomsim --addr 127.0.0.1:9090 [--state FILE]`. With a state
+// file, the state is loaded at start and written after every change
+// (write to a temporary file, then rename).
+//
+// Endpoints:
+//
+//	GET  /oauth/authorize   consent page; response_type=code, client_id, redirect_uri, state, code_challenge (S256)
+//	POST /oauth/authorize   the consent form: sign in as a user by e-mail and password, approve or deny
+//	POST /oauth/token       HTTP Basic client auth; grant_type authorization_code | refresh_token
+//	POST /oauth/revoke      token=…
+//	/v2/…                   users/me, users/{userId}/settings, meetings, registrants, past participants
+//
+// The control API for tests is the exported methods of *Server: AddUser,
+// AddApp, SetClock, User, Meeting, ExpireAccessTokens. State is guarded
+// by one mutex; every handler is safe for concurrent use.
+package zoomsim
