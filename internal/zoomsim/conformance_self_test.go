@@ -14,8 +14,10 @@ type errRecorder struct {
 	errs []string
 }
 
-func (r *errRecorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
-func (r *errRecorder) Helper()                           {}
+func (r *errRecorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+func (r *errRecorder) Helper() {}
 
 // TestSpecClientCatchesNonConformance shows the spec check can fail: a
 // meeting whose id is a string, and a request with a string duration.
