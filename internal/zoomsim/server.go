@@ -132,7 +132,6 @@ func newState() *state {
 	return &state{
 		Apps: map[string]*App{}, Users: map[string]*User{}, Codes: map[string]*authCode{},
 		Access: map[string]*token{}, Refresh: map[string]*token{}, Meetings: map[int64]*meeting{},
-		Used: map[string]time.Time{},
 	}
 }
 
