@@ -125,7 +125,6 @@ type state struct {
 	Access   map[string]*token    `json:"access_tokens"`
 	Refresh  map[string]*token    `json:"refresh_tokens"`
 	Meetings map[int64]*meeting   `json:"meetings"`
-	Used     map[string]time.Time `json:"used_refresh_tokens"` // rotated-out refresh tokens, refused
 }
 
 func newState() *state {
