@@ -418,6 +418,7 @@ func (s *Server) createMeeting(c *call) (int, any, error) {
 	}
 	s.st.Meetings[m.ID] = m
 	c.dirt = true
+	s.emitMeetingCreatedLocked(m, c.user)
 	return http.StatusCreated, s.meetingJSON(m), nil
 }
 
@@ -443,8 +444,10 @@ func (s *Server) updateMeeting(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	updated.finish()
+	before := *m
 	*m = updated
 	c.dirt = true
+	s.emitMeetingUpdatedLocked(&before, m, c.user)
 	return http.StatusNoContent, nil, nil
 }
 
@@ -455,6 +458,7 @@ func (s *Server) deleteMeeting(c *call) (int, any, error) {
 	}
 	delete(s.st.Meetings, m.ID)
 	c.dirt = true
+	s.emitMeetingDeletedLocked(m, c.user)
 	return http.StatusNoContent, nil, nil
 }
 

@@ -79,6 +79,7 @@ func (s *Server) register(m *meeting, email, first, last string, autoApprove boo
 	r := &registrant{ID: randomID(22), Email: email, FirstName: first, LastName: last, Status: status,
 		CreateTime: s.now().UTC().Truncate(time.Second), Token: randomID(43)}
 	m.Registrants = append(m.Registrants, r)
+	s.emitRegistrationCreatedLocked(m, r)
 	return r
 }
 
@@ -308,6 +309,9 @@ func (s *Server) registrantStatus(c *call) (int, any, error) {
 				for _, f := range from {
 					if r.Status == f {
 						r.Status = to
+						if *req.Action == "cancel" {
+							s.emitRegistrationCancelledLocked(m, r, c.user)
+						}
 					}
 				}
 			}

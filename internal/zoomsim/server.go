@@ -31,6 +31,8 @@ type Options struct {
 	// exist, by client id or e-mail, are kept as they are).
 	Seed   Seed
 	Logger *slog.Logger
+	// Webhooks tune webhook delivery (retry schedule, timeout).
+	Webhooks WebhookOptions
 }
 
 // Seed is the initial data: apps and users.
@@ -45,6 +47,9 @@ type App struct {
 	ClientSecret string   `json:"client_secret"`
 	RedirectURIs []string `json:"redirect_uris"`
 	Scopes       []string `json:"scopes"`
+	// EventURL and SecretToken are the app's event subscription (webhooks.go).
+	EventURL    string `json:"event_url,omitempty"`
+	SecretToken string `json:"secret_token,omitempty"`
 }
 
 // User types, as in Zoom's user object.
@@ -112,9 +117,10 @@ type Server struct {
 	log     *slog.Logger
 	handler http.Handler
 
-	mu  sync.Mutex
-	now func() time.Time
-	st  *state
+	mu    sync.Mutex
+	now   func() time.Time
+	st    *state
+	hooks *webhooks // webhook deliveries; has its own lock
 }
 
 // state is everything the simulator knows; it is what the state file holds.
@@ -139,7 +145,7 @@ func New(opts Options) (*Server, error) {
 	if opts.AccessTokenTTL <= 0 {
 		opts.AccessTokenTTL = time.Hour
 	}
-	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, st: newState()}
+	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, st: newState(), hooks: newWebhooks(opts.Webhooks)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
