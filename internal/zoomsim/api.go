@@ -92,10 +92,16 @@ func (s *Server) api(h func(*call) (int, any, error)) http.Handler {
 				writeJSON(w, http.StatusInternalServerError, zerr(500, 500, "Internal error."))
 			}
 		}()
+		if s.injectTransport(w, r) {
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		s.mu.Lock()
 		c := &call{s: s, w: w, r: r}
 		status, body, err := s.authenticate(c)
+		if err == nil {
+			err = s.admit(c)
+		}
 		if err == nil {
 			status, body, err = h(c)
 		}

@@ -9,7 +9,7 @@ import (
 // BenchmarkGetMeeting measures GET /v2/meetings/{id} over real HTTP from
 // parallel clients: the simulator's request rate (see req/s).
 func BenchmarkGetMeeting(b *testing.B) {
-	ts := startSim(b, Options{})
+	ts := startSim(b, Options{Limits: &Limits{Off: true}}) // the request rate, not Zoom's limits
 	c := ts.client(b, "licensed@example.com")
 	url := ts.base + "/v2" + meetingPath(c.must(201, "POST", "/users/me/meetings", map[string]any{"topic": "bench"}))
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}

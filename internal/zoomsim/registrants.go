@@ -106,6 +106,9 @@ func (s *Server) addRegistrant(c *call) (int, any, error) {
 	if c.hostEmail(m, *req.Email) {
 		return 0, nil, zerr(http.StatusBadRequest, 3027, "Host cannot register.")
 	}
+	if err := s.admitRegistrants(c, m, []string{*req.Email}); err != nil {
+		return 0, nil, err
+	}
 	last := ""
 	if req.LastName != nil {
 		last = *req.LastName
@@ -157,6 +160,13 @@ func (s *Server) batchRegistrants(c *call) (int, any, error) {
 		if c.hostEmail(m, *r.Email) {
 			return 0, nil, zerr(http.StatusBadRequest, 3027, "Host cannot register.")
 		}
+	}
+	emails := make([]string, len(req.Registrants))
+	for i, r := range req.Registrants {
+		emails[i] = *r.Email
+	}
+	if err := s.admitRegistrants(c, m, emails); err != nil {
+		return 0, nil, err
 	}
 	out := make([]map[string]any, 0, len(req.Registrants))
 	for _, in := range req.Registrants {

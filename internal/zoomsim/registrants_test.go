@@ -125,7 +125,9 @@ func TestRegistrationNotEnabled(t *testing.T) {
 
 // TestConcurrentUse is meant for -race: many clients on one meeting.
 func TestConcurrentUse(t *testing.T) {
-	ts := startSim(t, Options{StateFile: t.TempDir() + "/state.json"})
+	// The test clock stands still, so the per-second limits would never
+	// reset: they are off here (limits_test.go tests them).
+	ts := startSim(t, Options{StateFile: t.TempDir() + "/state.json", Limits: &Limits{Off: true}})
 	c := ts.client(t, "licensed@example.com")
 	path := registrationMeeting(t, c, 0)
 	var wg sync.WaitGroup

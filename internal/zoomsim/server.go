@@ -31,6 +31,8 @@ type Options struct {
 	// exist, by client id or e-mail, are kept as they are).
 	Seed   Seed
 	Logger *slog.Logger
+	// Limits are the rate limits (limits.go); nil: Zoom's, ZoomLimits().
+	Limits *Limits
 	// Webhooks tune webhook delivery (retry schedule, timeout).
 	Webhooks WebhookOptions
 }
@@ -116,6 +118,8 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	handler http.Handler
+	limits  *limiter // rate limits, used with mu held
+	faults  *faults  // injected faults, with their own lock
 
 	mu    sync.Mutex
 	now   func() time.Time
@@ -146,6 +150,7 @@ func New(opts Options) (*Server, error) {
 		opts.AccessTokenTTL = time.Hour
 	}
 	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, st: newState(), hooks: newWebhooks(opts.Webhooks)}
+	s.limits, s.faults = newLimiter(opts.Limits), newFaults()
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
