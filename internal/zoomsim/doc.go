@@ -23,6 +23,10 @@
 //	/v2/…                   users/me, users/{userId}/settings, meetings, registrants, past participants
 //
 // The control API for tests is the exported methods of *Server: AddUser,
-// AddApp, SetClock, User, Meeting, ExpireAccessTokens. State is guarded
-// by one mutex; every handler is safe for concurrent use.
+// AddApp, SetClock, User, Meeting, ExpireAccessTokens, SetPlan and
+// SetLimits (Zoom's rate limits, limits.go: on by default, Options.Limits
+// shortens them or switches them off), SetFaults and ClearFaults (5xx
+// answers, latency, timeouts, expired or revoked tokens and dropped
+// webhooks, by operation and rate, faults.go). State is guarded by one
+// mutex; every handler is safe for concurrent use.
 package zoomsim

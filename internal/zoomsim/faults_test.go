@@ -1,0 +1,137 @@
+package zoomsim
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestFaultStatus(t *testing.T) {
+	ts := startSim(t, Options{})
+	c := ts.client(t, "licensed@example.com").unchecked()
+	for _, op := range []string{"POST /v2/users/{userId}/meetings", "meetingCreate"} {
+		for _, code := range []int{500, 502, 503} {
+			ts.SetFaults(1, Fault{Kind: FaultStatus, Op: op, Rate: 1, Count: 1, Status: code})
+			c.must(200, "GET", "/users/me", nil) // another operation
+			status, out := c.do("POST", "/users/me/meetings", map[string]any{"topic": "t"})
+			if status != code || out["code"] != float64(code) || out["message"] != http.StatusText(code) {
+				t.Errorf("%s %d: %d %v", op, code, status, out)
+			}
+			c.must(201, "POST", "/users/me/meetings", map[string]any{"topic": "t"}) // Count spent
+		}
+	}
+}
+
+func TestFaultRateIsSeeded(t *testing.T) {
+	ts := startSim(t, Options{Limits: &Limits{Off: true}})
+	c := ts.client(t, "licensed@example.com").unchecked()
+	run := func() []int {
+		ts.SetFaults(42, Fault{Kind: FaultStatus, Rate: 0.3, Status: 503})
+		var got []int
+		for range 100 {
+			status, _ := c.do("GET", "/users/me", nil)
+			got = append(got, status)
+		}
+		return got
+	}
+	a, b := run(), run()
+	hits := 0
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("same seed, different draws at %d: %v / %v", i, a, b)
+		}
+		if a[i] == 503 {
+			hits++
+		}
+	}
+	if hits < 10 || hits > 60 {
+		t.Errorf("%d of 100 calls failed at rate 0.3", hits)
+	}
+	ts.ClearFaults()
+	c.must(200, "GET", "/users/me", nil)
+}
+
+func TestFaultLatency(t *testing.T) {
+	ts := startSim(t, Options{})
+	c := ts.client(t, "licensed@example.com")
+	ts.SetFaults(1, Fault{Kind: FaultLatency, Op: "user", Rate: 1, Delay: 200 * time.Millisecond})
+	start := time.Now()
+	c.must(200, "GET", "/users/me", nil)
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("answered after %v, want at least the 200ms injected", d)
+	}
+}
+
+func TestFaultTimeout(t *testing.T) {
+	ts := startSim(t, Options{})
+	c := ts.client(t, "licensed@example.com")
+	get := func(hc *http.Client) error {
+		req, _ := http.NewRequest("GET", ts.base+"/v2/users/me", nil)
+		req.Header.Set("Authorization", "Bearer "+c.access)
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	// Held until the client gives up.
+	ts.SetFaults(1, Fault{Kind: FaultTimeout, Rate: 1, Count: 1})
+	err := get(&http.Client{Timeout: 300 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("client timeout: %v, want a deadline exceeded", err)
+	}
+	// Held for Delay, then the connection is dropped without an answer.
+	ts.SetFaults(1, Fault{Kind: FaultTimeout, Rate: 1, Count: 1, Delay: 100 * time.Millisecond})
+	if err := get(&http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}); err == nil {
+		t.Error("dropped connection: the client got an answer")
+	}
+	c.must(200, "GET", "/users/me", nil)
+}
+
+func TestFaultTokens(t *testing.T) {
+	ts := startSim(t, Options{})
+	c := ts.client(t, "licensed@example.com")
+	ts.SetFaults(1, Fault{Kind: FaultTokenExpired, Rate: 1, Count: 2})
+	for range 2 {
+		if status, out := c.do("GET", "/users/me", nil); status != 401 || out["code"] != float64(124) || out["message"] != "Access token is expired." {
+			t.Errorf("expired: %d %v", status, out)
+		}
+	}
+	c.must(200, "GET", "/users/me", nil)
+
+	ts.SetFaults(1, Fault{Kind: FaultTokenRevoked, Op: "GET /v2/users/{userId}", Rate: 1, Count: 1})
+	if status, out := c.do("GET", "/users/me", nil); status != 401 || out["code"] != float64(124) || out["message"] != "Invalid access token." {
+		t.Errorf("revoked: %d %v", status, out)
+	}
+	// A revoked token stays revoked, for every operation.
+	if status, out := c.do("GET", "/users/me/settings", nil); status != 401 || out["code"] != float64(124) {
+		t.Errorf("after revocation: %d %v", status, out)
+	}
+	c2 := ts.client(t, "licensed@example.com") // authorizing again gives a working token
+	c2.must(200, "GET", "/users/me", nil)
+}
+
+func TestDropWebhook(t *testing.T) {
+	ts := startSim(t, Options{})
+	if ts.dropWebhook("meeting.created") {
+		t.Error("dropped without a fault")
+	}
+	ts.SetFaults(1, Fault{Kind: FaultDropWebhook, Op: "meeting.created", Rate: 1, Count: 2},
+		Fault{Kind: FaultStatus, Rate: 1}) // a REST fault is not a webhook fault
+	if !ts.dropWebhook("meeting.created") || ts.dropWebhook("meeting.deleted") || !ts.dropWebhook("meeting.created") {
+		t.Error("drop meeting.created twice, nothing else")
+	}
+	if ts.dropWebhook("meeting.created") {
+		t.Error("dropped after the count was spent")
+	}
+	ts.SetFaults(1, Fault{Kind: FaultDropWebhook, Rate: 1})
+	if !ts.dropWebhook("app_deauthorized") {
+		t.Error("a fault with no Op drops every event")
+	}
+	ts.ClearFaults()
+	if ts.dropWebhook("app_deauthorized") {
+		t.Error("dropped after ClearFaults")
+	}
+}
