@@ -27,7 +27,8 @@ type meeting struct {
 	StartToken   string          `json:"start_token"`
 	Settings     meetingSettings `json:"settings"`
 	Registrants  []*registrant   `json:"registrants"`
-	Participants []participant   `json:"participants"`
+	Participants []participant   `json:"participants"`   // the report of the last instance
+	Live         *live           `json:"live,omitempty"` // running now (participants.go)
 }
 
 // meetingSettings are the settings the simulator keeps, named as Zoom's.
@@ -353,6 +354,9 @@ func (s *Server) meetingJSON(m *meeting) meetingJSON {
 		StartURL:  s.opts.BaseURL + "/s/" + id + "?zak=" + m.StartToken,
 		JoinURL:   s.joinURL(m), Password: m.Password, EncryptedPassword: encryptedPassword(m.ID, m.Password),
 		PreSchedule: m.PreSchedule, Settings: m.Settings, CreationSource: "open_api",
+	}
+	if m.Live != nil {
+		j.Status = "started"
 	}
 	if !m.StartTime.IsZero() {
 		j.StartTime = m.StartTime.UTC().Format(zoomTime)

@@ -366,7 +366,9 @@ func (s *Server) pastParticipants(c *call) (int, any, error) {
 	for i := offset; i < len(m.Participants) && i < offset+size; i++ {
 		p := m.Participants[i]
 		e := map[string]any{
-			"id": p.ID, "user_id": p.UserID, "name": p.Name, "user_email": p.UserEmail,
+			// id is the Zoom user's id (blank for guests), user_id the
+			// in-meeting participant id, as in the spec.
+			"id": p.UserID, "user_id": p.ID, "name": p.Name, "user_email": p.UserEmail,
 			"registrant_id": p.RegistrantID, "join_time": p.JoinTime.UTC().Format(zoomTime),
 			"failover": false, "status": "in_meeting", "internal_user": false,
 		}

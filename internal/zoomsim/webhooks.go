@@ -218,7 +218,7 @@ func (s *Server) emitToLocked(targets []*App, event string, payload any, withTS 
 	defer h.mu.Unlock()
 	for _, a := range targets {
 		d := &Delivery{ID: len(h.deliveries) + 1, ClientID: a.ClientID, URL: a.EventURL, Event: event, Body: body}
-		if s.dropWebhookHook(event) {
+		if s.dropWebhook(event) { // an injected fault: Zoom never sends it
 			d.Done, d.Dropped = true, true
 			h.deliveries = append(h.deliveries, d)
 			continue
@@ -232,10 +232,6 @@ func (s *Server) emitToLocked(targets []*App, event string, payload any, withTS 
 	default:
 	}
 }
-
-// dropWebhookHook is the seam for the fault injection of dropped webhooks:
-// true drops the event without sending it. Faults are not wired in yet.
-func (s *Server) dropWebhookHook(event string) bool { return false }
 
 // authorizedLocked: the user has a live authorization of the app.
 func (s *Server) authorizedLocked(clientID, userID string) bool {
