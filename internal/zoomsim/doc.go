@@ -27,6 +27,12 @@
 // SetLimits (Zoom's rate limits, limits.go: on by default, Options.Limits
 // shortens them or switches them off), SetFaults and ClearFaults (5xx
 // answers, latency, timeouts, expired or revoked tokens and dropped
-// webhooks, by operation and rate, faults.go). State is guarded by one
-// mutex; every handler is safe for concurrent use.
+// webhooks, by operation and rate, faults.go). Webhooks (webhooks.go):
+// SetWebhookEndpoint, WebhookValidated, Deliveries, WaitDeliveries, Close,
+// EditMeeting and DeleteMeeting (changes on the Zoom side), RemoveApp;
+// deliveries are signed and retried 5, 20 and 60 minutes after a failure
+// (Options.Webhooks scales or replaces that). Participants
+// (participants.go): Join, Admit, Leave, EndMeeting. State is guarded by
+// one mutex (deliveries have their own); every handler is safe for
+// concurrent use.
 package zoomsim
