@@ -64,6 +64,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/v2/", s.api(func(*call) (int, any, error) {
 		return 0, nil, zerr(http.StatusNotFound, 404, "Not Found")
 	}))
+	s.controlRoutes(mux)
 	return mux
 }
 

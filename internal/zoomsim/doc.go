@@ -34,5 +34,32 @@
 // (Options.Webhooks scales or replaces that). Participants
 // (participants.go): Join, Admit, Leave, EndMeeting. State is guarded by
 // one mutex (deliveries have their own); every handler is safe for
-// concurrent use.
+// concurrent use. State returns a Snapshot of users, apps and meetings;
+// Reset goes back to the seed.
+//
+// The same control API over HTTP, JSON in and out (control.go; no part of
+// Zoom, no authentication). Bad input answers 400 {"error": "…"}:
+//
+//	GET    /_sim/state                 users, apps (with authorized_users), meetings (with registrants,
+//	                                   participants and waiting), summary
+//	POST   /_sim/users                 a User: {"email", "password" ("password" when empty), "first_name",
+//	                                   "last_name", "type": 1 Basic | 2 Licensed, "require_passcode",
+//	                                   "policy": {"length", "only_allow_numeric", …}} → 201 the user
+//	POST   /_sim/apps                  an App: {"client_id", "client_secret", "redirect_uris", "scopes",
+//	                                   "event_url", "secret_token"} → 201; event_url is validated as
+//	                                   SetWebhookEndpoint does
+//	POST   /_sim/plan                  {"email" | "account_id", "plan": "Free" | "Pro" | "Business"} → 204
+//	POST   /_sim/faults                {"seed", "faults": [{"kind": "status" | "latency" | "timeout" |
+//	                                   "token_expired" | "token_revoked" | "drop_webhook", "op", "rate",
+//	                                   "count", "status", "delay": "2s"}]} replaces the faults → 204
+//	DELETE /_sim/faults                clears them → 204
+//	POST   /_sim/meetings/{id}/join    {"email", "name", "passcode", "registrant_id", "join_url"} → 200
+//	                                   the participant ("waiting": true in a waiting room); 403 with
+//	                                   the reason when refused; 404 for an unknown meeting
+//	POST   /_sim/meetings/{id}/admit   {"participant_id"} → 204
+//	POST   /_sim/meetings/{id}/leave   {"participant_id"} → 204
+//	POST   /_sim/meetings/{id}/end     → 204; 409 when the meeting is not running
+//	POST   /_sim/remove-app            {"email", "client_id"}: Added Apps → Remove → 204
+//	GET    /_sim/webhooks[?event=…]    deliveries, oldest first, with "body" as JSON and "attempts"
+//	POST   /_sim/reset                 back to the seed → 204
 package zoomsim

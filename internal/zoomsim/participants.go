@@ -44,13 +44,13 @@ type JoinRequest struct {
 type Participant struct {
 	// ID is the in-meeting participant id (user_id in webhooks and the
 	// report); UserID the Zoom user id when signed in ("" for guests).
-	ID           string
-	UserID       string
-	Name         string
-	Email        string // as the API shows it: empty unless Zoom's display rules allow
-	RegistrantID string
-	JoinTime     time.Time
-	Waiting      bool
+	ID           string    `json:"id"`
+	UserID       string    `json:"user_id"`
+	Name         string    `json:"name"`
+	Email        string    `json:"email"` // as the API shows it: empty unless Zoom's display rules allow
+	RegistrantID string    `json:"registrant_id"`
+	JoinTime     time.Time `json:"join_time"`
+	Waiting      bool      `json:"waiting"`
 }
 
 // live is the running instance of a meeting.
