@@ -65,6 +65,7 @@ func (s *Server) routes() http.Handler {
 		return 0, nil, zerr(http.StatusNotFound, 404, "Not Found")
 	}))
 	s.controlRoutes(mux)
+	s.uiRoutes(mux)
 	return mux
 }
 

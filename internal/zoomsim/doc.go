@@ -20,6 +20,9 @@
 //	POST /oauth/authorize   the consent form: sign in as a user by e-mail and password, approve or deny
 //	POST /oauth/token       HTTP Basic client auth; grant_type authorization_code | refresh_token
 //	POST /oauth/revoke      token=…
+//	GET  /                  the web UI for a person (ui.go): users, apps (Added Apps → Remove), meetings
+//	                        with registrants and participants; join, leave, admit, end; edit or delete a
+//	                        meeting on the Zoom side (meeting.updated / meeting.deleted are sent)
 //	/v2/…                   users/me, users/{userId}/settings, meetings, registrants, past participants
 //
 // The control API for tests is the exported methods of *Server: AddUser,
