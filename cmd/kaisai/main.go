@@ -27,7 +27,7 @@ const usage = `kaisai — seminar and event management with Zoom integration
 
 Usage:
   kaisai serve [flags]   run the web app, webhooks and job workers
-  kaisai zoomsim [flags] run the Zoom simulator alone (--addr, --state)
+  kaisai zoomsim [flags] run the Zoom simulator alone, with its web UI at / (--addr, --state, --seed, --webhook-url)
   kaisai version         print the version
   kaisai help            show this help
 
@@ -148,14 +148,23 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	return app.Run(ctx, cfg)
 }
 
-// zoomsimCmd runs the Zoom simulator on its own, seeded with
-// zoomsim.DefaultSeed, until SIGINT or SIGTERM.
+// zoomsimCmd runs the Zoom simulator on its own until SIGINT or SIGTERM.
 func zoomsimCmd(args []string, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return zoomsimRun(ctx, args, stderr)
+}
+
+// zoomsimRun parses the zoomsim flags and serves the simulator until ctx ends.
+func zoomsimRun(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("kaisai zoomsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:9090", "listen address")
 	stateFile := fs.String("state", "", "JSON file that keeps the simulator's state across restarts (default: memory only)")
 	baseURL := fs.String("base-url", "", "public URL of the simulator (default: http://ADDR)")
+	seed := fs.Bool("seed", true, "start with the default users (licensed@, numeric@, basic@example.com; password \"password\") and the app kaisai-dev")
+	webhookURL := fs.String("webhook-url", "", "event notification endpoint of the seeded app kaisai-dev, e.g. http://127.0.0.1:8080/zoom/webhook (default: none)")
+	webhookSecret := fs.String("webhook-secret", "", "secret token of the seeded app's event subscription (needed with --webhook-url)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: kaisai zoomsim [flags]\n\nFlags:")
 		fs.PrintDefaults()
@@ -166,18 +175,30 @@ func zoomsimCmd(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("zoomsim: unexpected argument %q", fs.Arg(0))
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	sim, err := zoomsim.New(zoomsim.Options{BaseURL: *baseURL, StateFile: *stateFile, Seed: zoomsim.DefaultSeed(), Logger: logger})
+	if *webhookURL != "" && *webhookSecret == "" {
+		return errors.New("zoomsim: --webhook-url needs --webhook-secret")
+	}
+	opts := zoomsim.Options{BaseURL: *baseURL, StateFile: *stateFile, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
+	if *seed {
+		opts.Seed = zoomsim.DefaultSeed()
+	}
+	sim, err := zoomsim.New(opts)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	defer sim.Close()
 	base, err := sim.Start(ctx, *addr)
 	if err != nil {
 		return err
 	}
-	logger.Info("Zoom simulator listening — not the real Zoom", "url", base, "state", *stateFile)
+	opts.Logger.Info("Zoom simulator listening — not the real Zoom", "url", base, "ui", base+"/", "control_api", base+"/_sim/state", "state", *stateFile)
+	if *webhookURL != "" {
+		const seededApp = "kaisai-dev"
+		if err := sim.SetWebhookEndpoint(seededApp, *webhookURL, *webhookSecret); err != nil {
+			return fmt.Errorf("--webhook-url: %w (is the app %s seeded?)", err, seededApp)
+		}
+		opts.Logger.Info("webhooks of the app", "client_id", seededApp, "url", *webhookURL)
+	}
 	<-ctx.Done()
 	return nil
 }

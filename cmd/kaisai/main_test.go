@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -151,5 +154,107 @@ func TestZoomsimFlags(t *testing.T) {
 	}
 	if err := run([]string{"zoomsim", "extra"}, &out, &errOut); err == nil {
 		t.Error("zoomsim with an argument must fail")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startZoomsim runs `kaisai zoomsim args…` on a free port until the test
+// ends and returns its URL once it answers.
+func startZoomsim(t *testing.T, logs *syncBuffer, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- zoomsimRun(ctx, append([]string{"--addr", addr}, args...), logs) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("zoomsim: %v", err)
+		}
+	})
+	base := "http://" + addr
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get(base + "/_sim/state"); err == nil {
+			resp.Body.Close()
+			return base
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("zoomsim did not answer; log:\n%s", logs.String())
+		}
+	}
+}
+
+func TestZoomsimSeedWebhookAndUI(t *testing.T) {
+	validations := make(chan string, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		select {
+		case validations <- string(b):
+		default:
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(hook.Close)
+	var logs syncBuffer
+	base := startZoomsim(t, &logs, "--webhook-url", hook.URL, "--webhook-secret", "s3cret")
+	if !strings.Contains(logs.String(), "ui="+base+"/") {
+		t.Errorf("the startup log does not give the UI URL %s/:\n%s", base, logs.String())
+	}
+	select {
+	case body := <-validations:
+		if !strings.Contains(body, "endpoint.url_validation") {
+			t.Errorf("first webhook: %s", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("--webhook-url: no endpoint.url_validation arrived")
+	}
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "licensed@example.com") || !strings.Contains(string(page), "Zoom simulator") {
+		t.Errorf("the UI does not list the seed:\n%s", page)
+	}
+
+	var empty syncBuffer
+	base = startZoomsim(t, &empty, "--seed=false")
+	resp, err = http.Get(base + "/_sim/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(state), `"users":0`) {
+		t.Errorf("--seed=false still seeds: %s", state)
+	}
+}
+
+func TestZoomsimWebhookNeedsSecretAndSeed(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"zoomsim", "--webhook-url", "http://127.0.0.1:1/hook"}, &out, &out); err == nil {
+		t.Error("--webhook-url without --webhook-secret must fail")
+	}
+	err := zoomsimRun(context.Background(), []string{"--addr", "127.0.0.1:0", "--seed=false", "--webhook-url", "http://127.0.0.1:1/hook", "--webhook-secret", "x"}, &out)
+	if err == nil || !strings.Contains(err.Error(), "kaisai-dev") {
+		t.Errorf("--webhook-url without the seeded app: %v", err)
 	}
 }

@@ -10,7 +10,8 @@
 //	srv, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed()})
 //	base, err := srv.Start(ctx, "127.0.0.1:0") // http://127.0.0.1:NNNN
 //
-// or `kaisai zoomsim --addr 127.0.0.1:9090 [--state FILE]`. With a state
+// or `kaisai zoomsim --addr 127.0.0.1:9090 [--state FILE] [--seed=false]
+// [--webhook-url URL --webhook-secret TOKEN]` (the web UI is at /). With a state
 // file, the state is loaded at start and written after every change
 // (write to a temporary file, then rename).
 //
