@@ -98,19 +98,23 @@ func (s *Server) api(h func(*call) (int, any, error)) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-		s.mu.Lock()
 		c := &call{s: s, w: w, r: r}
-		status, body, err := s.authenticate(c)
-		if err == nil {
-			err = s.admit(c)
-		}
-		if err == nil {
-			status, body, err = h(c)
-		}
-		if c.dirt {
-			s.saveLocked()
-		}
-		s.mu.Unlock()
+		status, body, err := func() (int, any, error) {
+			s.mu.Lock()
+			// Deferred, so that a panic in h does not leave the state locked.
+			defer s.mu.Unlock()
+			status, body, err := s.authenticate(c)
+			if err == nil {
+				err = s.admit(c)
+			}
+			if err == nil {
+				status, body, err = h(c)
+			}
+			if c.dirt {
+				s.saveLocked()
+			}
+			return status, body, err
+		}()
 		var ae *apiError
 		switch {
 		case errors.As(err, &ae):
