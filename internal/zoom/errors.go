@@ -1,0 +1,124 @@
+package zoom
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Errors of the OAuth endpoints, for errors.Is on an *OAuthError.
+var (
+	// ErrInvalidGrant: the authorization code or refresh token is spent,
+	// expired or revoked (the user removed the app, or another refresh
+	// rotated it). The connection needs the user to link again (要再連携).
+	ErrInvalidGrant = errors.New("zoom: invalid grant")
+	// ErrInvalidClient: the client id or secret is wrong (configuration).
+	ErrInvalidClient = errors.New("zoom: invalid client")
+	// ErrInvalidRequest: Zoom refused the request for another reason, such
+	// as a wrong redirect URI or code verifier.
+	ErrInvalidRequest = errors.New("zoom: invalid request")
+)
+
+// OAuthError is an error answer of Zoom's token or revoke endpoint, e.g.
+// {"reason":"Invalid Token!","error":"invalid_request"}. It never holds the
+// token or code that was sent.
+type OAuthError struct {
+	Op     string // "exchange", "refresh", "revoke"
+	Status int    // HTTP status
+	Code   string // the "error" field: invalid_grant, invalid_request, invalid_client, …
+	Reason string // the "reason" (or error_description) field
+	kind   error  // one of the Err… sentinels
+}
+
+func (e *OAuthError) Error() string {
+	return fmt.Sprintf("zoom oauth %s: %d %s: %s", e.Op, e.Status, e.Code, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalidGrant) and its siblings work.
+func (e *OAuthError) Is(target error) bool { return e.kind != nil && target == e.kind }
+
+// APIError is an error answer of Zoom's REST API: its HTTP status and
+// Zoom's error code and message ({"code":3001,"message":"Meeting does not exist: 1."}).
+type APIError struct {
+	Method, Path string // the call, e.g. GET /users/me (never a token: tokens travel only in a header)
+	Status       int
+	Code         int
+	Message      string
+	// RetryAfter is how long Zoom asked to wait (429 answers), zero when
+	// it did not say.
+	RetryAfter time.Duration
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("zoom api %s %s: %d", e.Method, e.Path, e.Status)
+	if e.Code != 0 {
+		s += " code " + strconv.Itoa(e.Code)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.RetryAfter > 0 {
+		s += " (retry after " + e.RetryAfter.String() + ")"
+	}
+	return s
+}
+
+// Zoom's error codes that callers branch on.
+const (
+	codeUserNotFound    = 1001
+	codeMeetingNotFound = 3001
+	codeInvalidToken    = 124
+)
+
+func asAPIError(err error) (*APIError, bool) {
+	var e *APIError
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// IsNotFound reports whether err says the user, meeting or registrant does
+// not exist (404, or Zoom's codes 1001 and 3001).
+func IsNotFound(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && (e.Status == http.StatusNotFound || e.Code == codeMeetingNotFound || e.Code == codeUserNotFound)
+}
+
+// IsInvalidToken reports whether Zoom refused the access token (401, code
+// 124: expired or revoked): refresh, then call again.
+func IsInvalidToken(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && (e.Status == http.StatusUnauthorized || e.Code == codeInvalidToken)
+}
+
+// IsRateLimited reports whether err is a 429; RetryAfter says when to come back.
+func IsRateLimited(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Status == http.StatusTooManyRequests
+}
+
+// RetryAfter is the wait a 429 asked for (zero for any other error).
+func RetryAfter(err error) time.Duration {
+	if e, ok := asAPIError(err); ok {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// parseRetryAfter reads Retry-After as seconds or as a date (Zoom writes
+// 2020-05-31T00:00:00Z for daily limits; RFC 9110 allows an HTTP date).
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return max(0, time.Duration(n)*time.Second)
+	}
+	for _, layout := range []string{time.RFC3339, http.TimeFormat, time.RFC1123, time.RFC850, time.ANSIC} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return max(0, t.Sub(now))
+		}
+	}
+	return 0
+}
