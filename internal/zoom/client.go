@@ -184,8 +184,13 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-func (cl *Client) get(ctx context.Context, path string, out any) error {
-	return cl.do(ctx, call{method: http.MethodGet, path: path, idempotent: true, out: out})
+// request makes one REST call: in (when not nil) is sent as JSON, the
+// answer decoded into out (when not nil). Every Zoom method kaisai uses is
+// idempotent except POST (creating a meeting or registrant twice is two),
+// so only POST is never retried after a 429. A new API method is one call
+// of request.
+func (cl *Client) request(ctx context.Context, method, path string, in, out any) error {
+	return cl.do(ctx, call{method: method, path: path, idempotent: method != http.MethodPost, in: in, out: out})
 }
 
 // seg escapes one path segment.
@@ -215,7 +220,7 @@ type User struct {
 // Me is the user whose token the client holds.
 func (cl *Client) Me(ctx context.Context) (*User, error) {
 	var u User
-	if err := cl.get(ctx, "/users/me", &u); err != nil {
+	if err := cl.request(ctx, http.MethodGet, "/users/me", nil, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -257,7 +262,7 @@ type UserSettings struct {
 // UserSettings reads a user's settings ("me" for the token's user).
 func (cl *Client) UserSettings(ctx context.Context, userID string) (*UserSettings, error) {
 	var s UserSettings
-	if err := cl.get(ctx, "/users/"+seg(userID)+"/settings", &s); err != nil {
+	if err := cl.request(ctx, http.MethodGet, "/users/"+seg(userID)+"/settings", nil, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil

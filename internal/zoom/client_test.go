@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -234,5 +235,46 @@ func TestMissingScopes(t *testing.T) {
 		"meeting:write:batch_registrants", "meeting:update:registrant_status", "meeting:delete:registrant"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("MissingScopes = %v, want %v", got, want)
+	}
+}
+
+// TestRetryOnlyIdempotent: after a 429 a GET or PUT is retried, a POST
+// (which may create twice) is not; the token goes in the header only.
+func TestRetryOnlyIdempotent(t *testing.T) {
+	var hits atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer secret-token" {
+			t.Errorf("Authorization = %q", r.Header.Get("Authorization"))
+		}
+		if hits.Add(1)%2 == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"code":429,"message":"You have reached the maximum per-second rate limit for this API."}`))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer ts.Close()
+	c := NewClient(ts.Client(), ts.URL, func(context.Context) (string, error) { return "secret-token", nil })
+	ctx := context.Background()
+	for _, tc := range []struct {
+		method    string
+		wantErr   bool
+		wantCalls int32
+	}{
+		{http.MethodGet, false, 2},
+		{http.MethodPut, false, 2},
+		{http.MethodPatch, false, 2},
+		{http.MethodDelete, false, 2},
+		{http.MethodPost, true, 1},
+	} {
+		hits.Store(0)
+		err := c.request(ctx, tc.method, "/meetings/1", map[string]any{"x": 1}, nil)
+		if (err != nil) != tc.wantErr || hits.Load() != tc.wantCalls {
+			t.Errorf("%s: err %v after %d calls, want error %v after %d", tc.method, err, hits.Load(), tc.wantErr, tc.wantCalls)
+		}
+		if tc.wantErr && !IsRateLimited(err) {
+			t.Errorf("%s: %v, want the 429", tc.method, err)
+		}
 	}
 }
