@@ -40,6 +40,8 @@ type Store struct {
 	// enqueueMail); mailTxs holds the open transactions that did.
 	mailQueued func()
 	mailTxs    sync.Map
+	// webhookQueued is told after a commit that stored a Zoom webhook event.
+	webhookQueued func()
 	// gate admits SQLite's writers to the one write connection in arrival
 	// order: database/sql hands a freed connection to a random waiter, which
 	// under load gives some requests ten times the median wait. nil on
@@ -59,6 +61,9 @@ type Options struct {
 	// MailQueued, if set, is called after each commit that put mail in the
 	// outbox, so delivery can start at once. It must not block.
 	MailQueued func()
+	// ZoomWebhookQueued, if set, is called after each commit that stored a
+	// Zoom webhook event, so processing can start at once. It must not block.
+	ZoomWebhookQueued func()
 }
 
 // Open opens the database; Migrate must run before use.
@@ -82,7 +87,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("store: connect to postgres: %w", err)
 		}
-		return &Store{dialect: Postgres, write: db, read: db, now: now, mailQueued: o.MailQueued}, nil
+		return &Store{dialect: Postgres, write: db, read: db, now: now, mailQueued: o.MailQueued,
+			webhookQueued: o.ZoomWebhookQueued}, nil
 	}
 
 	if o.DataDir == "" {
@@ -117,7 +123,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	return &Store{dialect: SQLite, write: write, read: read, now: now, mailQueued: o.MailQueued,
-		gate: make(chan struct{}, 1), stmts: &statements{}}, nil
+		webhookQueued: o.ZoomWebhookQueued, gate: make(chan struct{}, 1), stmts: &statements{}}, nil
 }
 
 // Dialect says which database this is.
