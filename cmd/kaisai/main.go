@@ -109,6 +109,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.BaseURL, "base-url", env("KAISAI_BASE_URL", ""), "public URL of this kaisai, for links in e-mails (KAISAI_BASE_URL)")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("KAISAI_SMTP_URL", ""), "mail server, smtp://user:pass@host:587 or smtps://…:465 (?starttls=mandatory|opportunistic|none&timeout=30s); empty keeps mail in the app's dev outbox (KAISAI_SMTP_URL)")
 	fs.StringVar(&cfg.MailFrom, "mail-from", env("KAISAI_MAIL_FROM", "kaisai <no-reply@localhost>"), "sender of participants' mail (KAISAI_MAIL_FROM)")
+	fs.StringVar(&cfg.ZoomWebhookSecret, "zoom-webhook-secret-token", env("KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN", ""), "Secret Token of the Zoom app's event subscription, to verify POST /webhooks/zoom; empty answers 503 there (KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN)")
 	fs.StringVar(&logLevel, "log-level", env("KAISAI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (KAISAI_LOG_LEVEL)")
 	fs.StringVar(&logFormat, "log-format", env("KAISAI_LOG_FORMAT", "text"), "log format: text or json (KAISAI_LOG_FORMAT)")
 	fs.Usage = func() {

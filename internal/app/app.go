@@ -39,6 +39,15 @@ type Config struct {
 	// Mail tunes delivery (batch, lease, backoff, sweep); zero values are the
 	// defaults. Tests shorten them.
 	Mail jobs.MailOptions
+	// ZoomWebhookSecret is the Secret Token of the Zoom app's event
+	// subscription (KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN); empty: POST
+	// /webhooks/zoom answers 503.
+	ZoomWebhookSecret string
+	// ZoomWebhooks tunes webhook processing; zero values are the defaults.
+	ZoomWebhooks jobs.WebhookOptions
+	// ZoomWebhookHandlers are the handlers of stored Zoom events by event
+	// name (see package jobs); events without one are stored and ignored.
+	ZoomWebhookHandlers jobs.WebhookHandlers
 }
 
 // App is a running kaisai.
@@ -49,6 +58,7 @@ type App struct {
 	Web      *web.Server
 	mailer   *mail.Renderer
 	nudger   *jobs.MailNudger
+	whNudger *jobs.Nudger
 	server   *http.Server
 	listener net.Listener
 	done     chan struct{} // closed when the server stops serving
@@ -78,8 +88,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Every commit that writes mail nudges delivery; nudges before Start
 	// wait in the nudger, and the sweep finds whatever a crash dropped.
 	nudger := jobs.NewMailNudger(cfg.Mail.Nudge)
+	whNudger := jobs.NewWebhookNudger(cfg.ZoomWebhooks.Nudge)
 	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Now: cfg.Now,
-		MailQueued: nudger.Nudge})
+		MailQueued: nudger.Nudge, ZoomWebhookQueued: whNudger.Nudge})
 	if err != nil {
 		return nil, err
 	}
@@ -88,14 +99,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
-		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail}})
+		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail},
+		Webhooks: jobs.WebhookConfig{Handlers: cfg.ZoomWebhookHandlers, Nudger: whNudger, Options: cfg.ZoomWebhooks}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger}
+	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger, whNudger: whNudger}
 	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
-		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil})
+		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil,
+		ZoomWebhookSecret: cfg.ZoomWebhookSecret})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -128,6 +141,7 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("app: start job workers: %w", err)
 	}
 	a.nudger.Start(a.Jobs, a.cfg.Logger)
+	a.whNudger.Start(a.Jobs, a.cfg.Logger)
 	a.server = &http.Server{
 		Handler:           a.Web,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -174,6 +188,7 @@ func (a *App) Close(ctx context.Context) error {
 		// Mail delivery finishes the mail in hand; what is left is swept at
 		// the next start.
 		a.nudger.Stop()
+		a.whNudger.Stop()
 		if err := a.Jobs.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("job workers: %w", err))
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -249,94 +248,11 @@ func (w *DeliverMailWorker) failed(ctx context.Context, m *store.OutgoingMail, c
 	return w.Store.MarkMailFailed(ctx, m.ID, reason, w.Now().Add(wait), final)
 }
 
-// MailNudger turns "mail was committed" into at most one DeliverMail insert
-// per interval: Nudge only drops a token in a one-slot channel, so the
-// request that committed never waits, and a burst of commits costs one
-// insert (on SQLite even a skipped unique insert is a write transaction).
-type MailNudger struct {
-	kick     chan struct{}
-	every    time.Duration
-	stop     chan struct{}
-	stopOnce sync.Once
-	done     chan struct{}
-	started  bool
-}
+// MailNudger nudges DeliverMail after commits that wrote mail.
+type MailNudger = Nudger
 
-// NewMailNudger makes a nudger that inserts at most once per every (0: 100 ms).
+// NewMailNudger makes a nudger that inserts DeliverMail at most once per
+// every (0: 100 ms).
 func NewMailNudger(every time.Duration) *MailNudger {
-	if every <= 0 {
-		every = 100 * time.Millisecond
-	}
-	return &MailNudger{kick: make(chan struct{}, 1), every: every, stop: make(chan struct{}), done: make(chan struct{})}
-}
-
-// Nudge asks for delivery soon; it never blocks. Call it after the commit.
-func (n *MailNudger) Nudge() {
-	select {
-	case n.kick <- struct{}{}:
-	default: // a nudge is already pending
-	}
-}
-
-// Stopping is closed by Stop.
-func (n *MailNudger) Stopping() <-chan struct{} { return n.stop }
-
-// Start begins inserting jobs into c for nudges, the ones before Start
-// included. Call it once, before Stop.
-func (n *MailNudger) Start(c *Client, log *slog.Logger) {
-	n.started = true
-	go n.run(c, log)
-}
-
-// Stop ends the nudger and tells running delivery to wind down.
-func (n *MailNudger) Stop() {
-	n.stopOnce.Do(func() { close(n.stop) })
-	if n.started {
-		<-n.done
-	}
-}
-
-func (n *MailNudger) run(c *Client, log *slog.Logger) {
-	defer close(n.done)
-	pause := func() bool {
-		t := time.NewTimer(n.every)
-		defer t.Stop()
-		select {
-		case <-n.stop:
-			return false
-		case <-t.C:
-			return true
-		}
-	}
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-n.kick:
-		}
-		for !n.insert(c, log) {
-			if !pause() {
-				return
-			}
-		}
-		// Nudges during the pause collapse into the one slot of kick.
-		if !pause() {
-			return
-		}
-	}
-}
-
-// insert reports whether a DeliverMail job now exists that will look at the
-// outbox after the nudge. A job already waiting will; one already running
-// may have looked for the last time, so then the insert is tried again
-// (a skipped insert costs one write; a running job costs a few a second).
-func (n *MailNudger) insert(c *Client, log *slog.Logger) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := c.Insert(ctx, DeliverMailArgs{}, nil)
-	if err != nil {
-		log.Warn("mail: insert delivery job", "err", err)
-		return false
-	}
-	return !res.UniqueSkippedAsDuplicate || res.Job.State != rivertype.JobStateRunning
+	return NewNudger(every, DeliverMailArgs{})
 }

@@ -24,6 +24,17 @@ type Config struct {
 	Log   *slog.Logger
 	Now   func() time.Time
 	Mail  MailConfig
+	// Webhooks is the processing of stored Zoom webhook events.
+	Webhooks WebhookConfig
+}
+
+// WebhookConfig is the Zoom webhook processing's part of Config.
+type WebhookConfig struct {
+	// Handlers by event name; events without one are stored and ignored.
+	Handlers WebhookHandlers
+	// Nudger's Stopping tells a running job that kaisai stops; nil: never.
+	Nudger  *Nudger
+	Options WebhookOptions
 }
 
 // MailConfig is the mail delivery's part of Config.
@@ -47,6 +58,13 @@ func NewClient(c Config) (*Client, error) {
 	}
 	mailWorker := &DeliverMailWorker{Store: st, Renderer: c.Mail.Renderer, Transport: c.Mail.Transport,
 		Options: mo, Now: c.Now, Log: log.With("component", "mail"), Stopping: c.Mail.Nudger.Stopping()}
+	wo := c.Webhooks.Options.withDefaults()
+	var webhookStopping <-chan struct{}
+	if c.Webhooks.Nudger != nil {
+		webhookStopping = c.Webhooks.Nudger.Stopping()
+	}
+	webhookWorker := &ProcessZoomWebhooksWorker{Store: st, Handlers: c.Webhooks.Handlers, Options: wo, Now: c.Now,
+		Log: log.With("component", "zoom-webhook"), Stopping: webhookStopping}
 	var driver riverdriver.Driver[*sql.Tx]
 	cfg := &river.Config{
 		Logger:  log.With("component", "river"),
@@ -55,7 +73,7 @@ func NewClient(c Config) (*Client, error) {
 		// A job left running by a killed process blocks its unique
 		// successor (DeliverMail) until rescued: rescue soon after the
 		// longest run could have ended, not River's default hour.
-		RescueStuckJobsAfter: max(10*time.Minute, 2*mailWorker.Timeout(nil)),
+		RescueStuckJobsAfter: max(10*time.Minute, 2*mailWorker.Timeout(nil), 2*webhookWorker.Timeout(nil)),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
@@ -64,6 +82,10 @@ func NewClient(c Config) (*Client, error) {
 			// or whose retry has come due.
 			river.NewPeriodicJob(river.PeriodicInterval(mo.Sweep),
 				func() (river.JobArgs, *river.InsertOpts) { return DeliverMailArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			// The same for stored Zoom webhook events.
+			river.NewPeriodicJob(river.PeriodicInterval(wo.Sweep),
+				func() (river.JobArgs, *river.InsertOpts) { return ProcessZoomWebhooksArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	}
@@ -80,6 +102,7 @@ func NewClient(c Config) (*Client, error) {
 	}
 	river.AddWorker(cfg.Workers, &CleanupWorker{Store: st, Now: c.Now})
 	river.AddWorker(cfg.Workers, mailWorker)
+	river.AddWorker(cfg.Workers, webhookWorker)
 	rc, err := river.NewClient(driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"kaisai/internal/auth"
@@ -29,6 +30,8 @@ type Config struct {
 	// DevOutbox says no SMTP server is configured: mail is kept and shown
 	// at /mails instead of sent, and that page says so.
 	DevOutbox bool
+	// ZoomWebhookSecret verifies POST /webhooks/zoom; empty answers 503.
+	ZoomWebhookSecret string
 }
 
 // Server holds the handlers' shared dependencies.
@@ -43,6 +46,9 @@ type Server struct {
 	msgs     *i18n.Catalog
 	pages    *pages
 	handler  http.Handler
+	// zoomSecret is the webhook Secret Token; noSecretOnce logs its absence once.
+	zoomSecret   string
+	noSecretOnce sync.Once
 }
 
 // Limits on what a request may carry.
@@ -62,7 +68,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: cfg.Store, log: cfg.Log, ready: cfg.Ready, secure: cfg.SecureCookies,
-		pwParams: cfg.PasswordParams, now: cfg.Now, devMail: cfg.DevOutbox, msgs: msgs, pages: pg}
+		pwParams: cfg.PasswordParams, now: cfg.Now, devMail: cfg.DevOutbox, msgs: msgs, pages: pg,
+		zoomSecret: cfg.ZoomWebhookSecret}
 	if s.pwParams == (auth.Params{}) {
 		s.pwParams = auth.DefaultParams
 	}
@@ -118,6 +125,8 @@ func (s *Server) routes() []route {
 		pub("GET", "/login", s.loginForm),
 		pub("POST", "/login", s.login),
 		pub("POST", "/logout", s.logout),
+		// Server to server from Zoom: verified by its signature, not a session.
+		pub("POST", "/webhooks/zoom", s.zoomWebhook),
 
 		pub("GET", "/e/{slug}", s.publicEvent),
 		pub("GET", "/e/{slug}/seats", s.publicSeats),
@@ -211,10 +220,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "home", nil)
 }
 
-// limitBody caps request bodies: a form is small.
+// limitBody caps request bodies: a form is small. Zoom's webhooks have a
+// larger cap of their own (zoomWebhookMaxBytes), applied by their handler.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil {
+		if r.Body != nil && r.URL.Path != zoomWebhookPath {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		}
 		next.ServeHTTP(w, r)

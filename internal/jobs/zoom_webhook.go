@@ -1,0 +1,216 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"kaisai/internal/store"
+	"kaisai/internal/zoom/webhook"
+)
+
+// Zoom webhook processing (DESIGN.md §6, §7). The intake (POST /webhooks/zoom)
+// verifies a delivery, stores it in zoom_webhook_events and answers 200; no
+// job is inserted per event. After the commit the store calls the nudger,
+// which inserts the one unique ProcessZoomWebhooks job; a periodic job inserts
+// it too, so an event stored just before a crash is processed after restart.
+// The job claims stored events with a lease and hands each to the handler
+// registered for its event name.
+//
+// # Adding a handler
+//
+// A handler is a WebhookHandler registered under Zoom's event name (the
+// webhook.Event* constants) in the WebhookHandlers that app.New passes in
+// jobs.Config.Webhooks:
+//
+//	hs := jobs.WebhookHandlers{}
+//	hs.Register(webhook.EventParticipantJoined, func(ctx context.Context, e webhook.Event) error {
+//		p, err := e.Participant()
+//		if err != nil {
+//			return jobs.Permanent(err) // malformed payload: retrying cannot help
+//		}
+//		return checkIn(ctx, p) // must be idempotent: an event may be handled twice
+//	})
+//
+// Processing is at-least-once: a crash after a handler's work but before the
+// event is marked processed runs it again when the lease runs out, so a
+// handler must be idempotent. Returning nil marks the event processed; an
+// error retries it with exponential backoff and, after MaxAttempts, marks it
+// failed; an error wrapped by Permanent marks it failed at once. Events with
+// no handler are marked ignored: kept, so a handler added later could replay
+// them by resetting their status to pending.
+
+// WebhookHandler processes one stored Zoom event.
+type WebhookHandler func(ctx context.Context, e webhook.Event) error
+
+// WebhookHandlers maps Zoom event names to their handlers. nil is valid: every
+// event is then ignored.
+type WebhookHandlers map[string]WebhookHandler
+
+// Register adds the handler of event; a second handler for one event is a
+// programming error and panics.
+func (hs WebhookHandlers) Register(event string, h WebhookHandler) {
+	if _, dup := hs[event]; dup {
+		panic(fmt.Sprintf("jobs: two webhook handlers for %q", event))
+	}
+	hs[event] = h
+}
+
+// permanentError marks a handler error that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent wraps a handler's error so the event is marked failed at once
+// instead of retried.
+func Permanent(err error) error { return permanentError{err} }
+
+// WebhookOptions tune processing; the zero value of each field is its
+// default. Tests shorten them.
+type WebhookOptions struct {
+	Batch       int           // events claimed at once (50)
+	Lease       time.Duration // how long a claim lasts (2 min)
+	RetryBase   time.Duration // wait before the first retry, doubled for each later one (30 s)
+	RetryMax    time.Duration // longest wait between attempts (1 h)
+	MaxAttempts int           // attempts before an event is marked failed (8)
+	Sweep       time.Duration // how often the periodic job looks for due events (15 s)
+	Nudge       time.Duration // at most one job insert per this (100 ms)
+	RunBudget   time.Duration // a run stops claiming after this and is snoozed to go on (1 min)
+}
+
+func (o WebhookOptions) withDefaults() WebhookOptions {
+	m := MailOptions{Batch: o.Batch, Lease: o.Lease, RetryBase: o.RetryBase, RetryMax: o.RetryMax,
+		MaxAttempts: o.MaxAttempts, Sweep: o.Sweep, Nudge: o.Nudge, RunBudget: o.RunBudget}
+	if m.MaxAttempts <= 0 {
+		m.MaxAttempts = 8
+	}
+	m = m.withDefaults()
+	return WebhookOptions(m)
+}
+
+func (o WebhookOptions) retryDelay(attempt int) time.Duration {
+	return MailOptions(o).retryDelay(attempt)
+}
+
+// ProcessZoomWebhooksArgs asks for every due stored Zoom event to be processed.
+type ProcessZoomWebhooksArgs struct{}
+
+// Kind names the job in River's table.
+func (ProcessZoomWebhooksArgs) Kind() string { return "process_zoom_webhooks" }
+
+// InsertOpts make the job unique while it waits or runs, like DeliverMail.
+func (ProcessZoomWebhooksArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		MaxAttempts: 1,
+		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled,
+		}},
+	}
+}
+
+// NewWebhookNudger makes the nudger of ProcessZoomWebhooks (every 0: 100 ms).
+func NewWebhookNudger(every time.Duration) *Nudger {
+	return NewNudger(every, ProcessZoomWebhooksArgs{})
+}
+
+// ProcessZoomWebhooksWorker drains zoom_webhook_events.
+type ProcessZoomWebhooksWorker struct {
+	river.WorkerDefaults[ProcessZoomWebhooksArgs]
+	Store    *store.Store
+	Handlers WebhookHandlers
+	Options  WebhookOptions // with defaults applied
+	Now      func() time.Time
+	Log      *slog.Logger
+	Stopping <-chan struct{}
+}
+
+// Timeout lets a run go on past River's default minute.
+func (w *ProcessZoomWebhooksWorker) Timeout(*river.Job[ProcessZoomWebhooksArgs]) time.Duration {
+	return w.Options.RunBudget + 2*w.Options.Lease
+}
+
+// Work processes until nothing is due; past its budget, or when kaisai
+// stops, it snoozes the job so that it goes on at once (or at the next start).
+func (w *ProcessZoomWebhooksWorker) Work(ctx context.Context, job *river.Job[ProcessZoomWebhooksArgs]) error {
+	started := time.Now()
+	for {
+		due, err := w.Store.ZoomWebhooksDue(ctx)
+		if err != nil || !due {
+			return err
+		}
+		if w.stopping(ctx) || time.Since(started) > w.Options.RunBudget {
+			return river.JobSnooze(0)
+		}
+		events, err := w.Store.ClaimZoomWebhooks(ctx, w.Options.Batch, w.Options.Lease)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		for i := range events {
+			if err := w.process(ctx, &events[i]); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (w *ProcessZoomWebhooksWorker) stopping(ctx context.Context) bool {
+	select {
+	case <-w.Stopping:
+		return true
+	case <-ctx.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// process runs one event's handler and records the outcome. Only the event
+// name, id and error are logged: payloads carry names and e-mail addresses.
+func (w *ProcessZoomWebhooksWorker) process(ctx context.Context, ev *store.ZoomWebhook) error {
+	record := context.WithoutCancel(ctx)
+	h, ok := w.Handlers[ev.Event]
+	if !ok {
+		w.Log.Debug("zoom webhook: no handler, ignored", "id", ev.ID, "event", ev.Event)
+		return w.Store.MarkZoomWebhook(record, ev.ID, store.WebhookIgnored, "", time.Time{})
+	}
+	e, err := webhook.Parse(ev.Body)
+	if err == nil {
+		err = w.call(ctx, h, e)
+	}
+	if err == nil {
+		return w.Store.MarkZoomWebhook(record, ev.ID, store.WebhookProcessed, "", time.Time{})
+	}
+	attempt := ev.Attempts + 1
+	var perm permanentError
+	final := attempt >= w.Options.MaxAttempts || errors.As(err, &perm) || errors.Is(err, webhook.ErrMalformedEvent)
+	wait := w.Options.retryDelay(attempt)
+	w.Log.Warn("zoom webhook: handler failed", "id", ev.ID, "event", ev.Event, "attempt", attempt,
+		"final", final, "retry_in", wait, "err", err)
+	reason := err.Error()
+	if len(reason) > 1000 {
+		reason = reason[:1000]
+	}
+	status := store.WebhookPending
+	if final {
+		status = store.WebhookFailed
+	}
+	return w.Store.MarkZoomWebhook(record, ev.ID, status, reason, w.Now().Add(wait))
+}
+
+// call runs a handler, turning a panic into an error so one bad event does
+// not stop the others.
+func (w *ProcessZoomWebhooksWorker) call(ctx context.Context, h WebhookHandler, e webhook.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panicked: %v", r)
+		}
+	}()
+	return h(ctx, e)
+}
