@@ -98,7 +98,12 @@ func (c *OAuthConfig) Exchange(ctx context.Context, code, verifier string) (*Tok
 	defer cancel()
 	t, err := c.oauth2().Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, oauthErr("exchange", err)
+		err = oauthErr("exchange", err)
+		// Zoom quotes the code ("Invalid authorization code …"); keep it out.
+		if oe, ok := err.(*OAuthError); ok && code != "" {
+			oe.Reason = strings.ReplaceAll(oe.Reason, code, "…")
+		}
+		return nil, err
 	}
 	return fromOAuth2(t), nil
 }

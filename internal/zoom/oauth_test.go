@@ -62,8 +62,8 @@ func TestExchangeErrors(t *testing.T) {
 		t.Errorf("wrong verifier: %v, want ErrInvalidRequest", err)
 	}
 	_, err = s.cfg.Exchange(ctx, code, "")
-	if !errors.Is(err, ErrInvalidGrant) {
-		t.Errorf("spent code: %v, want ErrInvalidGrant", err)
+	if !errors.Is(err, ErrInvalidGrant) || strings.Contains(err.Error(), code) {
+		t.Errorf("spent code: %v, want ErrInvalidGrant without the code", err)
 	}
 
 	code, verifier := s.authorize(t, "licensed@example.com")
@@ -140,5 +140,23 @@ func TestAuthCodeURLDefaults(t *testing.T) {
 	}
 	if strings.Contains(u, "code_verifier") {
 		t.Errorf("the verifier must stay secret: %s", u)
+	}
+}
+
+// TestRemovedFromZoom: after the user removes the app in Zoom (Added Apps →
+// Remove), the refresh is refused as ErrInvalidGrant (要再連携 / 解除済) and
+// the access token no longer works.
+func TestRemovedFromZoom(t *testing.T) {
+	s := startSim(t)
+	ctx := context.Background()
+	tok := s.link(t, "numeric@example.com")
+	if err := s.srv.RemoveApp("numeric@example.com", "kaisai-dev"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.client(tok, nil).Me(ctx); !IsInvalidToken(err) {
+		t.Errorf("Me after removal: %v, want an invalid token", err)
+	}
+	if _, err := s.cfg.Refresh(ctx, tok.RefreshToken); !errors.Is(err, ErrInvalidGrant) {
+		t.Errorf("refresh after removal: %v, want ErrInvalidGrant", err)
 	}
 }
