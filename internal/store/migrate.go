@@ -53,7 +53,10 @@ func (s *Store) migrateKaisai(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(dialect, s.write, fsys, goose.WithDisableGlobalRegistry(true))
+	// Out of order: 00004 (zoom_connections) was reserved while 00005 shipped
+	// first, so a database at 00005 must still get 00004.
+	p, err := goose.NewProvider(dialect, s.write, fsys, goose.WithDisableGlobalRegistry(true),
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"kaisai/internal/secretbox"
+
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"modernc.org/sqlite"
@@ -42,6 +44,11 @@ type Store struct {
 	mailTxs    sync.Map
 	// webhookQueued is told after a commit that stored a Zoom webhook event.
 	webhookQueued func()
+	// secrets seals Zoom's tokens; nil when no key is configured.
+	secrets *secretbox.Box
+	// refreshLocks serialize token refreshes per Zoom connection on SQLite
+	// (one process); PostgreSQL locks the row instead.
+	refreshLocks sync.Map // connection id → *sync.Mutex
 	// gate admits SQLite's writers to the one write connection in arrival
 	// order: database/sql hands a freed connection to a random waiter, which
 	// under load gives some requests ten times the median wait. nil on
@@ -64,6 +71,9 @@ type Options struct {
 	// ZoomWebhookQueued, if set, is called after each commit that stored a
 	// Zoom webhook event, so processing can start at once. It must not block.
 	ZoomWebhookQueued func()
+	// Secrets seals Zoom's OAuth tokens at rest; nil: Zoom connections
+	// cannot store tokens (ErrNoSecrets).
+	Secrets *secretbox.Box
 }
 
 // Open opens the database; Migrate must run before use.
@@ -88,7 +98,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			return nil, fmt.Errorf("store: connect to postgres: %w", err)
 		}
 		return &Store{dialect: Postgres, write: db, read: db, now: now, mailQueued: o.MailQueued,
-			webhookQueued: o.ZoomWebhookQueued}, nil
+			webhookQueued: o.ZoomWebhookQueued, secrets: o.Secrets}, nil
 	}
 
 	if o.DataDir == "" {
@@ -123,7 +133,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	return &Store{dialect: SQLite, write: write, read: read, now: now, mailQueued: o.MailQueued,
-		webhookQueued: o.ZoomWebhookQueued, gate: make(chan struct{}, 1), stmts: &statements{}}, nil
+		webhookQueued: o.ZoomWebhookQueued, secrets: o.Secrets, gate: make(chan struct{}, 1), stmts: &statements{}}, nil
 }
 
 // Dialect says which database this is.

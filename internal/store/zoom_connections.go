@@ -1,0 +1,385 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"kaisai/internal/event"
+)
+
+// Zoom connection statuses.
+const (
+	ZoomLinked         = "linked"          // 連携中
+	ZoomRelinkRequired = "relink_required" // 要再連携: Zoom refused the refresh
+	ZoomUnlinked       = "unlinked"        // 解除済: unlinked from kaisai or from Zoom
+)
+
+var (
+	// ErrNoSecrets: no secret key is configured, so tokens cannot be stored.
+	ErrNoSecrets = event.Errorf(event.EConflict, "zoom.no_secret_key")
+	// ErrZoomRelinkRequired: the connection has no usable tokens (要再連携 or 解除済).
+	ErrZoomRelinkRequired = event.Errorf(event.EConflict, "zoom.relink_required")
+	// ErrRefreshRefused is what a RefreshFunc wraps when Zoom refused the
+	// refresh token (zoom.ErrInvalidGrant): the connection becomes 要再連携.
+	ErrRefreshRefused = errors.New("store: zoom refused the refresh token")
+)
+
+// ZoomTokens are a connection's OAuth tokens, in the clear.
+type ZoomTokens struct {
+	AccessToken  string
+	RefreshToken string
+	Expiry       time.Time
+	Scopes       []string
+	APIURL       string
+}
+
+// String keeps the tokens out of logs.
+func (t ZoomTokens) String() string {
+	return fmt.Sprintf("store.ZoomTokens{expiry %s, api %s}", t.Expiry.UTC().Format(time.RFC3339), t.APIURL)
+}
+
+// ZoomUser is what kaisai keeps of a linked Zoom user.
+type ZoomUser struct {
+	ID, AccountID, Email, DisplayName string
+	Type                              int // 1 Basic, 2 Licensed
+}
+
+// ZoomConnection is one linked Zoom user of an organization.
+type ZoomConnection struct {
+	ID, OrgID        int64
+	User             ZoomUser
+	Status           string
+	Scopes           []string
+	APIURL           string
+	TokenExpiry      time.Time
+	HasTokens        bool
+	RelinkNotifiedAt time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// sealing binds a sealed token to its row and kind, so a value copied to
+// another row or column does not open.
+func sealAD(orgID int64, zoomUserID, kind string) []byte {
+	return []byte("zoom_connections/" + strconv.FormatInt(orgID, 10) + "/" + zoomUserID + "/" + kind)
+}
+
+func (s *Store) seal(orgID int64, zoomUserID string, t ZoomTokens) (access, refresh []byte, err error) {
+	if s.secrets == nil {
+		return nil, nil, ErrNoSecrets
+	}
+	return s.secrets.Seal([]byte(t.AccessToken), sealAD(orgID, zoomUserID, "access")),
+		s.secrets.Seal([]byte(t.RefreshToken), sealAD(orgID, zoomUserID, "refresh")), nil
+}
+
+// LinkZoomConnection saves a linked Zoom user with its tokens: the same Zoom
+// user linked again (also after 解除 or 要再連携) is the same connection,
+// linked again.
+func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser, t ZoomTokens) (id int64, err error) {
+	access, refresh, err := s.seal(orgID, u.ID, t)
+	if err != nil {
+		return 0, err
+	}
+	now := s.nowUTC()
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO zoom_connections (org_id, zoom_user_id, zoom_account_id, email,
+			display_name, user_type, status, access_token_enc, refresh_token_enc, token_expiry, scopes, api_url,
+			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'linked', $7, $8, $9, $10, $11, $12, $12)
+			ON CONFLICT (org_id, zoom_user_id) DO UPDATE SET zoom_account_id = excluded.zoom_account_id,
+			  email = excluded.email, display_name = excluded.display_name, user_type = excluded.user_type,
+			  status = 'linked', access_token_enc = excluded.access_token_enc,
+			  refresh_token_enc = excluded.refresh_token_enc, token_expiry = excluded.token_expiry,
+			  scopes = excluded.scopes, api_url = excluded.api_url, relink_notified_at = NULL,
+			  updated_at = excluded.updated_at
+			RETURNING id`, orgID, u.ID, u.AccountID, u.Email, u.DisplayName, u.Type, access, refresh,
+			t.Expiry.UTC(), strings.Join(t.Scopes, " "), t.APIURL, now).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store.LinkZoomConnection(org %d): %w", orgID, err)
+	}
+	return id, nil
+}
+
+const zoomConnColumns = `id, org_id, zoom_user_id, zoom_account_id, email, display_name, user_type, status,
+	scopes, api_url, token_expiry, refresh_token_enc IS NOT NULL, relink_notified_at, created_at, updated_at`
+
+func scanZoomConn(row interface{ Scan(...any) error }) (ZoomConnection, error) {
+	var c ZoomConnection
+	var scopes string
+	var expiry, notified sql.NullTime
+	err := row.Scan(&c.ID, &c.OrgID, &c.User.ID, &c.User.AccountID, &c.User.Email, &c.User.DisplayName,
+		&c.User.Type, &c.Status, &scopes, &c.APIURL, &expiry, &c.HasTokens, &notified, &c.CreatedAt, &c.UpdatedAt)
+	c.Scopes = strings.Fields(scopes)
+	c.TokenExpiry, c.RelinkNotifiedAt = timeOf(expiry), timeOf(notified)
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, err
+}
+
+// ZoomConnections lists an organization's connections, oldest first.
+func (s *Store) ZoomConnections(ctx context.Context, orgID int64) ([]ZoomConnection, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+zoomConnColumns+` FROM zoom_connections WHERE org_id = $1 ORDER BY id`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("store.ZoomConnections(org %d): %w", orgID, err)
+	}
+	defer rows.Close()
+	var out []ZoomConnection
+	for rows.Next() {
+		c, err := scanZoomConn(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store.ZoomConnections(org %d): %w", orgID, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ZoomConnection is one connection of the organization (ErrNotFound for
+// another organization's).
+func (s *Store) ZoomConnection(ctx context.Context, orgID, id int64) (ZoomConnection, error) {
+	c, err := scanZoomConn(s.read.QueryRowContext(ctx, `SELECT `+zoomConnColumns+` FROM zoom_connections
+		WHERE org_id = $1 AND id = $2`, orgID, id))
+	if err != nil {
+		return c, fmt.Errorf("store.ZoomConnection(org %d, %d): %w", orgID, id, notFound(err))
+	}
+	return c, nil
+}
+
+// SetZoomConnectionStatus marks a connection 連携中, 要再連携 or 解除済.
+func (s *Store) SetZoomConnectionStatus(ctx context.Context, orgID, id int64, status string) error {
+	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = $1, updated_at = $2 WHERE org_id = $3 AND id = $4`,
+		status, s.nowUTC(), orgID, id)
+	return rowsOrNotFound(r, err, "store.SetZoomConnectionStatus(org %d, %d)", orgID, id)
+}
+
+// MarkZoomRelinkNotified records that the organizer was told the connection
+// needs relinking; it reports false when they were told already (tell once).
+func (s *Store) MarkZoomRelinkNotified(ctx context.Context, orgID, id int64) (first bool, err error) {
+	r, err := s.exec(ctx, `UPDATE zoom_connections SET relink_notified_at = $1 WHERE org_id = $2 AND id = $3
+		AND status = 'relink_required' AND relink_notified_at IS NULL`, s.nowUTC(), orgID, id)
+	if err != nil {
+		return false, fmt.Errorf("store.MarkZoomRelinkNotified(org %d, %d): %w", orgID, id, err)
+	}
+	n, err := r.RowsAffected()
+	return n > 0, err
+}
+
+// UnlinkZoomConnection deletes the connection's tokens and marks it 解除済
+// (revoking at Zoom is the caller's, before this).
+func (s *Store) UnlinkZoomConnection(ctx context.Context, orgID, id int64) error {
+	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', access_token_enc = NULL,
+		refresh_token_enc = NULL, token_expiry = NULL, updated_at = $1 WHERE org_id = $2 AND id = $3`,
+		s.nowUTC(), orgID, id)
+	return rowsOrNotFound(r, err, "store.UnlinkZoomConnection(org %d, %d)", orgID, id)
+}
+
+// DeauthorizeZoomUser is Zoom's app_deauthorized: the user removed the app,
+// so every connection to that Zoom user (in any organization) loses its
+// tokens and the Zoom user's data kaisai stored, and is 解除済. Only Zoom's
+// opaque user id stays, to recognize the user if they link again.
+func (s *Store) DeauthorizeZoomUser(ctx context.Context, zoomUserID string) (int64, error) {
+	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', access_token_enc = NULL,
+		refresh_token_enc = NULL, token_expiry = NULL, zoom_account_id = '', email = '', display_name = '',
+		user_type = 0, scopes = '', api_url = '', updated_at = $1 WHERE zoom_user_id = $2`, s.nowUTC(), zoomUserID)
+	if err != nil {
+		return 0, fmt.Errorf("store.DeauthorizeZoomUser: %w", err)
+	}
+	return r.RowsAffected()
+}
+
+func rowsOrNotFound(r sql.Result, err error, format string, args ...any) error {
+	if err == nil {
+		var n int64
+		if n, err = r.RowsAffected(); err == nil && n == 0 {
+			err = errNotFound
+		}
+	}
+	if err != nil {
+		return fmt.Errorf(format+": %w", append(args, err)...)
+	}
+	return nil
+}
+
+// RefreshFunc makes one refresh at Zoom. When Zoom refuses the refresh
+// token, the error wraps ErrRefreshRefused.
+type RefreshFunc func(ctx context.Context, refreshToken string) (ZoomTokens, error)
+
+// refreshSkew refreshes a little before the expiry, so a token does not
+// expire between here and Zoom.
+const refreshSkew = time.Minute
+
+// ZoomAccessToken returns usable tokens of the connection, refreshing them
+// when the stored access token has expired, or is stale (the one a call just
+// saw refused; "" for none). Zoom rotates refresh tokens, so at most one
+// refresh per connection runs at a time on every instance: on PostgreSQL the
+// row is locked (SELECT … FOR UPDATE) across the refresh; on SQLite (one
+// process) a mutex per connection is held instead, never the write
+// transaction, which would block every other write. Either way the row is
+// re-read under the lock, so who waited finds the new tokens and does not
+// refresh again; both new tokens are stored before they are returned. A
+// refused refresh marks the connection 要再連携 (ErrZoomRelinkRequired).
+func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale string, refresh RefreshFunc) (t ZoomTokens, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("store.ZoomAccessToken(org %d, %d): %w", orgID, id, err)
+		}
+	}()
+	if s.secrets == nil {
+		return t, ErrNoSecrets
+	}
+	if s.dialect == Postgres {
+		var refused error
+		err = s.Tx(ctx, func(tx *sql.Tx) error {
+			cur, userID, err := s.zoomTokens(ctx, tx, orgID, id, " FOR UPDATE")
+			if err != nil || !s.needsRefresh(cur, stale) {
+				t = cur
+				return err
+			}
+			t, refused, err = s.refreshZoom(ctx, tx, orgID, id, userID, cur, refresh)
+			return err
+		})
+		if err == nil && refused != nil {
+			err = errors.Join(ErrZoomRelinkRequired, refused)
+		}
+		return t, err
+	}
+
+	mu, _ := s.refreshLocks.LoadOrStore(id, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	cur, userID, err := s.zoomTokens(ctx, s.read, orgID, id, "")
+	if err != nil || !s.needsRefresh(cur, stale) {
+		return cur, err
+	}
+	var refused error
+	// Zoom is called with no transaction open; the result is written in a short one.
+	t, refused, err = s.refreshZoom(ctx, nil, orgID, id, userID, cur, refresh)
+	if err == nil && refused != nil {
+		err = errors.Join(ErrZoomRelinkRequired, refused)
+	}
+	return t, err
+}
+
+func (s *Store) needsRefresh(t ZoomTokens, stale string) bool {
+	return !t.Expiry.After(s.now().Add(refreshSkew)) || (stale != "" && t.AccessToken == stale)
+}
+
+// zoomTokens reads and opens a connection's tokens; ErrZoomRelinkRequired
+// when it has none or is not 連携中.
+func (s *Store) zoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (ZoomTokens, string, error) {
+	var t ZoomTokens
+	var userID, status, scopes string
+	var access, refresh []byte
+	var expiry sql.NullTime
+	err := q.QueryRowContext(ctx, `SELECT zoom_user_id, status, access_token_enc, refresh_token_enc, token_expiry,
+		scopes, api_url FROM zoom_connections WHERE org_id = $1 AND id = $2`+lock, orgID, id).
+		Scan(&userID, &status, &access, &refresh, &expiry, &scopes, &t.APIURL)
+	if err != nil {
+		return t, "", notFound(err)
+	}
+	if status != ZoomLinked || refresh == nil {
+		return t, userID, ErrZoomRelinkRequired
+	}
+	a, err := s.secrets.Open(access, sealAD(orgID, userID, "access"))
+	if err != nil {
+		return t, userID, err
+	}
+	r, err := s.secrets.Open(refresh, sealAD(orgID, userID, "refresh"))
+	if err != nil {
+		return t, userID, err
+	}
+	t.AccessToken, t.RefreshToken, t.Expiry, t.Scopes = string(a), string(r), timeOf(expiry), strings.Fields(scopes)
+	return t, userID, nil
+}
+
+// refreshZoom refreshes and stores the result: in tx when given (PostgreSQL,
+// under the row lock), else in a short transaction of its own after Zoom
+// answered. refused is Zoom's refusal, after the connection was marked 要再連携.
+func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, userID string, cur ZoomTokens, refresh RefreshFunc) (t ZoomTokens, refused, err error) {
+	write := func(fn func(*sql.Tx) error) error {
+		if tx != nil {
+			return fn(tx)
+		}
+		return s.Tx(ctx, fn)
+	}
+	nt, err := refresh(ctx, cur.RefreshToken)
+	if errors.Is(err, ErrRefreshRefused) {
+		err = write(func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE zoom_connections SET status = 'relink_required', updated_at = $1
+				WHERE org_id = $2 AND id = $3`, s.nowUTC(), orgID, id)
+			return err
+		})
+		return t, ErrRefreshRefused, err
+	}
+	if err != nil {
+		return t, nil, err
+	}
+	if nt.APIURL == "" {
+		nt.APIURL = cur.APIURL
+	}
+	if len(nt.Scopes) == 0 {
+		nt.Scopes = cur.Scopes
+	}
+	access, refreshEnc, err := s.seal(orgID, userID, nt)
+	if err != nil {
+		return t, nil, err
+	}
+	err = write(func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE zoom_connections SET access_token_enc = $1, refresh_token_enc = $2,
+			token_expiry = $3, scopes = $4, api_url = $5, updated_at = $6 WHERE org_id = $7 AND id = $8`,
+			access, refreshEnc, nt.Expiry.UTC(), strings.Join(nt.Scopes, " "), nt.APIURL, s.nowUTC(), orgID, id)
+		return err
+	})
+	return nt, nil, err
+}
+
+// zoomOAuthStateTTL bounds how long a person may take on Zoom's consent page.
+const zoomOAuthStateTTL = 15 * time.Minute
+
+func hashState(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateZoomOAuthState records a flow under way: state (kept as its hash)
+// bound to the member's session, with the PKCE verifier.
+func (s *Store) CreateZoomOAuthState(ctx context.Context, state string, orgID, memberID int64, sessionHash, verifier string) error {
+	now := s.nowUTC()
+	_, err := s.exec(ctx, `INSERT INTO zoom_oauth_states (state_hash, org_id, member_id, session_hash, verifier,
+		created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		hashState(state), orgID, memberID, sessionHash, verifier, now, now.Add(zoomOAuthStateTTL))
+	if err != nil {
+		return fmt.Errorf("store.CreateZoomOAuthState: %w", err)
+	}
+	// Expired flows are of no use: drop them on the way.
+	_, _ = s.exec(ctx, `DELETE FROM zoom_oauth_states WHERE expires_at < $1`, now)
+	return nil
+}
+
+// TakeZoomOAuthState uses up a flow's state: it returns the verifier when
+// the state was issued to this session and has not expired; ErrNotFound
+// otherwise. A state works once.
+func (s *Store) TakeZoomOAuthState(ctx context.Context, state string, orgID, memberID int64, sessionHash string) (verifier string, err error) {
+	var gotOrg, gotMember int64
+	var gotSession string
+	var expires time.Time
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `DELETE FROM zoom_oauth_states WHERE state_hash = $1
+			RETURNING org_id, member_id, session_hash, verifier, expires_at`, hashState(state)).
+			Scan(&gotOrg, &gotMember, &gotSession, &verifier, &expires)
+	})
+	if err == nil && (gotOrg != orgID || gotMember != memberID || gotSession != sessionHash || !s.now().Before(expires)) {
+		err = sql.ErrNoRows
+	}
+	if err != nil {
+		return "", fmt.Errorf("store.TakeZoomOAuthState: %w", notFound(err))
+	}
+	return verifier, nil
+}

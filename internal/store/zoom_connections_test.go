@@ -1,0 +1,202 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"kaisai/internal/event"
+	"kaisai/internal/secretbox"
+	"kaisai/internal/store"
+	"kaisai/internal/testdb"
+)
+
+func openWithSecrets(t testing.TB, db testdb.DB) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	box, err := secretbox.New(bytes.Repeat([]byte{1}, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, store.Options{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Secrets: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx, quiet); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func expired(n int) store.ZoomTokens {
+	return store.ZoomTokens{AccessToken: fmt.Sprintf("access-%d", n), RefreshToken: fmt.Sprintf("refresh-%d", n),
+		Expiry: time.Now().Add(-time.Minute), Scopes: []string{"user:read"}, APIURL: "http://zoom.test"}
+}
+
+func TestZoomConnectionLinkListUnlink(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st := openWithSecrets(t, db)
+		a := newFixture(t, st, "a@example.com", 10, false).org
+		b := newFixture(t, st, "b@example.com", 10, false).org
+		u := store.ZoomUser{ID: "zu1", AccountID: "acc", Email: "z@example.com", DisplayName: "山田 花子", Type: 2}
+		id, err := st.LinkZoomConnection(ctx, a.ID, u, expired(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.UnlinkZoomConnection(ctx, a.ID, id); err != nil {
+			t.Fatal(err)
+		}
+		u.DisplayName = "Hanako"
+		again, err := st.LinkZoomConnection(ctx, a.ID, u, expired(2))
+		if err != nil || again != id {
+			t.Fatalf("linked again: id %d (first %d), %v: the same Zoom user must be the same connection", again, id, err)
+		}
+		list, err := st.ZoomConnections(ctx, a.ID)
+		if err != nil || len(list) != 1 || list[0].Status != store.ZoomLinked || list[0].User.DisplayName != "Hanako" || !list[0].HasTokens {
+			t.Fatalf("list = %+v, %v", list, err)
+		}
+		if _, err := st.ZoomConnection(ctx, b.ID, id); !errors.Is(err, event.ErrNotFound) {
+			t.Errorf("another organization's connection: %v, want not found", err)
+		}
+		if err := st.UnlinkZoomConnection(ctx, b.ID, id); !errors.Is(err, event.ErrNotFound) {
+			t.Errorf("another organization unlinked it: %v", err)
+		}
+		if err := st.UnlinkZoomConnection(ctx, a.ID, id); err != nil {
+			t.Fatal(err)
+		}
+		c, err := st.ZoomConnection(ctx, a.ID, id)
+		if err != nil || c.Status != store.ZoomUnlinked || c.HasTokens {
+			t.Fatalf("after unlink: %+v, %v", c, err)
+		}
+		if _, err := st.ZoomAccessToken(ctx, a.ID, id, "", nil); !errors.Is(err, store.ErrZoomRelinkRequired) {
+			t.Errorf("token of an unlinked connection: %v", err)
+		}
+
+		// app_deauthorized: the Zoom user's data goes too.
+		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(3)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.DeauthorizeZoomUser(ctx, "zu1"); err != nil || n != 1 {
+			t.Fatalf("deauthorize: %d, %v", n, err)
+		}
+		c, _ = st.ZoomConnection(ctx, a.ID, id)
+		if c.Status != store.ZoomUnlinked || c.HasTokens || c.User.Email != "" || c.User.DisplayName != "" {
+			t.Errorf("after app_deauthorized: %+v", c)
+		}
+	})
+}
+
+func TestZoomAccessTokenRefreshesOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st := openWithSecrets(t, db)
+		// A second Store on the same database is a second instance (on
+		// SQLite, one process: it shares nothing with the first but the
+		// file, so only PostgreSQL runs it).
+		stores := []*store.Store{st}
+		if db.DatabaseURL != "" {
+			stores = append(stores, openWithSecrets(t, db))
+		}
+		org := newFixture(t, st, "a@example.com", 10, false).org
+		id, err := st.LinkZoomConnection(ctx, org.ID, store.ZoomUser{ID: "zu1"}, expired(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls atomic.Int32
+		var mu sync.Mutex
+		current := "refresh-0"
+		refresh := func(ctx context.Context, rt string) (store.ZoomTokens, error) {
+			n := calls.Add(1)
+			mu.Lock()
+			defer mu.Unlock()
+			if rt != current { // rotated: a spent refresh token is refused
+				return store.ZoomTokens{}, fmt.Errorf("spent %q: %w", rt, store.ErrRefreshRefused)
+			}
+			time.Sleep(20 * time.Millisecond)
+			current = fmt.Sprintf("refresh-%d", n)
+			return store.ZoomTokens{AccessToken: fmt.Sprintf("access-%d", n), RefreshToken: current,
+				Expiry: time.Now().Add(time.Hour)}, nil
+		}
+		var wg sync.WaitGroup
+		got := make([]string, 16)
+		for i := range got {
+			wg.Go(func() {
+				tok, err := stores[i%len(stores)].ZoomAccessToken(ctx, org.ID, id, "", refresh)
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = tok.AccessToken
+			})
+		}
+		wg.Wait()
+		if n := calls.Load(); n != 1 {
+			t.Fatalf("%d refreshes reached Zoom, want 1", n)
+		}
+		for _, g := range got {
+			if g != "access-1" {
+				t.Fatalf("tokens = %v, want all access-1", got)
+			}
+		}
+		c, _ := st.ZoomConnection(ctx, org.ID, id)
+		if c.Status != store.ZoomLinked || c.APIURL != "http://zoom.test" {
+			t.Errorf("after refresh: %+v", c)
+		}
+		// A token a call saw refused is refreshed although not expired.
+		tok, err := st.ZoomAccessToken(ctx, org.ID, id, "access-1", refresh)
+		if err != nil || tok.AccessToken != "access-2" || calls.Load() != 2 {
+			t.Fatalf("stale refresh: %v, %v, calls %d", tok, err, calls.Load())
+		}
+
+		// Zoom refuses: 要再連携, told once.
+		current = "something else"
+		if _, err := st.ZoomAccessToken(ctx, org.ID, id, "access-2", refresh); !errors.Is(err, store.ErrZoomRelinkRequired) {
+			t.Fatalf("refused refresh: %v", err)
+		}
+		c, _ = st.ZoomConnection(ctx, org.ID, id)
+		if c.Status != store.ZoomRelinkRequired {
+			t.Fatalf("status = %s, want relink_required", c.Status)
+		}
+		if first, err := st.MarkZoomRelinkNotified(ctx, org.ID, id); !first || err != nil {
+			t.Errorf("first notice: %v, %v", first, err)
+		}
+		if first, _ := st.MarkZoomRelinkNotified(ctx, org.ID, id); first {
+			t.Error("told twice")
+		}
+	})
+}
+
+func TestZoomOAuthState(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st := openWithSecrets(t, db)
+		f := newFixture(t, st, "a@example.com", 10, false)
+		members, err := st.Members(ctx, f.org.ID)
+		if err != nil || len(members) == 0 {
+			t.Fatal(members, err)
+		}
+		m := members[0].ID
+		if err := st.CreateZoomOAuthState(ctx, "st1", f.org.ID, m, "sess", "verifier1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.TakeZoomOAuthState(ctx, "st1", f.org.ID, m, "other session"); !errors.Is(err, event.ErrNotFound) {
+			t.Errorf("another session took the state: %v", err)
+		}
+		if err := st.CreateZoomOAuthState(ctx, "st2", f.org.ID, m, "sess", "verifier2"); err != nil {
+			t.Fatal(err)
+		}
+		v, err := st.TakeZoomOAuthState(ctx, "st2", f.org.ID, m, "sess")
+		if err != nil || v != "verifier2" {
+			t.Fatalf("take = %q, %v", v, err)
+		}
+		if _, err := st.TakeZoomOAuthState(ctx, "st2", f.org.ID, m, "sess"); !errors.Is(err, event.ErrNotFound) {
+			t.Errorf("a state worked twice: %v", err)
+		}
+	})
+}
