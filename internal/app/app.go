@@ -10,13 +10,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"kaisai/internal/auth"
 	"kaisai/internal/jobs"
 	"kaisai/internal/mail"
+	"kaisai/internal/secretbox"
 	"kaisai/internal/store"
 	"kaisai/internal/web"
+	"kaisai/internal/zoom"
 )
 
 // Config is every setting of `kaisai serve`, from flags and KAISAI_* variables.
@@ -48,7 +51,32 @@ type Config struct {
 	// ZoomWebhookHandlers are the handlers of stored Zoom events by event
 	// name (see package jobs); events without one are stored and ignored.
 	ZoomWebhookHandlers jobs.WebhookHandlers
+
+	// SecretKey (KAISAI_SECRET_KEY, 32 bytes in hex or base64) seals Zoom's
+	// tokens at rest. Empty: on SQLite a key is generated into DataDir
+	// (secret.key, 0600); on PostgreSQL Zoom features stay off, since every
+	// instance must share one key.
+	SecretKey string
+	// ZoomClientID and ZoomClientSecret are the Zoom Marketplace app
+	// (KAISAI_ZOOM_CLIENT_ID, KAISAI_ZOOM_CLIENT_SECRET); empty: Zoom
+	// features say they are not configured.
+	ZoomClientID, ZoomClientSecret string
+	// ZoomRedirectURL is the app's OAuth redirect URL
+	// (KAISAI_ZOOM_REDIRECT_URL); empty: BaseURL + /integrations/zoom/callback.
+	ZoomRedirectURL string
+	// ZoomOAuthURL is the host of Zoom's OAuth endpoints: https://zoom.us
+	// when empty (the simulator's URL when kaisai runs beside it).
+	ZoomOAuthURL string
+	// ZoomSimulated says ZoomOAuthURL is the Zoom simulator: every
+	// organizer page shows a banner saying so. cmd/kaisai sets it when it
+	// starts the simulator; this package never imports it.
+	ZoomSimulated bool
+	// ZoomHTTPClient makes the calls to Zoom; http.DefaultClient when nil.
+	ZoomHTTPClient *http.Client
 }
+
+// ZoomCallbackPath is where Zoom sends the organizer back after consent.
+const ZoomCallbackPath = "/integrations/zoom/callback"
 
 // App is a running kaisai.
 type App struct {
@@ -61,7 +89,8 @@ type App struct {
 	whNudger *jobs.Nudger
 	server   *http.Server
 	listener net.Listener
-	done     chan struct{} // closed when the server stops serving
+	zoom     *zoom.OAuthConfig // nil when Zoom features are off
+	done     chan struct{}     // closed when the server stops serving
 	serveErr error
 }
 
@@ -89,8 +118,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// wait in the nudger, and the sweep finds whatever a crash dropped.
 	nudger := jobs.NewMailNudger(cfg.Mail.Nudge)
 	whNudger := jobs.NewWebhookNudger(cfg.ZoomWebhooks.Nudge)
+	box, zoomCfg, zoomOff, err := zoomSetup(cfg)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Now: cfg.Now,
-		MailQueued: nudger.Nudge, ZoomWebhookQueued: whNudger.Nudge})
+		MailQueued: nudger.Nudge, ZoomWebhookQueued: whNudger.Nudge, Secrets: box})
 	if err != nil {
 		return nil, err
 	}
@@ -105,15 +138,51 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		st.Close()
 		return nil, err
 	}
-	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger, whNudger: whNudger}
+	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger, whNudger: whNudger, zoom: zoomCfg}
 	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
 		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil,
-		ZoomWebhookSecret: cfg.ZoomWebhookSecret})
+		ZoomWebhookSecret: cfg.ZoomWebhookSecret, Zoom: zoomCfg, ZoomUnavailable: zoomOff,
+		ZoomSimulated: cfg.ZoomSimulated && zoomCfg != nil})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// zoomSetup finds the key that seals Zoom's tokens and the Zoom app. When
+// Zoom features are off, zoomOff is the message key that says why.
+func zoomSetup(cfg Config) (box *secretbox.Box, zc *zoom.OAuthConfig, zoomOff string, err error) {
+	key, err := secretbox.LoadKey(cfg.SecretKey, cfg.DataDir, cfg.DatabaseURL != "")
+	switch {
+	case errors.Is(err, secretbox.ErrNoKey):
+		cfg.Logger.Warn("Zoom features are off", "reason", err.Error())
+		zoomOff = "zoom.no_secret_key"
+	case err != nil:
+		return nil, nil, "", fmt.Errorf("app: KAISAI_SECRET_KEY: %w", err)
+	default:
+		if box, err = secretbox.New(key); err != nil {
+			return nil, nil, "", fmt.Errorf("app: KAISAI_SECRET_KEY: %w", err)
+		}
+	}
+	if cfg.ZoomClientID == "" || cfg.ZoomClientSecret == "" {
+		if zoomOff == "" {
+			zoomOff = "zoom.not_configured"
+		}
+		return box, nil, zoomOff, nil
+	}
+	if box == nil {
+		return nil, nil, zoomOff, nil
+	}
+	zc = &zoom.OAuthConfig{ClientID: cfg.ZoomClientID, ClientSecret: cfg.ZoomClientSecret,
+		RedirectURL: cfg.ZoomRedirectURL, HTTPClient: cfg.ZoomHTTPClient}
+	if zc.RedirectURL == "" && cfg.BaseURL != "" {
+		zc.RedirectURL = strings.TrimRight(cfg.BaseURL, "/") + ZoomCallbackPath
+	}
+	if base := strings.TrimRight(cfg.ZoomOAuthURL, "/"); base != "" {
+		zc.AuthURL, zc.TokenURL, zc.RevokeURL = base+"/oauth/authorize", base+"/oauth/token", base+"/oauth/revoke"
+	}
+	return box, zc, "", nil
 }
 
 // ready reports whether the job workers run.
@@ -135,6 +204,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.listener = ln
 	if a.mailer.BaseURL == "" {
 		a.mailer.BaseURL = a.URL() // links in mail lead here (tests; `kaisai serve` always sets BaseURL)
+	}
+	if a.zoom != nil && a.zoom.RedirectURL == "" {
+		a.zoom.RedirectURL = a.URL() + ZoomCallbackPath
 	}
 	if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		ln.Close()

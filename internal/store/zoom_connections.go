@@ -274,6 +274,27 @@ func (s *Store) needsRefresh(t ZoomTokens, stale string) bool {
 // zoomTokens reads and opens a connection's tokens; ErrZoomRelinkRequired
 // when it has none or is not 連携中.
 func (s *Store) zoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (ZoomTokens, string, error) {
+	t, userID, status, err := s.storedZoomTokens(ctx, q, orgID, id, lock)
+	if err == nil && status != ZoomLinked {
+		err = ErrZoomRelinkRequired
+	}
+	return t, userID, err
+}
+
+// ZoomStoredTokens are the tokens as stored, whatever the status, without
+// refreshing: for revoking them on 解除. ErrZoomRelinkRequired when there are none.
+func (s *Store) ZoomStoredTokens(ctx context.Context, orgID, id int64) (ZoomTokens, error) {
+	if s.secrets == nil {
+		return ZoomTokens{}, ErrNoSecrets
+	}
+	t, _, _, err := s.storedZoomTokens(ctx, s.read, orgID, id, "")
+	if err != nil {
+		return t, fmt.Errorf("store.ZoomStoredTokens(org %d, %d): %w", orgID, id, err)
+	}
+	return t, nil
+}
+
+func (s *Store) storedZoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (ZoomTokens, string, string, error) {
 	var t ZoomTokens
 	var userID, status, scopes string
 	var access, refresh []byte
@@ -282,21 +303,21 @@ func (s *Store) zoomTokens(ctx context.Context, q querier, orgID, id int64, lock
 		scopes, api_url FROM zoom_connections WHERE org_id = $1 AND id = $2`+lock, orgID, id).
 		Scan(&userID, &status, &access, &refresh, &expiry, &scopes, &t.APIURL)
 	if err != nil {
-		return t, "", notFound(err)
+		return t, "", "", notFound(err)
 	}
-	if status != ZoomLinked || refresh == nil {
-		return t, userID, ErrZoomRelinkRequired
+	if refresh == nil {
+		return t, userID, status, ErrZoomRelinkRequired
 	}
 	a, err := s.secrets.Open(access, sealAD(orgID, userID, "access"))
 	if err != nil {
-		return t, userID, err
+		return t, userID, status, err
 	}
 	r, err := s.secrets.Open(refresh, sealAD(orgID, userID, "refresh"))
 	if err != nil {
-		return t, userID, err
+		return t, userID, status, err
 	}
 	t.AccessToken, t.RefreshToken, t.Expiry, t.Scopes = string(a), string(r), timeOf(expiry), strings.Fields(scopes)
-	return t, userID, nil
+	return t, userID, status, nil
 }
 
 // refreshZoom refreshes and stores the result: in tx when given (PostgreSQL,

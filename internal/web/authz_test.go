@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"kaisai/internal/app"
+	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 )
 
@@ -40,7 +43,7 @@ func fillPattern(pattern string, ids map[string]int64) (string, error) {
 }
 
 // idNames are the wildcards the walk knows.
-var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID"}
+var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID", "connID"}
 
 func hasWildcard(pattern string) bool {
 	for _, m := range placeholderRE.FindAllStringSubmatch(pattern, -1) {
@@ -82,6 +85,8 @@ type orgAFixture struct {
 	eventID, groupID, scheduleID   int64
 	appID                          int64
 	mailID                         int64 // the 申込完了 mail of the application
+	connID                         int64 // a linked Zoom user (サービス連携)
+	orgID                          int64
 	title, address, applicantEmail string
 	publicPath, token              string
 }
@@ -106,8 +111,23 @@ func newOrgA(t *testing.T, a *app.App) orgAFixture {
 		t.Fatal("A's mail log shows no mail")
 	}
 	f.mailID, _ = strconv.ParseInt(m[1], 10, 64)
+	ctx := context.Background()
+	owner, _, err := a.Store.MemberForLogin(ctx, "owner@a.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.orgID = owner.OrgID
+	f.connID, err = a.Store.LinkZoomConnection(ctx, f.orgID,
+		store.ZoomUser{ID: "zoom-user-a", Email: zoomEmailA, DisplayName: "A社のZoom", Type: 2},
+		store.ZoomTokens{AccessToken: "a-access", RefreshToken: "a-refresh", Expiry: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
+
+// zoomEmailA is organization A's linked Zoom user.
+const zoomEmailA = "zoom-owner@a.example"
 
 var mailIDRE = regexp.MustCompile(`<tr class="mail" data-id="(\d+)"`)
 
@@ -139,6 +159,10 @@ func (f orgAFixture) assertUnchanged(t *testing.T) {
 	r = c.get("/members")
 	wantStatus(t, r, http.StatusOK)
 	wantNoText(t, r, "intruder-staff@b.example")
+	zc, err := f.app.Store.ZoomConnection(context.Background(), f.orgID, f.connID)
+	if err != nil || zc.Status != store.ZoomLinked || !zc.HasTokens {
+		t.Fatalf("A's Zoom connection changed: %+v, %v", zc, err)
+	}
 }
 
 // TestOrganizerRoutesOfAnotherOrganizationAre404 walks every organizer route
@@ -168,9 +192,9 @@ func TestOrganizerRoutesOfAnotherOrganizationAre404(t *testing.T) {
 			ids  map[string]int64
 		}{
 			{"A's ids", map[string]int64{"eventID": orgA.eventID, "groupID": orgA.groupID,
-				"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID}},
+				"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID, "connID": orgA.connID}},
 			{"B's event, A's children", map[string]int64{"eventID": bEvent, "groupID": orgA.groupID,
-				"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID}},
+				"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID, "connID": orgA.connID}},
 		}
 		seen := map[string]bool{}
 		for _, set := range idSets {
@@ -217,8 +241,15 @@ func TestOrganizerRoutesOfAnotherOrganizationAre404(t *testing.T) {
 				continue
 			}
 			r := b.get(strings.TrimSuffix(rt.Pattern, "{$}"))
+			if rt.Pattern == app.ZoomCallbackPath {
+				// Not a page: with no flow of B's under way it sends B back.
+				if r.Status != http.StatusSeeOther || r.LocationPath() != "/integrations" {
+					t.Errorf("B's Zoom callback without a state: %s", r)
+				}
+				continue
+			}
 			wantStatus(t, r, http.StatusOK)
-			wantNoText(t, r, orgA.title, orgA.address, orgA.applicantEmail, "owner@a.example")
+			wantNoText(t, r, orgA.title, orgA.address, orgA.applicantEmail, "owner@a.example", zoomEmailA)
 		}
 		r := b.get("/events")
 		wantText(t, r, "B社のイベント")
@@ -239,7 +270,7 @@ func TestOrganizerRoutesNeedLogin(t *testing.T) {
 		a := startKaisai(t, db)
 		orgA := newOrgA(t, a)
 		ids := map[string]int64{"eventID": orgA.eventID, "groupID": orgA.groupID,
-			"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID}
+			"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID, "connID": orgA.connID}
 		anon := newClient(t, a)
 		for _, rt := range a.Web.OrganizerRoutes() {
 			path, err := fillPattern(rt.Pattern, ids)

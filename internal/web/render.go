@@ -78,7 +78,9 @@ type page struct {
 	Message string // a message key, for error pages
 	MsgArgs []any
 	Data    any
-	msgs    *i18n.Catalog
+	// ZoomSimulated shows organizers the banner saying Zoom is simulated.
+	ZoomSimulated bool
+	msgs          *i18n.Catalog
 }
 
 // T translates a message key.
@@ -123,6 +125,7 @@ func (s *Server) newPage(r *http.Request, data any) *page {
 	p := &page{Lang: langOf(r), Path: r.URL.RequestURI(), Data: data, msgs: s.msgs, Form: url.Values{}}
 	if m, ok := memberFrom(r.Context()); ok {
 		p.Member = &m
+		p.ZoomSimulated = s.zoomSim
 	}
 	if f := r.URL.Query().Get("flash"); strings.HasPrefix(f, "flash.") && s.msgs.Has(p.Lang, f) {
 		p.Flash = f

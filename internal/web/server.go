@@ -13,6 +13,7 @@ import (
 	"kaisai/internal/auth"
 	"kaisai/internal/store"
 	"kaisai/internal/web/i18n"
+	"kaisai/internal/zoom"
 )
 
 // Config is what the web layer needs from the application.
@@ -32,6 +33,15 @@ type Config struct {
 	DevOutbox bool
 	// ZoomWebhookSecret verifies POST /webhooks/zoom; empty answers 503.
 	ZoomWebhookSecret string
+	// Zoom is the Zoom app organizers link their Zoom users with
+	// (サービス連携); nil when Zoom is not configured: ZoomUnavailable says why.
+	Zoom *zoom.OAuthConfig
+	// ZoomUnavailable is the message key shown instead of 「Zoomと連携する」
+	// when Zoom features are off.
+	ZoomUnavailable string
+	// ZoomSimulated says kaisai talks to the built-in Zoom simulator: every
+	// organizer page says so in a banner.
+	ZoomSimulated bool
 }
 
 // Server holds the handlers' shared dependencies.
@@ -49,6 +59,9 @@ type Server struct {
 	// zoomSecret is the webhook Secret Token; noSecretOnce logs its absence once.
 	zoomSecret   string
 	noSecretOnce sync.Once
+	zoom         *zoom.OAuthConfig
+	zoomOff      string
+	zoomSim      bool
 }
 
 // Limits on what a request may carry.
@@ -69,7 +82,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{store: cfg.Store, log: cfg.Log, ready: cfg.Ready, secure: cfg.SecureCookies,
 		pwParams: cfg.PasswordParams, now: cfg.Now, devMail: cfg.DevOutbox, msgs: msgs, pages: pg,
-		zoomSecret: cfg.ZoomWebhookSecret}
+		zoomSecret: cfg.ZoomWebhookSecret, zoom: cfg.Zoom, zoomOff: cfg.ZoomUnavailable, zoomSim: cfg.ZoomSimulated}
+	if s.zoom == nil && s.zoomOff == "" {
+		s.zoomOff = "zoom.not_configured"
+	}
 	if s.pwParams == (auth.Params{}) {
 		s.pwParams = auth.DefaultParams
 	}
@@ -172,6 +188,12 @@ func (s *Server) routes() []route {
 		org("GET", "/mails", s.mails),
 		org("POST", "/mails/{mailID}/retry", s.mailRetry),
 		org("GET", "/members", s.memberList),
+		// サービス連携
+		org("GET", "/integrations", s.integrations),
+		org("POST", "/integrations/zoom/start", s.zoomLinkStart),
+		org("GET", "/integrations/zoom/callback", s.zoomLinkCallback),
+		org("GET", "/integrations/zoom/{connID}/unlink", s.zoomUnlinkConfirm),
+		org("POST", "/integrations/zoom/{connID}/unlink", s.zoomUnlink),
 		org("POST", "/members", s.memberAdd),
 	}
 }

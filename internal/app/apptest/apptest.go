@@ -18,6 +18,9 @@ import (
 // FastPasswords keeps argon2id but at a cost that suits tests.
 var FastPasswords = auth.Params{Memory: 64, Time: 1, Threads: 1}
 
+// TestSecretKey is the KAISAI_SECRET_KEY of tests.
+const TestSecretKey = "0000000000000000000000000000000000000000000000000000000000000001"
+
 // Start starts kaisai on db and stops it when the test ends. Set
 // KAISAI_TEST_LOG=1 to see its log.
 func Start(t testing.TB, db testdb.DB, opts ...func(*app.Config)) *app.App {
@@ -32,6 +35,9 @@ func Start(t testing.TB, db testdb.DB, opts ...func(*app.Config)) *app.App {
 		DatabaseURL:    db.DatabaseURL,
 		Logger:         slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		PasswordParams: FastPasswords,
+		// Zoom's tokens are sealed with a fixed key, also on PostgreSQL
+		// (where kaisai generates none).
+		SecretKey: TestSecretKey,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -1,0 +1,254 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"kaisai/internal/app"
+	"kaisai/internal/jobs"
+	"kaisai/internal/store"
+	"kaisai/internal/testdb"
+	"kaisai/internal/zoom"
+	"kaisai/internal/zoomsim"
+)
+
+// countingTransport counts the calls to Zoom's token endpoint.
+type countingTransport struct{ token atomic.Int32 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/oauth/token") {
+		c.token.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// zoomWorld is kaisai beside a Zoom simulator whose app has kaisai's
+// callback as its redirect URI, talking over real HTTP.
+type zoomWorld struct {
+	sim   *zoomsim.Server
+	app   *app.App
+	count *countingTransport
+	oauth *zoom.OAuthConfig // the same app, for the test's own refreshes
+}
+
+func startZoomWorld(t *testing.T, db testdb.DB) *zoomWorld {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	seed := zoomsim.DefaultSeed()
+	seed.Apps = nil // added below, once kaisai's URL is known
+	sim, err := zoomsim.New(zoomsim.Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := sim.Start(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &zoomWorld{sim: sim, count: &countingTransport{}}
+	hc := &http.Client{Transport: w.count}
+	w.app = startKaisai(t, db, func(c *app.Config) {
+		c.ZoomClientID, c.ZoomClientSecret, c.ZoomOAuthURL, c.ZoomHTTPClient = "kaisai-dev", "kaisai-dev-secret", base, hc
+		c.ZoomSimulated = true
+	})
+	if _, err := sim.AddApp(zoomsim.App{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
+		RedirectURIs: []string{w.app.URL() + app.ZoomCallbackPath},
+		Scopes:       []string{"meeting:read", "meeting:write", "user:read"}}); err != nil {
+		t.Fatal(err)
+	}
+	w.oauth = &zoom.OAuthConfig{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
+		TokenURL: base + "/oauth/token", RevokeURL: base + "/oauth/revoke", HTTPClient: hc}
+	return w
+}
+
+var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+
+// linkZoom runs 「Zoomと連携する」 as the organizer's browser would: kaisai
+// sends it to the consent page, where it signs in as email and allows.
+func (w *zoomWorld) linkZoom(t *testing.T, c *client, email string) *resp {
+	t.Helper()
+	r := c.post("/integrations/zoom/start", url.Values{})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location(), w.sim.BaseURL()+"/oauth/authorize?") {
+		t.Fatalf("start: want 303 to Zoom's consent page, got %s", r)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page, err := noFollow.Get(r.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	form := url.Values{"email": {email}, "password": {"password"}, "action": {"approve"}}
+	for _, m := range hiddenRE.FindAllStringSubmatch(string(body), -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	if form.Get("state") == "" || form.Get("code_challenge") == "" {
+		t.Fatalf("consent page without state or PKCE challenge: %s", body)
+	}
+	back, err := noFollow.PostForm(w.sim.BaseURL()+"/oauth/authorize", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back.Body.Close()
+	loc, err := url.Parse(back.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(loc.String(), w.app.URL()+app.ZoomCallbackPath) {
+		t.Fatalf("consent: want a redirect to kaisai's callback, got %d %q", back.StatusCode, back.Header.Get("Location"))
+	}
+	return c.get(loc.RequestURI())
+}
+
+func (w *zoomWorld) connections(t *testing.T, email string) (int64, []store.ZoomConnection) {
+	t.Helper()
+	m, _, err := w.app.Store.MemberForLogin(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns, err := w.app.Store.ZoomConnections(context.Background(), m.OrgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.OrgID, conns
+}
+
+func TestZoomLinkAndUnlink(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		w := startZoomWorld(t, db)
+		c := newClient(t, w.app)
+		c.signup("連携社", "owner@link.example")
+
+		r := c.get("/integrations")
+		wantStatus(t, r, http.StatusOK)
+		wantText(t, r, ja("zoom.link"), ja("integrations.none"), ja("zoom.simulated_banner"))
+
+		wantRedirect(t, w.linkZoom(t, c, "licensed@example.com"), "/integrations")
+		// The same Zoom user linked again is the same connection.
+		wantRedirect(t, w.linkZoom(t, c, "licensed@example.com"), "/integrations")
+		wantRedirect(t, w.linkZoom(t, c, "basic@example.com"), "/integrations")
+		orgID, conns := w.connections(t, "owner@link.example")
+		if len(conns) != 2 {
+			t.Fatalf("connections = %+v, want 2 (licensed once, basic)", conns)
+		}
+		r = c.get("/integrations")
+		wantText(t, r, "Hanako Yamada", "licensed@example.com", ja("zoom.type.licensed"),
+			"Jiro Tanaka", "basic@example.com", ja("zoom.type.basic"), ja("zoom.status.linked"))
+
+		// A state is bound to the session that started the flow.
+		other := newClient(t, w.app)
+		other.signup("別の社", "owner@other.example")
+		start := c.post("/integrations/zoom/start", url.Values{})
+		state := mustURL(t, start.Location()).Query().Get("state")
+		r = other.get(app.ZoomCallbackPath + "?code=x&state=" + url.QueryEscape(state))
+		if r.Status != http.StatusSeeOther || !strings.Contains(r.Location(), "flash.zoom_bad_state") {
+			t.Fatalf("another session's state: %s", r)
+		}
+		if _, conns := w.connections(t, "owner@other.example"); len(conns) != 0 {
+			t.Fatalf("another session's callback linked %+v", conns)
+		}
+
+		// 解除: the confirmation says meetings stay on Zoom; Zoom's grant is revoked.
+		lic := conns[0]
+		tok, err := w.app.Store.ZoomStoredTokens(context.Background(), orgID, lic.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = c.get("/integrations/zoom/" + itoa(lic.ID) + "/unlink")
+		wantStatus(t, r, http.StatusOK)
+		wantText(t, r, ja("zoom.unlink_meetings_stay"))
+		wantRedirect(t, c.post("/integrations/zoom/"+itoa(lic.ID)+"/unlink", url.Values{}), "/integrations")
+		got, err := w.app.Store.ZoomConnection(context.Background(), orgID, lic.ID)
+		if err != nil || got.Status != store.ZoomUnlinked || got.HasTokens {
+			t.Fatalf("after 解除: %+v, %v", got, err)
+		}
+		if _, err := w.oauth.Refresh(context.Background(), tok.RefreshToken); !errors.Is(err, zoom.ErrInvalidGrant) {
+			t.Errorf("the refresh token still works after 解除: %v", err)
+		}
+		for _, a := range w.sim.State().Apps {
+			for _, u := range a.AuthorizedUsers {
+				if u == "licensed@example.com" {
+					t.Errorf("Zoom still lists the app as added by %s", u)
+				}
+			}
+		}
+		wantText(t, c.get("/integrations"), ja("zoom.status.unlinked"))
+	})
+}
+
+func TestZoomRefresh(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		w := startZoomWorld(t, db)
+		c := newClient(t, w.app)
+		c.signup("更新社", "owner@refresh.example")
+		wantRedirect(t, w.linkZoom(t, c, "licensed@example.com"), "/integrations")
+		orgID, conns := w.connections(t, "owner@refresh.example")
+		id := conns[0].ID
+		ctx := context.Background()
+		old, err := w.app.Store.ZoomStoredTokens(ctx, orgID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// Zoom says the access token is no good: many calls at once refresh
+		// it, and one refresh reaches the token endpoint.
+		w.sim.ExpireAccessTokens()
+		before := w.count.token.Load()
+		refresh := jobs.ZoomRefresher(w.oauth)
+		var wg sync.WaitGroup
+		got := make([]string, 12)
+		for i := range got {
+			wg.Go(func() {
+				tok, err := w.app.Store.ZoomAccessToken(ctx, orgID, id, old.AccessToken, refresh)
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = tok.AccessToken
+			})
+		}
+		wg.Wait()
+		if n := w.count.token.Load() - before; n != 1 {
+			t.Fatalf("%d refreshes reached Zoom's token endpoint, want 1", n)
+		}
+		for _, g := range got[1:] {
+			if g != got[0] || g == old.AccessToken {
+				t.Fatal("the callers did not all get the one new access token")
+			}
+		}
+		cl := zoom.NewClient(nil, old.APIURL, func(context.Context) (string, error) { return got[0], nil })
+		if _, err := cl.Me(ctx); err != nil {
+			t.Fatalf("the new access token does not work: %v", err)
+		}
+
+		// The user removes the app in Zoom: the next refresh is refused → 要再連携.
+		if err := w.sim.RemoveApp("licensed@example.com", "kaisai-dev"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.app.Store.ZoomAccessToken(ctx, orgID, id, got[0], refresh); !errors.Is(err, store.ErrZoomRelinkRequired) {
+			t.Fatalf("refused refresh: %v, want ErrZoomRelinkRequired", err)
+		}
+		wantText(t, c.get("/integrations"), ja("zoom.status.relink_required"), ja("zoom.relink_hint"))
+		// Linking again makes it 連携中 again, the same connection.
+		wantRedirect(t, w.linkZoom(t, c, "licensed@example.com"), "/integrations")
+		if _, conns := w.connections(t, "owner@refresh.example"); len(conns) != 1 || conns[0].Status != store.ZoomLinked {
+			t.Fatalf("relinked: %+v", conns)
+		}
+	})
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
