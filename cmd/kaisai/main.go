@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // event time zones work on machines without tzdata
@@ -110,6 +113,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("KAISAI_SMTP_URL", ""), "mail server, smtp://user:pass@host:587 or smtps://…:465 (?starttls=mandatory|opportunistic|none&timeout=30s); empty keeps mail in the app's dev outbox (KAISAI_SMTP_URL)")
 	fs.StringVar(&cfg.MailFrom, "mail-from", env("KAISAI_MAIL_FROM", "kaisai <no-reply@localhost>"), "sender of participants' mail (KAISAI_MAIL_FROM)")
 	fs.StringVar(&cfg.ZoomWebhookSecret, "zoom-webhook-secret-token", env("KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN", ""), "Secret Token of the Zoom app's event subscription, to verify POST /webhooks/zoom; empty answers 503 there (KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN)")
+	fs.StringVar(&cfg.SecretKey, "secret-key", env("KAISAI_SECRET_KEY", ""), "key that encrypts Zoom's tokens, 32 bytes in hex or base64; default: generated into DATA_DIR/secret.key, but with --database-url every instance must be given the same key (KAISAI_SECRET_KEY)")
+	fs.StringVar(&cfg.ZoomClientID, "zoom-client-id", env("KAISAI_ZOOM_CLIENT_ID", ""), "Client ID of the Zoom Marketplace app (KAISAI_ZOOM_CLIENT_ID)")
+	fs.StringVar(&cfg.ZoomClientSecret, "zoom-client-secret", env("KAISAI_ZOOM_CLIENT_SECRET", ""), "Client Secret of the Zoom Marketplace app (KAISAI_ZOOM_CLIENT_SECRET)")
+	fs.StringVar(&cfg.ZoomRedirectURL, "zoom-redirect-url", env("KAISAI_ZOOM_REDIRECT_URL", ""), "OAuth redirect URL of the Zoom app; default BASE_URL"+app.ZoomCallbackPath+" (KAISAI_ZOOM_REDIRECT_URL)")
+	simDefault := "auto"
+	fs.StringVar(&simDefault, "zoom-simulator", env("KAISAI_ZOOM_SIMULATOR", "auto"), "run the built-in Zoom simulator beside kaisai: auto (when no Zoom app and no --database-url is configured), on, off (KAISAI_ZOOM_SIMULATOR)")
 	fs.StringVar(&logLevel, "log-level", env("KAISAI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (KAISAI_LOG_LEVEL)")
 	fs.StringVar(&logFormat, "log-format", env("KAISAI_LOG_FORMAT", "text"), "log format: text or json (KAISAI_LOG_FORMAT)")
 	fs.Usage = func() {
@@ -146,7 +155,94 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	useSim, err := wantZoomSimulator(simDefault, cfg)
+	if err != nil {
+		return err
+	}
+	if useSim {
+		sim, err := startZoomSimulator(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+		cfg.ZoomSimulator = simAdapter{sim}
+		cfg.ZoomClientID, cfg.ZoomClientSecret = seededApp, seededAppSecret
+	}
 	return app.Run(ctx, cfg)
+}
+
+// The app zoomsim.DefaultSeed registers for kaisai.
+const seededApp, seededAppSecret = "kaisai-dev", "kaisai-dev-secret"
+
+// wantZoomSimulator decides whether Zoom is simulated. A fake Zoom must never
+// stand in for the real one by accident: with a Zoom app configured it is
+// never used, and with --database-url (a production-shaped deployment) only
+// when asked for.
+func wantZoomSimulator(mode string, cfg app.Config) (bool, error) {
+	configured := cfg.ZoomClientID != "" || cfg.ZoomClientSecret != ""
+	switch mode {
+	case "auto":
+		return !configured && cfg.DatabaseURL == "", nil
+	case "on":
+		if configured {
+			return false, errors.New("--zoom-simulator=on with a Zoom app configured: choose one")
+		}
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("--zoom-simulator must be auto, on or off, not %q", mode)
+}
+
+// startZoomSimulator starts the simulator on a free local port, its state in
+// the data directory and kaisai's callback registered in its seeded app.
+func startZoomSimulator(ctx context.Context, cfg app.Config) (*zoomsim.Server, error) {
+	seed := zoomsim.DefaultSeed()
+	for i := range seed.Apps {
+		if seed.Apps[i].ClientID == seededApp {
+			seed.Apps[i].RedirectURIs = append(seed.Apps[i].RedirectURIs, strings.TrimRight(cfg.BaseURL, "/")+app.ZoomCallbackPath)
+		}
+	}
+	opts := zoomsim.Options{Seed: seed, Logger: cfg.Logger.With("component", "zoomsim")}
+	if cfg.DataDir != "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("zoom simulator: %w", err)
+		}
+		opts.StateFile = filepath.Join(cfg.DataDir, "zoomsim.json")
+	}
+	sim, err := zoomsim.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	// Beside kaisai on the next port: a stable address, since linked
+	// connections keep the simulator's api_url across restarts.
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil || host == "" {
+		host = "127.0.0.1"
+	}
+	simPort := 0
+	if p, err := strconv.Atoi(port); err == nil && p > 0 {
+		simPort = p + 1
+	}
+	if _, err := sim.Start(ctx, net.JoinHostPort(host, strconv.Itoa(simPort))); err != nil {
+		if simPort == 0 {
+			sim.Close()
+			return nil, err
+		}
+		cfg.Logger.Warn("Zoom simulator: its usual port is taken; using another one", "err", err)
+		if _, err := sim.Start(ctx, net.JoinHostPort(host, "0")); err != nil {
+			sim.Close()
+			return nil, err
+		}
+	}
+	return sim, nil
+}
+
+// simAdapter is app.ZoomSimulator over the seeded app of a zoomsim.Server.
+type simAdapter struct{ *zoomsim.Server }
+
+func (s simAdapter) SetWebhookEndpoint(url, secret string) error {
+	return s.Server.SetWebhookEndpoint(seededApp, url, secret)
 }
 
 // zoomsimCmd runs the Zoom simulator on its own until SIGINT or SIGTERM.

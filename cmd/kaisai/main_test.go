@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"kaisai/internal/app"
 )
 
 // TestMain lets a test run this binary as kaisai itself: with
@@ -107,6 +109,12 @@ func TestServeFromEnvironmentAndGracefulShutdown(t *testing.T) {
 	if _, err := os.Stat(dataDir + "/kaisai.db"); err != nil {
 		t.Errorf("no SQLite database in the data directory: %v", err)
 	}
+	if fi, err := os.Stat(dataDir + "/secret.key"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("no secret.key of mode 0600 in the data directory: %v, %v", fi, err)
+	}
+	if _, err := os.Stat(dataDir + "/zoomsim.json"); err != nil {
+		t.Errorf("the Zoom simulator keeps no state in the data directory: %v", err)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +136,8 @@ func TestServeFromEnvironmentAndGracefulShutdown(t *testing.T) {
 		t.Fatal("kaisai did not stop within 30 s of SIGTERM")
 	}
 	joined := strings.Join(all, "\n")
-	for _, want := range []string{`"msg":"kaisai listening"`, `"msg":"shutting down"`, `"msg":"stopped"`} {
+	// With no Zoom app and no PostgreSQL, Zoom is the simulator, and says so.
+	for _, want := range []string{`"msg":"kaisai listening"`, `Zoom is SIMULATED`, `"msg":"shutting down"`, `"msg":"stopped"`} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("log lacks %s:\n%s", want, joined)
 		}
@@ -256,5 +265,28 @@ func TestZoomsimWebhookNeedsSecretAndSeed(t *testing.T) {
 	err := zoomsimRun(context.Background(), []string{"--addr", "127.0.0.1:0", "--seed=false", "--webhook-url", "http://127.0.0.1:1/hook", "--webhook-secret", "x"}, &out)
 	if err == nil || !strings.Contains(err.Error(), "kaisai-dev") {
 		t.Errorf("--webhook-url without the seeded app: %v", err)
+	}
+}
+
+func TestWantZoomSimulator(t *testing.T) {
+	for _, tc := range []struct {
+		mode     string
+		clientID string
+		dbURL    string
+		want     bool
+		err      bool
+	}{
+		{"auto", "", "", true, false},
+		{"auto", "id", "", false, false},
+		{"auto", "", "postgres://db/kaisai", false, false}, // production-shaped: only when asked
+		{"on", "", "postgres://db/kaisai", true, false},
+		{"on", "id", "", false, true},
+		{"off", "", "", false, false},
+		{"maybe", "", "", false, true},
+	} {
+		got, err := wantZoomSimulator(tc.mode, app.Config{ZoomClientID: tc.clientID, DatabaseURL: tc.dbURL})
+		if got != tc.want || (err != nil) != tc.err {
+			t.Errorf("wantZoomSimulator(%q, id %q, db %q) = %v, %v", tc.mode, tc.clientID, tc.dbURL, got, err)
+		}
 	}
 }

@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +75,22 @@ type Config struct {
 	ZoomSimulated bool
 	// ZoomHTTPClient makes the calls to Zoom; http.DefaultClient when nil.
 	ZoomHTTPClient *http.Client
+	// ZoomSimulator, when set, is a Zoom simulator running beside kaisai:
+	// its URL is ZoomOAuthURL, every organizer page says Zoom is simulated,
+	// and once kaisai listens the simulated app's events are sent to its
+	// POST /webhooks/zoom (with ZoomWebhookSecret, generated when empty).
+	ZoomSimulator ZoomSimulator
+}
+
+// ZoomSimulator is the Zoom simulator run beside kaisai (DESIGN.md §7).
+// cmd/kaisai provides it from package zoomsim; an interface keeps the
+// simulator out of the production packages' imports, so nothing but the
+// command decides to talk to a fake Zoom.
+type ZoomSimulator interface {
+	// BaseURL is where the simulator serves Zoom's OAuth endpoints.
+	BaseURL() string
+	// SetWebhookEndpoint points the simulated app's event subscription at url.
+	SetWebhookEndpoint(url, secretToken string) error
 }
 
 // ZoomCallbackPath is where Zoom sends the organizer back after consent.
@@ -118,6 +136,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// wait in the nudger, and the sweep finds whatever a crash dropped.
 	nudger := jobs.NewMailNudger(cfg.Mail.Nudge)
 	whNudger := jobs.NewWebhookNudger(cfg.ZoomWebhooks.Nudge)
+	if cfg.ZoomSimulator != nil {
+		cfg.ZoomOAuthURL, cfg.ZoomSimulated = cfg.ZoomSimulator.BaseURL(), true
+		if cfg.ZoomWebhookSecret == "" {
+			b := make([]byte, 24)
+			rand.Read(b)
+			cfg.ZoomWebhookSecret = base64.RawURLEncoding.EncodeToString(b)
+		}
+	}
 	box, zoomCfg, zoomOff, err := zoomSetup(cfg)
 	if err != nil {
 		return nil, err
@@ -230,6 +256,14 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}()
 	a.cfg.Logger.Info("kaisai listening", "url", a.URL(), "database", a.Store.Dialect())
+	if sim := a.cfg.ZoomSimulator; sim != nil {
+		// Zoom's endpoint validation reaches kaisai now that it serves.
+		if err := sim.SetWebhookEndpoint(a.URL()+"/webhooks/zoom", a.cfg.ZoomWebhookSecret); err != nil {
+			a.cfg.Logger.Error("Zoom simulator: webhook endpoint", "err", err)
+		}
+		a.cfg.Logger.Warn("Zoom is SIMULATED: kaisai talks to the built-in Zoom simulator, not to the real Zoom",
+			"simulator", sim.BaseURL())
+	}
 	return nil
 }
 
