@@ -22,6 +22,7 @@ import (
 	"kaisai/internal/store"
 	"kaisai/internal/web"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoom/webhook"
 )
 
 // Config is every setting of `kaisai serve`, from flags and KAISAI_* variables.
@@ -157,9 +158,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	handlers := jobs.WebhookHandlers{}
+	for ev, h := range cfg.ZoomWebhookHandlers {
+		handlers[ev] = h
+	}
+	if _, ok := handlers[webhook.EventAppDeauthorized]; !ok {
+		handlers.Register(webhook.EventAppDeauthorized, jobs.ZoomAppDeauthorized(st, cfg.ZoomClientID))
+	}
 	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
 		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail},
-		Webhooks: jobs.WebhookConfig{Handlers: cfg.ZoomWebhookHandlers, Nudger: whNudger, Options: cfg.ZoomWebhooks}})
+		Webhooks: jobs.WebhookConfig{Handlers: handlers, Nudger: whNudger, Options: cfg.ZoomWebhooks}})
 	if err != nil {
 		st.Close()
 		return nil, err

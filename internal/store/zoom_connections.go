@@ -185,11 +185,24 @@ func (s *Store) UnlinkZoomConnection(ctx context.Context, orgID, id int64) error
 // tokens and the Zoom user's data kaisai stored, and is 解除済. Only Zoom's
 // opaque user id stays, to recognize the user if they link again.
 func (s *Store) DeauthorizeZoomUser(ctx context.Context, zoomUserID string) (int64, error) {
+	return s.deauthorizeZoom(ctx, "zoom_user_id", zoomUserID)
+}
+
+// DeauthorizeZoomAccount is app_deauthorized naming only an account: every
+// connection to a user of that Zoom account, as DeauthorizeZoomUser.
+func (s *Store) DeauthorizeZoomAccount(ctx context.Context, zoomAccountID string) (int64, error) {
+	return s.deauthorizeZoom(ctx, "zoom_account_id", zoomAccountID)
+}
+
+func (s *Store) deauthorizeZoom(ctx context.Context, column, id string) (int64, error) {
+	if id == "" {
+		return 0, nil
+	}
 	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', access_token_enc = NULL,
 		refresh_token_enc = NULL, token_expiry = NULL, zoom_account_id = '', email = '', display_name = '',
-		user_type = 0, scopes = '', api_url = '', updated_at = $1 WHERE zoom_user_id = $2`, s.nowUTC(), zoomUserID)
+		user_type = 0, scopes = '', api_url = '', updated_at = $1 WHERE `+column+` = $2`, s.nowUTC(), id)
 	if err != nil {
-		return 0, fmt.Errorf("store.DeauthorizeZoomUser: %w", err)
+		return 0, fmt.Errorf("store.deauthorizeZoom(%s): %w", column, err)
 	}
 	return r.RowsAffected()
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"kaisai/internal/app"
 	"kaisai/internal/jobs"
@@ -59,10 +60,14 @@ func startZoomWorld(t *testing.T, db testdb.DB) *zoomWorld {
 	w.app = startKaisai(t, db, func(c *app.Config) {
 		c.ZoomClientID, c.ZoomClientSecret, c.ZoomOAuthURL, c.ZoomHTTPClient = "kaisai-dev", "kaisai-dev-secret", base, hc
 		c.ZoomSimulated = true
+		c.ZoomWebhookSecret = "sim-webhook-secret"
 	})
 	if _, err := sim.AddApp(zoomsim.App{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
 		RedirectURIs: []string{w.app.URL() + app.ZoomCallbackPath},
 		Scopes:       []string{"meeting:read", "meeting:write", "user:read"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetWebhookEndpoint("kaisai-dev", w.app.URL()+"/webhooks/zoom", "sim-webhook-secret"); err != nil {
 		t.Fatal(err)
 	}
 	w.oauth = &zoom.OAuthConfig{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
@@ -241,6 +246,47 @@ func TestZoomRefresh(t *testing.T) {
 		if _, conns := w.connections(t, "owner@refresh.example"); len(conns) != 1 || conns[0].Status != store.ZoomLinked {
 			t.Fatalf("relinked: %+v", conns)
 		}
+	})
+}
+
+// Removing the app in Zoom (Added Apps → Remove) sends app_deauthorized:
+// that user's tokens and Zoom data go, the connection is 解除済, and the
+// organization's other Zoom user stays linked.
+func TestZoomAppDeauthorized(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		w := startZoomWorld(t, db)
+		c := newClient(t, w.app)
+		c.signup("解除社", "owner@deauth.example")
+		wantRedirect(t, w.linkZoom(t, c, "licensed@example.com"), "/integrations")
+		wantRedirect(t, w.linkZoom(t, c, "basic@example.com"), "/integrations")
+		if err := w.sim.RemoveApp("licensed@example.com", "kaisai-dev"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			_, conns := w.connections(t, "owner@deauth.example")
+			if len(conns) != 2 {
+				t.Fatalf("connections = %+v", conns)
+			}
+			lic, basic := conns[0], conns[1]
+			if lic.Status == store.ZoomUnlinked {
+				if lic.HasTokens || lic.User.Email != "" || lic.User.DisplayName != "" || lic.User.AccountID != "" {
+					t.Errorf("after app_deauthorized the Zoom user's data stays: %+v", lic)
+				}
+				if basic.Status != store.ZoomLinked || !basic.HasTokens {
+					t.Errorf("the other Zoom user was unlinked too: %+v", basic)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("app_deauthorized was not handled: %+v (deliveries %+v)", lic, w.sim.Deliveries())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		r := c.get("/integrations")
+		wantText(t, r, ja("zoom.status.unlinked"), "basic@example.com")
+		wantNoText(t, r, "licensed@example.com")
 	})
 }
 

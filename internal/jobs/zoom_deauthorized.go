@@ -1,0 +1,31 @@
+package jobs
+
+import (
+	"context"
+
+	"kaisai/internal/store"
+	"kaisai/internal/zoom/webhook"
+)
+
+// ZoomAppDeauthorized handles app_deauthorized (DESIGN.md §5): the user
+// removed kaisai's app in Zoom (Added Apps → Remove). Every connection to
+// that Zoom user loses its tokens and the Zoom user's data, and is 解除済.
+// An event of another app (clientID) is not ours. Running it twice is
+// harmless.
+func ZoomAppDeauthorized(st *store.Store, clientID string) WebhookHandler {
+	return func(ctx context.Context, e webhook.Event) error {
+		p, err := e.Deauthorization()
+		if err != nil {
+			return Permanent(err)
+		}
+		if p.ClientID != "" && clientID != "" && p.ClientID != clientID {
+			return nil
+		}
+		if p.UserID == "" {
+			_, err = st.DeauthorizeZoomAccount(ctx, p.AccountID)
+			return err
+		}
+		_, err = st.DeauthorizeZoomUser(ctx, p.UserID)
+		return err
+	}
+}
