@@ -298,3 +298,55 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// Two kaisai instances on one PostgreSQL refresh one connection's expired
+// token at once: exactly one refresh reaches Zoom's token endpoint (Zoom
+// rotates refresh tokens, so a second would break the connection), and
+// both instances end up with the new token, which works.
+func TestZoomRefreshAcrossInstances(t *testing.T) {
+	t.Parallel()
+	db := testdb.Postgres(t)
+	w := startZoomWorld(t, db)
+	second := startKaisai(t, db)
+	c := newClient(t, w.app)
+	c.signup("二台社", "owner@two.example")
+	wantRedirect(t, w.linkZoom(t, c, "numeric@example.com"), "/integrations")
+	orgID, conns := w.connections(t, "owner@two.example")
+	id := conns[0].ID
+	ctx := context.Background()
+	old, err := w.app.Store.ZoomStoredTokens(ctx, orgID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sim.ExpireAccessTokens()
+	before := w.count.token.Load()
+	refresh := jobs.ZoomRefresher(w.oauth)
+	stores := []*store.Store{w.app.Store, second.Store}
+	var wg sync.WaitGroup
+	got := make([]string, 16)
+	for i := range got {
+		wg.Go(func() {
+			tok, err := stores[i%2].ZoomAccessToken(ctx, orgID, id, old.AccessToken, refresh)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = tok.AccessToken
+		})
+	}
+	wg.Wait()
+	if n := w.count.token.Load() - before; n != 1 {
+		t.Fatalf("%d refreshes reached Zoom's token endpoint, want 1", n)
+	}
+	for _, g := range got[1:] {
+		if g != got[0] || g == old.AccessToken {
+			t.Fatal("the instances did not all get the one new access token")
+		}
+	}
+	cl := zoom.NewClient(nil, old.APIURL, func(context.Context) (string, error) { return got[0], nil })
+	if _, err := cl.Me(ctx); err != nil {
+		t.Fatalf("the new access token does not work: %v", err)
+	}
+	if c, err := second.Store.ZoomConnection(ctx, orgID, id); err != nil || c.Status != store.ZoomLinked {
+		t.Fatalf("the connection broke: %+v, %v", c, err)
+	}
+}
