@@ -44,11 +44,7 @@ func (s *Server) renderIntegrations(w http.ResponseWriter, r *http.Request, p *p
 		case zoom.UserLicensed:
 			v.TypeKey = "zoom.type.licensed"
 		}
-		views[i] = v
-		if c.Status == store.ZoomRelinkRequired {
-			// Shown here every time; told "once" is the e-mail's to keep.
-			_, _ = s.store.MarkZoomRelinkNotified(r.Context(), m.OrgID, c.ID)
-		}
+		views[i] = v // 要再連携 shows here every time; "told once" is the e-mail's (relink_notified_at)
 	}
 	p.Data = map[string]any{"Connections": views, "Unavailable": s.zoomOff}
 	s.render(w, r, status, "integrations", p)
