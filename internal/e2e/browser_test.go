@@ -37,21 +37,7 @@ func TestOrganizerPublishesParticipantApplies(t *testing.T) {
 	chrome := findChrome(t)
 	kaisai := apptest.Start(t, testdb.SQLite(t))
 
-	ctx, cancel := context.WithTimeout(context.Background(), totalTimeout)
-	defer cancel()
-	var chromeOut syncBuffer
-	t.Cleanup(func() {
-		if out := chromeOut.tail(40); t.Failed() && out != "" {
-			t.Logf("Chromium's output (last lines, without D-Bus noise):\n%s", out)
-		}
-	})
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocatorOptions(chrome, t.TempDir(), &chromeOut)...)
-	defer cancelAlloc()
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("start Chromium %s: %v", chrome, err)
-	}
+	browserCtx := startBrowser(t, chrome)
 
 	org := newTab(t, browserCtx, "organizer", kaisai.URL())
 	participant := newTab(t, browserCtx, "participant", kaisai.URL())
@@ -407,4 +393,26 @@ func (b *syncBuffer) tail(n int) string {
 		}
 	}
 	return strings.Join(lines[max(0, len(lines)-n):], "")
+}
+
+// startBrowser starts Chromium for one test, within totalTimeout, and stops
+// it when the test ends; a failing test logs Chromium's last output.
+func startBrowser(t *testing.T, chrome string) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), totalTimeout)
+	t.Cleanup(cancel)
+	var chromeOut syncBuffer
+	t.Cleanup(func() {
+		if out := chromeOut.tail(40); t.Failed() && out != "" {
+			t.Logf("Chromium's output (last lines, without D-Bus noise):\n%s", out)
+		}
+	})
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocatorOptions(chrome, t.TempDir(), &chromeOut)...)
+	t.Cleanup(cancelAlloc)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browserCtx); err != nil {
+		t.Fatalf("start Chromium %s: %v", chrome, err)
+	}
+	return browserCtx
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/chromedp"
-
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
 	"kaisai/internal/testdb"
@@ -63,21 +61,7 @@ func TestOrganizerLinksAndUnlinksZoom(t *testing.T) {
 		t.Fatalf("the simulator's seed has no user %s", zoomEmail)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), totalTimeout)
-	defer cancel()
-	var chromeOut syncBuffer
-	t.Cleanup(func() {
-		if out := chromeOut.tail(40); t.Failed() && out != "" {
-			t.Logf("Chromium's output (last lines, without D-Bus noise):\n%s", out)
-		}
-	})
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocatorOptions(chrome, t.TempDir(), &chromeOut)...)
-	defer cancelAlloc()
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("start Chromium %s: %v", chrome, err)
-	}
+	browserCtx := startBrowser(t, chrome)
 	org := newTab(t, browserCtx, "organizer", kaisai.URL())
 
 	// The organizer signs up and opens サービス連携.
