@@ -16,6 +16,12 @@ const (
 	MailPromoted  MailKind = "promoted"  // キャンセル待ち繰り上げ
 )
 
+// MailZoomRelink tells an organization's owners that Zoom refused a linked
+// Zoom user's refresh token (要再連携). It is mail to an organizer, not to a
+// participant: rendered from the default wording only, so it is not among
+// MailKinds (which an event may reword).
+const MailZoomRelink MailKind = "zoom_relink"
+
 // MailKinds are the kinds, in the order the organizer's settings show them.
 var MailKinds = []MailKind{MailApplied, MailPaid, MailCancelled, MailPromoted}
 

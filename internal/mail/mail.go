@@ -1,6 +1,6 @@
-// Package mail owns kaisai's outgoing e-mail to participants: rendering an
-// outbox row into a message (in Japanese, from the event's wording or the
-// default of its kind) and delivering it, by SMTP when KAISAI_SMTP_URL is
+// Package mail owns kaisai's outgoing e-mail to participants (and the
+// organizer's notices): rendering an outbox row into a message (in Japanese,
+// from the event's wording or the default of its kind) and delivering it, by SMTP when KAISAI_SMTP_URL is
 // set. With no SMTP configured nothing is sent: the rendered mail is kept in
 // the outbox and shown to the operator (the dev outbox).
 package mail
@@ -66,6 +66,9 @@ func DefaultTemplate(c *i18n.Catalog, kind event.MailKind) event.MailTemplate {
 // Render fills the event's template of m's kind (or the default) with m's
 // application, event and schedule.
 func (r *Renderer) Render(m *store.OutgoingMail, date time.Time) Message {
+	if m.Member != nil {
+		return r.renderOrganizer(m, date)
+	}
 	t := DefaultTemplate(r.msgs, m.Kind)
 	if m.Template != nil {
 		t = *m.Template
@@ -74,6 +77,29 @@ func (r *Renderer) Render(m *store.OutgoingMail, date time.Time) Message {
 	return Message{
 		From:      r.From,
 		To:        netmail.Address{Name: m.Application.Name, Address: m.Application.Email},
+		Subject:   subject,
+		Body:      body,
+		MessageID: m.MessageID,
+		Date:      date,
+	}
+}
+
+// renderOrganizer renders a mail to an organization member (such as
+// event.MailZoomRelink) from the default wording of its kind, filled with
+// the values taken when it was written, the member's name and the link to
+// サービス連携.
+func (r *Renderer) renderOrganizer(m *store.OutgoingMail, date time.Time) Message {
+	t := DefaultTemplate(r.msgs, m.Kind)
+	vars := map[string]string{}
+	for k, v := range m.Vars {
+		vars[k] = v
+	}
+	vars["name"] = m.Member.Name
+	vars["integrations_url"] = strings.TrimRight(r.BaseURL, "/") + "/integrations"
+	subject, body := t.Render(vars)
+	return Message{
+		From:      r.From,
+		To:        netmail.Address{Name: m.Member.Name, Address: m.Member.Email},
 		Subject:   subject,
 		Body:      body,
 		MessageID: m.MessageID,

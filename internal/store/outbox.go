@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -42,6 +43,28 @@ func (s *Store) enqueueMail(ctx context.Context, tx *sql.Tx, a *event.Applicatio
 	return nil
 }
 
+// enqueueMemberMail records, inside tx, that an organization member is owed
+// an e-mail of kind (an organizer's notice), rendered later with vars.
+func (s *Store) enqueueMemberMail(ctx context.Context, tx *sql.Tx, orgID, memberID int64, kind event.MailKind, vars map[string]string) error {
+	b := make([]byte, 16)
+	rand.Read(b)
+	v, err := json.Marshal(vars)
+	if err != nil {
+		return err
+	}
+	now := s.nowUTC()
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (org_id, member_id, kind, status, message_id, vars,
+		next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $6)`,
+		orgID, memberID, kind, hex.EncodeToString(b)+"@kaisai", string(v), now)
+	if err != nil {
+		return fmt.Errorf("enqueue %s mail: %w", kind, err)
+	}
+	if s.mailQueued != nil {
+		s.mailTxs.Store(tx, struct{}{})
+	}
+	return nil
+}
+
 // OutgoingMail is a claimed outbox row with everything needed to render it.
 type OutgoingMail struct {
 	ID          int64
@@ -53,6 +76,10 @@ type OutgoingMail struct {
 	Schedule    event.Schedule
 	Group       event.ScheduleGroup
 	Template    *event.MailTemplate // the event's own wording, or nil for the default
+	// Member is the recipient of a mail to an organizer (nil for a
+	// participant's mail, which has Application, Event and Schedule instead).
+	Member *event.Member
+	Vars   map[string]string // an organizer's mail's values, taken when it was written
 }
 
 // noEarlierMail holds back a mail (outbox row o) while an earlier one to the
@@ -67,26 +94,29 @@ const noEarlierMail = `NOT EXISTS (SELECT 1 FROM outbox e WHERE e.application_id
 func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]OutgoingMail, error) {
 	now := s.nowUTC()
 	var claimed []OutgoingMail
-	var appIDs []int64
+	var appIDs, memberIDs []sql.NullInt64
+	var vars []string
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		claimed, appIDs = claimed[:0], appIDs[:0]
+		claimed, appIDs, memberIDs, vars = claimed[:0], appIDs[:0], memberIDs[:0], vars[:0]
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_until = $1
 			WHERE id IN (SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= $2
 			               AND (locked_until IS NULL OR locked_until <= $2) AND `+noEarlierMail+`
 			             ORDER BY id LIMIT $3)
 			  AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $2)
-			RETURNING id, kind, message_id, attempts, application_id`, now.Add(lease), now, limit)
+			RETURNING id, kind, message_id, attempts, application_id, member_id, vars`, now.Add(lease), now, limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var m OutgoingMail
-			var appID int64
-			if err := rows.Scan(&m.ID, &m.Kind, &m.MessageID, &m.Attempts, &appID); err != nil {
+			var appID, memberID sql.NullInt64
+			var v string
+			if err := rows.Scan(&m.ID, &m.Kind, &m.MessageID, &m.Attempts, &appID, &memberID, &v); err != nil {
 				return err
 			}
 			claimed, appIDs = append(claimed, m), append(appIDs, appID)
+			memberIDs, vars = append(memberIDs, memberID), append(vars, v)
 		}
 		return rows.Err()
 	})
@@ -104,7 +134,27 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 	templates := map[tmplKey]*event.MailTemplate{}
 	mails := make([]OutgoingMail, 0, len(claimed))
 	for i, m := range claimed {
-		a, err := applicationWhere(ctx, s.read, `a.id = $1`, appIDs[i])
+		if !appIDs[i].Valid {
+			// To an organization member: rendered from its vars alone.
+			var mem event.Member
+			err := s.read.QueryRowContext(ctx, `SELECT id, org_id, email, name, role FROM members WHERE id = $1`,
+				memberIDs[i].Int64).Scan(&mem.ID, &mem.OrgID, &mem.Email, &mem.Name, &mem.Role)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // deleted with its member meanwhile
+			}
+			if err != nil {
+				return nil, fmt.Errorf("store.ClaimMail: member: %w", err)
+			}
+			m.Member = &mem
+			if vars[i] != "" {
+				if err := json.Unmarshal([]byte(vars[i]), &m.Vars); err != nil {
+					return nil, fmt.Errorf("store.ClaimMail: mail %d vars: %w", m.ID, err)
+				}
+			}
+			mails = append(mails, m)
+			continue
+		}
+		a, err := applicationWhere(ctx, s.read, `a.id = $1`, appIDs[i].Int64)
 		if errors.Is(err, errNotFound) {
 			continue // deleted with its application meanwhile
 		}
@@ -219,11 +269,12 @@ func (s *Store) MarkMailsDelivered(ctx context.Context, ms []DeliveredMail) erro
 // MailRow is an outbox row as the organizer's mail log shows it.
 type MailRow struct {
 	ID            int64
-	EventID       int64
-	ApplicationID int64
+	EventID       int64 // 0 for a mail to an organizer
+	ApplicationID int64 // 0 for a mail to an organizer
+	MemberID      int64 // the organizer written to; 0 for a participant's mail
 	Kind          event.MailKind
 	Status        string
-	To            string // as sent; before delivery, the application's address
+	To            string // as sent; before delivery, the application's (or member's) address
 	Subject       string
 	Body          string
 	Attempts      int
@@ -234,10 +285,11 @@ type MailRow struct {
 
 // Mails lists an organization's e-mails, newest first.
 func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]MailRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT o.id, o.event_id, o.application_id, o.kind, o.status,
-		  CASE WHEN o.to_addr = '' THEN a.email ELSE o.to_addr END, o.subject, o.body, o.attempts, o.last_error,
-		  o.created_at, o.sent_at
-		FROM outbox o JOIN applications a ON a.id = o.application_id
+	rows, err := s.read.QueryContext(ctx, `SELECT o.id, COALESCE(o.event_id, 0), COALESCE(o.application_id, 0),
+		  COALESCE(o.member_id, 0), o.kind, o.status,
+		  CASE WHEN o.to_addr = '' THEN COALESCE(a.email, m.email, '') ELSE o.to_addr END, o.subject, o.body,
+		  o.attempts, o.last_error, o.created_at, o.sent_at
+		FROM outbox o LEFT JOIN applications a ON a.id = o.application_id LEFT JOIN members m ON m.id = o.member_id
 		WHERE o.org_id = $1 ORDER BY o.id DESC LIMIT $2 OFFSET $3`, orgID, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("store.Mails(org %d): %w", orgID, err)
@@ -247,7 +299,7 @@ func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]Ma
 	for rows.Next() {
 		var m MailRow
 		var sent sql.NullTime
-		if err := rows.Scan(&m.ID, &m.EventID, &m.ApplicationID, &m.Kind, &m.Status, &m.To, &m.Subject, &m.Body,
+		if err := rows.Scan(&m.ID, &m.EventID, &m.ApplicationID, &m.MemberID, &m.Kind, &m.Status, &m.To, &m.Subject, &m.Body,
 			&m.Attempts, &m.LastError, &m.CreatedAt, &sent); err != nil {
 			return nil, err
 		}

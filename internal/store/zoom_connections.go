@@ -171,6 +171,49 @@ func (s *Store) MarkZoomRelinkNotified(ctx context.Context, orgID, id int64) (fi
 	return n > 0, err
 }
 
+// notifyZoomRelink tells the organization's owners, once, that the
+// connection needs relinking: in tx, with the connection marked 要再連携, it
+// sets relink_notified_at and writes a zoom_relink mail to each owner, unless
+// they were told already. Linking again clears relink_notified_at, so a later
+// refusal tells them again.
+func (s *Store) notifyZoomRelink(ctx context.Context, tx *sql.Tx, orgID, id int64) error {
+	var name, email string
+	err := tx.QueryRowContext(ctx, `UPDATE zoom_connections SET relink_notified_at = $1 WHERE org_id = $2 AND id = $3
+		AND status = 'relink_required' AND relink_notified_at IS NULL RETURNING display_name, email`,
+		s.nowUTC(), orgID, id).Scan(&name, &email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // told already
+	}
+	if err != nil {
+		return fmt.Errorf("zoom relink notice: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM members WHERE org_id = $1 AND role = $2 ORDER BY id`,
+		orgID, event.RoleOwner)
+	if err != nil {
+		return fmt.Errorf("zoom relink notice: owners: %w", err)
+	}
+	var owners []int64
+	for rows.Next() {
+		var m int64
+		if err := rows.Scan(&m); err != nil {
+			rows.Close()
+			return err
+		}
+		owners = append(owners, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	vars := map[string]string{"zoom_user": name, "zoom_email": email}
+	for _, m := range owners {
+		if err := s.enqueueMemberMail(ctx, tx, orgID, m, event.MailZoomRelink, vars); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // UnlinkZoomConnection deletes the connection's tokens and marks it 解除済
 // (revoking at Zoom is the caller's, before this).
 func (s *Store) UnlinkZoomConnection(ctx context.Context, orgID, id int64) error {
@@ -348,7 +391,10 @@ func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, us
 		err = write(func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE zoom_connections SET status = 'relink_required', updated_at = $1
 				WHERE org_id = $2 AND id = $3`, s.nowUTC(), orgID, id)
-			return err
+			if err != nil {
+				return err
+			}
+			return s.notifyZoomRelink(ctx, tx, orgID, id)
 		})
 		return t, ErrRefreshRefused, err
 	}

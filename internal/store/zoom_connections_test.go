@@ -163,11 +163,23 @@ func TestZoomAccessTokenRefreshesOnce(t *testing.T) {
 		if c.Status != store.ZoomRelinkRequired {
 			t.Fatalf("status = %s, want relink_required", c.Status)
 		}
-		if first, err := st.MarkZoomRelinkNotified(ctx, org.ID, id); !first || err != nil {
-			t.Errorf("first notice: %v, %v", first, err)
+		// The refusal told the owners in its transaction (a zoom_relink
+		// mail), so there is nothing left to tell, even after another refusal.
+		if c.RelinkNotifiedAt.IsZero() {
+			t.Error("relink_notified_at not set by the refusal")
 		}
-		if first, _ := st.MarkZoomRelinkNotified(ctx, org.ID, id); first {
-			t.Error("told twice")
+		if _, err := st.ZoomAccessToken(ctx, org.ID, id, "", refresh); !errors.Is(err, store.ErrZoomRelinkRequired) {
+			t.Fatalf("refresh of a 要再連携 connection: %v", err)
+		}
+		if first, err := st.MarkZoomRelinkNotified(ctx, org.ID, id); first || err != nil {
+			t.Errorf("told twice: %v, %v", first, err)
+		}
+		mails, err := st.Mails(ctx, org.ID, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(mails) != 1 || mails[0].Kind != event.MailZoomRelink || mails[0].MemberID == 0 || mails[0].ApplicationID != 0 {
+			t.Errorf("outbox after refusals: %+v", mails)
 		}
 	})
 }
