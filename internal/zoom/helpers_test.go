@@ -15,7 +15,7 @@ import (
 
 // redirectURL is one of the seeded app's redirect URIs; it is never
 // followed.
-const redirectURL = "http://127.0.0.1:8080/zoom/callback"
+const redirectURL = "http://127.0.0.1:8080/integrations/zoom/callback"
 
 // sim is a running simulator with the seeded app kaisai-dev.
 type sim struct {

@@ -99,7 +99,7 @@ func DefaultSeed() Seed {
 	return Seed{
 		Apps: []App{{
 			ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
-			RedirectURIs: []string{"http://127.0.0.1:8080/zoom/callback", "http://localhost:8080/zoom/callback"},
+			RedirectURIs: []string{"http://127.0.0.1:8080/integrations/zoom/callback", "http://localhost:8080/integrations/zoom/callback"},
 			Scopes:       []string{"meeting:read", "meeting:write", "user:read"},
 		}},
 		Users: []User{
