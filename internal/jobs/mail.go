@@ -115,30 +115,21 @@ func (w *DeliverMailWorker) Timeout(*river.Job[DeliverMailArgs]) time.Duration {
 // Work delivers until nothing is due; past its budget, or when kaisai
 // stops, it snoozes the job so that it goes on at once (or at the next start).
 func (w *DeliverMailWorker) Work(ctx context.Context, job *river.Job[DeliverMailArgs]) error {
-	started := time.Now()
-	for {
-		// MailDue only reads, so an idle sweep costs no write transaction.
-		due, err := w.Store.MailDue(ctx)
-		if err != nil || !due {
-			return err
-		}
-		if w.stopping(ctx) || time.Since(started) > w.Options.RunBudget {
-			return river.JobSnooze(0)
-		}
+	return drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.MailDue, func(ctx context.Context) (int, error) {
 		mails, err := w.Store.ClaimMail(ctx, w.Options.Batch, w.Options.Lease)
 		if err != nil || len(mails) == 0 {
-			return err // none: another worker claimed them since MailDue
+			return 0, err
 		}
-		claimed := w.Now()
-		if err := w.deliver(ctx, mails, claimed); err != nil {
-			return err
+		if err := w.deliver(ctx, mails, w.Now()); err != nil {
+			return 0, err
 		}
 		if len(mails) < w.Options.Batch {
 			// Mail trickling in (applications under load): let some gather,
 			// so that a claim and a record serve many mails, not one each.
 			w.pause(ctx, w.Options.Nudge)
 		}
-	}
+		return len(mails), nil
+	})
 }
 
 func (w *DeliverMailWorker) pause(ctx context.Context, d time.Duration) {
@@ -148,17 +139,6 @@ func (w *DeliverMailWorker) pause(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-w.Stopping:
 	case <-ctx.Done():
-	}
-}
-
-func (w *DeliverMailWorker) stopping(ctx context.Context) bool {
-	select {
-	case <-w.Stopping:
-		return true
-	case <-ctx.Done():
-		return true
-	default:
-		return false
 	}
 }
 
@@ -187,7 +167,7 @@ func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingM
 	var openErr error
 	for i := range mails {
 		om := &mails[i]
-		if openErr == nil && (w.stopping(ctx) || w.Now().After(deadline)) {
+		if openErr == nil && (stopped(ctx, w.Stopping) || w.Now().After(deadline)) {
 			rest := make([]int64, 0, len(mails)-i)
 			for _, m := range mails[i:] {
 				rest = append(rest, m.ID)

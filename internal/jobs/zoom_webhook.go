@@ -139,36 +139,18 @@ func (w *ProcessZoomWebhooksWorker) Timeout(*river.Job[ProcessZoomWebhooksArgs])
 // Work processes until nothing is due; past its budget, or when kaisai
 // stops, it snoozes the job so that it goes on at once (or at the next start).
 func (w *ProcessZoomWebhooksWorker) Work(ctx context.Context, job *river.Job[ProcessZoomWebhooksArgs]) error {
-	started := time.Now()
-	for {
-		due, err := w.Store.ZoomWebhooksDue(ctx)
-		if err != nil || !due {
-			return err
-		}
-		if w.stopping(ctx) || time.Since(started) > w.Options.RunBudget {
-			return river.JobSnooze(0)
-		}
+	return drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.ZoomWebhooksDue, func(ctx context.Context) (int, error) {
 		events, err := w.Store.ClaimZoomWebhooks(ctx, w.Options.Batch, w.Options.Lease)
-		if err != nil || len(events) == 0 {
-			return err
+		if err != nil {
+			return 0, err
 		}
 		for i := range events {
 			if err := w.process(ctx, &events[i]); err != nil {
-				return err
+				return 0, err
 			}
 		}
-	}
-}
-
-func (w *ProcessZoomWebhooksWorker) stopping(ctx context.Context) bool {
-	select {
-	case <-w.Stopping:
-		return true
-	case <-ctx.Done():
-		return true
-	default:
-		return false
-	}
+		return len(events), nil
+	})
 }
 
 // process runs one event's handler and records the outcome. Only the event

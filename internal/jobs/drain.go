@@ -1,0 +1,44 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// drain is the run of a job that empties an outbox-like table (mail,
+// webhook events): while something is due, claim a batch and handle it.
+// due only reads, so an idle sweep costs no write transaction. Past budget,
+// or when kaisai stops, the job is snoozed to go on at once (or at the next
+// start). batch returns how many rows it claimed; none means another worker
+// took them since due looked.
+func drain(ctx context.Context, stopping <-chan struct{}, budget time.Duration,
+	due func(context.Context) (bool, error), batch func(context.Context) (int, error)) error {
+	started := time.Now()
+	for {
+		ok, err := due(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		if stopped(ctx, stopping) || time.Since(started) > budget {
+			return river.JobSnooze(0)
+		}
+		n, err := batch(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// stopped reports whether kaisai is stopping or the job's context has ended.
+func stopped(ctx context.Context, stopping <-chan struct{}) bool {
+	select {
+	case <-stopping:
+		return true
+	case <-ctx.Done():
+		return true
+	default:
+		return false
+	}
+}
