@@ -117,12 +117,11 @@ type Venue string
 const (
 	VenuePlace Venue = "place" // 会場: a physical address
 	VenueURL   Venue = "url"   // 開催URL: any online URL entered by hand
-	// A Zoom venue (kaisai creates the meetings) joins these in the Zoom issues;
-	// ScheduleGroup.OnlineURL is where its join URL is shown to participants.
+	VenueZoom  Venue = "zoom"  // Zoom: kaisai creates a meeting per schedule (ScheduleGroup.Zoom)
 )
 
 // Online reports whether participants join through a URL.
-func (v Venue) Online() bool { return v == VenueURL }
+func (v Venue) Online() bool { return v == VenueURL || v == VenueZoom }
 
 // ScheduleGroup (日程グループ) is a set of dates of one event held in the same
 // place.
@@ -134,6 +133,8 @@ type ScheduleGroup struct {
 	Venue     Venue
 	Address   string // for VenuePlace
 	OnlineURL string // for VenueURL; shown only to eligible applicants
+	// Zoom holds the meeting settings of a VenueZoom group; nil for the others.
+	Zoom      *ZoomSettings
 	CreatedAt time.Time
 }
 
@@ -144,9 +145,15 @@ func (g *ScheduleGroup) Normalize() {
 	g.OnlineURL = strings.TrimSpace(g.OnlineURL)
 	switch g.Venue {
 	case VenuePlace:
-		g.OnlineURL = ""
+		g.OnlineURL, g.Zoom = "", nil
 	case VenueURL:
-		g.Address = ""
+		g.Address, g.Zoom = "", nil
+	case VenueZoom:
+		g.Address, g.OnlineURL = "", ""
+		if g.Zoom == nil {
+			g.Zoom = &ZoomSettings{}
+		}
+		g.Zoom.Normalize()
 	}
 }
 
@@ -170,6 +177,11 @@ func (g *ScheduleGroup) Validate() error {
 		} else if !validWebURL(g.OnlineURL) {
 			fe.Add("online_url", "validation.url")
 		}
+	case VenueZoom:
+		if g.Zoom == nil {
+			g.Zoom = &ZoomSettings{}
+		}
+		g.Zoom.validate(&fe)
 	default:
 		fe.Add("venue", "validation.choose")
 	}

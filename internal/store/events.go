@@ -107,13 +107,21 @@ func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) error {
 		if err != nil {
 			return fmt.Errorf("store.UpdateEvent(%d): %w", e.ID, err)
 		}
-		return nil
+		// The title is the meetings' topic, the time zone theirs.
+		return s.planZoomMeetings(ctx, tx, e.OrgID, `sc.event_id = $2`, e.ID)
 	})
 }
 
-// DeleteEvent deletes an event with its groups, schedules and applications.
+// DeleteEvent deletes an event with its groups, schedules and applications;
+// its Zoom meetings are to be deleted.
 func (s *Store) DeleteEvent(ctx context.Context, orgID, id int64) error {
-	return s.updateOne(ctx, `DELETE FROM events WHERE org_id = $1 AND id = $2`, orgID, id)
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `event_id = $2`, id); err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE org_id = $1 AND id = $2`, orgID, id)
+		return rowsOrNotFound(r, err, "store.DeleteEvent(%d)", id)
+	})
 }
 
 // Impact counts what deleting something takes with it, for the confirmation.
@@ -197,10 +205,33 @@ type GroupWithSchedules struct {
 	Schedules []event.Schedule
 }
 
-const groupColumns = `g.id, g.org_id, g.event_id, g.name, g.venue, g.address, g.online_url, g.created_at`
+const groupColumns = `g.id, g.org_id, g.event_id, g.name, g.venue, g.address, g.online_url, g.created_at,
+	g.zoom_conn_id, g.zoom_passcode, g.zoom_waiting_room, g.zoom_authentication, g.zoom_registration,
+	g.zoom_host_video, g.zoom_participant_video, g.zoom_mute_upon_entry, g.zoom_registrant_emails, g.zoom_agenda`
 
 func scanGroup(sc interface{ Scan(...any) error }, g *event.ScheduleGroup) error {
-	return sc.Scan(&g.ID, &g.OrgID, &g.EventID, &g.Name, &g.Venue, &g.Address, &g.OnlineURL, &g.CreatedAt)
+	var z event.ZoomSettings
+	var conn sql.NullInt64
+	err := sc.Scan(&g.ID, &g.OrgID, &g.EventID, &g.Name, &g.Venue, &g.Address, &g.OnlineURL, &g.CreatedAt,
+		&conn, &z.Passcode, &z.WaitingRoom, &z.Authentication, &z.Registration, &z.HostVideo, &z.ParticipantVideo,
+		&z.MuteUponEntry, &z.RegistrantEmails, &z.Agenda)
+	g.Zoom = nil
+	if g.Venue == event.VenueZoom {
+		z.ConnID = conn.Int64
+		g.Zoom = &z
+	}
+	return err
+}
+
+// zoomColumns are a group's Zoom settings as written: zero values for a
+// group of another venue.
+func zoomColumns(g *event.ScheduleGroup) []any {
+	z := g.Zoom
+	if g.Venue != event.VenueZoom || z == nil {
+		return []any{nil, "", false, false, false, false, false, false, false, ""}
+	}
+	return []any{z.ConnID, z.Passcode, z.WaitingRoom, z.Authentication, z.Registration, z.HostVideo,
+		z.ParticipantVideo, z.MuteUponEntry, z.RegistrantEmails, z.Agenda}
 }
 
 // Group returns one schedule group of an event.
@@ -211,31 +242,87 @@ func (s *Store) Group(ctx context.Context, orgID, eventID, id int64) (event.Sche
 	return g, notFound(err)
 }
 
+// ErrZoomHostUnavailable: the chosen ホスト is not a linked Zoom user of the
+// organization.
+var ErrZoomHostUnavailable = event.FieldErrors{{Field: "zoom_host", Key: "validation.zoom_host_unavailable"}}
+
+// checkZoomHost refuses a Zoom group whose host is not one of the
+// organization's linked Zoom users. keep is a host the group has already:
+// saving the group again with it is allowed even while it is not linked.
+func checkZoomHost(ctx context.Context, tx *sql.Tx, g *event.ScheduleGroup, keep int64) error {
+	if g.Venue != event.VenueZoom || g.Zoom == nil || g.Zoom.ConnID == keep {
+		return nil
+	}
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM zoom_connections WHERE org_id = $1 AND id = $2`,
+		g.OrgID, g.Zoom.ConnID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && status != ZoomLinked) {
+		return ErrZoomHostUnavailable
+	}
+	return err
+}
+
 // CreateGroup adds a schedule group to an event of the organization; formKey
 // as for CreateEvent.
 func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup, formKey string) (existing bool, err error) {
 	g.CreatedAt = s.nowUTC()
 	g.ID, existing, err = s.createOnce(ctx, g.OrgID, formKey, func(tx *sql.Tx) (id int64, err error) {
+		if err := checkZoomHost(ctx, tx, g, 0); err != nil {
+			return 0, err
+		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO schedule_groups
-		(org_id, event_id, name, venue, address, online_url, created_at)
-		SELECT e.org_id, e.id, $3, $4, $5, $6, $7 FROM events e WHERE e.org_id = $1 AND e.id = $2
-		RETURNING id`, g.OrgID, g.EventID, g.Name, g.Venue, g.Address, g.OnlineURL, g.CreatedAt).Scan(&id)
+		(org_id, event_id, name, venue, address, online_url, created_at, zoom_conn_id, zoom_passcode,
+		 zoom_waiting_room, zoom_authentication, zoom_registration, zoom_host_video, zoom_participant_video,
+		 zoom_mute_upon_entry, zoom_registrant_emails, zoom_agenda)
+		SELECT e.org_id, e.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+		FROM events e WHERE e.org_id = $1 AND e.id = $2
+		RETURNING id`, append([]any{g.OrgID, g.EventID, g.Name, g.Venue, g.Address, g.OnlineURL, g.CreatedAt},
+			zoomColumns(g)...)...).Scan(&id)
 		return id, notFound(err)
 	})
 	return existing, err
 }
 
-// UpdateGroup saves an edit of a schedule group.
+// UpdateGroup saves an edit of a schedule group, and plans what Zoom needs
+// for it in the same transaction: new settings update the group's meetings,
+// a new host moves them (deleted and created again), and leaving Zoom
+// deletes them.
 func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) error {
-	return s.updateOne(ctx, `UPDATE schedule_groups SET name = $1, venue = $2, address = $3, online_url = $4
-		WHERE org_id = $5 AND event_id = $6 AND id = $7`,
-		g.Name, g.Venue, g.Address, g.OnlineURL, g.OrgID, g.EventID, g.ID)
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		var keep sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT zoom_conn_id FROM schedule_groups
+			WHERE org_id = $1 AND event_id = $2 AND id = $3`, g.OrgID, g.EventID, g.ID).Scan(&keep)
+		if err != nil {
+			return notFound(err)
+		}
+		if err := checkZoomHost(ctx, tx, g, keep.Int64); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE schedule_groups SET name = $1, venue = $2, address = $3, online_url = $4,
+			zoom_conn_id = $5, zoom_passcode = $6, zoom_waiting_room = $7, zoom_authentication = $8,
+			zoom_registration = $9, zoom_host_video = $10, zoom_participant_video = $11,
+			zoom_mute_upon_entry = $12, zoom_registrant_emails = $13, zoom_agenda = $14
+			WHERE org_id = $15 AND event_id = $16 AND id = $17`,
+			append(append([]any{g.Name, g.Venue, g.Address, g.OnlineURL}, zoomColumns(g)...),
+				g.OrgID, g.EventID, g.ID)...)
+		if err != nil {
+			return fmt.Errorf("store.UpdateGroup(%d): %w", g.ID, err)
+		}
+		return s.planZoomMeetings(ctx, tx, g.OrgID, `sc.group_id = $2`, g.ID)
+	})
 }
 
-// DeleteGroup deletes a schedule group with its schedules and applications.
+// DeleteGroup deletes a schedule group with its schedules and applications;
+// its Zoom meetings are to be deleted.
 func (s *Store) DeleteGroup(ctx context.Context, orgID, eventID, id int64) error {
-	return s.updateOne(ctx, `DELETE FROM schedule_groups WHERE org_id = $1 AND event_id = $2 AND id = $3`,
-		orgID, eventID, id)
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `group_id = $2`, id); err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `DELETE FROM schedule_groups WHERE org_id = $1 AND event_id = $2 AND id = $3`,
+			orgID, eventID, id)
+		return rowsOrNotFound(r, err, "store.DeleteGroup(%d)", id)
+	})
 }
 
 const scheduleColumns = `sc.id, sc.org_id, sc.event_id, sc.group_id, sc.starts_at, sc.ends_at, sc.capacity,
@@ -283,7 +370,10 @@ func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule, formKey 
 		WHERE g.org_id = $1 AND g.event_id = $2 AND g.id = $3
 		RETURNING id`, sc.OrgID, sc.EventID, sc.GroupID, sc.StartsAt.UTC(), sc.EndsAt.UTC(), sc.Capacity,
 			sc.CreatedAt).Scan(&id)
-		return id, notFound(err)
+		if err != nil {
+			return 0, notFound(err)
+		}
+		return id, s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = $2`, id)
 	})
 	return existing, err
 }
@@ -299,7 +389,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) error {
 			return fmt.Errorf("store.UpdateSchedule(%d): %w", sc.ID, err)
 		}
 		if n, _ := r.RowsAffected(); n == 1 {
-			return nil
+			return s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = $2`, sc.ID)
 		}
 		var taken int
 		if err := tx.QueryRowContext(ctx, `SELECT seats_taken FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
@@ -310,10 +400,17 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) error {
 	})
 }
 
-// DeleteSchedule deletes a schedule with its applications.
+// DeleteSchedule deletes a schedule with its applications; its Zoom meeting
+// is to be deleted.
 func (s *Store) DeleteSchedule(ctx context.Context, orgID, eventID, id int64) error {
-	return s.updateOne(ctx, `DELETE FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
-		orgID, eventID, id)
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id = $2`, id); err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `DELETE FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
+			orgID, eventID, id)
+		return rowsOrNotFound(r, err, "store.DeleteSchedule(%d)", id)
+	})
 }
 
 // createOnce runs create in a transaction and records formKey with the id it

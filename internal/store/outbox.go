@@ -35,11 +35,7 @@ func (s *Store) enqueueMail(ctx context.Context, tx *sql.Tx, a *event.Applicatio
 	if err != nil {
 		return fmt.Errorf("enqueue %s mail: %w", kind, err)
 	}
-	if s.mailQueued != nil {
-		// Tx tells mailQueued once this transaction commits: a nudge before
-		// the commit could find nothing to send.
-		s.mailTxs.Store(tx, struct{}{})
-	}
+	s.queue(tx, queuedMail)
 	return nil
 }
 
@@ -59,9 +55,7 @@ func (s *Store) enqueueMemberMail(ctx context.Context, tx *sql.Tx, orgID, member
 	if err != nil {
 		return fmt.Errorf("enqueue %s mail: %w", kind, err)
 	}
-	if s.mailQueued != nil {
-		s.mailTxs.Store(tx, struct{}{})
-	}
+	s.queue(tx, queuedMail)
 	return nil
 }
 

@@ -39,9 +39,14 @@ type Store struct {
 	read    *sql.DB
 	now     func() time.Time
 	// mailQueued is told after a commit that put mail in the outbox (see
-	// enqueueMail); mailTxs holds the open transactions that did.
-	mailQueued func()
-	mailTxs    sync.Map
+	// enqueueMail), meetingsQueued after one that made Zoom meetings due;
+	// queuedTxs holds the open transactions that did, with what they queued.
+	mailQueued     func()
+	meetingsQueued func()
+	queuedTxs      sync.Map // *sql.Tx → queued
+	// zoomCoalesce delays the sync of an edited meeting, so that quick
+	// successive edits make one PATCH.
+	zoomCoalesce time.Duration
 	// webhookQueued is told after a commit that stored a Zoom webhook event.
 	webhookQueued func()
 	// secrets seals Zoom's tokens; nil when no key is configured.
@@ -71,6 +76,13 @@ type Options struct {
 	// ZoomWebhookQueued, if set, is called after each commit that stored a
 	// Zoom webhook event, so processing can start at once. It must not block.
 	ZoomWebhookQueued func()
+	// ZoomMeetingsQueued, if set, is called after each commit that made Zoom
+	// meetings due for sync. It must not block.
+	ZoomMeetingsQueued func()
+	// ZoomCoalesce is how long an edited meeting waits before it is synced,
+	// so that quick successive edits make one PATCH (2 s when zero;
+	// negative: none).
+	ZoomCoalesce time.Duration
 	// Secrets seals Zoom's OAuth tokens at rest; nil: Zoom connections
 	// cannot store tokens (ErrNoSecrets).
 	Secrets *secretbox.Box
@@ -81,6 +93,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	now := o.Now
 	if now == nil {
 		now = time.Now
+	}
+	coalesce := o.ZoomCoalesce
+	switch {
+	case coalesce == 0:
+		coalesce = 2 * time.Second
+	case coalesce < 0:
+		coalesce = 0
 	}
 	if o.DatabaseURL != "" {
 		if !strings.HasPrefix(o.DatabaseURL, "postgres://") && !strings.HasPrefix(o.DatabaseURL, "postgresql://") {
@@ -98,7 +117,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			return nil, fmt.Errorf("store: connect to postgres: %w", err)
 		}
 		return &Store{dialect: Postgres, write: db, read: db, now: now, mailQueued: o.MailQueued,
-			webhookQueued: o.ZoomWebhookQueued, secrets: o.Secrets}, nil
+			meetingsQueued: o.ZoomMeetingsQueued, zoomCoalesce: coalesce, webhookQueued: o.ZoomWebhookQueued,
+			secrets: o.Secrets}, nil
 	}
 
 	if o.DataDir == "" {
@@ -133,7 +153,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	return &Store{dialect: SQLite, write: write, read: read, now: now, mailQueued: o.MailQueued,
-		webhookQueued: o.ZoomWebhookQueued, secrets: o.Secrets, gate: make(chan struct{}, 1), stmts: &statements{}}, nil
+		meetingsQueued: o.ZoomMeetingsQueued, zoomCoalesce: coalesce, webhookQueued: o.ZoomWebhookQueued,
+		secrets: o.Secrets, gate: make(chan struct{}, 1), stmts: &statements{}}, nil
 }
 
 // Dialect says which database this is.
@@ -179,20 +200,47 @@ func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		s.mailTxs.Delete(tx)
+		s.queuedTxs.Delete(tx)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		s.mailTxs.Delete(tx)
+		s.queuedTxs.Delete(tx)
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	if _, queued := s.mailTxs.LoadAndDelete(tx); queued {
-		s.mailQueued()
+	if q, ok := s.queuedTxs.LoadAndDelete(tx); ok {
+		s.tell(q.(queued))
 	}
 	if s.stmts != nil {
 		s.prepareWrites(ctx)
 	}
 	return nil
+}
+
+// queued is what a transaction queued for jobs to do after it commits.
+type queued uint8
+
+const (
+	queuedMail queued = 1 << iota
+	queuedMeetings
+)
+
+// queue records that tx queued work of kind q: Tx tells the matching
+// callback once tx commits, since a nudge before the commit could find
+// nothing to do.
+func (s *Store) queue(tx *sql.Tx, q queued) {
+	if prev, ok := s.queuedTxs.Load(tx); ok {
+		q |= prev.(queued)
+	}
+	s.queuedTxs.Store(tx, q)
+}
+
+func (s *Store) tell(q queued) {
+	if q&queuedMail != 0 && s.mailQueued != nil {
+		s.mailQueued()
+	}
+	if q&queuedMeetings != 0 && s.meetingsQueued != nil {
+		s.meetingsQueued()
+	}
 }
 
 // exec runs one write statement in a transaction of its own, so that it too

@@ -90,7 +90,7 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 	}
 	now := s.nowUTC()
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO zoom_connections (org_id, zoom_user_id, zoom_account_id, email,
+		err := tx.QueryRowContext(ctx, `INSERT INTO zoom_connections (org_id, zoom_user_id, zoom_account_id, email,
 			display_name, user_type, status, access_token_enc, refresh_token_enc, token_expiry, scopes, api_url,
 			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'linked', $7, $8, $9, $10, $11, $12, $12)
 			ON CONFLICT (org_id, zoom_user_id) DO UPDATE SET zoom_account_id = excluded.zoom_account_id,
@@ -101,6 +101,11 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 			  updated_at = excluded.updated_at
 			RETURNING id`, orgID, u.ID, u.AccountID, u.Email, u.DisplayName, u.Type, access, refresh,
 			t.Expiry.UTC(), strings.Join(t.Scopes, " "), t.APIURL, now).Scan(&id)
+		if err == nil {
+			// Linked again: its meetings' pending work resumes.
+			s.queue(tx, queuedMeetings)
+		}
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store.LinkZoomConnection(org %d): %w", orgID, err)

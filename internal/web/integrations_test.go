@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"kaisai/internal/app"
-	"kaisai/internal/jobs"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoomconn"
 	"kaisai/internal/zoomsim"
 )
 
@@ -207,7 +207,7 @@ func TestZoomRefresh(t *testing.T) {
 		// it, and one refresh reaches the token endpoint.
 		w.sim.ExpireAccessTokens()
 		before := w.count.token.Load()
-		refresh := jobs.ZoomRefresher(w.oauth)
+		refresh := zoomconn.Refresher(w.oauth)
 		var wg sync.WaitGroup
 		got := make([]string, 12)
 		for i := range got {
@@ -320,7 +320,7 @@ func TestZoomRefreshAcrossInstances(t *testing.T) {
 	}
 	w.sim.ExpireAccessTokens()
 	before := w.count.token.Load()
-	refresh := jobs.ZoomRefresher(w.oauth)
+	refresh := zoomconn.Refresher(w.oauth)
 	stores := []*store.Store{w.app.Store, second.Store}
 	var wg sync.WaitGroup
 	got := make([]string, 16)

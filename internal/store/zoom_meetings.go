@@ -1,0 +1,546 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"kaisai/internal/event"
+)
+
+// Zoom meetings (DESIGN.md §4). Each schedule of a Zoom group has one row in
+// zoom_meetings with want 'present'; a meeting to delete has want 'absent'.
+// Every change that needs Zoom updates these rows in its own transaction:
+// it sets due_at and bumps rev. A job (package jobs) claims due rows,
+// reconciles each with Zoom from the data as it is then, and records the
+// outcome; an outcome for an older rev leaves the row due, so an edit made
+// during a call is never lost. Edits wait ZoomCoalesce before they are due,
+// so that quick successive edits make one PATCH.
+
+// What a meeting row wants.
+const (
+	ZoomWantPresent = "present"
+	ZoomWantAbsent  = "absent"
+)
+
+// Changes made on Zoom's side (zoom_meetings.zoom_state).
+const (
+	ZoomDeletedOnZoom = "deleted"
+	ZoomChangedOnZoom = "changed"
+)
+
+// The states of a meeting as the organizer sees it (ZoomMeeting.State).
+const (
+	MeetingCreating  = "creating"  // 作成中
+	MeetingCreated   = "created"   // 作成済
+	MeetingUpdating  = "updating"  // 更新中
+	MeetingDeleting  = "deleting"  // 削除中
+	MeetingError     = "error"     // エラー
+	MeetingDeleted   = "deleted"   // Zoomで削除済み
+	MeetingUnmanaged = "unmanaged" // 管理対象外 (連携解除)
+)
+
+// ZoomMeeting is a managed meeting as the organizer sees it.
+type ZoomMeeting struct {
+	ID, OrgID, ConnID            int64
+	EventID, GroupID, ScheduleID int64 // 0 once deleted in kaisai
+	Want                         string
+	ZoomID                       int64 // 0 until created
+	JoinURL, Passcode            string
+	ZoomState                    string   // "", ZoomDeletedOnZoom, ZoomChangedOnZoom
+	ZoomChanges                  []string // the settings changed on Zoom's side
+	DueAt                        time.Time
+	Attempts                     int
+	ErrorKind                    string // why the last attempt failed (a message key suffix); "" when it did not
+	ErrorCode                    int    // Zoom's error code, 0 when none
+	ErrorMessage                 string // Zoom's message
+	HostStatus                   string // the host's connection: ZoomLinked, …
+	HostName, HostEmail          string
+	UpdatedAt                    time.Time
+}
+
+// State is the meeting's state as shown to the organizer.
+func (m *ZoomMeeting) State() string {
+	switch {
+	case m.HostStatus != ZoomLinked:
+		return MeetingUnmanaged
+	case m.ZoomState == ZoomDeletedOnZoom && m.Want == ZoomWantPresent:
+		return MeetingDeleted
+	case m.ErrorKind != "":
+		return MeetingError
+	case m.Want == ZoomWantAbsent:
+		return MeetingDeleting
+	case m.ZoomID == 0:
+		return MeetingCreating
+	case !m.DueAt.IsZero():
+		return MeetingUpdating
+	default:
+		return MeetingCreated
+	}
+}
+
+// Managed reports whether kaisai can act on the meeting (its host is linked).
+func (m *ZoomMeeting) Managed() bool { return m.HostStatus == ZoomLinked }
+
+const zoomMeetingColumns = `m.id, m.org_id, m.conn_id, COALESCE(m.event_id, 0), COALESCE(m.group_id, 0),
+	COALESCE(m.schedule_id, 0), m.want, COALESCE(m.zoom_id, 0), m.join_url, m.passcode, m.zoom_state,
+	m.zoom_changes, m.due_at, m.attempts, m.error_kind, m.error_code, m.error_message, c.status,
+	c.display_name, c.email, m.updated_at`
+
+func scanZoomMeeting(row interface{ Scan(...any) error }) (ZoomMeeting, error) {
+	var m ZoomMeeting
+	var changes string
+	var due sql.NullTime
+	err := row.Scan(&m.ID, &m.OrgID, &m.ConnID, &m.EventID, &m.GroupID, &m.ScheduleID, &m.Want, &m.ZoomID,
+		&m.JoinURL, &m.Passcode, &m.ZoomState, &changes, &due, &m.Attempts, &m.ErrorKind, &m.ErrorCode,
+		&m.ErrorMessage, &m.HostStatus, &m.HostName, &m.HostEmail, &m.UpdatedAt)
+	m.ZoomChanges, m.DueAt, m.UpdatedAt = strings.Fields(changes), timeOf(due), m.UpdatedAt.UTC()
+	return m, err
+}
+
+// EventZoomMeetings lists the meetings of an event's schedules, also those
+// being deleted, by schedule.
+func (s *Store) EventZoomMeetings(ctx context.Context, orgID, eventID int64) ([]ZoomMeeting, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
+		JOIN zoom_connections c ON c.id = m.conn_id
+		WHERE m.org_id = $1 AND m.event_id = $2 ORDER BY m.schedule_id, m.id`, orgID, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("store.EventZoomMeetings(event %d): %w", eventID, err)
+	}
+	defer rows.Close()
+	var out []ZoomMeeting
+	for rows.Next() {
+		m, err := scanZoomMeeting(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ZoomMeeting is one meeting of the organization.
+func (s *Store) ZoomMeeting(ctx context.Context, orgID, id int64) (ZoomMeeting, error) {
+	m, err := scanZoomMeeting(s.read.QueryRowContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
+		JOIN zoom_connections c ON c.id = m.conn_id WHERE m.org_id = $1 AND m.id = $2`, orgID, id))
+	return m, notFound(err)
+}
+
+// ScheduleZoomMeeting is the meeting a schedule has (want present).
+func (s *Store) ScheduleZoomMeeting(ctx context.Context, orgID, scheduleID int64) (ZoomMeeting, error) {
+	m, err := scanZoomMeeting(s.read.QueryRowContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
+		JOIN zoom_connections c ON c.id = m.conn_id
+		WHERE m.org_id = $1 AND m.schedule_id = $2 AND m.want = 'present'`, orgID, scheduleID))
+	return m, notFound(err)
+}
+
+// schedulesWhere selects schedules (sc, with their group g) for planning.
+const schedulesWhere = `SELECT sc.id FROM schedules sc JOIN schedule_groups g ON g.id = sc.group_id WHERE sc.org_id = $1 AND `
+
+// planZoomMeetings brings the meeting rows of the schedules that where
+// selects (over sc and g, with $2 its argument) in line with their groups, in
+// tx: a schedule of a Zoom group has a present meeting with the group's
+// host, made due to be created or updated after the coalescing delay; a
+// meeting whose schedule left Zoom, or whose host is no longer the group's,
+// is to be deleted at once.
+func (s *Store) planZoomMeetings(ctx context.Context, tx *sql.Tx, orgID int64, where string, arg any) error {
+	now := s.nowUTC()
+	due := now.Add(s.zoomCoalesce)
+	leaving := schedulesWhere + where + ` AND (g.venue <> 'zoom' OR g.zoom_conn_id IS NULL OR g.zoom_conn_id <> zoom_meetings.conn_id)`
+	n, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id IN (`+leaving+`)`, arg)
+	if err != nil {
+		return err
+	}
+	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET due_at = $3, rev = rev + 1, updated_at = $4
+		WHERE org_id = $1 AND want = 'present' AND zoom_state <> 'deleted' AND schedule_id IN (`+schedulesWhere+where+`)`,
+		orgID, arg, due, now)
+	if err != nil {
+		return fmt.Errorf("store: plan zoom meetings: %w", err)
+	}
+	updated, _ := r.RowsAffected()
+	r, err = tx.ExecContext(ctx, `INSERT INTO zoom_meetings (org_id, conn_id, event_id, group_id, schedule_id, want,
+		rev, due_at, created_at, updated_at)
+		SELECT sc.org_id, g.zoom_conn_id, sc.event_id, sc.group_id, sc.id, 'present', 1, $3, $4, $4
+		FROM schedules sc JOIN schedule_groups g ON g.id = sc.group_id
+		WHERE sc.org_id = $1 AND `+where+` AND g.venue = 'zoom' AND g.zoom_conn_id IS NOT NULL
+		  AND NOT EXISTS (SELECT 1 FROM zoom_meetings m WHERE m.schedule_id = sc.id AND m.want = 'present')`,
+		orgID, arg, due, now)
+	if err != nil {
+		return fmt.Errorf("store: plan zoom meetings: %w", err)
+	}
+	created, _ := r.RowsAffected()
+	if n+updated+created > 0 {
+		s.queue(tx, queuedMeetings)
+	}
+	return nil
+}
+
+// retireZoomMeetings marks the present meetings that where selects (over
+// zoom_meetings' columns, $2 its argument) to be deleted at once, in tx. A
+// meeting already deleted on Zoom's side has nothing left to delete: its
+// row goes.
+func (s *Store) retireZoomMeetings(ctx context.Context, tx *sql.Tx, orgID int64, where string, arg any) (int64, error) {
+	now := s.nowUTC()
+	_, err := tx.ExecContext(ctx, `DELETE FROM zoom_meetings WHERE org_id = $1 AND zoom_state = 'deleted' AND `+where,
+		orgID, arg)
+	if err != nil {
+		return 0, fmt.Errorf("store: retire zoom meetings: %w", err)
+	}
+	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET want = 'absent', due_at = $3, rev = rev + 1,
+		updated_at = $3 WHERE org_id = $1 AND want = 'present' AND `+where, orgID, arg, now)
+	if err != nil {
+		return 0, fmt.Errorf("store: retire zoom meetings: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	if n > 0 {
+		s.queue(tx, queuedMeetings)
+	}
+	return n, nil
+}
+
+// RetryZoomMeeting makes a meeting due now (再試行), whatever its backoff.
+func (s *Store) RetryZoomMeeting(ctx context.Context, orgID, id int64) error {
+	return s.zoomMeetingAction(ctx, orgID, id, `attempts = 0`)
+}
+
+// ReapplyZoomMeeting sends all of kaisai's settings again (kaisaiの設定を再適用),
+// undoing changes made on Zoom's side.
+func (s *Store) ReapplyZoomMeeting(ctx context.Context, orgID, id int64) error {
+	return s.zoomMeetingAction(ctx, orgID, id, `applied = '', zoom_state = '', zoom_changes = '', attempts = 0`,
+		`zoom_state <> 'deleted'`)
+}
+
+func (s *Store) zoomMeetingAction(ctx context.Context, orgID, id int64, set string, conds ...string) error {
+	now := s.nowUTC()
+	where := ""
+	for _, c := range conds {
+		where += " AND " + c
+	}
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET `+set+`, due_at = $1, rev = rev + 1, updated_at = $1
+			WHERE org_id = $2 AND id = $3`+where, now, orgID, id)
+		if err := rowsOrNotFound(r, err, "store: zoom meeting %d", id); err != nil {
+			return err
+		}
+		s.queue(tx, queuedMeetings)
+		return nil
+	})
+}
+
+// RecreateZoomMeeting makes a new meeting for a schedule whose meeting was
+// deleted or changed on Zoom's side (再作成): a changed one is deleted.
+func (s *Store) RecreateZoomMeeting(ctx context.Context, orgID, id int64) error {
+	now := s.nowUTC()
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT zoom_state FROM zoom_meetings WHERE org_id = $1 AND id = $2
+			AND want = 'present' AND schedule_id IS NOT NULL`, orgID, id).Scan(&state)
+		if err != nil {
+			return notFound(err)
+		}
+		if state == ZoomDeletedOnZoom {
+			_, err = tx.ExecContext(ctx, `UPDATE zoom_meetings SET zoom_id = NULL, join_url = '', passcode = '',
+				applied = '', inflight = '', zoom_state = '', zoom_changes = '', create_started_at = NULL,
+				attempts = 0, error_kind = '', error_code = 0, error_message = '', due_at = $1, rev = rev + 1,
+				updated_at = $1 WHERE id = $2`, now, id)
+			if err != nil {
+				return err
+			}
+			s.queue(tx, queuedMeetings)
+			return nil
+		}
+		var schedule int64
+		if err := tx.QueryRowContext(ctx, `UPDATE zoom_meetings SET want = 'absent', due_at = $1, rev = rev + 1,
+			updated_at = $1 WHERE id = $2 RETURNING schedule_id`, now, id).Scan(&schedule); err != nil {
+			return err
+		}
+		return s.planZoomMeetings(ctx, tx, orgID, `sc.id = $2`, schedule)
+	})
+}
+
+// ZoomMeetingTask is a claimed meeting row with what its meeting should be.
+type ZoomMeetingTask struct {
+	ID, OrgID, ConnID int64
+	HostZoomUserID    string
+	Want              string
+	ZoomID            int64
+	Rev               int64
+	Attempts          int    // attempts made before this one
+	Applied, Inflight string // JSON, as the job wrote them
+	ZoomState         string
+	CreateStartedAt   time.Time // non-zero: a create was sent and may have made the meeting
+	// Spec is what the meeting should be; nil when it should not exist.
+	Spec *ZoomMeetingSpec
+}
+
+// ZoomMeetingSpec is kaisai's side of a meeting: its schedule, event and
+// group settings as they are now.
+type ZoomMeetingSpec struct {
+	ScheduleID       int64
+	Title, TimeZone  string
+	StartsAt, EndsAt time.Time
+	Settings         event.ZoomSettings
+}
+
+// zoomDueWhere selects the rows a worker may claim now ($1): due, not
+// leased, and with a linked host (the others wait for re-linking).
+const zoomDueWhere = `m.due_at <= $1 AND (m.lease_until IS NULL OR m.lease_until <= $1)
+	AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`
+
+// ZoomMeetingsDue reports whether some meeting can be synced now.
+func (s *Store) ZoomMeetingsDue(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+zoomDueWhere+` LIMIT 1) d`,
+		s.nowUTC()).Scan(&n)
+	return n > 0, err
+}
+
+// NextZoomMeetingDue is when the next meeting waiting for its coalescing
+// delay or backoff becomes due (zero when none waits).
+func (s *Store) NextZoomMeetingDue(ctx context.Context) (time.Time, error) {
+	var next sql.NullTime
+	err := s.read.QueryRowContext(ctx, `SELECT MIN(m.due_at) FROM zoom_meetings m WHERE m.due_at IS NOT NULL
+		AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`).Scan(&next)
+	return timeOf(next), err
+}
+
+// ClaimZoomMeetings leases up to limit due meetings for lease, so that no
+// other worker (on any instance) syncs them meanwhile, and reads what each
+// should be. A lease that runs out (a worker died) makes the row due again.
+func (s *Store) ClaimZoomMeetings(ctx context.Context, limit int, lease time.Duration) ([]ZoomMeetingTask, error) {
+	now := s.nowUTC()
+	var tasks []ZoomMeetingTask
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		tasks = tasks[:0]
+		rows, err := tx.QueryContext(ctx, `UPDATE zoom_meetings SET lease_until = $2
+			WHERE id IN (SELECT m.id FROM zoom_meetings m WHERE `+zoomDueWhere+` ORDER BY m.due_at, m.id LIMIT $3)
+			RETURNING id`, now, now.Add(lease), limit)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			t, err := claimedZoomMeeting(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			tasks = append(tasks, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store.ClaimZoomMeetings: %w", err)
+	}
+	return tasks, nil
+}
+
+func claimedZoomMeeting(ctx context.Context, tx *sql.Tx, id int64) (ZoomMeetingTask, error) {
+	var t ZoomMeetingTask
+	var started, startsAt, endsAt sql.NullTime
+	var specOK sql.NullBool
+	var scheduleID sql.NullInt64
+	var title, tz, pass, agenda sql.NullString
+	var wr, auth, reg, hv, pv, mute, mails sql.NullBool
+	err := tx.QueryRowContext(ctx, `SELECT m.id, m.org_id, m.conn_id, c.zoom_user_id, m.want, COALESCE(m.zoom_id, 0),
+		m.rev, m.attempts, m.applied, m.inflight, m.zoom_state, m.create_started_at,
+		sc.id IS NOT NULL AND g.venue = 'zoom' AND g.zoom_conn_id = m.conn_id,
+		sc.id, e.title, e.time_zone, sc.starts_at, sc.ends_at, g.zoom_passcode, g.zoom_waiting_room,
+		g.zoom_authentication, g.zoom_registration, g.zoom_host_video, g.zoom_participant_video,
+		g.zoom_mute_upon_entry, g.zoom_registrant_emails, g.zoom_agenda
+		FROM zoom_meetings m JOIN zoom_connections c ON c.id = m.conn_id
+		LEFT JOIN schedules sc ON sc.id = m.schedule_id
+		LEFT JOIN schedule_groups g ON g.id = sc.group_id
+		LEFT JOIN events e ON e.id = sc.event_id
+		WHERE m.id = $1`, id).Scan(&t.ID, &t.OrgID, &t.ConnID, &t.HostZoomUserID, &t.Want, &t.ZoomID, &t.Rev,
+		&t.Attempts, &t.Applied, &t.Inflight, &t.ZoomState, &started, &specOK, &scheduleID, &title, &tz,
+		&startsAt, &endsAt, &pass, &wr, &auth, &reg, &hv, &pv, &mute, &mails, &agenda)
+	if err != nil {
+		return t, err
+	}
+	t.CreateStartedAt = timeOf(started)
+	if t.Want == ZoomWantPresent && specOK.Valid && specOK.Bool {
+		t.Spec = &ZoomMeetingSpec{ScheduleID: scheduleID.Int64, Title: title.String, TimeZone: tz.String,
+			StartsAt: timeOf(startsAt), EndsAt: timeOf(endsAt),
+			Settings: event.ZoomSettings{ConnID: t.ConnID, Passcode: pass.String, WaitingRoom: wr.Bool,
+				Authentication: auth.Bool, Registration: reg.Bool, HostVideo: hv.Bool, ParticipantVideo: pv.Bool,
+				MuteUponEntry: mute.Bool, RegistrantEmails: mails.Bool, Agenda: agenda.String}}
+	}
+	return t, nil
+}
+
+// ZoomMeetingCalling records, before a call to Zoom, the settings being
+// sent (so that Zoom's webhook about them is known as kaisai's own) and,
+// for a create, that a meeting may exist from now on even if the answer is
+// lost.
+func (s *Store) ZoomMeetingCalling(ctx context.Context, id int64, inflight string, creating bool) error {
+	now := s.nowUTC()
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET inflight = $1,
+		create_started_at = CASE WHEN $2 THEN $3 ELSE create_started_at END WHERE id = $4`,
+		inflight, creating, now, id)
+	if err != nil {
+		return fmt.Errorf("store.ZoomMeetingCalling(%d): %w", id, err)
+	}
+	return nil
+}
+
+// ZoomMeetingResult is what Zoom says a meeting is after a sync.
+type ZoomMeetingResult struct {
+	ZoomID            int64
+	JoinURL, Passcode string
+	Applied           string // JSON: the settings now on Zoom
+	// Created: a new meeting (made or found after a lost answer), so no
+	// change on Zoom's side is pending any more.
+	Created bool
+}
+
+// ZoomMeetingSynced records a meeting in step with the settings of rev; a
+// row changed since stays due.
+func (s *Store) ZoomMeetingSynced(ctx context.Context, id, rev int64, r ZoomMeetingResult) error {
+	now := s.nowUTC()
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = $2, passcode = $3, applied = $4,
+		inflight = '', create_started_at = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '',
+		zoom_state = CASE WHEN $5 THEN '' ELSE zoom_state END,
+		zoom_changes = CASE WHEN $5 THEN '' ELSE zoom_changes END,
+		due_at = CASE WHEN rev = $6 THEN NULL ELSE due_at END, lease_until = NULL, updated_at = $7
+		WHERE id = $8`, r.ZoomID, r.JoinURL, r.Passcode, r.Applied, r.Created, rev, now, id)
+	if err != nil {
+		return fmt.Errorf("store.ZoomMeetingSynced(%d): %w", id, err)
+	}
+	return nil
+}
+
+// ZoomMeetingRemoved records a meeting to delete as deleted on Zoom (or
+// never made): its row goes. A row wanted again meanwhile (it cannot be:
+// absent rows are never revived) would be kept.
+func (s *Store) ZoomMeetingRemoved(ctx context.Context, id int64) error {
+	_, err := s.exec(ctx, `DELETE FROM zoom_meetings WHERE id = $1 AND want = 'absent'`, id)
+	if err != nil {
+		return fmt.Errorf("store.ZoomMeetingRemoved(%d): %w", id, err)
+	}
+	return nil
+}
+
+// ZoomMeetingFailure is why a sync failed.
+type ZoomMeetingFailure struct {
+	Kind    string // the message key suffix the organizer sees (zoom.meeting_error.<kind>)
+	Code    int    // Zoom's error code, 0 when none
+	Message string // Zoom's message or the transport's error
+	// RetryAt is when to try again; zero: wait for the organizer (再試行 or an edit).
+	RetryAt time.Time
+	// Unknown: a create was sent and its outcome is not known (the meeting
+	// may exist): the next attempt looks for it first.
+	Unknown bool
+}
+
+// ZoomMeetingFailed records a failed sync of rev. A row changed since is
+// due at once instead (the change may be the fix).
+func (s *Store) ZoomMeetingFailed(ctx context.Context, id, rev int64, f ZoomMeetingFailure) error {
+	now := s.nowUTC()
+	var retry any
+	if !f.RetryAt.IsZero() {
+		retry = f.RetryAt.UTC()
+	}
+	if len(f.Message) > 1000 {
+		f.Message = f.Message[:1000]
+	}
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET attempts = attempts + 1, error_kind = $1, error_code = $2,
+		error_message = $3, inflight = '',
+		create_started_at = CASE WHEN $4 THEN create_started_at ELSE NULL END,
+		due_at = CASE WHEN rev = $5 THEN $6 ELSE due_at END, lease_until = NULL, updated_at = $7
+		WHERE id = $8`, f.Kind, f.Code, f.Message, f.Unknown, rev, retry, now, id)
+	if err != nil {
+		return fmt.Errorf("store.ZoomMeetingFailed(%d): %w", id, err)
+	}
+	return nil
+}
+
+// ZoomMeetingDeletedOnZoom records that Zoom no longer has a managed
+// meeting (a 3001 answer, or Zoom's meeting.deleted): shown with 再作成.
+// Returns false when the row is not a present meeting.
+func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, id int64) (bool, error) {
+	r, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_state = 'deleted', inflight = '', due_at = NULL,
+		lease_until = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '', updated_at = $1
+		WHERE id = $2 AND want = 'present'`, s.nowUTC(), id)
+	if err != nil {
+		return false, fmt.Errorf("store.ZoomMeetingDeletedOnZoom(%d): %w", id, err)
+	}
+	n, _ := r.RowsAffected()
+	return n > 0, nil
+}
+
+// ZoomMeetingChangedOnZoom records settings changed on Zoom's side (Zoom's
+// meeting.updated that kaisai did not cause): shown with 再適用 and 再作成.
+func (s *Store) ZoomMeetingChangedOnZoom(ctx context.Context, id int64, fields []string) error {
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_state = 'changed', zoom_changes = $1, updated_at = $2
+		WHERE id = $3 AND want = 'present' AND zoom_state <> 'deleted'`, strings.Join(fields, " "), s.nowUTC(), id)
+	if err != nil {
+		return fmt.Errorf("store.ZoomMeetingChangedOnZoom(%d): %w", id, err)
+	}
+	return nil
+}
+
+// ReleaseZoomMeeting gives a claimed row back untouched (kaisai stops, or
+// the host can no longer be used): it is due again at once.
+func (s *Store) ReleaseZoomMeeting(ctx context.Context, id int64) error {
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET lease_until = NULL WHERE id = $1`, id)
+	return err
+}
+
+// ZoomMeetingRef is what a webhook about a meeting needs of kaisai's row.
+type ZoomMeetingRef struct {
+	ID                int64
+	Want              string
+	ZoomState         string
+	Applied, Inflight string
+}
+
+// ZoomMeetingsByZoomID finds the rows of a Zoom meeting id (one, unless a
+// row being deleted shares it with none).
+func (s *Store) ZoomMeetingsByZoomID(ctx context.Context, zoomID int64) ([]ZoomMeetingRef, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, want, zoom_state, applied, inflight FROM zoom_meetings
+		WHERE zoom_id = $1 ORDER BY id`, zoomID)
+	if err != nil {
+		return nil, fmt.Errorf("store.ZoomMeetingsByZoomID: %w", err)
+	}
+	defer rows.Close()
+	var out []ZoomMeetingRef
+	for rows.Next() {
+		var r ZoomMeetingRef
+		if err := rows.Scan(&r.ID, &r.Want, &r.ZoomState, &r.Applied, &r.Inflight); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ZoomMeetingKnown reports whether a Zoom meeting id is one of kaisai's rows:
+// a meeting found after a lost create answer must not be one already owned.
+func (s *Store) ZoomMeetingKnown(ctx context.Context, zoomID int64) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings WHERE zoom_id = $1`, zoomID).Scan(&n)
+	return n > 0, err
+}
+
+// ZoomMeetingsInStep reports whether no meeting is due or leased: every
+// change has reached Zoom, or waits for an organizer or a re-link (tests).
+func (s *Store) ZoomMeetingsInStep(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m WHERE (m.due_at IS NOT NULL OR m.lease_until > $1)
+		AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`, s.nowUTC()).Scan(&n)
+	return n == 0, err
+}
