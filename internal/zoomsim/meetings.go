@@ -269,13 +269,60 @@ func checkPasscode(p string, pol PasscodePolicy) error {
 		return bad("Passcode must contain at least 1 special character.")
 	case pol.HaveUpperAndLowerCharacters && !(upper && lower):
 		return bad("Passcode must include both uppercase and lowercase letters.")
+	case pol.ConsecutiveCharactersLength > 0 && longestRun(p) >= pol.ConsecutiveCharactersLength:
+		return bad(fmt.Sprintf("Passcode can have at most %d consecutive characters.", pol.ConsecutiveCharactersLength-1))
 	}
 	return nil
 }
 
+// longestRun is the length of the longest run of identical (1111) or
+// ascending (abcd, 1234) characters in p. Users.json documents
+// consecutive_characters_length n as allowing at most n-1 of them.
+func longestRun(p string) int {
+	best, run := 0, 0
+	for i := range len(p) {
+		if i > 0 && (p[i] == p[i-1] || (p[i] == p[i-1]+1 && sameClass(p[i], p[i-1]))) {
+			run++
+		} else {
+			run = 1
+		}
+		best = max(best, run)
+	}
+	return best
+}
+
+// sameClass reports whether a and b are both digits, both lower case or
+// both upper case letters: "@A" is not a sequence.
+func sameClass(a, b byte) bool {
+	class := func(c byte) int {
+		switch {
+		case '0' <= c && c <= '9':
+			return 1
+		case 'a' <= c && c <= 'z':
+			return 2
+		case 'A' <= c && c <= 'Z':
+			return 3
+		}
+		return 0
+	}
+	return class(a) != 0 && class(a) == class(b)
+}
+
 // generatePasscode makes a passcode that satisfies the policy, as Zoom does
-// for default_password.
+// for default_password: random candidates until one has no run longer than
+// the policy allows (the first, nearly always).
 func generatePasscode(pol PasscodePolicy) string {
+	var p string
+	for range 100 {
+		p = passcodeCandidate(pol)
+		if checkPasscode(p, pol) == nil {
+			break
+		}
+	}
+	return p
+}
+
+func passcodeCandidate(pol PasscodePolicy) string {
 	n := max(pol.Length, 6)
 	n = min(n, 10)
 	if pol.OnlyAllowNumeric {
