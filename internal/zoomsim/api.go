@@ -52,6 +52,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /v2/users/{userId}", s.api(s.getUser))
 	mux.Handle("GET /v2/users/{userId}/settings", s.api(s.getUserSettings))
 	mux.Handle("POST /v2/users/{userId}/meetings", s.api(s.createMeeting))
+	mux.Handle("GET /v2/users/{userId}/meetings", s.api(s.listMeetings))
 	mux.Handle("GET /v2/meetings/{meetingId}", s.api(s.getMeeting))
 	mux.Handle("PATCH /v2/meetings/{meetingId}", s.api(s.updateMeeting))
 	mux.Handle("DELETE /v2/meetings/{meetingId}", s.api(s.deleteMeeting))

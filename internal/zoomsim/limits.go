@@ -118,6 +118,7 @@ var operations = map[string]operation{
 	"GET /v2/users/{userId}":                                     {"user", Light},
 	"GET /v2/users/{userId}/settings":                            {"userSettings", Medium},
 	"POST /v2/users/{userId}/meetings":                           {"meetingCreate", Light},
+	"GET /v2/users/{userId}/meetings":                            {"meetings", Medium},
 	"GET /v2/meetings/{meetingId}":                               {"meeting", Light},
 	"PATCH /v2/meetings/{meetingId}":                             {"meetingUpdate", Light},
 	"DELETE /v2/meetings/{meetingId}":                            {"meetingDelete", Light},
