@@ -23,6 +23,7 @@ import (
 	"kaisai/internal/web"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoom/webhook"
+	"kaisai/internal/zoomconn"
 )
 
 // Config is every setting of `kaisai serve`, from flags and KAISAI_* variables.
@@ -53,7 +54,13 @@ type Config struct {
 	ZoomWebhooks jobs.WebhookOptions
 	// ZoomWebhookHandlers are the handlers of stored Zoom events by event
 	// name (see package jobs); events without one are stored and ignored.
+	// They replace kaisai's own handler of the same event.
 	ZoomWebhookHandlers jobs.WebhookHandlers
+	// ZoomMeetings tunes the meeting sync; zero values are the defaults.
+	ZoomMeetings jobs.ZoomMeetingOptions
+	// ZoomCoalesce is how long an edited meeting waits before it is synced,
+	// so that quick successive edits make one PATCH (see store.Options).
+	ZoomCoalesce time.Duration
 
 	// SecretKey (KAISAI_SECRET_KEY, 32 bytes in hex or base64) seals Zoom's
 	// tokens at rest. Empty: on SQLite a key is generated into DataDir
@@ -106,6 +113,7 @@ type App struct {
 	mailer   *mail.Renderer
 	nudger   *jobs.MailNudger
 	whNudger *jobs.Nudger
+	mtNudger *jobs.Nudger
 	server   *http.Server
 	listener net.Listener
 	zoom     *zoom.OAuthConfig // nil when Zoom features are off
@@ -137,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// wait in the nudger, and the sweep finds whatever a crash dropped.
 	nudger := jobs.NewMailNudger(cfg.Mail.Nudge)
 	whNudger := jobs.NewWebhookNudger(cfg.ZoomWebhooks.Nudge)
+	mtNudger := jobs.NewZoomMeetingNudger(cfg.ZoomMeetings.Nudge)
 	if cfg.ZoomSimulator != nil {
 		cfg.ZoomOAuthURL, cfg.ZoomSimulated = cfg.ZoomSimulator.BaseURL(), true
 		if cfg.ZoomWebhookSecret == "" {
@@ -150,7 +159,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Now: cfg.Now,
-		MailQueued: nudger.Nudge, ZoomWebhookQueued: whNudger.Nudge, Secrets: box})
+		MailQueued: nudger.Nudge, ZoomWebhookQueued: whNudger.Nudge, ZoomMeetingsQueued: mtNudger.Nudge,
+		ZoomCoalesce: cfg.ZoomCoalesce, Secrets: box})
 	if err != nil {
 		return nil, err
 	}
@@ -159,20 +169,26 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	handlers := jobs.WebhookHandlers{}
+	handlers.Register(webhook.EventAppDeauthorized, jobs.ZoomAppDeauthorized(st, cfg.ZoomClientID))
+	handlers.Register(webhook.EventMeetingUpdated, jobs.ZoomMeetingUpdated(st))
+	handlers.Register(webhook.EventMeetingDeleted, jobs.ZoomMeetingDeleted(st))
 	for ev, h := range cfg.ZoomWebhookHandlers {
 		handlers[ev] = h
 	}
-	if _, ok := handlers[webhook.EventAppDeauthorized]; !ok {
-		handlers.Register(webhook.EventAppDeauthorized, jobs.ZoomAppDeauthorized(st, cfg.ZoomClientID))
+	var zoomAPI *zoomconn.Clients
+	if zoomCfg != nil {
+		zoomAPI = &zoomconn.Clients{Store: st, OAuth: zoomCfg, Log: log.With("component", "zoom-api")}
 	}
 	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
 		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail},
-		Webhooks: jobs.WebhookConfig{Handlers: handlers, Nudger: whNudger, Options: cfg.ZoomWebhooks}})
+		Webhooks: jobs.WebhookConfig{Handlers: handlers, Nudger: whNudger, Options: cfg.ZoomWebhooks},
+		Meetings: jobs.ZoomMeetingConfig{Zoom: zoomAPI, Nudger: mtNudger, Options: cfg.ZoomMeetings}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger, whNudger: whNudger, zoom: zoomCfg}
+	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger, whNudger: whNudger,
+		mtNudger: mtNudger, zoom: zoomCfg}
 	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
 		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil,
 		ZoomWebhookSecret: cfg.ZoomWebhookSecret, Zoom: zoomCfg, ZoomUnavailable: zoomOff,
@@ -248,6 +264,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.nudger.Start(a.Jobs, a.cfg.Logger)
 	a.whNudger.Start(a.Jobs, a.cfg.Logger)
+	a.mtNudger.Start(a.Jobs, a.cfg.Logger)
 	a.server = &http.Server{
 		Handler:           a.Web,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -303,6 +320,7 @@ func (a *App) Close(ctx context.Context) error {
 		// the next start.
 		a.nudger.Stop()
 		a.whNudger.Stop()
+		a.mtNudger.Stop()
 		if err := a.Jobs.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("job workers: %w", err))
 		}

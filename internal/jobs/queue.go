@@ -13,6 +13,7 @@ import (
 
 	"kaisai/internal/mail"
 	"kaisai/internal/store"
+	"kaisai/internal/zoomconn"
 )
 
 // Client is River's client over database/sql, the same type on both databases.
@@ -26,6 +27,18 @@ type Config struct {
 	Mail  MailConfig
 	// Webhooks is the processing of stored Zoom webhook events.
 	Webhooks WebhookConfig
+	// Meetings is the sync of Zoom meetings with kaisai's events.
+	Meetings ZoomMeetingConfig
+}
+
+// ZoomMeetingConfig is the Zoom meeting sync's part of Config.
+type ZoomMeetingConfig struct {
+	// Zoom calls Zoom as the organizations' linked users; nil when Zoom
+	// is off (due meetings then wait).
+	Zoom *zoomconn.Clients
+	// Nudger's Stopping tells a running job that kaisai stops; nil: never.
+	Nudger  *Nudger
+	Options ZoomMeetingOptions
 }
 
 // WebhookConfig is the Zoom webhook processing's part of Config.
@@ -65,6 +78,13 @@ func NewClient(c Config) (*Client, error) {
 	}
 	webhookWorker := &ProcessZoomWebhooksWorker{Store: st, Handlers: c.Webhooks.Handlers, Options: wo, Now: c.Now,
 		Log: log.With("component", "zoom-webhook"), Stopping: webhookStopping}
+	mto := c.Meetings.Options.withDefaults()
+	var meetingStopping <-chan struct{}
+	if c.Meetings.Nudger != nil {
+		meetingStopping = c.Meetings.Nudger.Stopping()
+	}
+	meetingWorker := &SyncZoomMeetingsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: mto, Now: c.Now,
+		Log: log.With("component", "zoom-meetings"), Stopping: meetingStopping}
 	var driver riverdriver.Driver[*sql.Tx]
 	cfg := &river.Config{
 		Logger:  log.With("component", "river"),
@@ -73,7 +93,8 @@ func NewClient(c Config) (*Client, error) {
 		// A job left running by a killed process blocks its unique
 		// successor (DeliverMail) until rescued: rescue soon after the
 		// longest run could have ended, not River's default hour.
-		RescueStuckJobsAfter: max(10*time.Minute, 2*mailWorker.Timeout(nil), 2*webhookWorker.Timeout(nil)),
+		RescueStuckJobsAfter: max(10*time.Minute, 2*mailWorker.Timeout(nil), 2*webhookWorker.Timeout(nil),
+			2*meetingWorker.Timeout(nil)),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
@@ -86,6 +107,10 @@ func NewClient(c Config) (*Client, error) {
 			// The same for stored Zoom webhook events.
 			river.NewPeriodicJob(river.PeriodicInterval(wo.Sweep),
 				func() (river.JobArgs, *river.InsertOpts) { return ProcessZoomWebhooksArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			// And for Zoom meetings due for sync.
+			river.NewPeriodicJob(river.PeriodicInterval(mto.Sweep),
+				func() (river.JobArgs, *river.InsertOpts) { return SyncZoomMeetingsArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	}
@@ -103,6 +128,7 @@ func NewClient(c Config) (*Client, error) {
 	river.AddWorker(cfg.Workers, &CleanupWorker{Store: st, Now: c.Now})
 	river.AddWorker(cfg.Workers, mailWorker)
 	river.AddWorker(cfg.Workers, webhookWorker)
+	river.AddWorker(cfg.Workers, meetingWorker)
 	rc, err := river.NewClient(driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)

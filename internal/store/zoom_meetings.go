@@ -408,10 +408,12 @@ type ZoomMeetingResult struct {
 }
 
 // ZoomMeetingSynced records a meeting in step with the settings of rev; a
-// row changed since stays due.
+// row changed since stays due. An empty JoinURL keeps the join URL and
+// passcode known (nothing was sent, so nothing was read back).
 func (s *Store) ZoomMeetingSynced(ctx context.Context, id, rev int64, r ZoomMeetingResult) error {
 	now := s.nowUTC()
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = $2, passcode = $3, applied = $4,
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = COALESCE(NULLIF($2, ''), join_url),
+		passcode = CASE WHEN $2 = '' THEN passcode ELSE $3 END, applied = $4,
 		inflight = '', create_started_at = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '',
 		zoom_state = CASE WHEN $5 THEN '' ELSE zoom_state END,
 		zoom_changes = CASE WHEN $5 THEN '' ELSE zoom_changes END,
@@ -424,10 +426,9 @@ func (s *Store) ZoomMeetingSynced(ctx context.Context, id, rev int64, r ZoomMeet
 }
 
 // ZoomMeetingRemoved records a meeting to delete as deleted on Zoom (or
-// never made): its row goes. A row wanted again meanwhile (it cannot be:
-// absent rows are never revived) would be kept.
+// never made): its row goes (rows to delete are never wanted again).
 func (s *Store) ZoomMeetingRemoved(ctx context.Context, id int64) error {
-	_, err := s.exec(ctx, `DELETE FROM zoom_meetings WHERE id = $1 AND want = 'absent'`, id)
+	_, err := s.exec(ctx, `DELETE FROM zoom_meetings WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("store.ZoomMeetingRemoved(%d): %w", id, err)
 	}
@@ -446,8 +447,8 @@ type ZoomMeetingFailure struct {
 	Unknown bool
 }
 
-// ZoomMeetingFailed records a failed sync of rev. A row changed since is
-// due at once instead (the change may be the fix).
+// ZoomMeetingFailed records a failed sync of rev. A row changed since keeps
+// the due time its change set (the change may be the fix).
 func (s *Store) ZoomMeetingFailed(ctx context.Context, id, rev int64, f ZoomMeetingFailure) error {
 	now := s.nowUTC()
 	var retry any
@@ -458,7 +459,7 @@ func (s *Store) ZoomMeetingFailed(ctx context.Context, id, rev int64, f ZoomMeet
 		f.Message = f.Message[:1000]
 	}
 	_, err := s.exec(ctx, `UPDATE zoom_meetings SET attempts = attempts + 1, error_kind = $1, error_code = $2,
-		error_message = $3, inflight = '',
+		error_message = $3, inflight = CASE WHEN $4 THEN inflight ELSE '' END,
 		create_started_at = CASE WHEN $4 THEN create_started_at ELSE NULL END,
 		due_at = CASE WHEN rev = $5 THEN $6 ELSE due_at END, lease_until = NULL, updated_at = $7
 		WHERE id = $8`, f.Kind, f.Code, f.Message, f.Unknown, rev, retry, now, id)

@@ -152,11 +152,12 @@ func (cl *Client) once(ctx context.Context, c call) (err error) {
 	if status/100 != 2 {
 		e := &APIError{Method: c.method, Path: c.path, Status: status}
 		var zb struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
+			Code    int          `json:"code"`
+			Message string       `json:"message"`
+			Errors  []FieldError `json:"errors"`
 		}
 		if json.Unmarshal(b, &zb) == nil {
-			e.Code, e.Message = zb.Code, zb.Message
+			e.Code, e.Message, e.Fields = zb.Code, zb.Message, zb.Errors
 		}
 		if e.Message == "" {
 			e.Message = http.StatusText(status)

@@ -46,9 +46,18 @@ type APIError struct {
 	Status       int
 	Code         int
 	Message      string
+	// Fields are the fields a validation failure (code 300) names, each
+	// with Zoom's message, as in {"errors":[{"field":"password","message":…}]}.
+	Fields []FieldError
 	// RetryAfter is how long Zoom asked to wait (429 answers), zero when
 	// it did not say.
 	RetryAfter time.Duration
+}
+
+// FieldError is one field of a validation failure.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 func (e *APIError) Error() string {
@@ -58,6 +67,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Message != "" {
 		s += ": " + e.Message
+	}
+	for _, f := range e.Fields {
+		s += " " + f.Field + ": " + f.Message
 	}
 	if e.RetryAfter > 0 {
 		s += " (retry after " + e.RetryAfter.String() + ")"

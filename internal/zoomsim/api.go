@@ -116,6 +116,10 @@ func (s *Server) api(h func(*call) (int, any, error)) http.Handler {
 			}
 			return status, body, err
 		}()
+		if err == nil && s.faults.draw(r.Pattern, operations[r.Pattern].id, FaultLostAnswer) != nil {
+			// Done, but the answer never reaches the caller.
+			panic(http.ErrAbortHandler)
+		}
 		var ae *apiError
 		switch {
 		case errors.As(err, &ae):

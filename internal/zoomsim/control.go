@@ -308,10 +308,11 @@ func (s *Server) ctlPlan(w http.ResponseWriter, r *http.Request) {
 var faultKinds = map[string]FaultKind{
 	"status": FaultStatus, "latency": FaultLatency, "timeout": FaultTimeout,
 	"token_expired": FaultTokenExpired, "token_revoked": FaultTokenRevoked, "drop_webhook": FaultDropWebhook,
+	"lost_answer": FaultLostAnswer,
 }
 
 // ctlSetFaults: POST /_sim/faults {"seed": 1, "faults": [{"kind":
-// "status"|"latency"|"timeout"|"token_expired"|"token_revoked"|"drop_webhook",
+// "status"|"latency"|"timeout"|"token_expired"|"token_revoked"|"drop_webhook"|"lost_answer",
 // "op", "rate", "count", "status", "delay": "2s"}]} replaces the faults.
 func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 	var req struct {

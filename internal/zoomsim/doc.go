@@ -54,7 +54,8 @@
 //	                                   SetWebhookEndpoint does
 //	POST   /_sim/plan                  {"email" | "account_id", "plan": "Free" | "Pro" | "Business"} → 204
 //	POST   /_sim/faults                {"seed", "faults": [{"kind": "status" | "latency" | "timeout" |
-//	                                   "token_expired" | "token_revoked" | "drop_webhook", "op", "rate",
+//	                                   "token_expired" | "token_revoked" | "drop_webhook" | "lost_answer",
+//	                                   "op", "rate",
 //	                                   "count", "status", "delay": "2s"}]} replaces the faults → 204
 //	DELETE /_sim/faults                clears them → 204
 //	POST   /_sim/meetings/{id}/join    {"email", "name", "passcode", "registrant_id", "join_url"} → 200

@@ -28,6 +28,9 @@ const (
 	// FaultDropWebhook drops webhook deliveries of the event named by Op
 	// (every event when Op is empty).
 	FaultDropWebhook
+	// FaultLostAnswer carries the call out, then drops the connection
+	// without an answer: the caller cannot know that it succeeded.
+	FaultLostAnswer
 )
 
 // Fault is one injected fault.
