@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kaisai/internal/app"
+	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 )
@@ -43,7 +44,7 @@ func fillPattern(pattern string, ids map[string]int64) (string, error) {
 }
 
 // idNames are the wildcards the walk knows.
-var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID", "connID"}
+var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID", "connID", "meetingID"}
 
 func hasWildcard(pattern string) bool {
 	for _, m := range placeholderRE.FindAllStringSubmatch(pattern, -1) {
@@ -86,6 +87,8 @@ type orgAFixture struct {
 	appID                          int64
 	mailID                         int64 // the 申込完了 mail of the application
 	connID                         int64 // a linked Zoom user (サービス連携)
+	zoomScheduleID                 int64 // a schedule of a Zoom group of the event
+	meetingID                      int64 // its Zoom meeting (作成中)
 	orgID                          int64
 	title, address, applicantEmail string
 	publicPath, token              string
@@ -123,7 +126,30 @@ func newOrgA(t *testing.T, a *app.App) orgAFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	zg := &event.ScheduleGroup{OrgID: f.orgID, EventID: f.eventID, Venue: event.VenueZoom,
+		Zoom: &event.ZoomSettings{ConnID: f.connID, Passcode: "a1b2c3", HostVideo: true}}
+	if _, err := a.Store.CreateGroup(ctx, zg, ""); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(60 * 24 * time.Hour).Truncate(time.Minute)
+	zs := &event.Schedule{OrgID: f.orgID, EventID: f.eventID, GroupID: zg.ID, StartsAt: start,
+		EndsAt: start.Add(time.Hour), Capacity: 10}
+	if _, err := a.Store.CreateSchedule(ctx, zs, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.zoomScheduleID = zs.ID
+	zm, err := a.Store.ScheduleZoomMeeting(ctx, f.orgID, zs.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.meetingID = zm.ID
 	return f
+}
+
+// ids are A's ids by wildcard name.
+func (f orgAFixture) ids() map[string]int64 {
+	return map[string]int64{"eventID": f.eventID, "groupID": f.groupID, "scheduleID": f.scheduleID,
+		"appID": f.appID, "mailID": f.mailID, "connID": f.connID, "meetingID": f.meetingID}
 }
 
 // zoomEmailA is organization A's linked Zoom user.
@@ -139,7 +165,7 @@ func (f orgAFixture) assertUnchanged(t *testing.T) {
 	wantStatus(t, r, http.StatusOK)
 	wantText(t, r, f.title, f.address, ja("fee.paid")+" 3,000円", "Asia/Tokyo", ja("status.published"))
 	wantNoText(t, r, "B による書き換え", "B の住所")
-	if ids := c.scheduleIDs(f.eventID); len(ids) != 1 || !ids[f.scheduleID] {
+	if ids := c.scheduleIDs(f.eventID); len(ids) != 2 || !ids[f.scheduleID] || !ids[f.zoomScheduleID] {
 		t.Fatalf("A's schedules changed: %v", ids)
 	}
 	r = c.get(fmt.Sprintf("/events/%d/schedules/%d/edit", f.eventID, f.scheduleID))
@@ -159,6 +185,10 @@ func (f orgAFixture) assertUnchanged(t *testing.T) {
 	r = c.get("/members")
 	wantStatus(t, r, http.StatusOK)
 	wantNoText(t, r, "intruder-staff@b.example")
+	m, err := f.app.Store.ZoomMeeting(context.Background(), f.orgID, f.meetingID)
+	if err != nil || m.State() != store.MeetingCreating || m.Want != store.ZoomWantPresent || m.Attempts != 0 {
+		t.Fatalf("A's Zoom meeting changed: %+v, %v", m, err)
+	}
 	zc, err := f.app.Store.ZoomConnection(context.Background(), f.orgID, f.connID)
 	if err != nil || zc.Status != store.ZoomLinked || !zc.HasTokens {
 		t.Fatalf("A's Zoom connection changed: %+v, %v", zc, err)
@@ -191,10 +221,8 @@ func TestOrganizerRoutesOfAnotherOrganizationAre404(t *testing.T) {
 			name string
 			ids  map[string]int64
 		}{
-			{"A's ids", map[string]int64{"eventID": orgA.eventID, "groupID": orgA.groupID,
-				"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID, "connID": orgA.connID}},
-			{"B's event, A's children", map[string]int64{"eventID": bEvent, "groupID": orgA.groupID,
-				"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID, "connID": orgA.connID}},
+			{"A's ids", orgA.ids()},
+			{"B's event, A's children", func() map[string]int64 { ids := orgA.ids(); ids["eventID"] = bEvent; return ids }()},
 		}
 		seen := map[string]bool{}
 		for _, set := range idSets {
@@ -269,8 +297,7 @@ func TestOrganizerRoutesNeedLogin(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		a := startKaisai(t, db)
 		orgA := newOrgA(t, a)
-		ids := map[string]int64{"eventID": orgA.eventID, "groupID": orgA.groupID,
-			"scheduleID": orgA.scheduleID, "appID": orgA.appID, "mailID": orgA.mailID, "connID": orgA.connID}
+		ids := orgA.ids()
 		anon := newClient(t, a)
 		for _, rt := range a.Web.OrganizerRoutes() {
 			path, err := fillPattern(rt.Pattern, ids)

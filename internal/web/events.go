@@ -122,8 +122,13 @@ func (s *Server) eventShow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	zb, err := s.zoomMeetings(r, &e, gs)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "event_show", map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(),
-		"PublicURL": "/e/" + e.Slug})
+		"PublicURL": "/e/" + e.Slug, "Zoom": zb})
 }
 
 func (s *Server) eventEdit(w http.ResponseWriter, r *http.Request) {

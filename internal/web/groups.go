@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,12 +17,28 @@ import (
 func groupForm(r *http.Request, g *event.ScheduleGroup, p *page) {
 	f := r.PostForm
 	g.Name, g.Venue, g.Address, g.OnlineURL = f.Get("name"), event.Venue(f.Get("venue")), f.Get("address"), f.Get("online_url")
+	g.Zoom = nil
+	if g.Venue == event.VenueZoom {
+		g.Zoom = zoomSettingsForm(f)
+	}
 	g.Normalize()
 	p.Form = url.Values{"name": {g.Name}, "venue": {string(g.Venue)}, "address": {g.Address}, "online_url": {g.OnlineURL}}
+	// The Zoom section keeps what was typed even when another venue was
+	// chosen, so that switching back loses nothing.
+	z := g.Zoom
+	if z == nil {
+		z = zoomSettingsForm(f)
+		z.Normalize()
+	}
+	maps.Copy(p.Form, zoomValues(z))
 }
 
-func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.ScheduleGroup) *page {
-	return s.newPage(r, map[string]any{"Event": e, "Group": g})
+func groupValues(g *event.ScheduleGroup) url.Values {
+	v := url.Values{"name": {g.Name}, "venue": {string(g.Venue)}, "address": {g.Address}, "online_url": {g.OnlineURL}}
+	if g.Zoom != nil {
+		maps.Copy(v, zoomValues(g.Zoom))
+	}
+	return v
 }
 
 func (s *Server) groupNew(w http.ResponseWriter, r *http.Request) {
@@ -29,9 +46,15 @@ func (s *Server) groupNew(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := s.groupFormPage(r, &e, nil)
-	p.Form.Set("venue", string(event.VenuePlace))
+	p, d, err := s.groupFormPage(r, &e, nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Form = url.Values{"venue": {string(event.VenuePlace)}}
+	maps.Copy(p.Form, zoomValues(defaultZoomSettings()))
 	p.Form.Set("form_key", newSubmitKey())
+	s.prefillZoom(r, p, d)
 	s.render(w, r, http.StatusOK, "group_form", p)
 }
 
@@ -41,15 +64,19 @@ func (s *Server) groupCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := &event.ScheduleGroup{OrgID: e.OrgID, EventID: e.ID}
-	p := s.groupFormPage(r, &e, nil)
+	p, d, err := s.groupFormPage(r, &e, nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	groupForm(r, g, p)
 	key := formKey(r, p, "group")
-	err := g.Validate()
+	err = s.validateGroup(r, g, d, nil, e.Location())
 	existing := false
 	if err == nil {
 		existing, err = s.store.CreateGroup(r.Context(), g, key)
 	}
-	if s.formFailed(w, r, err, p, "group_form") {
+	if s.groupFormFailed(w, r, err, p, d) {
 		return
 	}
 	redirect(w, r, fmt.Sprintf("/events/%d/groups/%d/schedules/new", e.ID, g.ID), createdFlash(existing, "flash.group_created"))
@@ -78,8 +105,17 @@ func (s *Server) groupEdit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := s.groupFormPage(r, &e, &g)
-	p.Form = url.Values{"name": {g.Name}, "venue": {string(g.Venue)}, "address": {g.Address}, "online_url": {g.OnlineURL}}
+	p, d, err := s.groupFormPage(r, &e, &g)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Form = groupValues(&g)
+	if g.Zoom == nil {
+		maps.Copy(p.Form, zoomValues(defaultZoomSettings()))
+		s.prefillZoom(r, p, d)
+	}
+	d.selectHost(p.Val("zoom_host"))
 	s.render(w, r, http.StatusOK, "group_form", p)
 }
 
@@ -88,17 +124,59 @@ func (s *Server) groupUpdate(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.parseForm(w, r) {
 		return
 	}
-	p := s.groupFormPage(r, &e, &g)
+	p, d, err := s.groupFormPage(r, &e, &g)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	edited := g
 	groupForm(r, &edited, p)
-	err := edited.Validate()
+	schedules, err := s.groupSchedules(r, &g)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err = s.validateGroup(r, &edited, d, schedules, e.Location())
+	if err == nil {
+		// Moving or deleting meetings changes what participants were told:
+		// the organizer confirms it first.
+		if d.Confirm, err = s.zoomChangeWarning(r, &g, &edited); err == nil && d.Confirm != "" &&
+			r.PostForm.Get("confirm_zoom") != "1" {
+			s.render(w, r, http.StatusOK, "group_form", p)
+			return
+		}
+	}
 	if err == nil {
 		err = s.store.UpdateGroup(r.Context(), &edited)
 	}
-	if s.formFailed(w, r, err, p, "group_form") {
+	if s.groupFormFailed(w, r, err, p, d) {
 		return
 	}
 	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.saved")
+}
+
+// groupSchedules are the schedules of a group, for checks that depend on them.
+func (s *Server) groupSchedules(r *http.Request, g *event.ScheduleGroup) ([]event.Schedule, error) {
+	gs, err := s.store.Groups(r.Context(), g.OrgID, g.EventID)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range gs {
+		if x.ID == g.ID {
+			return x.Schedules, nil
+		}
+	}
+	return nil, nil
+}
+
+// groupFormFailed is formFailed for the group form, whose host list
+// follows the host chosen.
+func (s *Server) groupFormFailed(w http.ResponseWriter, r *http.Request, err error, p *page, d *groupFormData) bool {
+	d.selectHost(p.Val("zoom_host"))
+	if err != nil {
+		d.Confirm = "" // nothing to confirm until the form is valid
+	}
+	return s.formFailed(w, r, err, p, "group_form")
 }
 
 func (s *Server) groupDeleteConfirm(w http.ResponseWriter, r *http.Request) {
@@ -141,6 +219,16 @@ func scheduleForm(r *http.Request, loc *time.Location, sc *event.Schedule, p *pa
 	p.Form = url.Values{"date": {date}, "start_time": {start}, "end_time": {end}, "capacity": {f.Get("capacity")}}
 }
 
+// validateSchedule checks a schedule as entered, and in a Zoom group also
+// Zoom's bounds on a meeting's length.
+func validateSchedule(sc *event.Schedule, g *event.ScheduleGroup) error {
+	err := sc.Validate()
+	if err == nil && g.Venue == event.VenueZoom {
+		err = sc.ValidateZoom()
+	}
+	return err
+}
+
 func parseLocal(date, clock string, loc *time.Location) time.Time {
 	t, err := time.ParseInLocation("2006-01-02 15:04", date+" "+clock, loc)
 	if err != nil {
@@ -177,7 +265,7 @@ func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
 	p := s.schedulePage(r, &e, &g, nil)
 	scheduleForm(r, e.Location(), sc, p)
 	key := formKey(r, p, "schedule")
-	err := sc.Validate()
+	err := validateSchedule(sc, &g)
 	existing := false
 	if err == nil {
 		existing, err = s.store.CreateSchedule(r.Context(), sc, key)
@@ -224,7 +312,12 @@ func (s *Server) scheduleUpdate(w http.ResponseWriter, r *http.Request) {
 	p := s.schedulePage(r, &e, nil, &sc)
 	edited := sc
 	scheduleForm(r, e.Location(), &edited, p)
-	err := edited.Validate()
+	g, err := s.store.Group(r.Context(), e.OrgID, e.ID, sc.GroupID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err = validateSchedule(&edited, &g)
 	if err == nil {
 		err = s.store.UpdateSchedule(r.Context(), &edited)
 	}

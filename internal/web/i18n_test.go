@@ -138,12 +138,15 @@ var dynamicKeys = map[string][]string{
 	"status.":             {string(event.StatusDraft), string(event.StatusPublished)},
 	"application_status.": {string(event.Applied), string(event.Waitlisted), string(event.Cancelled)},
 	"payment.":            {string(event.PaymentUnpaid), string(event.PaymentPaid)},
-	"venue.":              {string(event.VenuePlace), string(event.VenueURL)},
+	"venue.":              {string(event.VenuePlace), string(event.VenueURL), string(event.VenueZoom)},
 	"role.":               {string(event.RoleOwner), string(event.RoleStaff)},
 	"fee.":                {string(event.FeeFree), string(event.FeePaid)},
 	"checkin_source.":     {event.CheckinManual, event.CheckinZoom},
 	"activity.": {store.ActApplied, store.ActWaitlisted, store.ActCancelled, store.ActPaid, store.ActUnpaid,
 		store.ActCheckedIn, store.ActCheckinUndone, store.ActMemo, store.ActEdited, store.ActPromoted},
+	"zoom.status.": {store.ZoomLinked, store.ZoomRelinkRequired, store.ZoomUnlinked},
+	"zoom.meeting_state.": {store.MeetingCreating, store.MeetingCreated, store.MeetingUpdating, store.MeetingDeleting,
+		store.MeetingError, store.MeetingDeleted, store.MeetingUnmanaged},
 }
 
 // TestTemplateMessageKeysExist: every key a template translates is in both

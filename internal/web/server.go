@@ -14,6 +14,7 @@ import (
 	"kaisai/internal/store"
 	"kaisai/internal/web/i18n"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoomconn"
 )
 
 // Config is what the web layer needs from the application.
@@ -42,6 +43,9 @@ type Config struct {
 	// ZoomSimulated says kaisai talks to the built-in Zoom simulator: every
 	// organizer page says so in a banner.
 	ZoomSimulated bool
+	// ZoomAPI calls Zoom as the organization's linked users (a host's
+	// passcode policy, a meeting's fresh start URL); nil when Zoom is off.
+	ZoomAPI *zoomconn.Clients
 }
 
 // Server holds the handlers' shared dependencies.
@@ -62,6 +66,7 @@ type Server struct {
 	zoom         *zoom.OAuthConfig
 	zoomOff      string
 	zoomSim      bool
+	zoomAPI      *zoomconn.Clients
 }
 
 // Limits on what a request may carry.
@@ -82,7 +87,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{store: cfg.Store, log: cfg.Log, ready: cfg.Ready, secure: cfg.SecureCookies,
 		pwParams: cfg.PasswordParams, now: cfg.Now, devMail: cfg.DevOutbox, msgs: msgs, pages: pg,
-		zoomSecret: cfg.ZoomWebhookSecret, zoom: cfg.Zoom, zoomOff: cfg.ZoomUnavailable, zoomSim: cfg.ZoomSimulated}
+		zoomSecret: cfg.ZoomWebhookSecret, zoom: cfg.Zoom, zoomOff: cfg.ZoomUnavailable, zoomSim: cfg.ZoomSimulated,
+		zoomAPI: cfg.ZoomAPI}
 	if s.zoom == nil && s.zoomOff == "" {
 		s.zoomOff = "zoom.not_configured"
 	}
@@ -170,6 +176,12 @@ func (s *Server) routes() []route {
 		org("POST", "/events/{eventID}/schedules/{scheduleID}/edit", s.scheduleUpdate),
 		org("GET", "/events/{eventID}/schedules/{scheduleID}/delete", s.scheduleDeleteConfirm),
 		org("POST", "/events/{eventID}/schedules/{scheduleID}/delete", s.scheduleDelete),
+		// the Zoom meetings of an event's schedules
+		org("GET", "/events/{eventID}/zoom-meetings", s.zoomMeetingsBlock),
+		org("POST", "/events/{eventID}/zoom-meetings/{meetingID}/retry", s.zoomMeetingRetry),
+		org("POST", "/events/{eventID}/zoom-meetings/{meetingID}/reapply", s.zoomMeetingReapply),
+		org("POST", "/events/{eventID}/zoom-meetings/{meetingID}/recreate", s.zoomMeetingRecreate),
+		org("GET", "/events/{eventID}/zoom-meetings/{meetingID}/start", s.zoomMeetingStart),
 		org("GET", "/events/{eventID}/applications", s.applicationList),
 		org("GET", "/events/{eventID}/applications.csv", s.applicationCSV),
 		org("GET", "/events/{eventID}/applications/{appID}", s.applicationShow),

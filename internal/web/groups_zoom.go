@@ -1,0 +1,304 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"math/big"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"kaisai/internal/event"
+	"kaisai/internal/store"
+	"kaisai/internal/zoom"
+)
+
+// The Zoom section of the 日程グループ form (「Zoomミーティングを作成する」,
+// DESIGN.md §2): the host, security, 登録, video and options of the group's
+// meetings. What only Zoom knows (the host's licence and passcode policy) is
+// checked here, before saving, so the organizer hears it at once instead of
+// from a failed job.
+
+// zoomPolicyTimeout bounds the form's call to Zoom for the host's passcode
+// policy: the form must not hang on Zoom.
+const zoomPolicyTimeout = 3 * time.Second
+
+// groupFormData is what the group form shows besides the form values.
+type groupFormData struct {
+	Event *event.Event
+	Group *event.ScheduleGroup // nil for a new group
+	Hosts []hostOption
+	// AnyLinked: some host can be chosen; else the form links to /integrations.
+	AnyLinked bool
+	// Selected is the chosen host, nil when none is.
+	Selected *hostOption
+	// PasscodeFallback: the host's passcode policy could not be read, so
+	// the pre-filled passcode is a plain one (saving still works).
+	PasscodeFallback bool
+	// Confirm is the message key of a warning the organizer must confirm
+	// before the edit is saved (meetings moved or deleted).
+	Confirm string
+}
+
+// hostOption is a Zoom connection offered as ホスト.
+type hostOption struct {
+	ID          string
+	Name, Email string
+	Licensed    bool
+	Linked      bool
+	Status      string // store.ZoomLinked, …
+}
+
+func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.ScheduleGroup) (*page, *groupFormData, error) {
+	conns, err := s.store.ZoomConnections(r.Context(), e.OrgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &groupFormData{Event: e, Group: g}
+	for _, c := range conns {
+		h := hostOption{ID: strconv.FormatInt(c.ID, 10), Name: c.User.DisplayName, Email: c.User.Email,
+			Licensed: c.User.Type == 2, Linked: c.Status == store.ZoomLinked, Status: c.Status}
+		d.Hosts = append(d.Hosts, h)
+		d.AnyLinked = d.AnyLinked || h.Linked
+	}
+	return s.newPage(r, d), d, nil
+}
+
+// selectHost records the chosen host, for what depends on it (登録 needs a
+// Licensed host).
+func (d *groupFormData) selectHost(id string) {
+	d.Selected = nil
+	for i := range d.Hosts {
+		if d.Hosts[i].ID == id {
+			d.Selected = &d.Hosts[i]
+		}
+	}
+}
+
+// defaultHost is the host a new Zoom section starts with: the first linked one.
+func (d *groupFormData) defaultHost() string {
+	for _, h := range d.Hosts {
+		if h.Linked {
+			return h.ID
+		}
+	}
+	return ""
+}
+
+// defaultZoomSettings are a new Zoom section's choices: a passcode (filled
+// in by prefillZoom), the host's video on, participants muted on entry.
+func defaultZoomSettings() *event.ZoomSettings {
+	return &event.ZoomSettings{HostVideo: true, MuteUponEntry: true}
+}
+
+// zoomSettingsForm reads the Zoom section of a submitted group form.
+func zoomSettingsForm(f url.Values) *event.ZoomSettings {
+	connID, _ := strconv.ParseInt(strings.TrimSpace(f.Get("zoom_host")), 10, 64)
+	return &event.ZoomSettings{ConnID: connID, Passcode: f.Get("zoom_passcode"),
+		WaitingRoom: f.Get("zoom_waiting_room") == "1", Authentication: f.Get("zoom_authentication") == "1",
+		Registration: f.Get("zoom_registration") == "1", HostVideo: f.Get("zoom_host_video") == "on",
+		ParticipantVideo: f.Get("zoom_participant_video") == "on", MuteUponEntry: f.Get("zoom_mute_upon_entry") == "1",
+		RegistrantEmails: f.Get("zoom_registrant_emails") == "1", Agenda: f.Get("zoom_agenda")}
+}
+
+// zoomValues are the form values of Zoom settings.
+func zoomValues(z *event.ZoomSettings) url.Values {
+	v := url.Values{"zoom_passcode": {z.Passcode}, "zoom_agenda": {z.Agenda},
+		"zoom_host_video": {onOff(z.HostVideo)}, "zoom_participant_video": {onOff(z.ParticipantVideo)}}
+	if z.ConnID > 0 {
+		v.Set("zoom_host", strconv.FormatInt(z.ConnID, 10))
+	}
+	for name, on := range map[string]bool{"zoom_waiting_room": z.WaitingRoom, "zoom_authentication": z.Authentication,
+		"zoom_registration": z.Registration, "zoom_mute_upon_entry": z.MuteUponEntry,
+		"zoom_registrant_emails": z.RegistrantEmails} {
+		if on {
+			v.Set(name, "1")
+		}
+	}
+	return v
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// prefillZoom chooses the default host and a passcode that satisfies its
+// policy. When the policy cannot be read (Zoom unreachable, Zoom off), the
+// passcode is 6 letters and digits, which most policies accept; the check
+// on saving says otherwise.
+func (s *Server) prefillZoom(r *http.Request, p *page, d *groupFormData) {
+	host := p.Val("zoom_host")
+	if host == "" {
+		host = d.defaultHost()
+		p.Form.Set("zoom_host", host)
+	}
+	d.selectHost(host)
+	passcode := ""
+	if d.Selected != nil && d.Selected.Linked {
+		connID, _ := strconv.ParseInt(host, 10, 64)
+		if st, err := s.hostSettings(r.Context(), d.Event.OrgID, connID); err == nil {
+			passcode = zoom.GeneratePasscode(st.ScheduleMeeting.MeetingPasswordRequirement)
+		}
+	}
+	if passcode == "" {
+		passcode, d.PasscodeFallback = fallbackPasscode(), true
+	}
+	p.Form.Set("zoom_passcode", passcode)
+}
+
+// hostSettings reads a linked host's Zoom settings, within zoomPolicyTimeout.
+func (s *Server) hostSettings(ctx context.Context, orgID, connID int64) (*zoom.UserSettings, error) {
+	if s.zoomAPI == nil {
+		return nil, errors.New("web: Zoom is off")
+	}
+	ctx, cancel := context.WithTimeout(ctx, zoomPolicyTimeout)
+	defer cancel()
+	var st *zoom.UserSettings
+	err := s.zoomAPI.Do(ctx, orgID, connID, func(cl *zoom.Client) error {
+		var err error
+		st, err = cl.UserSettings(ctx, "me")
+		return err
+	})
+	if err != nil {
+		s.log.Warn("zoom host settings unavailable", "org", orgID, "conn", connID, "err", err)
+		return nil, err
+	}
+	return st, nil
+}
+
+// fallbackPasscode is 6 letters and digits, at least one of each, without
+// look-alikes (0 O, 1 l I).
+func fallbackPasscode() string {
+	const letters, digits = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ", "23456789"
+	b := []byte{letters[randIntn(len(letters))], digits[randIntn(len(digits))]}
+	for len(b) < 6 {
+		all := letters + digits
+		b = append(b, all[randIntn(len(all))])
+	}
+	for i := len(b) - 1; i > 0; i-- {
+		j := randIntn(i + 1)
+		b[i], b[j] = b[j], b[i]
+	}
+	return string(b)
+}
+
+// randIntn is a uniform random int in [0, n) from crypto/rand.
+func randIntn(n int) int {
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return int(v.Int64())
+}
+
+// passcodeRuleKeys say, per rule of zoom.PasscodeError, what the host's
+// policy asks of the passcode.
+var passcodeRuleKeys = map[string]string{
+	"too_long":     "validation.zoom_passcode_too_long",
+	"too_short":    "validation.zoom_passcode_too_short",
+	"characters":   "validation.zoom_passcode_characters",
+	"letter":       "validation.zoom_passcode_letter",
+	"number":       "validation.zoom_passcode_number",
+	"special":      "validation.zoom_passcode_special",
+	"numeric_only": "validation.zoom_passcode_numeric_only",
+	"upper_lower":  "validation.zoom_passcode_upper_lower",
+	"consecutive":  "validation.zoom_passcode_consecutive",
+}
+
+// validateGroup checks a group as the domain does and, for Zoom, what needs
+// the host: 登録 needs a Licensed host, the passcode must satisfy the host's
+// policy (skipped when Zoom cannot tell it: the job then reports Zoom's
+// refusal), and the group's schedules must fit Zoom's meeting length.
+func (s *Server) validateGroup(r *http.Request, g *event.ScheduleGroup, d *groupFormData, schedules []event.Schedule, loc *time.Location) error {
+	var fe event.FieldErrors
+	if err := g.Validate(); err != nil && !errors.As(err, &fe) {
+		return err
+	}
+	if g.Venue != event.VenueZoom {
+		return fe.Err()
+	}
+	z := g.Zoom
+	d.selectHost(strconv.FormatInt(z.ConnID, 10))
+	if h := d.Selected; h != nil {
+		if z.Registration && !h.Licensed {
+			fe.Add("zoom_registration", "validation.zoom_registration_licensed")
+		}
+		if _, bad := fe.For("zoom_passcode"); h.Linked && !bad {
+			s.checkHostPasscode(r.Context(), d.Event.OrgID, z, &fe)
+		}
+	}
+	var tooLong []string
+	for i := range schedules {
+		if schedules[i].ValidateZoom() != nil {
+			tooLong = append(tooLong, i18nDateTime(r, schedules[i].StartsAt, loc))
+		}
+	}
+	if len(tooLong) > 0 {
+		fe.Add("venue", "validation.zoom_schedules_too_long", strings.Join(tooLong, ", "), event.MaxZoomMinutes)
+	}
+	return fe.Err()
+}
+
+// checkHostPasscode checks the passcode against the host's policy.
+func (s *Server) checkHostPasscode(ctx context.Context, orgID int64, z *event.ZoomSettings, fe *event.FieldErrors) {
+	st, err := s.hostSettings(ctx, orgID, z.ConnID)
+	if err != nil {
+		return
+	}
+	if z.Passcode == "" {
+		if st.ScheduleMeeting.RequirePasswordForSchedulingNewMeetings {
+			fe.Add("zoom_passcode", "validation.zoom_passcode_required_by_host")
+		}
+		return
+	}
+	var pe *zoom.PasscodeError
+	if !errors.As(zoom.CheckPasscode(z.Passcode, st.ScheduleMeeting.MeetingPasswordRequirement), &pe) {
+		return
+	}
+	key, ok := passcodeRuleKeys[pe.Rule]
+	if !ok {
+		key = "validation.zoom_passcode_policy"
+	}
+	switch pe.Rule {
+	case "too_short":
+		fe.Add("zoom_passcode", key, pe.Min)
+	case "too_long", "consecutive":
+		fe.Add("zoom_passcode", key, pe.Max)
+	default:
+		fe.Add("zoom_passcode", key)
+	}
+}
+
+// zoomChangeWarning is the warning an edit of a Zoom group needs confirmed
+// when it has meetings: a new host moves them (new join URLs and
+// passcodes), another venue deletes them. "" when there is none.
+func (s *Server) zoomChangeWarning(r *http.Request, old, edited *event.ScheduleGroup) (string, error) {
+	if old.Venue != event.VenueZoom || old.Zoom == nil {
+		return "", nil
+	}
+	var key string
+	switch {
+	case edited.Venue != event.VenueZoom:
+		key = "groups.zoom_confirm_delete"
+	case edited.Zoom.ConnID != old.Zoom.ConnID:
+		key = "groups.zoom_confirm_move"
+	default:
+		return "", nil
+	}
+	ms, err := s.store.EventZoomMeetings(r.Context(), old.OrgID, old.EventID)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range ms {
+		if m.GroupID == old.ID && m.Want == store.ZoomWantPresent {
+			return key, nil
+		}
+	}
+	return "", nil
+}

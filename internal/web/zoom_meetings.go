@@ -1,0 +1,241 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"kaisai/internal/event"
+	"kaisai/internal/store"
+	"kaisai/internal/zoom"
+)
+
+// The Zoom meetings of an event's schedules, on the event page: their state
+// as the sync left it (DESIGN.md §4), and the organizer's actions on them —
+// 再試行, kaisaiの設定を再適用, 再作成, and ホストとして開始.
+
+// meetingErrorKeys explain each kind of failure the sync records
+// (store.ZoomMeetingFailure.Kind); an unknown kind reads as "other".
+var meetingErrorKeys = map[string]string{
+	"transient":    "zoom.meeting_error.transient",
+	"rate_limited": "zoom.meeting_error.rate_limited",
+	"daily_limit":  "zoom.meeting_error.daily_limit",
+	"passcode":     "zoom.meeting_error.passcode",
+	"license":      "zoom.meeting_error.license",
+	"host_gone":    "zoom.meeting_error.host_gone",
+	"relink":       "zoom.meeting_error.relink",
+	"invalid":      "zoom.meeting_error.invalid",
+	"other":        "zoom.meeting_error.other",
+}
+
+// zoomFieldKeys name the meeting fields Zoom reports changed on its side;
+// a field not listed is shown as Zoom names it.
+var zoomFieldKeys = map[string]string{
+	"topic":                           "zoom.field.topic",
+	"start_time":                      "zoom.field.start_time",
+	"duration":                        "zoom.field.duration",
+	"timezone":                        "zoom.field.timezone",
+	"password":                        "zoom.field.passcode",
+	"agenda":                          "zoom.field.agenda",
+	"settings.waiting_room":           "zoom.field.waiting_room",
+	"settings.meeting_authentication": "zoom.field.authentication",
+	"settings.approval_type":          "zoom.field.registration",
+	"settings.host_video":             "zoom.field.host_video",
+	"settings.participant_video":      "zoom.field.participant_video",
+	"settings.mute_upon_entry":        "zoom.field.mute_upon_entry",
+	"settings.registrants_email_notification": "zoom.field.registrant_emails",
+	"settings.registrants_confirmation_email": "zoom.field.registrant_emails",
+}
+
+// meetingView is one meeting as the event page shows it.
+type meetingView struct {
+	store.ZoomMeeting
+	State     string // store.MeetingCreating, …
+	When      string // the schedule's date, "" when the schedule is gone
+	GroupName string
+	ErrorKey  string   // explanation of the last failure
+	Changes   []string // settings changed on Zoom's side, named for people
+	// CanStart: the meeting exists on Zoom and its host is linked.
+	CanStart bool
+}
+
+// zoomBlock is the data of the event page's meetings block.
+type zoomBlock struct {
+	Event    *event.Event
+	Meetings []meetingView
+	// Pending: some meeting is being created, updated or deleted, so the
+	// block refreshes itself.
+	Pending bool
+	// Show: the event has a Zoom group or meetings.
+	Show bool
+}
+
+// zoomMeetings builds the meetings block of an event.
+func (s *Server) zoomMeetings(r *http.Request, e *event.Event, gs []store.GroupWithSchedules) (*zoomBlock, error) {
+	ms, err := s.store.EventZoomMeetings(r.Context(), e.OrgID, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	b := &zoomBlock{Event: e, Show: len(ms) > 0}
+	type where struct{ when, group string }
+	schedules := map[int64]where{}
+	for _, g := range gs {
+		b.Show = b.Show || g.Venue == event.VenueZoom
+		name := g.Name
+		if name == "" {
+			name = s.msgs.T(langOf(r), "groups.unnamed")
+		}
+		for _, sc := range g.Schedules {
+			schedules[sc.ID] = where{i18nDateTime(r, sc.StartsAt, e.Location()), name}
+		}
+	}
+	for _, m := range ms {
+		v := meetingView{ZoomMeeting: m, State: m.State(), When: schedules[m.ScheduleID].when,
+			GroupName: schedules[m.ScheduleID].group}
+		if m.ErrorKind != "" {
+			v.ErrorKey = meetingErrorKeys[m.ErrorKind]
+			if v.ErrorKey == "" {
+				v.ErrorKey = meetingErrorKeys["other"]
+			}
+		}
+		if m.ZoomState == store.ZoomChangedOnZoom {
+			for _, f := range m.ZoomChanges {
+				if k, ok := zoomFieldKeys[f]; ok {
+					f = s.msgs.T(langOf(r), k)
+				}
+				v.Changes = append(v.Changes, f)
+			}
+		}
+		v.CanStart = m.Managed() && m.ZoomID != 0 && m.Want == store.ZoomWantPresent && m.ZoomState != store.ZoomDeletedOnZoom
+		switch v.State {
+		case store.MeetingCreating, store.MeetingUpdating, store.MeetingDeleting:
+			b.Pending = true
+		}
+		b.Meetings = append(b.Meetings, v)
+	}
+	return b, nil
+}
+
+// zoomMeetingsBlock answers the block alone, for its own refresh (htmx).
+func (s *Server) zoomMeetingsBlock(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadEvent(w, r)
+	if !ok {
+		return
+	}
+	gs, err := s.store.Groups(r.Context(), e.OrgID, e.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, err := s.zoomMeetings(r, &e, gs)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.renderFragment(w, r, "event_show", "zoom-meetings", map[string]any{"Event": &e, "Zoom": b})
+}
+
+// loadMeeting reads the {meetingID} of an event's URL: a meeting of
+// another event (or organization) is a 404.
+func (s *Server) loadMeeting(w http.ResponseWriter, r *http.Request) (event.Event, store.ZoomMeeting, bool) {
+	e, ok := s.loadEvent(w, r)
+	if !ok {
+		return e, store.ZoomMeeting{}, false
+	}
+	id, ok := pathID(r, "meetingID")
+	if !ok {
+		s.notFound(w, r)
+		return e, store.ZoomMeeting{}, false
+	}
+	m, err := s.store.ZoomMeeting(r.Context(), e.OrgID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return e, m, false
+	}
+	if m.EventID != e.ID {
+		s.notFound(w, r)
+		return e, m, false
+	}
+	return e, m, true
+}
+
+// zoomMeetingAction runs one of the store's actions on a meeting and goes
+// back to the event page.
+func (s *Server) zoomMeetingAction(w http.ResponseWriter, r *http.Request, flash string,
+	act func(ctx context.Context, orgID, id int64) error) {
+	e, m, ok := s.loadMeeting(w, r)
+	if !ok {
+		return
+	}
+	if err := act(r.Context(), e.OrgID, m.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), flash)
+}
+
+// zoomMeetingRetry: 再試行, at once, whatever the backoff.
+func (s *Server) zoomMeetingRetry(w http.ResponseWriter, r *http.Request) {
+	s.zoomMeetingAction(w, r, "flash.zoom_meeting_retry", s.store.RetryZoomMeeting)
+}
+
+// zoomMeetingReapply: kaisaiの設定を再適用, undoing changes made on Zoom.
+func (s *Server) zoomMeetingReapply(w http.ResponseWriter, r *http.Request) {
+	s.zoomMeetingAction(w, r, "flash.zoom_meeting_reapply", s.store.ReapplyZoomMeeting)
+}
+
+// zoomMeetingRecreate: 再作成, a new meeting (new join URL) for the schedule.
+func (s *Server) zoomMeetingRecreate(w http.ResponseWriter, r *http.Request) {
+	s.zoomMeetingAction(w, r, "flash.zoom_meeting_recreate", s.store.RecreateZoomMeeting)
+}
+
+// zoomStartTimeout bounds the call for a start URL.
+const zoomStartTimeout = 10 * time.Second
+
+// zoomMeetingStart: ホストとして開始. The start URL signs the host in, so it
+// is fetched fresh from Zoom for each click and only ever sent as this
+// redirect: never stored, never shown.
+func (s *Server) zoomMeetingStart(w http.ResponseWriter, r *http.Request) {
+	e, m, ok := s.loadMeeting(w, r)
+	if !ok {
+		return
+	}
+	if m.Want != store.ZoomWantPresent || m.ZoomID == 0 || m.ZoomState == store.ZoomDeletedOnZoom {
+		s.renderError(w, r, http.StatusConflict, "zoom.start_no_meeting")
+		return
+	}
+	if !m.Managed() {
+		s.renderError(w, r, http.StatusConflict, "zoom.start_unmanaged")
+		return
+	}
+	if s.zoomAPI == nil {
+		s.renderError(w, r, http.StatusServiceUnavailable, "zoom.start_unavailable")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), zoomStartTimeout)
+	defer cancel()
+	var start string
+	err := s.zoomAPI.Do(ctx, e.OrgID, m.ConnID, func(cl *zoom.Client) error {
+		zm, err := cl.Meeting(ctx, m.ZoomID)
+		if err == nil {
+			start = zm.StartURL
+		}
+		return err
+	})
+	if err != nil || !(strings.HasPrefix(start, "https://") || strings.HasPrefix(start, "http://")) {
+		s.log.Warn("zoom start url", "org", e.OrgID, "meeting", m.ID, "err", err)
+		key := "zoom.start_failed"
+		if zoom.IsNotFound(err) {
+			key = "zoom.start_no_meeting"
+		}
+		s.renderError(w, r, http.StatusBadGateway, key)
+		return
+	}
+	// The start URL carries the host's token: keep it out of Referer
+	// headers and caches.
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, start, http.StatusSeeOther)
+}
