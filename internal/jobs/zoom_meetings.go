@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"kaisai/internal/event"
 	"kaisai/internal/store"
@@ -95,15 +95,13 @@ type SyncZoomMeetingsArgs struct{}
 // Kind names the job in River's table.
 func (SyncZoomMeetingsArgs) Kind() string { return "sync_zoom_meetings" }
 
-// InsertOpts make the job unique while it waits or runs, like DeliverMail.
+// InsertOpts: one attempt, and not unique. Rows are leased, so jobs
+// running side by side never sync one meeting twice; and a unique job left
+// "running" by a killed process would block its successors until River
+// rescues it (RescueStuckJobsAfter, minutes), while a meeting's lease runs
+// out in Lease. The nudger and the sweep insert few of them.
 func (SyncZoomMeetingsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		MaxAttempts: 1,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending,
-			rivertype.JobStateRunning, rivertype.JobStateScheduled,
-		}},
-	}
+	return river.InsertOpts{MaxAttempts: 1}
 }
 
 // NewZoomMeetingNudger makes the nudger of SyncZoomMeetings (every 0: 100 ms).
@@ -181,6 +179,10 @@ func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, t store.ZoomMeetingTa
 		if err == nil {
 			return w.Store.ZoomMeetingRemoved(record, t.ID)
 		}
+		var p errPostponed
+		if errors.As(err, &p) {
+			return p.err
+		}
 	case t.ZoomState == store.ZoomDeletedOnZoom:
 		// Waits for 再作成; nothing to send.
 		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.ID)
@@ -217,8 +219,14 @@ func meetingGone(err error) error {
 }
 
 // create makes the meeting, unless a create whose answer was lost made it.
+// One create at a time per host: a row whose host is busy waits a moment.
 func (w *SyncZoomMeetingsWorker) create(ctx context.Context, t store.ZoomMeetingTask) error {
 	record := context.WithoutCancel(ctx)
+	unlock, ok, err := w.lockCreates(ctx, t)
+	if err != nil || !ok {
+		return err
+	}
+	defer unlock()
 	if !t.CreateStartedAt.IsZero() && t.Inflight != "" {
 		m, err := w.findCreated(ctx, t)
 		if err != nil {
@@ -226,8 +234,11 @@ func (w *SyncZoomMeetingsWorker) create(ctx context.Context, t store.ZoomMeeting
 		}
 		if m != nil {
 			w.Log.Info("zoom meeting: found the meeting a lost create made", "row", t.ID, "zoom_id", m.ID)
-			return w.Store.ZoomMeetingSynced(record, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: m.ID,
-				JoinURL: m.JoinURL, Passcode: m.Password, Applied: t.Inflight, Created: true})
+			if err := w.Store.ZoomMeetingAdopted(record, t.ID, m.ID, m.JoinURL, m.Password); err != nil {
+				return err
+			}
+			t.ZoomID, t.Applied = m.ID, ""
+			return w.update(ctx, t)
 		}
 	}
 	req := meetingRequest(t.Spec)
@@ -250,10 +261,34 @@ func (w *SyncZoomMeetingsWorker) create(ctx context.Context, t store.ZoomMeeting
 		Passcode: m.Password, Applied: string(sent), Created: true})
 }
 
+// createWait is how long a row waits while another worker creates a
+// meeting of the same host.
+const createWait = 300 * time.Millisecond
+
+// lockCreates takes the host's create lock for the row's lease; when
+// another worker holds it, the row is given back to wait a moment (ok
+// false, no error).
+func (w *SyncZoomMeetingsWorker) lockCreates(ctx context.Context, t store.ZoomMeetingTask) (unlock func(), ok bool, err error) {
+	record := context.WithoutCancel(ctx)
+	ok, err = w.Store.LockZoomMeetingCreates(record, t.ConnID, w.Options.Lease)
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		return nil, false, w.Store.PostponeZoomMeeting(record, t.ID, w.Now().Add(createWait))
+	}
+	return func() {
+		if err := w.Store.UnlockZoomMeetingCreates(record, t.ConnID); err != nil {
+			w.Log.Warn("zoom meeting: unlock creates", "conn", t.ConnID, "err", err)
+		}
+	}, true, nil
+}
+
 // findCreated looks among the host's meetings for the one a create with a
 // lost answer made: the topic and start time sent, created since, and not
-// already kaisai's. Any further such meetings are duplicates of it and are
-// deleted. The answer is read in full (a listed meeting lacks its passcode).
+// already kaisai's (the earliest, should there be several). The caller
+// holds the host's create lock, so no other create of this host is under
+// way. The answer is read in full (a listed meeting lacks its passcode).
 func (w *SyncZoomMeetingsWorker) findCreated(ctx context.Context, t store.ZoomMeetingTask) (*zoom.Meeting, error) {
 	var sent zoom.MeetingRequest
 	if err := json.Unmarshal([]byte(t.Inflight), &sent); err != nil || sent.Topic == nil || sent.StartTime == nil {
@@ -267,7 +302,8 @@ func (w *SyncZoomMeetingsWorker) findCreated(ctx context.Context, t store.ZoomMe
 		if err != nil {
 			return err
 		}
-		for _, m := range list {
+		var best *zoom.Meeting
+		for i, m := range list {
 			created, _ := time.Parse(time.RFC3339, m.CreatedAt)
 			if m.Topic != *sent.Topic || m.StartTime != *sent.StartTime || created.Before(since) {
 				continue
@@ -276,23 +312,14 @@ func (w *SyncZoomMeetingsWorker) findCreated(ctx context.Context, t store.ZoomMe
 			if err != nil {
 				return err
 			}
-			if known {
-				continue
-			}
-			if found == nil {
-				full, err := cl.Meeting(ctx, m.ID)
-				if err != nil {
-					return err
-				}
-				found = full
-				continue
-			}
-			w.Log.Warn("zoom meeting: deleting a duplicate made by a lost create", "row", t.ID, "zoom_id", m.ID)
-			if err := cl.DeleteMeeting(ctx, m.ID); err != nil && !zoom.IsNotFound(err) {
-				return err
+			if !known && (best == nil || m.CreatedAt < best.CreatedAt) {
+				best = &list[i]
 			}
 		}
-		return nil
+		if best != nil {
+			found, err = cl.Meeting(ctx, best.ID)
+		}
+		return err
 	})
 	return found, err
 }
@@ -337,13 +364,19 @@ func (w *SyncZoomMeetingsWorker) update(ctx context.Context, t store.ZoomMeeting
 		JoinURL: m.JoinURL, Passcode: m.Password, Applied: string(sent)})
 }
 
-// remove deletes the meeting on Zoom; one already gone is removed too.
+// remove deletes the meeting on Zoom; one already gone is removed too. A
+// meeting whose create answer was lost is looked for first.
 func (w *SyncZoomMeetingsWorker) remove(ctx context.Context, t store.ZoomMeetingTask) error {
 	id := t.ZoomID
 	if id == 0 {
 		if t.CreateStartedAt.IsZero() || t.Inflight == "" {
 			return nil // never made
 		}
+		unlock, ok, err := w.lockCreates(ctx, t)
+		if err != nil || !ok {
+			return errPostponed{err}
+		}
+		defer unlock()
 		m, err := w.findCreated(ctx, t)
 		if err != nil || m == nil {
 			return err
@@ -357,6 +390,11 @@ func (w *SyncZoomMeetingsWorker) remove(ctx context.Context, t store.ZoomMeeting
 		return nil
 	})
 }
+
+// errPostponed: the row was given back to wait (or giving it back failed).
+type errPostponed struct{ err error }
+
+func (e errPostponed) Error() string { return fmt.Sprintf("postponed: %v", e.err) }
 
 // meetingRequest is the whole of kaisai's side of a meeting.
 func meetingRequest(sp *store.ZoomMeetingSpec) zoom.MeetingRequest {

@@ -314,8 +314,12 @@ func (s *Store) ClaimZoomMeetings(ctx context.Context, limit int, lease time.Dur
 	var tasks []ZoomMeetingTask
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		tasks = tasks[:0]
+		// The outer conditions are checked again on the row as it is when
+		// locked: on PostgreSQL a claim racing with another one skips the
+		// rows the other one leased.
 		rows, err := tx.QueryContext(ctx, `UPDATE zoom_meetings SET lease_until = $2
 			WHERE id IN (SELECT m.id FROM zoom_meetings m WHERE `+zoomDueWhere+` ORDER BY m.due_at, m.id LIMIT $3)
+			  AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
 			RETURNING id`, now, now.Add(lease), limit)
 		if err != nil {
 			return err
@@ -393,6 +397,47 @@ func (s *Store) ZoomMeetingCalling(ctx context.Context, id int64, inflight strin
 		inflight, creating, now, id)
 	if err != nil {
 		return fmt.Errorf("store.ZoomMeetingCalling(%d): %w", id, err)
+	}
+	return nil
+}
+
+// LockZoomMeetingCreates takes, for d, the right to create meetings of a
+// host (and to look for one whose create answer was lost): only one create
+// at a time per host keeps such a meeting recognizable by its topic and
+// start time. It reports false when another worker holds it.
+func (s *Store) LockZoomMeetingCreates(ctx context.Context, connID int64, d time.Duration) (bool, error) {
+	now := s.nowUTC()
+	r, err := s.exec(ctx, `UPDATE zoom_connections SET meeting_create_lock = $1 WHERE id = $2
+		AND (meeting_create_lock IS NULL OR meeting_create_lock <= $3)`, now.Add(d), connID, now)
+	if err != nil {
+		return false, fmt.Errorf("store.LockZoomMeetingCreates(%d): %w", connID, err)
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}
+
+// UnlockZoomMeetingCreates gives the right back.
+func (s *Store) UnlockZoomMeetingCreates(ctx context.Context, connID int64) error {
+	_, err := s.exec(ctx, `UPDATE zoom_connections SET meeting_create_lock = NULL WHERE id = $1`, connID)
+	return err
+}
+
+// PostponeZoomMeeting gives a claimed row back, due at at (another worker
+// is creating a meeting of the same host).
+func (s *Store) PostponeZoomMeeting(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET lease_until = NULL, due_at = $1 WHERE id = $2`, at.UTC(), id)
+	return err
+}
+
+// ZoomMeetingAdopted records the meeting that a create with a lost answer
+// made: the row names it from now on, still leased. Its settings are not
+// known to be kaisai's (applied is cleared), so the next update sends all.
+func (s *Store) ZoomMeetingAdopted(ctx context.Context, id, zoomID int64, joinURL, passcode string) error {
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = $2, passcode = $3, applied = '',
+		inflight = '', create_started_at = NULL, zoom_state = '', zoom_changes = '', updated_at = $4 WHERE id = $5`,
+		zoomID, joinURL, passcode, s.nowUTC(), id)
+	if err != nil {
+		return fmt.Errorf("store.ZoomMeetingAdopted(%d): %w", id, err)
 	}
 	return nil
 }

@@ -116,9 +116,12 @@ func (s *Server) api(h func(*call) (int, any, error)) http.Handler {
 			}
 			return status, body, err
 		}()
-		if err == nil && s.faults.draw(r.Pattern, operations[r.Pattern].id, FaultLostAnswer) != nil {
-			// Done, but the answer never reaches the caller.
-			panic(http.ErrAbortHandler)
+		if err == nil {
+			if x := s.faults.draw(r.Pattern, operations[r.Pattern].id, FaultLostAnswer); x != nil {
+				// Done, but the answer never reaches the caller.
+				hold(r, x.Delay)
+				panic(http.ErrAbortHandler)
+			}
 		}
 		var ae *apiError
 		switch {

@@ -28,8 +28,9 @@ const (
 	// FaultDropWebhook drops webhook deliveries of the event named by Op
 	// (every event when Op is empty).
 	FaultDropWebhook
-	// FaultLostAnswer carries the call out, then drops the connection
-	// without an answer: the caller cannot know that it succeeded.
+	// FaultLostAnswer carries the call out, then holds it for Delay (0:
+	// until the client gives up) and drops the connection without an
+	// answer: the caller cannot know that it succeeded.
 	FaultLostAnswer
 )
 
@@ -46,7 +47,8 @@ type Fault struct {
 	Count int
 	// Status is the answer of FaultStatus (500 when zero).
 	Status int
-	// Delay is the latency of FaultLatency and the hold of FaultTimeout.
+	// Delay is the latency of FaultLatency and the hold of FaultTimeout and
+	// FaultLostAnswer.
 	Delay time.Duration
 }
 
@@ -142,18 +144,24 @@ func (s *Server) injectTransport(w http.ResponseWriter, r *http.Request) bool {
 		}
 		return false
 	default: // FaultTimeout
-		if x.Delay > 0 {
-			t := time.NewTimer(x.Delay)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-			}
-		} else {
-			<-r.Context().Done()
-		}
+		hold(r, x.Delay)
 		// Drop the connection without an answer.
 		panic(http.ErrAbortHandler)
+	}
+}
+
+// hold keeps a request waiting for d, or until the client gives up when d
+// is zero.
+func hold(r *http.Request, d time.Duration) {
+	if d <= 0 {
+		<-r.Context().Done()
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
 	}
 }
 

@@ -14,6 +14,11 @@ ALTER TABLE schedule_groups ADD COLUMN zoom_mute_upon_entry BOOLEAN NOT NULL DEF
 ALTER TABLE schedule_groups ADD COLUMN zoom_registrant_emails BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE schedule_groups ADD COLUMN zoom_agenda TEXT NOT NULL DEFAULT '';
 
+-- While set and in the future, one worker is creating (or looking for) a
+-- meeting of this host: a meeting whose create answer was lost is found by
+-- its topic and start time, which only one create at a time keeps unambiguous.
+ALTER TABLE zoom_connections ADD COLUMN meeting_create_lock TIMESTAMPTZ;
+
 -- The Zoom meetings kaisai manages, one per schedule of a Zoom group, and
 -- the work that keeps them in step (DESIGN.md §4). A change that needs Zoom
 -- sets due_at (and bumps rev) in its own transaction; a job reconciles due
@@ -48,12 +53,13 @@ CREATE TABLE zoom_meetings (
 );
 CREATE UNIQUE INDEX zoom_meetings_schedule ON zoom_meetings (schedule_id) WHERE want = 'present';
 CREATE INDEX zoom_meetings_due ON zoom_meetings (due_at) WHERE due_at IS NOT NULL;
-CREATE INDEX zoom_meetings_zoom_id ON zoom_meetings (zoom_id);
+CREATE UNIQUE INDEX zoom_meetings_zoom_id ON zoom_meetings (zoom_id);
 CREATE INDEX zoom_meetings_event ON zoom_meetings (event_id);
 CREATE INDEX zoom_meetings_conn ON zoom_meetings (conn_id);
 
 -- +goose Down
 DROP TABLE zoom_meetings;
+ALTER TABLE zoom_connections DROP COLUMN meeting_create_lock;
 ALTER TABLE schedule_groups DROP COLUMN zoom_agenda;
 ALTER TABLE schedule_groups DROP COLUMN zoom_registrant_emails;
 ALTER TABLE schedule_groups DROP COLUMN zoom_mute_upon_entry;

@@ -1,0 +1,206 @@
+package app_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"testing"
+	"time"
+
+	"kaisai/internal/app"
+	"kaisai/internal/app/apptest"
+	"kaisai/internal/event"
+	"kaisai/internal/secretbox"
+	"kaisai/internal/store"
+	"kaisai/internal/testdb"
+	"kaisai/internal/zoom"
+	"kaisai/internal/zoomsim"
+)
+
+// TestMain lets a test run this binary as a kaisai process of its own
+// (KAISAI_TEST_CHILD=serve), so that a test can kill it mid-job.
+func TestMain(m *testing.M) {
+	if os.Getenv("KAISAI_TEST_CHILD") == "serve" {
+		os.Exit(serveChild())
+	}
+	os.Exit(m.Run())
+}
+
+// serveChild runs kaisai against the database and Zoom simulator named by
+// the environment until it is killed.
+func serveChild() int {
+	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: os.Getenv("KAISAI_TEST_DATA_DIR"),
+		DatabaseURL: os.Getenv("KAISAI_TEST_DATABASE_URL"), SecretKey: apptest.TestSecretKey,
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		ZoomClientID: "kaisai-dev", ZoomClientSecret: "kaisai-dev-secret",
+		ZoomOAuthURL: os.Getenv("KAISAI_TEST_ZOOM_URL")}
+	fastZoom(&cfg)
+	cfg.ZoomMeetings.Lease = 2 * time.Second
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// startChild starts kaisai as a process of its own on db, beside the
+// simulator at simURL.
+func startChild(t *testing.T, db testdb.DB, simURL string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "KAISAI_TEST_CHILD=serve", "KAISAI_TEST_DATA_DIR="+db.DataDir,
+		"KAISAI_TEST_DATABASE_URL="+db.DatabaseURL, "KAISAI_TEST_ZOOM_URL="+simURL)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if os.Getenv("KAISAI_TEST_LOG") != "" {
+				t.Log("child: " + sc.Text())
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// TestZoomMeetingCrashMidCreate kills kaisai (SIGKILL) while Zoom has made
+// a meeting but its answer has not arrived. The next kaisai finds that
+// meeting instead of making a second one.
+func TestZoomMeetingCrashMidCreate(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sim, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sim.Close()
+		base, err := sim.Start(ctx, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The test's own store (no job workers) sets the scene.
+		key, err := secretbox.LoadKey(apptest.TestSecretKey, db.DataDir, db.DatabaseURL != "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		box, err := secretbox.New(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(ctx, store.Options{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Secrets: box})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := st.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatal(err)
+		}
+		org, _, err := st.CreateOrganization(ctx, event.SignupInput{OrgName: "落ちる主催者", Name: "オーナー",
+			Email: fmt.Sprintf("owner-%d@crash.example", time.Now().UnixNano())}, "hash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		oc := &zoom.OAuthConfig{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
+			AuthURL: base + "/oauth/authorize", TokenURL: base + "/oauth/token",
+			RedirectURL: "http://127.0.0.1:8080" + app.ZoomCallbackPath}
+		conn := linkZoomUser(t, st, oc, base, org.ID, "licensed@example.com")
+
+		// Zoom makes the meeting, then holds the answer.
+		sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultLostAnswer, Op: "meetingCreate", Rate: 1, Delay: time.Minute})
+		first := startChild(t, db, base)
+		z := licensedZoom
+		z.ConnID = conn
+		ze := newZoomEvent(t, st, org.ID, z, 1)
+		until(t, "Zoom to make the meeting", func() bool { return len(sim.State().Meetings) == 1 })
+		if err := first.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = first.Wait()
+		ms, err := st.EventZoomMeetings(ctx, org.ID, ze.event.ID)
+		if err != nil || len(ms) != 1 || ms[0].ZoomID != 0 {
+			t.Fatalf("after the kill kaisai should not know the meeting yet: %+v, %v", ms, err)
+		}
+
+		sim.ClearFaults()
+		startChild(t, db, base)
+		waitMeetingsInStep(t, st, 60*time.Second)
+		zm := sim.State().Meetings
+		if len(zm) != 1 {
+			t.Fatalf("Zoom has %d meetings after the restart, want the one made before the kill", len(zm))
+		}
+		ms, _ = st.EventZoomMeetings(ctx, org.ID, ze.event.ID)
+		if len(ms) != 1 || ms[0].ZoomID != zm[0].ID || ms[0].JoinURL != zm[0].JoinURL || ms[0].State() != store.MeetingCreated {
+			t.Errorf("kaisai's row %+v does not name Zoom's meeting %d", ms, zm[0].ID)
+		}
+	})
+}
+
+// TestZoomMeetingFaultRun: with 5xx answers, timeouts, lost answers, 429s
+// and refused tokens injected, creates, edits, a host change and deletions
+// end with Zoom's meetings exactly as kaisai's data says: none missing,
+// none twice, none left over.
+func TestZoomMeetingFaultRun(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		w := startMeetingWorld(t, db)
+		st := w.app.Store
+		licensed := w.link(t, "licensed@example.com")
+		other := w.link(t, "numeric@example.com")
+		w.sim.SetFaults(7,
+			zoomsim.Fault{Kind: zoomsim.FaultStatus, Rate: 0.2, Status: http.StatusServiceUnavailable},
+			zoomsim.Fault{Kind: zoomsim.FaultStatus, Rate: 0.1, Status: http.StatusTooManyRequests},
+			zoomsim.Fault{Kind: zoomsim.FaultTimeout, Rate: 0.1, Delay: 50 * time.Millisecond},
+			zoomsim.Fault{Kind: zoomsim.FaultLostAnswer, Rate: 0.15, Delay: 20 * time.Millisecond},
+			zoomsim.Fault{Kind: zoomsim.FaultTokenExpired, Rate: 0.05},
+		)
+		z := licensedZoom
+		z.ConnID = licensed
+		var events []zoomEvent
+		for range 3 {
+			events = append(events, newZoomEvent(t, st, w.org.ID, z, 3))
+		}
+		// Edits while the creates are under way.
+		events[0].event.Title = "障害の中の変更"
+		if err := st.UpdateEvent(ctx, &events[0].event); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeleteSchedule(ctx, w.org.ID, events[1].event.ID, events[1].schedules[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		w.waitInStep(t)
+		g := events[2].group
+		g.Zoom.ConnID, g.Zoom.Passcode = other, "24681357"
+		if err := st.UpdateGroup(ctx, &g); err != nil {
+			t.Fatal(err)
+		}
+		events[2].group = g
+		if err := st.DeleteEvent(ctx, w.org.ID, events[1].event.ID); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events[:1], events[2])
+		waitMeetingsInStep(t, st, 90*time.Second)
+		checkZoomMatches(t, st, w.sim, w.org.ID, events...)
+		var failed int
+		if err := st.WriteDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings WHERE error_kind <> ''`).Scan(&failed); err != nil || failed != 0 {
+			t.Errorf("%d meetings left in error, %v", failed, err)
+		}
+	})
+}
