@@ -192,7 +192,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
 		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil,
 		ZoomWebhookSecret: cfg.ZoomWebhookSecret, Zoom: zoomCfg, ZoomUnavailable: zoomOff,
-		ZoomSimulated: cfg.ZoomSimulated && zoomCfg != nil})
+		ZoomSimulated: cfg.ZoomSimulated && zoomCfg != nil, ZoomAPI: zoomAPI})
 	if err != nil {
 		st.Close()
 		return nil, err

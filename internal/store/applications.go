@@ -136,7 +136,9 @@ func (s *Store) Application(ctx context.Context, orgID, eventID, id int64) (even
 	return applicationWhere(ctx, s.read, `a.org_id = $1 AND a.event_id = $2 AND a.id = $3`, orgID, eventID, id)
 }
 
-// ScheduleByID returns a schedule and its group, for an application's page.
+// ScheduleByID returns a schedule and its group, for an application's page
+// and mail. A Zoom group's OnlineURL is the schedule's meeting's join URL
+// (empty until the meeting is made).
 func (s *Store) ScheduleByID(ctx context.Context, id int64) (event.Schedule, event.ScheduleGroup, error) {
 	var sc event.Schedule
 	if err := scanSchedule(s.reader().QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE sc.id = $1`, id), &sc); err != nil {
@@ -144,7 +146,14 @@ func (s *Store) ScheduleByID(ctx context.Context, id int64) (event.Schedule, eve
 	}
 	var g event.ScheduleGroup
 	err := scanGroup(s.reader().QueryRowContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g WHERE g.id = $1`, sc.GroupID), &g)
-	return sc, g, notFound(err)
+	if err != nil {
+		return sc, g, notFound(err)
+	}
+	if g.Venue == event.VenueZoom {
+		err = s.reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(join_url), '') FROM zoom_meetings
+			WHERE schedule_id = $1 AND want = 'present' AND zoom_state <> 'deleted'`, sc.ID).Scan(&g.OnlineURL)
+	}
+	return sc, g, err
 }
 
 // EventByID returns an event by id, for an application's page.
