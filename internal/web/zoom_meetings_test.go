@@ -117,6 +117,15 @@ func (o *zoomOrganizer) waitMeeting(t *testing.T, id int64, what string, ok func
 	}
 }
 
+// block is the event page's meetings block alone (the same template as in
+// the page): a failure then shows all of it.
+func (o *zoomOrganizer) block(t *testing.T, eventID int64) *resp {
+	t.Helper()
+	r := o.c.get(fmt.Sprintf("/events/%d/zoom-meetings", eventID))
+	wantStatus(t, r, http.StatusOK)
+	return r
+}
+
 func created(m store.ZoomMeeting) bool { return m.State() == store.MeetingCreated }
 
 // zoomEvent creates an event with a Zoom group of host and one schedule,
@@ -307,7 +316,7 @@ func TestZoomGroupHostChangeNeedsConfirmation(t *testing.T) {
 		edit := fmt.Sprintf("/events/%d/groups/%d/edit", ev, g)
 
 		// Hold Zoom's deletes a moment, so the page can show 削除中.
-		o.w.sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultLatency, Op: "meetingDelete", Rate: 1, Delay: 3 * time.Second})
+		o.w.sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultLatency, Op: "meetingDelete", Rate: 1, Delay: 5 * time.Second})
 
 		r := c.post(edit, zoomGroup(num, "38572619", "zoom_waiting_room", "1"))
 		wantStatus(t, r, http.StatusOK)
@@ -321,7 +330,7 @@ func TestZoomGroupHostChangeNeedsConfirmation(t *testing.T) {
 		if got, _ := o.st.Group(context.Background(), o.orgID, ev, g); got.Zoom == nil || got.Zoom.ConnID != num {
 			t.Fatalf("the host did not change: %+v", got.Zoom)
 		}
-		r = c.get(fmt.Sprintf("/events/%d", ev))
+		r = o.block(t, ev)
 		wantText(t, r, ja("zoom.meeting_state.deleting"), "licensed@example.com", "numeric@example.com")
 		var moved store.ZoomMeeting
 		for _, m := range o.meetings(t, ev) {
@@ -364,18 +373,18 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 			Message: "Passcode does not meet the requirements"}); err != nil {
 			t.Fatal(err)
 		}
-		r := c.get(page)
+		r := o.block(t, ev)
 		wantText(t, r, ja("zoom.meeting_state.error"), ja("zoom.meeting_error.passcode"),
 			"Passcode does not meet the requirements", ja("zoom.retry"))
 		wantRedirect(t, c.post(action("retry"), url.Values{}), page)
 		o.waitMeeting(t, m.ID, "retried", created)
-		wantNoText(t, c.get(page), ja("zoom.meeting_error.passcode"))
+		wantNoText(t, o.block(t, ev), ja("zoom.meeting_error.passcode"))
 
 		// An unknown kind reads as any other Zoom error.
 		if err := o.st.ZoomMeetingFailed(ctx, m.ID, 0, store.ZoomMeetingFailure{Kind: "new_kind", Message: "boom"}); err != nil {
 			t.Fatal(err)
 		}
-		wantText(t, c.get(page), ja("zoom.meeting_error.other"), "boom")
+		wantText(t, o.block(t, ev), ja("zoom.meeting_error.other"), "boom")
 		wantRedirect(t, c.post(action("retry"), url.Values{}), page)
 		o.waitMeeting(t, m.ID, "retried", created)
 
@@ -383,7 +392,7 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 		if err := o.st.ZoomMeetingChangedOnZoom(ctx, m.ID, []string{"settings.waiting_room", "agenda"}); err != nil {
 			t.Fatal(err)
 		}
-		r = c.get(page)
+		r = o.block(t, ev)
 		wantText(t, r, ja("zoom.meeting_changed_explain"), ja("zoom.field.waiting_room"), ja("zoom.field.agenda"),
 			ja("zoom.reapply"), ja("zoom.recreate"))
 		wantRedirect(t, c.post(action("reapply"), url.Values{}), page)
@@ -391,22 +400,22 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 			t.Fatalf("re-apply left the change recorded: %+v", got)
 		}
 		o.waitMeeting(t, m.ID, "re-applied", created)
-		wantNoText(t, c.get(page), ja("zoom.meeting_changed_explain"))
+		wantNoText(t, o.block(t, ev), ja("zoom.meeting_changed_explain"))
 
 		// Zoomで削除済み: 再作成 makes a new meeting.
 		if ok, err := o.st.ZoomMeetingDeletedOnZoom(ctx, m.ID); !ok || err != nil {
 			t.Fatalf("mark deleted: %v %v", ok, err)
 		}
-		r = c.get(page)
+		r = o.block(t, ev)
 		wantText(t, r, ja("zoom.meeting_state.deleted"), ja("zoom.meeting_deleted_explain"), ja("zoom.recreate"))
 		wantNoText(t, r, ja("zoom.start_as_host"), m.JoinURL)
 		wantRedirect(t, c.post(action("recreate"), url.Values{}), page)
 		again := o.waitMeeting(t, m.ID, "re-created", func(x store.ZoomMeeting) bool { return created(x) && x.ZoomID != m.ZoomID })
-		wantText(t, c.get(page), again.JoinURL)
+		wantText(t, o.block(t, ev), again.JoinURL)
 
 		// 管理対象外: the host unlinked; the meeting stays on Zoom.
 		wantRedirect(t, o.app.post("/integrations/zoom/"+itoa(m.ConnID)+"/unlink", url.Values{}), "/integrations")
-		r = c.get(page)
+		r = o.block(t, ev)
 		wantText(t, r, ja("zoom.meeting_state.unmanaged"), ja("zoom.meeting_unmanaged_explain"))
 		if !strings.Contains(r.Body, `href="/integrations"`) {
 			t.Fatalf("no link to サービス連携: %s", r)
