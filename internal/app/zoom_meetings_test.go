@@ -583,3 +583,36 @@ func TestZoomMeetingRefusals(t *testing.T) {
 		t.Errorf("daily limit: retried at %s, want 00:00 UTC %s", r.DueAt, midnight)
 	}
 }
+
+// TestZoomMeetingHostLostLicence: a host whose licence was taken away can
+// no longer have registration meetings: the edit is refused by Zoom, shown
+// as such, and nothing is retried until the organizer acts.
+func TestZoomMeetingHostLostLicence(t *testing.T) {
+	ctx := context.Background()
+	w := startMeetingWorld(t, testdb.SQLite(t))
+	st := w.app.Store
+	z := licensedZoom
+	z.ConnID = w.link(t, "licensed@example.com")
+	ze := newZoomEvent(t, st, w.org.ID, z, 1)
+	w.waitInStep(t)
+	if err := w.sim.SetUserType("licensed@example.com", zoomsim.UserBasic); err != nil {
+		t.Fatal(err)
+	}
+	ze.event.Title = "ライセンスを失ったホスト"
+	if err := st.UpdateEvent(ctx, &ze.event); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the licence refusal", func() bool { return w.rows(t, ze.event.ID)[0].State() == store.MeetingError })
+	r := w.rows(t, ze.event.ID)[0]
+	if r.ErrorKind != jobs.ZoomErrLicense || r.ErrorCode != 200 || !r.DueAt.IsZero() {
+		t.Errorf("a host without a licence: %+v", r)
+	}
+	// Turning 登録 off is the fix.
+	ze.group.Zoom.Registration = false
+	if err := st.UpdateGroup(ctx, &ze.group); err != nil {
+		t.Fatal(err)
+	}
+	w.waitInStep(t)
+	checkZoomMatches(t, st, w.sim, w.org.ID, ze)
+}
+

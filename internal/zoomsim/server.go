@@ -287,6 +287,20 @@ func (s *Server) AddUser(u User) (User, error) {
 	return u, nil
 }
 
+// SetUserType changes a user's type, as an account admin would (a
+// licence taken away makes the user Basic).
+func (s *Server) SetUserType(email string, userType int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userByEmailLocked(email)
+	if u == nil {
+		return fmt.Errorf("zoomsim: no user %s", email)
+	}
+	u.Type = userType
+	s.saveLocked()
+	return nil
+}
+
 // User returns the user with that e-mail.
 func (s *Server) User(email string) (User, bool) {
 	u := s.userByEmail(email)
