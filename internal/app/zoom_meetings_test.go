@@ -615,4 +615,3 @@ func TestZoomMeetingHostLostLicence(t *testing.T) {
 	w.waitInStep(t)
 	checkZoomMatches(t, st, w.sim, w.org.ID, ze)
 }
-
