@@ -50,6 +50,9 @@ type hostOption struct {
 	Licensed    bool
 	Linked      bool
 	Status      string // store.ZoomLinked, …
+	// Current: the group's host now, which may be kept while not linked
+	// (its meetings wait for re-linking).
+	Current bool
 }
 
 func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.ScheduleGroup) (*page, *groupFormData, error) {
@@ -60,7 +63,8 @@ func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.Schedul
 	d := &groupFormData{Event: e, Group: g}
 	for _, c := range conns {
 		h := hostOption{ID: strconv.FormatInt(c.ID, 10), Name: c.User.DisplayName, Email: c.User.Email,
-			Licensed: c.User.Type == 2, Linked: c.Status == store.ZoomLinked, Status: c.Status}
+			Licensed: c.User.Type == 2, Linked: c.Status == store.ZoomLinked, Status: c.Status,
+			Current: g != nil && g.Zoom != nil && g.Zoom.ConnID == c.ID}
 		d.Hosts = append(d.Hosts, h)
 		d.AnyLinked = d.AnyLinked || h.Linked
 	}
