@@ -19,17 +19,14 @@ import (
 	"kaisai/internal/web"
 	"kaisai/internal/web/i18n"
 	"kaisai/internal/zoom"
-	"kaisai/internal/zoomconn"
 	"kaisai/internal/zoomsim"
 )
 
-// zoomOrganizer is an organizer with linked Zoom users, using a web server
-// that calls Zoom (web.Config.ZoomAPI) on the same database as the kaisai
-// of its zoomWorld, whose job workers sync the meetings with the simulator.
+// zoomOrganizer is an organizer with linked Zoom users on the kaisai of a
+// zoomWorld, whose job workers sync the meetings with the simulator.
 type zoomOrganizer struct {
 	w     *zoomWorld
-	c     *client // on the web server with ZoomAPI
-	app   *client // on kaisai's own server
+	c     *client
 	st    *store.Store
 	orgID int64
 	hosts map[string]int64 // connection ids by Zoom e-mail
@@ -45,23 +42,21 @@ func newZoomOrganizer(t *testing.T, db testdb.DB, emails ...string) *zoomOrganiz
 	for _, e := range emails {
 		wantRedirect(t, w.linkZoom(t, ac, e), "/integrations")
 	}
-	o := &zoomOrganizer{w: w, app: ac, st: w.app.Store, hosts: map[string]int64{}}
+	o := &zoomOrganizer{w: w, st: w.app.Store, hosts: map[string]int64{}}
 	var conns []store.ZoomConnection
 	o.orgID, conns = w.connections(t, zoomOwner)
 	for _, c := range conns {
 		o.hosts[c.User.Email] = c.ID
 	}
-	base := startWeb(t, w.app.Store, &zoomconn.Clients{Store: w.app.Store, OAuth: w.oauth})
-	// The same browser: its session cookie is valid on both servers.
-	o.c = &client{t: t, base: base, hc: ac.hc}
+	o.c = ac
 	return o
 }
 
-// startWeb serves kaisai's pages on st with the given Zoom API (nil: Zoom
-// unreachable from the pages).
-func startWeb(t *testing.T, st *store.Store, api *zoomconn.Clients) string {
+// startWebWithoutZoomAPI serves kaisai's pages on st as when Zoom cannot be
+// called from them (web.Config.ZoomAPI nil).
+func startWebWithoutZoomAPI(t *testing.T, st *store.Store) string {
 	t.Helper()
-	s, err := web.New(web.Config{Store: st, Log: slog.New(slog.DiscardHandler), ZoomAPI: api, ZoomSimulated: true})
+	s, err := web.New(web.Config{Store: st, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +226,8 @@ func TestZoomGroupFormRoundTrip(t *testing.T) {
 
 		// Without ZoomAPI the start fails with a clear page, and the form
 		// pre-fills a plain passcode and says saving still works.
-		off := &client{t: t, base: startWeb(t, o.st, nil), hc: c.hc}
+		// The same browser: its session cookie is valid on both servers.
+		off := &client{t: t, base: startWebWithoutZoomAPI(t, o.st), hc: c.hc}
 		r = off.get(start)
 		wantStatus(t, r, http.StatusServiceUnavailable)
 		wantText(t, r, ja("zoom.start_unavailable"))
@@ -413,7 +409,7 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 		wantText(t, o.block(t, ev), again.JoinURL)
 
 		// 管理対象外: the host unlinked; the meeting stays on Zoom.
-		wantRedirect(t, o.app.post("/integrations/zoom/"+itoa(m.ConnID)+"/unlink", url.Values{}), "/integrations")
+		wantRedirect(t, c.post("/integrations/zoom/"+itoa(m.ConnID)+"/unlink", url.Values{}), "/integrations")
 		r = o.block(t, ev)
 		wantText(t, r, ja("zoom.meeting_state.unmanaged"), ja("zoom.meeting_unmanaged_explain"))
 		if !strings.Contains(r.Body, `href="/integrations"`) {
