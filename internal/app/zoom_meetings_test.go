@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -614,4 +616,53 @@ func TestZoomMeetingHostLostLicence(t *testing.T) {
 	}
 	w.waitInStep(t)
 	checkZoomMatches(t, st, w.sim, w.org.ID, ze)
+}
+
+// TestZoomJoinURLForParticipants: an eligible participant gets the
+// schedule's meeting's join URL on their application page and in their
+// 申込完了 mail; before the meeting exists, both say it is being prepared.
+func TestZoomJoinURLForParticipants(t *testing.T) {
+	ctx := context.Background()
+	w := startMeetingWorld(t, testdb.SQLite(t), func(c *app.Config) {
+		c.ZoomCoalesce = 2 * time.Second // the first application comes before the meeting
+	})
+	st := w.app.Store
+	z := licensedZoom
+	z.ConnID = w.link(t, "licensed@example.com")
+	ze := newZoomEvent(t, st, w.org.ID, z, 1)
+	apply := func(i int) event.Application {
+		res, err := st.Apply(ctx, &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
+			Name: fmt.Sprintf("参加者 %d", i), Email: fmt.Sprintf("zoom-p%d@example.com", i),
+			SubmitKey: fmt.Sprintf("zoom-join-key-%d-%06d-abcdefgh", ze.event.ID, i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Application
+	}
+	early := apply(1)
+	rows := waitOutbox(t, st, w.org.ID, 1)
+	if !strings.Contains(rows[0].Body, "参加URLは準備中です") {
+		t.Errorf("a mail before the meeting exists:\n%s", rows[0].Body)
+	}
+	w.waitInStep(t)
+	joinURL := w.rows(t, ze.event.ID)[0].JoinURL
+	for _, a := range []event.Application{early, apply(2)} {
+		resp, err := http.Get(w.app.URL() + "/a/" + a.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), html.EscapeString(joinURL)) {
+			t.Errorf("application page of %s lacks the join URL %s", a.Email, joinURL)
+		}
+	}
+	rows = waitOutbox(t, st, w.org.ID, 2)
+	found := false
+	for _, r := range rows {
+		found = found || strings.Contains(r.Body, joinURL)
+	}
+	if !found {
+		t.Errorf("no mail carries the join URL %s", joinURL)
+	}
 }

@@ -137,6 +137,9 @@ func (r *Renderer) onlineURL(a *event.Application, e *event.Event, g *event.Sche
 	switch {
 	case !g.Venue.Online():
 		return r.msgs.T(lang, "mail.online_url.none")
+	case a.Eligible(e) && g.OnlineURL == "":
+		// A Zoom meeting not made yet: the application page shows it once it is.
+		return r.msgs.T(lang, "mail.online_url.pending")
 	case a.Eligible(e):
 		return g.OnlineURL
 	case a.Status == event.Cancelled:

@@ -40,6 +40,7 @@ const (
 	MeetingError     = "error"     // エラー
 	MeetingDeleted   = "deleted"   // Zoomで削除済み
 	MeetingUnmanaged = "unmanaged" // 管理対象外 (連携解除)
+	MeetingRelink    = "relink"    // 要再連携: Zoom refused the host's tokens
 )
 
 // ZoomMeeting is a managed meeting as the organizer sees it.
@@ -64,6 +65,8 @@ type ZoomMeeting struct {
 // State is the meeting's state as shown to the organizer.
 func (m *ZoomMeeting) State() string {
 	switch {
+	case m.HostStatus == ZoomRelinkRequired:
+		return MeetingRelink
 	case m.HostStatus != ZoomLinked:
 		return MeetingUnmanaged
 	case m.ZoomState == ZoomDeletedOnZoom && m.Want == ZoomWantPresent:

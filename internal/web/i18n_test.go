@@ -146,7 +146,7 @@ var dynamicKeys = map[string][]string{
 		store.ActCheckedIn, store.ActCheckinUndone, store.ActMemo, store.ActEdited, store.ActPromoted},
 	"zoom.status.": {store.ZoomLinked, store.ZoomRelinkRequired, store.ZoomUnlinked},
 	"zoom.meeting_state.": {store.MeetingCreating, store.MeetingCreated, store.MeetingUpdating, store.MeetingDeleting,
-		store.MeetingError, store.MeetingDeleted, store.MeetingUnmanaged},
+		store.MeetingError, store.MeetingDeleted, store.MeetingUnmanaged, store.MeetingRelink},
 }
 
 // TestTemplateMessageKeysExist: every key a template translates is in both
