@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -63,7 +61,7 @@ func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.Schedul
 	d := &groupFormData{Event: e, Group: g}
 	for _, c := range conns {
 		h := hostOption{ID: strconv.FormatInt(c.ID, 10), Name: c.User.DisplayName, Email: c.User.Email,
-			Licensed: c.User.Type == 2, Linked: c.Status == store.ZoomLinked, Status: c.Status,
+			Licensed: c.User.Type == zoom.UserLicensed, Linked: c.Status == store.ZoomLinked, Status: c.Status,
 			Current: g != nil && g.Zoom != nil && g.Zoom.ConnID == c.ID}
 		d.Hosts = append(d.Hosts, h)
 		d.AnyLinked = d.AnyLinked || h.Linked
@@ -134,7 +132,7 @@ func onOff(b bool) string {
 
 // prefillZoom chooses the default host and a passcode that satisfies its
 // policy. When the policy cannot be read (Zoom unreachable, Zoom off), the
-// passcode is 6 letters and digits, which most policies accept; the check
+// passcode is of letters and digits, which most policies accept; the check
 // on saving says otherwise.
 func (s *Server) prefillZoom(r *http.Request, p *page, d *groupFormData) {
 	host := p.Val("zoom_host")
@@ -176,29 +174,10 @@ func (s *Server) hostSettings(ctx context.Context, orgID, connID int64) (*zoom.U
 	return st, nil
 }
 
-// fallbackPasscode is 6 letters and digits, at least one of each, without
-// look-alikes (0 O, 1 l I).
+// fallbackPasscode is a passcode of letters and digits, which most hosts'
+// policies accept, for when the host's policy cannot be read.
 func fallbackPasscode() string {
-	const letters, digits = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ", "23456789"
-	b := []byte{letters[randIntn(len(letters))], digits[randIntn(len(digits))]}
-	for len(b) < 6 {
-		all := letters + digits
-		b = append(b, all[randIntn(len(all))])
-	}
-	for i := len(b) - 1; i > 0; i-- {
-		j := randIntn(i + 1)
-		b[i], b[j] = b[j], b[i]
-	}
-	return string(b)
-}
-
-// randIntn is a uniform random int in [0, n) from crypto/rand.
-func randIntn(n int) int {
-	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
-	if err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return int(v.Int64())
+	return zoom.GeneratePasscode(zoom.PasscodePolicy{Length: 6, HaveLetter: true, HaveNumber: true})
 }
 
 // passcodeRuleKeys say, per rule of zoom.PasscodeError, what the host's
