@@ -170,14 +170,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	handlers := jobs.WebhookHandlers{}
 	handlers.Register(webhook.EventAppDeauthorized, jobs.ZoomAppDeauthorized(st, cfg.ZoomClientID))
-	handlers.Register(webhook.EventMeetingUpdated, jobs.ZoomMeetingUpdated(st))
-	handlers.Register(webhook.EventMeetingDeleted, jobs.ZoomMeetingDeleted(st))
-	for ev, h := range cfg.ZoomWebhookHandlers {
-		handlers[ev] = h
-	}
 	var zoomAPI *zoomconn.Clients
 	if zoomCfg != nil {
 		zoomAPI = &zoomconn.Clients{Store: st, OAuth: zoomCfg, Log: log.With("component", "zoom-api")}
+	}
+	handlers.Register(webhook.EventMeetingUpdated, jobs.ZoomMeetingUpdated(st, zoomAPI))
+	handlers.Register(webhook.EventMeetingDeleted, jobs.ZoomMeetingDeleted(st))
+	for ev, h := range cfg.ZoomWebhookHandlers {
+		handlers[ev] = h
 	}
 	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
 		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail},

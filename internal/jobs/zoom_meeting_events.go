@@ -3,18 +3,19 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 
 	"kaisai/internal/store"
+	"kaisai/internal/zoom"
 	"kaisai/internal/zoom/webhook"
+	"kaisai/internal/zoomconn"
 )
 
 // Changes made to kaisai's meetings on Zoom's side (DESIGN.md §4): Zoom's
 // meeting.deleted and meeting.updated. kaisai's own changes come back as
-// these events too; they are recognized by their values, which are the ones
-// kaisai sent (the row's applied or in-flight settings), so they change
-// nothing.
+// these events too, and must change nothing.
 
 // ZoomMeetingDeleted handles meeting.deleted: a meeting kaisai still wants
 // is shown as deleted on Zoom, with 再作成. A meeting kaisai is deleting (or
@@ -41,23 +42,24 @@ func ZoomMeetingDeleted(st *store.Store) WebhookHandler {
 	}
 }
 
-// ZoomMeetingUpdated handles meeting.updated: the settings kaisai manages
-// that now differ from what kaisai sent are recorded as changed on Zoom's
-// side, shown with 再適用 and 再作成. Changes to settings kaisai does not
-// manage are Zoom's and the host's business.
-func ZoomMeetingUpdated(st *store.Store) WebhookHandler {
+// ZoomMeetingUpdated handles meeting.updated. The event only says that
+// something changed: the meeting is read back, and the settings kaisai
+// manages that differ from those it applied (or is applying) are recorded as
+// changed on Zoom's side, shown with 再適用 and 再作成; none clears what was
+// recorded before. Comparing what Zoom holds now, rather than the event's
+// values, keeps a late or reordered event (kaisai's own PATCHes come back
+// as such events too) from being taken for a change. zc nil: Zoom is off.
+func ZoomMeetingUpdated(st *store.Store, zc *zoomconn.Clients) WebhookHandler {
 	return func(ctx context.Context, e webhook.Event) error {
-		var p struct {
-			Object map[string]json.RawMessage `json:"object"`
+		p, err := e.Meeting()
+		if err != nil {
+			return Permanent(err)
 		}
-		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Object == nil {
-			return Permanent(webhook.ErrMalformedEvent)
+		if zc == nil {
+			return nil
 		}
-		var id webhook.MeetingID
-		if err := json.Unmarshal(p.Object["id"], &id); err != nil {
-			return Permanent(webhook.ErrMalformedEvent)
-		}
-		rows, err := st.ZoomMeetingsByZoomID(ctx, int64(id))
+		id := int64(p.Object.ID)
+		rows, err := st.ZoomMeetingsByZoomID(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -65,8 +67,25 @@ func ZoomMeetingUpdated(st *store.Store) WebhookHandler {
 			if r.Want != store.ZoomWantPresent || r.ZoomState == store.ZoomDeletedOnZoom || r.Applied == "" {
 				continue
 			}
-			changed := changedOnZoom(p.Object, r.Applied, r.Inflight)
-			if len(changed) == 0 {
+			var m *zoom.Meeting
+			err := zc.Do(ctx, r.OrgID, r.ConnID, func(cl *zoom.Client) (err error) {
+				m, err = cl.Meeting(ctx, id)
+				return meetingGone(err)
+			})
+			var gone errMeetingGone
+			switch {
+			case errors.As(err, &gone):
+				if _, err := st.ZoomMeetingDeletedOnZoom(ctx, r.ID); err != nil {
+					return err
+				}
+				continue
+			case errors.Is(err, store.ErrZoomRelinkRequired):
+				continue // the host is not linked: nothing can be managed or looked at
+			case err != nil:
+				return err
+			}
+			changed := changedOnZoom(meetingObject(m), r.Applied, r.Inflight)
+			if len(changed) == 0 && r.ZoomState != store.ZoomChangedOnZoom {
 				continue
 			}
 			if err := st.ZoomMeetingChangedOnZoom(ctx, r.ID, changed); err != nil {
@@ -77,8 +96,19 @@ func ZoomMeetingUpdated(st *store.Store) WebhookHandler {
 	}
 }
 
-// changedOnZoom lists the fields of a meeting.updated object (settings as
-// settings.<name>) that kaisai manages and whose new value is neither the
+// meetingObject is what Zoom holds of the fields kaisai sets, as the JSON
+// object of a zoom.MeetingRequest.
+func meetingObject(m *zoom.Meeting) map[string]json.RawMessage {
+	cur := zoom.MeetingRequest{Topic: &m.Topic, StartTime: &m.StartTime, Duration: &m.Duration, Timezone: &m.Timezone,
+		Agenda: &m.Agenda, Password: &m.Password, Settings: &m.Settings}
+	b, _ := json.Marshal(cur)
+	var obj map[string]json.RawMessage
+	_ = json.Unmarshal(b, &obj)
+	return obj
+}
+
+// changedOnZoom lists the fields of a meeting object (settings as
+// settings.<name>) that kaisai manages and whose value is neither the
 // applied nor the in-flight one (JSON objects of a zoom.MeetingRequest).
 func changedOnZoom(object map[string]json.RawMessage, applied, inflight string) []string {
 	sent := []map[string]any{decodeObject(applied), decodeObject(inflight)}

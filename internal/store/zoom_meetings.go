@@ -531,11 +531,17 @@ func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, id int64) (bool, e
 	return n > 0, nil
 }
 
-// ZoomMeetingChangedOnZoom records settings changed on Zoom's side (Zoom's
-// meeting.updated that kaisai did not cause): shown with 再適用 and 再作成.
+// ZoomMeetingChangedOnZoom records the settings that differ on Zoom's side
+// from kaisai's (seen after Zoom's meeting.updated): shown with 再適用 and
+// 再作成. No fields: Zoom agrees with kaisai again, and a change recorded
+// before is cleared.
 func (s *Store) ZoomMeetingChangedOnZoom(ctx context.Context, id int64, fields []string) error {
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_state = 'changed', zoom_changes = $1, updated_at = $2
-		WHERE id = $3 AND want = 'present' AND zoom_state <> 'deleted'`, strings.Join(fields, " "), s.nowUTC(), id)
+	state := ZoomChangedOnZoom
+	if len(fields) == 0 {
+		state = ""
+	}
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_state = $1, zoom_changes = $2, updated_at = $3
+		WHERE id = $4 AND want = 'present' AND zoom_state <> 'deleted'`, state, strings.Join(fields, " "), s.nowUTC(), id)
 	if err != nil {
 		return fmt.Errorf("store.ZoomMeetingChangedOnZoom(%d): %w", id, err)
 	}
@@ -551,7 +557,7 @@ func (s *Store) ReleaseZoomMeeting(ctx context.Context, id int64) error {
 
 // ZoomMeetingRef is what a webhook about a meeting needs of kaisai's row.
 type ZoomMeetingRef struct {
-	ID                int64
+	ID, OrgID, ConnID int64
 	Want              string
 	ZoomState         string
 	Applied, Inflight string
@@ -560,8 +566,8 @@ type ZoomMeetingRef struct {
 // ZoomMeetingsByZoomID finds the rows of a Zoom meeting id (one, unless a
 // row being deleted shares it with none).
 func (s *Store) ZoomMeetingsByZoomID(ctx context.Context, zoomID int64) ([]ZoomMeetingRef, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, want, zoom_state, applied, inflight FROM zoom_meetings
-		WHERE zoom_id = $1 ORDER BY id`, zoomID)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, org_id, conn_id, want, zoom_state, applied, inflight
+		FROM zoom_meetings WHERE zoom_id = $1 ORDER BY id`, zoomID)
 	if err != nil {
 		return nil, fmt.Errorf("store.ZoomMeetingsByZoomID: %w", err)
 	}
@@ -569,7 +575,7 @@ func (s *Store) ZoomMeetingsByZoomID(ctx context.Context, zoomID int64) ([]ZoomM
 	var out []ZoomMeetingRef
 	for rows.Next() {
 		var r ZoomMeetingRef
-		if err := rows.Scan(&r.ID, &r.Want, &r.ZoomState, &r.Applied, &r.Inflight); err != nil {
+		if err := rows.Scan(&r.ID, &r.OrgID, &r.ConnID, &r.Want, &r.ZoomState, &r.Applied, &r.Inflight); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
