@@ -34,7 +34,7 @@ func ZoomMeetingDeleted(st *store.Store) WebhookHandler {
 			if r.Want != store.ZoomWantPresent {
 				continue
 			}
-			if _, err := st.ZoomMeetingDeletedOnZoom(ctx, r.ID); err != nil {
+			if _, err := st.ZoomMeetingDeletedOnZoom(ctx, r.ID, int64(p.Object.ID)); err != nil {
 				return err
 			}
 		}
@@ -75,7 +75,7 @@ func ZoomMeetingUpdated(st *store.Store, zc *zoomconn.Clients) WebhookHandler {
 			var gone errMeetingGone
 			switch {
 			case errors.As(err, &gone):
-				if _, err := st.ZoomMeetingDeletedOnZoom(ctx, r.ID); err != nil {
+				if _, err := st.ZoomMeetingDeletedOnZoom(ctx, r.ID, id); err != nil {
 					return err
 				}
 				continue
@@ -88,7 +88,7 @@ func ZoomMeetingUpdated(st *store.Store, zc *zoomconn.Clients) WebhookHandler {
 			if len(changed) == 0 && r.ZoomState != store.ZoomChangedOnZoom {
 				continue
 			}
-			if err := st.ZoomMeetingChangedOnZoom(ctx, r.ID, changed); err != nil {
+			if err := st.ZoomMeetingChangedOnZoom(ctx, r.ID, id, changed); err != nil {
 				return err
 			}
 		}

@@ -185,7 +185,7 @@ func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, t store.ZoomMeetingTa
 		}
 	case t.ZoomState == store.ZoomDeletedOnZoom:
 		// Waits for 再作成; nothing to send.
-		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.ID)
+		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.ID, t.ZoomID)
 		return err
 	case t.ZoomID == 0:
 		err = w.create(ctx, t)
@@ -198,7 +198,7 @@ func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, t store.ZoomMeetingTa
 	var gone errMeetingGone
 	if errors.As(err, &gone) {
 		w.Log.Info("zoom meeting: deleted on Zoom's side", "row", t.ID, "zoom_id", t.ZoomID)
-		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.ID)
+		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.ID, t.ZoomID)
 		return err
 	}
 	f := w.failure(err, t)

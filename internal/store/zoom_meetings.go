@@ -517,13 +517,14 @@ func (s *Store) ZoomMeetingFailed(ctx context.Context, id, rev int64, f ZoomMeet
 	return nil
 }
 
-// ZoomMeetingDeletedOnZoom records that Zoom no longer has a managed
-// meeting (a 3001 answer, or Zoom's meeting.deleted): shown with 再作成.
-// Returns false when the row is not a present meeting.
-func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, id int64) (bool, error) {
+// ZoomMeetingDeletedOnZoom records that Zoom no longer has the managed
+// meeting zoomID (a 3001 answer, or Zoom's meeting.deleted): shown with
+// 再作成. Returns false when the row is not a present meeting, or names
+// another meeting by now (re-created meanwhile).
+func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, id, zoomID int64) (bool, error) {
 	r, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_state = 'deleted', inflight = '', due_at = NULL,
 		lease_until = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '', updated_at = $1
-		WHERE id = $2 AND want = 'present'`, s.nowUTC(), id)
+		WHERE id = $2 AND want = 'present' AND COALESCE(zoom_id, 0) = $3`, s.nowUTC(), id, zoomID)
 	if err != nil {
 		return false, fmt.Errorf("store.ZoomMeetingDeletedOnZoom(%d): %w", id, err)
 	}
@@ -534,14 +535,15 @@ func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, id int64) (bool, e
 // ZoomMeetingChangedOnZoom records the settings that differ on Zoom's side
 // from kaisai's (seen after Zoom's meeting.updated): shown with 再適用 and
 // 再作成. No fields: Zoom agrees with kaisai again, and a change recorded
-// before is cleared.
-func (s *Store) ZoomMeetingChangedOnZoom(ctx context.Context, id int64, fields []string) error {
+// before is cleared. A row that names another meeting by now is left alone.
+func (s *Store) ZoomMeetingChangedOnZoom(ctx context.Context, id, zoomID int64, fields []string) error {
 	state := ZoomChangedOnZoom
 	if len(fields) == 0 {
 		state = ""
 	}
 	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_state = $1, zoom_changes = $2, updated_at = $3
-		WHERE id = $4 AND want = 'present' AND zoom_state <> 'deleted'`, state, strings.Join(fields, " "), s.nowUTC(), id)
+		WHERE id = $4 AND want = 'present' AND zoom_state <> 'deleted' AND zoom_id = $5`,
+		state, strings.Join(fields, " "), s.nowUTC(), id, zoomID)
 	if err != nil {
 		return fmt.Errorf("store.ZoomMeetingChangedOnZoom(%d): %w", id, err)
 	}

@@ -384,7 +384,7 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 		o.waitMeeting(t, m.ID, "retried", created)
 
 		// Changed on Zoom: which settings, 再適用 and 再作成.
-		if err := o.st.ZoomMeetingChangedOnZoom(ctx, m.ID, []string{"settings.waiting_room", "agenda"}); err != nil {
+		if err := o.st.ZoomMeetingChangedOnZoom(ctx, m.ID, m.ZoomID, []string{"settings.waiting_room", "agenda"}); err != nil {
 			t.Fatal(err)
 		}
 		r = o.block(t, ev)
@@ -398,7 +398,7 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 		wantNoText(t, o.block(t, ev), ja("zoom.meeting_changed_explain"))
 
 		// Zoomで削除済み: 再作成 makes a new meeting.
-		if ok, err := o.st.ZoomMeetingDeletedOnZoom(ctx, m.ID); !ok || err != nil {
+		if ok, err := o.st.ZoomMeetingDeletedOnZoom(ctx, m.ID, m.ZoomID); !ok || err != nil {
 			t.Fatalf("mark deleted: %v %v", ok, err)
 		}
 		r = o.block(t, ev)
