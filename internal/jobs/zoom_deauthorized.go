@@ -9,7 +9,9 @@ import (
 
 // ZoomAppDeauthorized handles app_deauthorized (DESIGN.md §5): the user
 // removed kaisai's app in Zoom (Added Apps → Remove). Every connection to
-// that Zoom user loses its tokens and the Zoom user's data, and is 解除済.
+// that Zoom user linked before the removal loses its tokens and the Zoom
+// user's data, and is 解除済; one linked again since (the event came late)
+// stays linked.
 // An event of another app (clientID) is not ours. Running it twice is
 // harmless.
 func ZoomAppDeauthorized(st *store.Store, clientID string) WebhookHandler {
@@ -21,11 +23,15 @@ func ZoomAppDeauthorized(st *store.Store, clientID string) WebhookHandler {
 		if p.ClientID != "" && clientID != "" && p.ClientID != clientID {
 			return nil
 		}
+		at := p.DeauthorizationTime.Time
+		if at.IsZero() {
+			at = e.Time()
+		}
 		if p.UserID == "" {
-			_, err = st.DeauthorizeZoomAccount(ctx, p.AccountID)
+			_, err = st.DeauthorizeZoomAccount(ctx, p.AccountID, at)
 			return err
 		}
-		_, err = st.DeauthorizeZoomUser(ctx, p.UserID)
+		_, err = st.DeauthorizeZoomUser(ctx, p.UserID, at)
 		return err
 	}
 }

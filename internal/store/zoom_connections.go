@@ -92,13 +92,13 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO zoom_connections (org_id, zoom_user_id, zoom_account_id, email,
 			display_name, user_type, status, access_token_enc, refresh_token_enc, token_expiry, scopes, api_url,
-			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'linked', $7, $8, $9, $10, $11, $12, $12)
+			created_at, updated_at, linked_at) VALUES ($1, $2, $3, $4, $5, $6, 'linked', $7, $8, $9, $10, $11, $12, $12, $12)
 			ON CONFLICT (org_id, zoom_user_id) DO UPDATE SET zoom_account_id = excluded.zoom_account_id,
 			  email = excluded.email, display_name = excluded.display_name, user_type = excluded.user_type,
 			  status = 'linked', access_token_enc = excluded.access_token_enc,
 			  refresh_token_enc = excluded.refresh_token_enc, token_expiry = excluded.token_expiry,
 			  scopes = excluded.scopes, api_url = excluded.api_url, relink_notified_at = NULL,
-			  updated_at = excluded.updated_at
+			  updated_at = excluded.updated_at, linked_at = excluded.linked_at
 			RETURNING id`, orgID, u.ID, u.AccountID, u.Email, u.DisplayName, u.Type, access, refresh,
 			t.Expiry.UTC(), strings.Join(t.Scopes, " "), t.APIURL, now).Scan(&id)
 		if err == nil {
@@ -228,27 +228,33 @@ func (s *Store) UnlinkZoomConnection(ctx context.Context, orgID, id int64) error
 	return rowsOrNotFound(r, err, "store.UnlinkZoomConnection(org %d, %d)", orgID, id)
 }
 
-// DeauthorizeZoomUser is Zoom's app_deauthorized: the user removed the app,
-// so every connection to that Zoom user (in any organization) loses its
-// tokens and the Zoom user's data kaisai stored, and is 解除済. Only Zoom's
-// opaque user id stays, to recognize the user if they link again.
-func (s *Store) DeauthorizeZoomUser(ctx context.Context, zoomUserID string) (int64, error) {
-	return s.deauthorizeZoom(ctx, "zoom_user_id", zoomUserID)
+// DeauthorizeZoomUser is Zoom's app_deauthorized: the user removed the app
+// at time at, so every connection to that Zoom user (in any organization)
+// linked before then loses its tokens and the Zoom user's data kaisai
+// stored, and is 解除済. Only Zoom's opaque user id stays, to recognize the
+// user if they link again. A connection linked again since keeps its new
+// grant (the event came late). A zero at: every connection.
+func (s *Store) DeauthorizeZoomUser(ctx context.Context, zoomUserID string, at time.Time) (int64, error) {
+	return s.deauthorizeZoom(ctx, "zoom_user_id", zoomUserID, at)
 }
 
 // DeauthorizeZoomAccount is app_deauthorized naming only an account: every
 // connection to a user of that Zoom account, as DeauthorizeZoomUser.
-func (s *Store) DeauthorizeZoomAccount(ctx context.Context, zoomAccountID string) (int64, error) {
-	return s.deauthorizeZoom(ctx, "zoom_account_id", zoomAccountID)
+func (s *Store) DeauthorizeZoomAccount(ctx context.Context, zoomAccountID string, at time.Time) (int64, error) {
+	return s.deauthorizeZoom(ctx, "zoom_account_id", zoomAccountID, at)
 }
 
-func (s *Store) deauthorizeZoom(ctx context.Context, column, id string) (int64, error) {
+func (s *Store) deauthorizeZoom(ctx context.Context, column, id string, at time.Time) (int64, error) {
 	if id == "" {
 		return 0, nil
 	}
+	if at.IsZero() {
+		at = s.nowUTC()
+	}
 	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', access_token_enc = NULL,
 		refresh_token_enc = NULL, token_expiry = NULL, zoom_account_id = '', email = '', display_name = '',
-		user_type = 0, scopes = '', api_url = '', updated_at = $1 WHERE `+column+` = $2`, s.nowUTC(), id)
+		user_type = 0, scopes = '', api_url = '', updated_at = $1
+		WHERE `+column+` = $2 AND (linked_at IS NULL OR linked_at <= $3)`, s.nowUTC(), id, at.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("store.deauthorizeZoom(%s): %w", column, err)
 	}

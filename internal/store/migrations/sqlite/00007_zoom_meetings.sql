@@ -18,6 +18,9 @@ ALTER TABLE schedule_groups ADD COLUMN zoom_agenda TEXT NOT NULL DEFAULT '';
 -- meeting of this host: a meeting whose create answer was lost is found by
 -- its topic and start time, which only one create at a time keeps unambiguous.
 ALTER TABLE zoom_connections ADD COLUMN meeting_create_lock TIMESTAMP;
+-- When the Zoom user last linked: Zoom's app_deauthorized about an earlier
+-- grant (delivered late) must not unlink a newer one.
+ALTER TABLE zoom_connections ADD COLUMN linked_at TIMESTAMP;
 
 -- The Zoom meetings kaisai manages, one per schedule of a Zoom group, and
 -- the work that keeps them in step (DESIGN.md §4). A change that needs Zoom
@@ -60,6 +63,7 @@ CREATE INDEX zoom_meetings_conn ON zoom_meetings (conn_id);
 -- +goose Down
 DROP TABLE zoom_meetings;
 ALTER TABLE zoom_connections DROP COLUMN meeting_create_lock;
+ALTER TABLE zoom_connections DROP COLUMN linked_at;
 ALTER TABLE schedule_groups DROP COLUMN zoom_agenda;
 ALTER TABLE schedule_groups DROP COLUMN zoom_registrant_emails;
 ALTER TABLE schedule_groups DROP COLUMN zoom_mute_upon_entry;
