@@ -64,11 +64,14 @@ type meetingWorld struct {
 	oauth *zoom.OAuthConfig
 }
 
-// fastZoom syncs meetings and processes webhooks within milliseconds.
+// fastZoom syncs meetings and processes webhooks within milliseconds. The
+// meetings' sweep is slow on purpose: the sync must run from the nudge
+// after each commit and the job's own wake-ups (coalescing, backoff,
+// leases), as it does in production, not from a sweep that hides a lost one.
 func fastZoom(c *app.Config) {
 	c.ZoomCoalesce = 300 * time.Millisecond
 	c.ZoomMeetings = jobs.ZoomMeetingOptions{RetryBase: 50 * time.Millisecond, RetryMax: 300 * time.Millisecond,
-		Sweep: 200 * time.Millisecond, Lease: 5 * time.Second}
+		Sweep: time.Minute, Lease: 5 * time.Second}
 	c.ZoomWebhooks = jobs.WebhookOptions{RetryBase: 50 * time.Millisecond, RetryMax: 300 * time.Millisecond,
 		Sweep: 200 * time.Millisecond}
 }

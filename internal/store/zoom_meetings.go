@@ -301,12 +301,33 @@ func (s *Store) ZoomMeetingsDue(ctx context.Context) (bool, error) {
 }
 
 // NextZoomMeetingDue is when the next meeting waiting for its coalescing
-// delay or backoff becomes due (zero when none waits).
+// delay, its backoff or another worker's lease can be claimed (zero when
+// none waits).
 func (s *Store) NextZoomMeetingDue(ctx context.Context) (time.Time, error) {
-	var next sql.NullTime
-	err := s.read.QueryRowContext(ctx, `SELECT MIN(m.due_at) FROM zoom_meetings m WHERE m.due_at IS NOT NULL
-		AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`).Scan(&next)
-	return timeOf(next), err
+	// Columns, not MIN(): SQLite hands an aggregate of times back as text.
+	rows, err := s.read.QueryContext(ctx, `SELECT m.due_at, m.lease_until FROM zoom_meetings m
+		WHERE m.due_at IS NOT NULL AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')
+		ORDER BY m.due_at LIMIT 100`)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store.NextZoomMeetingDue: %w", err)
+	}
+	defer rows.Close()
+	var next time.Time
+	for rows.Next() {
+		var due time.Time
+		var lease sql.NullTime
+		if err := rows.Scan(&due, &lease); err != nil {
+			return time.Time{}, fmt.Errorf("store.NextZoomMeetingDue: %w", err)
+		}
+		at := due.UTC()
+		if l := timeOf(lease); l.After(at) {
+			at = l
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next, rows.Err()
 }
 
 // ClaimZoomMeetings leases up to limit due meetings for lease, so that no
