@@ -1,0 +1,88 @@
+// Package zoompolicy is DESIGN.md §3 as pure functions: given a Zoom
+// meeting's 認証 and 登録 settings and an application, whether the
+// application is a Zoom registrant, which join URL its participant may see,
+// and how a join to the meeting is matched for 自動受付. Nothing here does
+// I/O; the registrant sync, the participant's pages and mails and the
+// check-in all ask these functions, so the table lives in one place.
+package zoompolicy
+
+import "kaisai/internal/event"
+
+// Meeting is what the policy needs of a meeting's settings.
+type Meeting struct {
+	Authentication bool // 参加時に認証を求める:Zoomにサインイン
+	Registration   bool // 登録
+}
+
+// Of is the policy view of a group's Zoom settings.
+func Of(z *event.ZoomSettings) Meeting {
+	if z == nil {
+		return Meeting{}
+	}
+	return Meeting{Authentication: z.Authentication, Registration: z.Registration}
+}
+
+// Registrant reports whether the application belongs on the meeting's Zoom
+// registrant list: only with 登録, and only once eligible — free: 申込済;
+// paid: 申込済 and 入金済. キャンセル待ち, キャンセル and 未入金 never are.
+func Registrant(m Meeting, e *event.Event, a *event.Application) bool {
+	return m.Registration && a.Eligible(e)
+}
+
+// Access is which join URL a participant may see.
+type Access int
+
+const (
+	// NoURL: not eligible (yet): no join URL at all.
+	NoURL Access = iota
+	// MeetingURL: the meeting's join URL, with its passcode.
+	MeetingURL
+	// PersonalURL: the participant's own registrant join URL.
+	PersonalURL
+)
+
+// JoinAccess is the join URL an application's participant may see, given
+// whether kaisai has registered them on Zoom (registered: a registrant join
+// URL is known). The personal URL where registered, else the meeting's;
+// nothing before the application is eligible.
+func JoinAccess(m Meeting, e *event.Event, a *event.Application, registered bool) Access {
+	switch {
+	case !a.Eligible(e):
+		return NoURL
+	case m.Registration && registered:
+		return PersonalURL
+	default:
+		return MeetingURL
+	}
+}
+
+// Match is how a participant's join is matched to an application for 自動受付.
+type Match int
+
+const (
+	// ManualOnly: no automatic check-in (認証 OFF, 登録 OFF: anyone with the URL).
+	ManualOnly Match = iota
+	// ByRegistrantID: the join's registrant id (登録 ON, 認証 OFF).
+	ByRegistrantID
+	// ByRegistrantIDOrEmail: the registrant id, else the signed-in e-mail
+	// (認証 ON, 登録 ON).
+	ByRegistrantIDOrEmail
+	// ByEmail: the signed-in e-mail equal to the application's (認証 ON,
+	// 登録 OFF); Zoom shows it only for participants on the host's account,
+	// so other joins are left for manual 受付.
+	ByEmail
+)
+
+// CheckInMatch is how joins to the meeting are matched.
+func CheckInMatch(m Meeting) Match {
+	switch {
+	case m.Registration && m.Authentication:
+		return ByRegistrantIDOrEmail
+	case m.Registration:
+		return ByRegistrantID
+	case m.Authentication:
+		return ByEmail
+	default:
+		return ManualOnly
+	}
+}

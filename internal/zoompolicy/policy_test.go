@@ -1,0 +1,68 @@
+package zoompolicy
+
+import (
+	"testing"
+
+	"kaisai/internal/event"
+)
+
+// TestPolicyTable walks DESIGN.md §3: every combination of 認証 × 登録 ×
+// 無料/有料 × application state.
+func TestPolicyTable(t *testing.T) {
+	free := &event.Event{Fee: event.FeeFree}
+	paid := &event.Event{Fee: event.FeePaid, PriceJPY: 3000}
+	app := func(s event.ApplicationStatus, p event.Payment) *event.Application {
+		return &event.Application{Status: s, Payment: p}
+	}
+	type state struct {
+		name string
+		e    *event.Event
+		a    *event.Application
+		ok   bool // eligible: free 申込済, paid 申込済 + 入金済
+	}
+	states := []state{
+		{"free 申込済", free, app(event.Applied, event.PaymentNone), true},
+		{"free キャンセル待ち", free, app(event.Waitlisted, event.PaymentNone), false},
+		{"free キャンセル", free, app(event.Cancelled, event.PaymentNone), false},
+		{"paid 申込済 未入金", paid, app(event.Applied, event.PaymentUnpaid), false},
+		{"paid 申込済 入金済", paid, app(event.Applied, event.PaymentPaid), true},
+		{"paid キャンセル 入金済", paid, app(event.Cancelled, event.PaymentPaid), false},
+		{"paid キャンセル待ち 未入金", paid, app(event.Waitlisted, event.PaymentUnpaid), false},
+	}
+	for _, m := range []struct {
+		name  string
+		m     Meeting
+		match Match
+	}{
+		{"認証ON 登録ON", Meeting{Authentication: true, Registration: true}, ByRegistrantIDOrEmail},
+		{"認証OFF 登録ON", Meeting{Registration: true}, ByRegistrantID},
+		{"認証ON 登録OFF", Meeting{Authentication: true}, ByEmail},
+		{"認証OFF 登録OFF", Meeting{}, ManualOnly},
+	} {
+		if got := CheckInMatch(m.m); got != m.match {
+			t.Errorf("%s: check-in match %v, want %v", m.name, got, m.match)
+		}
+		for _, s := range states {
+			wantReg := m.m.Registration && s.ok
+			if got := Registrant(m.m, s.e, s.a); got != wantReg {
+				t.Errorf("%s, %s: registrant %v, want %v", m.name, s.name, got, wantReg)
+			}
+			for _, registered := range []bool{false, true} {
+				want := NoURL
+				switch {
+				case !s.ok:
+				case m.m.Registration && registered:
+					want = PersonalURL
+				default:
+					want = MeetingURL
+				}
+				if got := JoinAccess(m.m, s.e, s.a, registered); got != want {
+					t.Errorf("%s, %s, registered %v: access %v, want %v", m.name, s.name, registered, got, want)
+				}
+			}
+		}
+	}
+	if Of(nil) != (Meeting{}) || Of(&event.ZoomSettings{Registration: true}) != (Meeting{Registration: true}) {
+		t.Error("Of does not carry the settings")
+	}
+}
