@@ -58,6 +58,9 @@ type Config struct {
 	ZoomWebhookHandlers jobs.WebhookHandlers
 	// ZoomMeetings tunes the meeting sync; zero values are the defaults.
 	ZoomMeetings jobs.ZoomMeetingOptions
+	// ZoomCheckRegistrants is how often each meeting's registrant list is
+	// read from Zoom to repair drift (1 h when zero).
+	ZoomCheckRegistrants time.Duration
 	// ZoomCoalesce is how long an edited meeting waits before it is synced,
 	// so that quick successive edits make one PATCH (see store.Options).
 	ZoomCoalesce time.Duration
@@ -114,6 +117,7 @@ type App struct {
 	nudger   *jobs.MailNudger
 	whNudger *jobs.Nudger
 	mtNudger *jobs.Nudger
+	rgNudger *jobs.Nudger
 	server   *http.Server
 	listener net.Listener
 	zoom     *zoom.OAuthConfig // nil when Zoom features are off
@@ -146,6 +150,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	nudger := jobs.NewMailNudger(cfg.Mail.Nudge)
 	whNudger := jobs.NewWebhookNudger(cfg.ZoomWebhooks.Nudge)
 	mtNudger := jobs.NewZoomMeetingNudger(cfg.ZoomMeetings.Nudge)
+	rgNudger := jobs.NewZoomRegistrantNudger(cfg.ZoomMeetings.Nudge)
 	if cfg.ZoomSimulator != nil {
 		cfg.ZoomOAuthURL, cfg.ZoomSimulated = cfg.ZoomSimulator.BaseURL(), true
 		if cfg.ZoomWebhookSecret == "" {
@@ -159,7 +164,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Now: cfg.Now,
-		MailQueued: nudger.Nudge, ZoomWebhookQueued: whNudger.Nudge, ZoomMeetingsQueued: mtNudger.Nudge,
+		MailQueued: nudger.Nudge, ZoomWebhookQueued: whNudger.Nudge, ZoomMeetingsQueued: mtNudger.Nudge, ZoomRegistrantsQueued: rgNudger.Nudge,
 		ZoomCoalesce: cfg.ZoomCoalesce, Secrets: box})
 	if err != nil {
 		return nil, err
@@ -182,13 +187,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
 		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail},
 		Webhooks: jobs.WebhookConfig{Handlers: handlers, Nudger: whNudger, Options: cfg.ZoomWebhooks},
-		Meetings: jobs.ZoomMeetingConfig{Zoom: zoomAPI, Nudger: mtNudger, Options: cfg.ZoomMeetings}})
+		Meetings: jobs.ZoomMeetingConfig{Zoom: zoomAPI, Nudger: mtNudger, Options: cfg.ZoomMeetings,
+			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger, whNudger: whNudger,
-		mtNudger: mtNudger, zoom: zoomCfg}
+		mtNudger: mtNudger, rgNudger: rgNudger, zoom: zoomCfg}
 	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
 		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil,
 		ZoomWebhookSecret: cfg.ZoomWebhookSecret, Zoom: zoomCfg, ZoomUnavailable: zoomOff,
@@ -265,6 +271,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.nudger.Start(a.Jobs, a.cfg.Logger)
 	a.whNudger.Start(a.Jobs, a.cfg.Logger)
 	a.mtNudger.Start(a.Jobs, a.cfg.Logger)
+	a.rgNudger.Start(a.Jobs, a.cfg.Logger)
 	a.server = &http.Server{
 		Handler:           a.Web,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -321,6 +328,7 @@ func (a *App) Close(ctx context.Context) error {
 		a.nudger.Stop()
 		a.whNudger.Stop()
 		a.mtNudger.Stop()
+		a.rgNudger.Stop()
 		if err := a.Jobs.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("job workers: %w", err))
 		}

@@ -39,6 +39,11 @@ type ZoomMeetingConfig struct {
 	// Nudger's Stopping tells a running job that kaisai stops; nil: never.
 	Nudger  *Nudger
 	Options ZoomMeetingOptions
+	// RegistrantNudger is the registrant sync's nudger (its Stopping as Nudger's).
+	RegistrantNudger *Nudger
+	// CheckRegistrants is how often each registrant list is read from Zoom
+	// to repair drift (1 h when zero).
+	CheckRegistrants time.Duration
 }
 
 // WebhookConfig is the Zoom webhook processing's part of Config.
@@ -85,6 +90,16 @@ func NewClient(c Config) (*Client, error) {
 	}
 	meetingWorker := &SyncZoomMeetingsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: mto, Now: c.Now,
 		Log: log.With("component", "zoom-meetings"), Stopping: meetingStopping}
+	var regStopping <-chan struct{}
+	if c.Meetings.RegistrantNudger != nil {
+		regStopping = c.Meetings.RegistrantNudger.Stopping()
+	}
+	check := c.Meetings.CheckRegistrants
+	if check <= 0 {
+		check = time.Hour
+	}
+	regWorker := &SyncZoomRegistrantsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: mto, Check: check, Now: c.Now,
+		Log: log.With("component", "zoom-registrants"), Stopping: regStopping}
 	var driver riverdriver.Driver[*sql.Tx]
 	cfg := &river.Config{
 		Logger:  log.With("component", "river"),
@@ -94,7 +109,7 @@ func NewClient(c Config) (*Client, error) {
 		// successor (DeliverMail) until rescued: rescue soon after the
 		// longest run could have ended, not River's default hour.
 		RescueStuckJobsAfter: max(10*time.Minute, 2*mailWorker.Timeout(nil), 2*webhookWorker.Timeout(nil),
-			2*meetingWorker.Timeout(nil)),
+			2*meetingWorker.Timeout(nil), 2*regWorker.Timeout(nil)),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
@@ -112,6 +127,13 @@ func NewClient(c Config) (*Client, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(mto.Sweep),
 				func() (river.JobArgs, *river.InsertOpts) { return SyncZoomMeetingsArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
+			// And for registrant lists; and, now and then, Zoom's own lists
+			// are read to repair drift.
+			river.NewPeriodicJob(river.PeriodicInterval(mto.Sweep),
+				func() (river.JobArgs, *river.InsertOpts) { return SyncZoomRegistrantsArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(max(check/4, time.Second)),
+				func() (river.JobArgs, *river.InsertOpts) { return CheckRegistrantsArgs{}, nil }, nil),
 		},
 	}
 	if st.Dialect() == store.Postgres {
@@ -129,6 +151,8 @@ func NewClient(c Config) (*Client, error) {
 	river.AddWorker(cfg.Workers, mailWorker)
 	river.AddWorker(cfg.Workers, webhookWorker)
 	river.AddWorker(cfg.Workers, meetingWorker)
+	river.AddWorker(cfg.Workers, regWorker)
+	river.AddWorker(cfg.Workers, &CheckRegistrantsWorker{Store: st, Every: check, Now: c.Now})
 	rc, err := river.NewClient(driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)

@@ -220,6 +220,11 @@ func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID 
 		if err != nil {
 			return err
 		}
+		if !strings.EqualFold(a.Email, email) {
+			if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
+				return err
+			}
+		}
 		a.Name, a.Email = name, email
 		return s.logActivity(ctx, tx, a, memberID, ActEdited, strings.Join(changes, ", "))
 	})
@@ -250,6 +255,9 @@ func (s *Store) Promote(ctx context.Context, orgID, eventID, id, memberID int64)
 		if err := s.logActivity(ctx, tx, a, memberID, ActPromoted, ""); err != nil {
 			return err
 		}
+		if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
+			return err
+		}
 		return s.enqueueMail(ctx, tx, a, event.MailPromoted)
 	})
 }
@@ -269,8 +277,11 @@ func (s *Store) DeleteApplication(ctx context.Context, orgID, eventID, id int64)
 			return err
 		}
 		if status == event.Applied {
-			_, err = tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken - 1 WHERE id = $1`, scheduleID)
+			if _, err = tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken - 1 WHERE id = $1`, scheduleID); err != nil {
+				return err
+			}
 		}
-		return err
+		// Its registrant row lost the application: it is cancelled.
+		return s.registrantsChanged(ctx, tx, scheduleID)
 	})
 }

@@ -104,6 +104,12 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 		if err := s.enqueueMail(ctx, tx, &a, event.MailApplied); err != nil {
 			return err
 		}
+		if a.Eligible(e) {
+			// A free application is a Zoom registrant at once.
+			if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
+				return err
+			}
+		}
 		res = event.ApplyResult{Application: a}
 		return nil
 	})
@@ -203,6 +209,9 @@ func (s *Store) cancel(ctx context.Context, memberID int64, where string, args .
 			if err := s.logActivity(ctx, tx, &a, memberID, ActCancelled, ""); err != nil {
 				return err
 			}
+			if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
+				return err
+			}
 			return s.enqueueMail(ctx, tx, &a, event.MailCancelled)
 		}
 		if _, err := applicationWhere(ctx, tx, where, args...); err != nil {
@@ -234,6 +243,9 @@ func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id, memberID int
 			return err
 		}
 		a.Payment = p
+		if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
+			return err
+		}
 		if p == event.PaymentUnpaid {
 			return s.logActivity(ctx, tx, a, memberID, ActUnpaid, "")
 		}

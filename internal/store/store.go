@@ -41,8 +41,9 @@ type Store struct {
 	// mailQueued is told after a commit that put mail in the outbox (see
 	// enqueueMail), meetingsQueued after one that made Zoom meetings due;
 	// queuedTxs holds the open transactions that did, with what they queued.
-	mailQueued     func()
-	meetingsQueued func()
+	mailQueued        func()
+	meetingsQueued    func()
+	registrantsQueued func()
 	queuedTxs      sync.Map // *sql.Tx → queued
 	// zoomCoalesce delays the sync of an edited meeting, so that quick
 	// successive edits make one PATCH.
@@ -79,6 +80,9 @@ type Options struct {
 	// ZoomMeetingsQueued, if set, is called after each commit that made Zoom
 	// meetings due for sync. It must not block.
 	ZoomMeetingsQueued func()
+	// ZoomRegistrantsQueued, if set, is called after each commit that made
+	// a meeting's registrant list due. It must not block.
+	ZoomRegistrantsQueued func()
 	// ZoomCoalesce is how long an edited meeting waits before it is synced,
 	// so that quick successive edits make one PATCH (2 s when zero;
 	// negative: none).
@@ -117,7 +121,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			return nil, fmt.Errorf("store: connect to postgres: %w", err)
 		}
 		return &Store{dialect: Postgres, write: db, read: db, now: now, mailQueued: o.MailQueued,
-			meetingsQueued: o.ZoomMeetingsQueued, zoomCoalesce: coalesce, webhookQueued: o.ZoomWebhookQueued,
+			meetingsQueued: o.ZoomMeetingsQueued, registrantsQueued: o.ZoomRegistrantsQueued, zoomCoalesce: coalesce, webhookQueued: o.ZoomWebhookQueued,
 			secrets: o.Secrets}, nil
 	}
 
@@ -153,7 +157,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	return &Store{dialect: SQLite, write: write, read: read, now: now, mailQueued: o.MailQueued,
-		meetingsQueued: o.ZoomMeetingsQueued, zoomCoalesce: coalesce, webhookQueued: o.ZoomWebhookQueued,
+		meetingsQueued: o.ZoomMeetingsQueued, registrantsQueued: o.ZoomRegistrantsQueued, zoomCoalesce: coalesce, webhookQueued: o.ZoomWebhookQueued,
 		secrets: o.Secrets, gate: make(chan struct{}, 1), stmts: &statements{}}, nil
 }
 
@@ -222,6 +226,7 @@ type queued uint8
 const (
 	queuedMail queued = 1 << iota
 	queuedMeetings
+	queuedRegistrants
 )
 
 // queue records that tx queued work of kind q: Tx tells the matching
@@ -240,6 +245,9 @@ func (s *Store) tell(q queued) {
 	}
 	if q&queuedMeetings != 0 && s.meetingsQueued != nil {
 		s.meetingsQueued()
+	}
+	if q&queuedRegistrants != 0 && s.registrantsQueued != nil {
+		s.registrantsQueued()
 	}
 }
 

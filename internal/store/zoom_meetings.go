@@ -156,7 +156,10 @@ func (s *Store) planZoomMeetings(ctx context.Context, tx *sql.Tx, orgID int64, w
 	if err != nil {
 		return err
 	}
-	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET due_at = $3, rev = rev + 1, updated_at = $4
+	// Registration may have been turned on (backfill) or off: the list is
+	// looked at again too.
+	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET due_at = $3, rev = rev + 1, updated_at = $4,
+		reg_due_at = $4, reg_rev = reg_rev + 1
 		WHERE org_id = $1 AND want = 'present' AND zoom_state <> 'deleted' AND schedule_id IN (`+schedulesWhere+where+`)`,
 		orgID, arg, due, now)
 	if err != nil {
@@ -176,6 +179,9 @@ func (s *Store) planZoomMeetings(ctx context.Context, tx *sql.Tx, orgID int64, w
 	created, _ := r.RowsAffected()
 	if n+updated+created > 0 {
 		s.queue(tx, queuedMeetings)
+	}
+	if updated > 0 {
+		s.queue(tx, queuedRegistrants)
 	}
 	return nil
 }
@@ -481,6 +487,24 @@ type ZoomMeetingResult struct {
 // passcode known (nothing was sent, so nothing was read back).
 func (s *Store) ZoomMeetingSynced(ctx context.Context, id, rev int64, r ZoomMeetingResult) error {
 	now := s.nowUTC()
+	if r.Created {
+		// A new meeting has no registrants: its list is pushed again.
+		err := s.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET status = 'cancelled', join_url = '',
+				updated_at = $1 WHERE meeting_id = $2 AND status <> 'cancelled'`, now, id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_rev = reg_rev + 1
+				WHERE id = $2`, now, id); err != nil {
+				return err
+			}
+			s.queue(tx, queuedRegistrants)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store.ZoomMeetingSynced(%d): %w", id, err)
+		}
+	}
 	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = COALESCE(NULLIF($2, ''), join_url),
 		passcode = CASE WHEN $2 = '' THEN passcode ELSE $3 END, applied = $4,
 		inflight = '', create_started_at = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '',

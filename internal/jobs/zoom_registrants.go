@@ -1,0 +1,404 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"kaisai/internal/event"
+	"kaisai/internal/store"
+	"kaisai/internal/zoom"
+	"kaisai/internal/zoomconn"
+	"kaisai/internal/zoompolicy"
+)
+
+// Registrant sync (DESIGN.md §3). A change to an application that can
+// change who belongs on its schedule's meeting's registrant list marks the
+// list due in the same transaction; the store nudges after commit, a sweep
+// catches what a crash dropped, and a periodic check reads Zoom's own list
+// to repair drift. The job leases due lists and reconciles each: the
+// applications the policy (package zoompolicy) wants registered, against
+// the registrants kaisai recorded —
+//
+//   - adds whose answer was lost (a timeout, a killed process) are looked
+//     up in Zoom's list first, because Zoom allows an e-mail only a few adds
+//     a day;
+//   - registrants no longer wanted are cancelled, 30 per call;
+//   - missing ones are added, 30 per call, approved at once; each batch is
+//     recorded before it is sent.
+//
+// Registrants are keyed by lower-cased e-mail, never the host's, at most
+// 4,999 a meeting (Zoom's limit).
+
+// MaxRegistrants is Zoom's limit of registrants per meeting.
+const MaxRegistrants = 4999
+
+// SyncZoomRegistrantsArgs asks for every due registrant list to be synced.
+type SyncZoomRegistrantsArgs struct{}
+
+// Kind names the job in River's table.
+func (SyncZoomRegistrantsArgs) Kind() string { return "sync_zoom_registrants" }
+
+// InsertOpts: one attempt, not unique, like SyncZoomMeetings (lists are leased).
+func (SyncZoomRegistrantsArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+
+// NewZoomRegistrantNudger makes the nudger of SyncZoomRegistrants.
+func NewZoomRegistrantNudger(every time.Duration) *Nudger {
+	return NewNudger(every, SyncZoomRegistrantsArgs{})
+}
+
+// CheckRegistrantsArgs asks for the registrant lists not read from Zoom
+// lately to be checked against Zoom's (the periodic repair).
+type CheckRegistrantsArgs struct{}
+
+// Kind names the job in River's table.
+func (CheckRegistrantsArgs) Kind() string { return "check_zoom_registrants" }
+
+// CheckRegistrantsWorker makes stale lists due; their sync then reads Zoom's.
+type CheckRegistrantsWorker struct {
+	river.WorkerDefaults[CheckRegistrantsArgs]
+	Store *store.Store
+	Every time.Duration
+	Now   func() time.Time
+}
+
+// Work marks the lists last checked more than Every ago.
+func (w *CheckRegistrantsWorker) Work(ctx context.Context, _ *river.Job[CheckRegistrantsArgs]) error {
+	_, err := w.Store.CheckRegistrantLists(ctx, w.Now().Add(-w.Every))
+	return err
+}
+
+// SyncZoomRegistrantsWorker reconciles due registrant lists with Zoom.
+type SyncZoomRegistrantsWorker struct {
+	river.WorkerDefaults[SyncZoomRegistrantsArgs]
+	Store    *store.Store
+	Zoom     *zoomconn.Clients // nil: Zoom is off
+	Options  ZoomMeetingOptions
+	Check    time.Duration // how often Zoom's own list is read (1 h)
+	Now      func() time.Time
+	Log      *slog.Logger
+	Stopping <-chan struct{}
+}
+
+// Timeout lets a long list go on past River's default minute.
+func (w *SyncZoomRegistrantsWorker) Timeout(*river.Job[SyncZoomRegistrantsArgs]) time.Duration {
+	return w.Options.RunBudget + w.Options.Lease
+}
+
+// Work syncs until nothing is due, then sleeps until the next list's
+// backoff or lease ends when that is soon.
+func (w *SyncZoomRegistrantsWorker) Work(ctx context.Context, _ *river.Job[SyncZoomRegistrantsArgs]) error {
+	if w.Zoom == nil {
+		return nil
+	}
+	err := drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.RegistrantListsDue, func(ctx context.Context) (int, error) {
+		tasks, err := w.Store.ClaimRegistrantLists(ctx, 1, w.Options.Lease)
+		if err != nil {
+			return 0, err
+		}
+		for _, t := range tasks {
+			if err := w.sync(ctx, t); err != nil {
+				return 0, err
+			}
+		}
+		return len(tasks), nil
+	})
+	if err != nil {
+		return err
+	}
+	next, err := w.Store.NextRegistrantListDue(ctx)
+	if err != nil || next.IsZero() {
+		return err
+	}
+	if wait := next.Sub(w.Now()); wait <= snoozeHorizon && !stopped(ctx, w.Stopping) {
+		return river.JobSnooze(max(wait, 10*time.Millisecond))
+	}
+	return nil
+}
+
+// sync reconciles one list and records the outcome; only an error
+// recording it is returned.
+func (w *SyncZoomRegistrantsWorker) sync(ctx context.Context, t store.RegistrantListTask) error {
+	record := context.WithoutCancel(ctx)
+	checked, err := w.reconcile(ctx, t)
+	if err == nil {
+		return w.Store.RegistrantListSynced(record, t.MeetingRowID, t.Rev, checked)
+	}
+	var gone errMeetingGone
+	if errors.As(err, &gone) {
+		// The meeting sync records the deletion; the list waits for 再作成.
+		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.MeetingRowID, t.ZoomID)
+		return err
+	}
+	f := w.failure(err, store.ZoomMeetingTask{Attempts: t.Attempts, ZoomID: t.ZoomID})
+	retry := f.RetryAt
+	if retry.IsZero() {
+		retry = w.Now().Add(w.Options.RetryMax)
+	}
+	w.Log.Warn("zoom registrants: sync failed", "meeting_row", t.MeetingRowID, "zoom_id", t.ZoomID,
+		"kind", f.Kind, "retry_at", retry, "err", err)
+	return w.Store.RegistrantListFailed(record, t.MeetingRowID, retry, f.Kind+": "+f.Message)
+}
+
+// reconcile brings Zoom's registrant list in line with the applications;
+// checked reports that Zoom's list was read (and drift repaired).
+func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, t store.RegistrantListTask) (checked bool, err error) {
+	record := context.WithoutCancel(ctx)
+	if !t.Registration || t.ScheduleID == 0 {
+		return false, nil // no registration: Zoom lets anyone in with the URL
+	}
+	want, err := w.wanted(ctx, t)
+	if err != nil {
+		return false, err
+	}
+	rows, err := w.Store.MeetingRegistrants(ctx, t.MeetingRowID)
+	if err != nil {
+		return false, err
+	}
+	var stale []int64 // adds whose outcome is unknown
+	for _, r := range rows {
+		if r.Status == store.RegistrantAdding {
+			stale = append(stale, r.ID)
+		}
+	}
+	if len(stale) > 0 || w.checkDue(t) {
+		if rows, err = w.repair(ctx, t, rows); err != nil {
+			return false, err
+		}
+		checked = true
+	}
+
+	// Cancel who is no longer wanted (or now has another e-mail).
+	var cancel []store.RegistrantRow
+	var drop []int64
+	have := map[string]bool{}
+	for _, r := range rows {
+		if a, ok := want[r.Email]; ok && a.ID == r.ApplicationID {
+			if r.Status == store.RegistrantRegistered {
+				have[r.Email] = true
+			}
+			continue
+		}
+		if r.Status == store.RegistrantRegistered {
+			cancel = append(cancel, r)
+		} else {
+			drop = append(drop, r.ID) // failed: never on Zoom
+		}
+	}
+	if err := w.Store.RegistrantsCancelled(record, drop); err != nil {
+		return checked, err
+	}
+	for batch := range slices.Chunk(cancel, zoom.MaxBatchRegistrants) {
+		refs := make([]zoom.RegistrantRef, len(batch))
+		ids := make([]int64, len(batch))
+		for i, r := range batch {
+			refs[i], ids[i] = zoom.RegistrantRef{ID: r.RegistrantID, Email: r.Email}, r.ID
+		}
+		err := w.call(ctx, t, func(cl *zoom.Client) error {
+			return cl.UpdateRegistrantStatus(ctx, t.ZoomID, zoom.RegistrantCancel, refs)
+		})
+		if err != nil {
+			return checked, err
+		}
+		if err := w.Store.RegistrantsCancelled(record, ids); err != nil {
+			return checked, err
+		}
+	}
+
+	// Add who is missing, in the applications' order.
+	var add []event.Application
+	for _, a := range want {
+		if !have[event.NormalizeEmail(a.Email)] {
+			add = append(add, a)
+		}
+	}
+	slices.SortFunc(add, func(a, b event.Application) int { return int(a.ID - b.ID) })
+	for batch := range slices.Chunk(add, zoom.MaxBatchRegistrants) {
+		if stopped(ctx, w.Stopping) {
+			return checked, errStopping
+		}
+		if err := w.addBatch(ctx, t, batch); err != nil {
+			return checked, err
+		}
+		if err := w.Store.ExtendRegistrantLease(record, t.MeetingRowID, w.Options.Lease); err != nil {
+			return checked, err
+		}
+	}
+	return checked, nil
+}
+
+// errStopping ends a sync early when kaisai stops; the list stays due.
+var errStopping = errors.New("kaisai is stopping")
+
+// wanted are the applications the policy puts on the list, by lower-cased
+// e-mail: never the host, at most MaxRegistrants (the first applications).
+func (w *SyncZoomRegistrantsWorker) wanted(ctx context.Context, t store.RegistrantListTask) (map[string]event.Application, error) {
+	e, apps, err := w.Store.RegistrantCandidates(ctx, t.ScheduleID)
+	if err != nil {
+		return nil, err
+	}
+	m := zoompolicy.Meeting{Registration: t.Registration, Authentication: t.Authentication}
+	host := event.NormalizeEmail(t.HostEmail)
+	want := map[string]event.Application{}
+	for i := range apps {
+		a := &apps[i]
+		email := event.NormalizeEmail(a.Email)
+		if email == host || !zoompolicy.Registrant(m, &e, a) {
+			continue
+		}
+		if _, dup := want[email]; dup {
+			continue
+		}
+		if len(want) == MaxRegistrants {
+			w.Log.Warn("zoom registrants: more eligible applications than Zoom allows", "meeting_row", t.MeetingRowID,
+				"max", MaxRegistrants)
+			break
+		}
+		want[email] = *a
+	}
+	return want, nil
+}
+
+// checkDue reports whether Zoom's own list should be read now.
+func (w *SyncZoomRegistrantsWorker) checkDue(t store.RegistrantListTask) bool {
+	every := w.Check
+	if every <= 0 {
+		every = time.Hour
+	}
+	return t.Checked.IsZero() || w.Now().Sub(t.Checked) >= every
+}
+
+// repair reads Zoom's approved registrants and brings kaisai's rows in line:
+// an add whose answer was lost is registered if Zoom has it, else forgotten
+// (to be added again); a registrant Zoom no longer has is forgotten too.
+func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, t store.RegistrantListTask, rows []store.RegistrantRow) ([]store.RegistrantRow, error) {
+	record := context.WithoutCancel(ctx)
+	var onZoom []zoom.Registrant
+	err := w.call(ctx, t, func(cl *zoom.Client) (err error) {
+		onZoom, err = cl.Registrants(ctx, t.ZoomID, zoom.RegistrantApproved)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	byEmail := make(map[string]zoom.Registrant, len(onZoom))
+	for _, r := range onZoom {
+		byEmail[event.NormalizeEmail(r.Email)] = r
+	}
+	var found []store.RegisteredRow
+	var forget []int64
+	for _, r := range rows {
+		z, ok := byEmail[r.Email]
+		switch {
+		case r.Status == store.RegistrantAdding && ok:
+			found = append(found, store.RegisteredRow{ID: r.ID, RegistrantID: z.ID, JoinURL: z.JoinURL})
+		case r.Status == store.RegistrantAdding, r.Status == store.RegistrantRegistered && !ok:
+			forget = append(forget, r.ID)
+		}
+	}
+	if len(forget) > 0 {
+		w.Log.Info("zoom registrants: not on Zoom, to be added again", "meeting_row", t.MeetingRowID, "n", len(forget))
+	}
+	if err := w.Store.RegistrantsRegistered(record, found); err != nil {
+		return nil, err
+	}
+	if err := w.Store.RegistrantsForgotten(record, forget); err != nil {
+		return nil, err
+	}
+	return w.Store.MeetingRegistrants(ctx, t.MeetingRowID)
+}
+
+// addBatch records up to 30 adds, sends them, and records Zoom's answer.
+func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, t store.RegistrantListTask, batch []event.Application) error {
+	record := context.WithoutCancel(ctx)
+	news := make([]store.NewRegistrantRow, len(batch))
+	regs := make([]zoom.NewRegistrant, len(batch))
+	for i, a := range batch {
+		email := event.NormalizeEmail(a.Email)
+		news[i] = store.NewRegistrantRow{ApplicationID: a.ID, Email: email}
+		regs[i] = zoom.NewRegistrant{Email: email, FirstName: registrantName(a.Name)}
+	}
+	ids, err := w.Store.RegistrantsAdding(record, t.OrgID, t.MeetingRowID, news)
+	if err != nil {
+		return err
+	}
+	var added []zoom.AddedRegistrant
+	err = w.call(ctx, t, func(cl *zoom.Client) (err error) {
+		added, err = cl.AddBatchRegistrants(ctx, t.ZoomID, regs, true)
+		return err
+	})
+	var ae *zoom.APIError
+	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests &&
+		!zoom.IsInvalidToken(err) && meetingGone(err) == err {
+		// A definite refusal: nothing was added.
+		kind := ZoomErrInvalid
+		if ae.Code == 200 {
+			kind = ZoomErrLicense
+		}
+		if ferr := w.Store.RegistrantsFailed(record, ids, kind, ae.Message); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	if err != nil {
+		return err // the rows stay "adding": looked up before anything is sent again
+	}
+	byEmail := make(map[string]zoom.AddedRegistrant, len(added))
+	for _, a := range added {
+		byEmail[event.NormalizeEmail(a.Email)] = a
+	}
+	done := make([]store.RegisteredRow, 0, len(ids))
+	for i, n := range news {
+		if a, ok := byEmail[n.Email]; ok {
+			done = append(done, store.RegisteredRow{ID: ids[i], RegistrantID: a.RegistrantID, JoinURL: a.JoinURL})
+		}
+	}
+	return w.Store.RegistrantsRegistered(record, done)
+}
+
+// call runs fn as the meeting's host. A per-second 429 means Zoom did
+// nothing, so even an add is sent again after waiting as long as Zoom asks;
+// a longer wait (a daily limit) is returned.
+func (w *SyncZoomRegistrantsWorker) call(ctx context.Context, t store.RegistrantListTask, fn func(*zoom.Client) error) error {
+	for {
+		err := w.Zoom.Do(ctx, t.OrgID, t.ConnID, func(cl *zoom.Client) error { return meetingGone(fn(cl)) })
+		if !zoom.IsRateLimited(err) {
+			return err
+		}
+		wait := zoom.RetryAfter(err)
+		if wait > 10*time.Second {
+			return err
+		}
+		wait = max(wait, 50*time.Millisecond)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
+
+// registrantName is the first_name Zoom requires (1–64 characters).
+func registrantName(name string) string {
+	r := []rune(name)
+	if len(r) == 0 {
+		return "-"
+	}
+	if len(r) > 64 {
+		r = r[:64]
+	}
+	return string(r)
+}
+
+// failure reuses the meeting sync's reading of Zoom's errors.
+func (w *SyncZoomRegistrantsWorker) failure(err error, t store.ZoomMeetingTask) store.ZoomMeetingFailure {
+	m := &SyncZoomMeetingsWorker{Options: w.Options, Now: w.Now}
+	return m.failure(err, t)
+}

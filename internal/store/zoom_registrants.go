@@ -1,0 +1,412 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"kaisai/internal/event"
+)
+
+// Zoom registrants (DESIGN.md §3). Who should be on a meeting's registrant
+// list follows from the applications of its schedule (package zoompolicy);
+// zoom_registrants records who kaisai put there. A change to an application
+// that can change the list (申込, 入金済 and back, キャンセル, 繰り上げ, 削除,
+// e-mail) makes the list of its schedule's meeting due in the same
+// transaction (reg_due_at); a job reconciles due lists with Zoom.
+
+// Registrant statuses.
+const (
+	RegistrantAdding     = "adding"     // sent to Zoom; the answer is not known yet
+	RegistrantRegistered = "registered" // on Zoom's list, approved
+	RegistrantCancelled  = "cancelled"  // cancelled on Zoom (kept for the history)
+	RegistrantFailed     = "failed"     // Zoom refused the add; retried with the list
+)
+
+// registrantsChanged makes the registrant list of a schedule's meeting due,
+// in tx. A schedule without a Zoom meeting costs one indexed no-op.
+func (s *Store) registrantsChanged(ctx context.Context, tx *sql.Tx, scheduleID int64) error {
+	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_rev = reg_rev + 1
+		WHERE schedule_id = $2 AND want = 'present'`, s.nowUTC(), scheduleID)
+	if err != nil {
+		return fmt.Errorf("store: registrants changed: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n > 0 {
+		s.queue(tx, queuedRegistrants)
+	}
+	return nil
+}
+
+// RegistrantListTask is a claimed meeting whose registrant list is due.
+type RegistrantListTask struct {
+	MeetingRowID, OrgID, ConnID, ZoomID int64
+	ScheduleID                          int64
+	HostEmail                           string // never a registrant
+	Registration, Authentication        bool
+	Rev                                 int64
+	Attempts                            int
+	// Checked is when Zoom's list was last read and repaired (zero: never).
+	Checked time.Time
+}
+
+// registrantDueWhere selects the lists that can be synced now ($1): due,
+// not leased, of a created meeting kaisai still wants, with a linked host.
+const registrantDueWhere = `m.reg_due_at <= $1 AND (m.reg_lease_until IS NULL OR m.reg_lease_until <= $1)
+	AND m.want = 'present' AND m.zoom_id IS NOT NULL AND m.zoom_state <> 'deleted'
+	AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`
+
+// RegistrantListsDue reports whether some registrant list can be synced now.
+func (s *Store) RegistrantListsDue(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+registrantDueWhere+` LIMIT 1) d`,
+		s.nowUTC()).Scan(&n)
+	return n > 0, err
+}
+
+// NextRegistrantListDue is when the next waiting list (backoff, lease) can
+// be claimed; zero when none waits.
+func (s *Store) NextRegistrantListDue(ctx context.Context) (time.Time, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT m.reg_due_at, m.reg_lease_until FROM zoom_meetings m
+		WHERE m.reg_due_at IS NOT NULL AND m.want = 'present' AND m.zoom_id IS NOT NULL AND m.zoom_state <> 'deleted'
+		  AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')
+		ORDER BY m.reg_due_at LIMIT 100`)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store.NextRegistrantListDue: %w", err)
+	}
+	defer rows.Close()
+	var next time.Time
+	for rows.Next() {
+		var due time.Time
+		var lease sql.NullTime
+		if err := rows.Scan(&due, &lease); err != nil {
+			return time.Time{}, err
+		}
+		at := due.UTC()
+		if l := timeOf(lease); l.After(at) {
+			at = l
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next, rows.Err()
+}
+
+// ClaimRegistrantLists leases up to limit due registrant lists for lease.
+func (s *Store) ClaimRegistrantLists(ctx context.Context, limit int, lease time.Duration) ([]RegistrantListTask, error) {
+	now := s.nowUTC()
+	var tasks []RegistrantListTask
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		tasks = tasks[:0]
+		rows, err := tx.QueryContext(ctx, `UPDATE zoom_meetings SET reg_lease_until = $2
+			WHERE id IN (SELECT m.id FROM zoom_meetings m WHERE `+registrantDueWhere+` ORDER BY m.reg_due_at, m.id LIMIT $3)
+			  AND reg_due_at <= $1 AND (reg_lease_until IS NULL OR reg_lease_until <= $1)
+			RETURNING id`, now, now.Add(lease), limit)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			var t RegistrantListTask
+			var reg, auth sql.NullBool
+			var checked sql.NullTime
+			err := tx.QueryRowContext(ctx, `SELECT m.id, m.org_id, m.conn_id, m.zoom_id, COALESCE(m.schedule_id, 0),
+				c.email, g.zoom_registration, g.zoom_authentication, m.reg_rev, m.reg_attempts, m.reg_checked_at
+				FROM zoom_meetings m JOIN zoom_connections c ON c.id = m.conn_id
+				LEFT JOIN schedule_groups g ON g.id = m.group_id
+				WHERE m.id = $1`, id).Scan(&t.MeetingRowID, &t.OrgID, &t.ConnID, &t.ZoomID, &t.ScheduleID,
+				&t.HostEmail, &reg, &auth, &t.Rev, &t.Attempts, &checked)
+			if err != nil {
+				return err
+			}
+			t.Registration, t.Authentication, t.Checked = reg.Bool, auth.Bool, timeOf(checked)
+			tasks = append(tasks, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store.ClaimRegistrantLists: %w", err)
+	}
+	return tasks, nil
+}
+
+// RegistrantCandidates are the live applications of a schedule, with its
+// event, for the policy to choose the registrants from; by id.
+func (s *Store) RegistrantCandidates(ctx context.Context, scheduleID int64) (event.Event, []event.Application, error) {
+	var e event.Event
+	err := scanEvent(s.read.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e
+		JOIN schedules sc ON sc.event_id = e.id WHERE sc.id = $1`, scheduleID), &e)
+	if err != nil {
+		return e, nil, notFound(err)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, email, status, payment FROM applications
+		WHERE schedule_id = $1 AND status <> 'cancelled' ORDER BY id`, scheduleID)
+	if err != nil {
+		return e, nil, err
+	}
+	defer rows.Close()
+	var as []event.Application
+	for rows.Next() {
+		a := event.Application{ScheduleID: scheduleID, EventID: e.ID, OrgID: e.OrgID}
+		if err := rows.Scan(&a.ID, &a.Name, &a.Email, &a.Status, &a.Payment); err != nil {
+			return e, nil, err
+		}
+		as = append(as, a)
+	}
+	return e, as, rows.Err()
+}
+
+// RegistrantRow is a live registrant kaisai keeps for a meeting.
+type RegistrantRow struct {
+	ID            int64
+	ApplicationID int64 // 0 once the application is deleted
+	Email         string
+	Status        string
+	RegistrantID  string
+	JoinURL       string
+}
+
+// MeetingRegistrants are a meeting's live registrant rows (not cancelled).
+func (s *Store) MeetingRegistrants(ctx context.Context, meetingRowID int64) ([]RegistrantRow, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, COALESCE(application_id, 0), email, status, registrant_id, join_url
+		FROM zoom_registrants WHERE meeting_id = $1 AND status <> 'cancelled' ORDER BY id`, meetingRowID)
+	if err != nil {
+		return nil, fmt.Errorf("store.MeetingRegistrants: %w", err)
+	}
+	defer rows.Close()
+	var out []RegistrantRow
+	for rows.Next() {
+		var r RegistrantRow
+		if err := rows.Scan(&r.ID, &r.ApplicationID, &r.Email, &r.Status, &r.RegistrantID, &r.JoinURL); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// NewRegistrantRow is an application about to be added to Zoom.
+type NewRegistrantRow struct {
+	ApplicationID int64
+	Email         string // lower-cased
+}
+
+// RegistrantsAdding records, before the call, the registrants about to be
+// added: should the answer be lost, the next sync looks for them on Zoom
+// first. A failed row of the same e-mail is taken over. It returns the
+// rows' ids in the order given.
+func (s *Store) RegistrantsAdding(ctx context.Context, orgID, meetingRowID int64, rs []NewRegistrantRow) ([]int64, error) {
+	now := s.nowUTC()
+	ids := make([]int64, len(rs))
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		for i, r := range rs {
+			err := tx.QueryRowContext(ctx, `UPDATE zoom_registrants SET status = 'adding', application_id = $1,
+				error_kind = '', error_message = '', updated_at = $2
+				WHERE meeting_id = $3 AND email = $4 AND status = 'failed' RETURNING id`,
+				r.ApplicationID, now, meetingRowID, r.Email).Scan(&ids[i])
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			err = tx.QueryRowContext(ctx, `INSERT INTO zoom_registrants (org_id, meeting_id, application_id, email, status,
+				created_at, updated_at) VALUES ($1, $2, $3, $4, 'adding', $5, $5) RETURNING id`,
+				orgID, meetingRowID, r.ApplicationID, r.Email, now).Scan(&ids[i])
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store.RegistrantsAdding: %w", err)
+	}
+	return ids, nil
+}
+
+// RegisteredRow is Zoom's answer for one registrant row.
+type RegisteredRow struct {
+	ID                    int64
+	RegistrantID, JoinURL string
+}
+
+// RegistrantsRegistered records registrants Zoom has approved.
+func (s *Store) RegistrantsRegistered(ctx context.Context, rs []RegisteredRow) error {
+	now := s.nowUTC()
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range rs {
+			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET status = 'registered', registrant_id = $1,
+				join_url = $2, error_kind = '', error_message = '', updated_at = $3 WHERE id = $4`,
+				r.RegistrantID, r.JoinURL, now, r.ID); err != nil {
+				return fmt.Errorf("store.RegistrantsRegistered: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// RegistrantsCancelled records registrants cancelled on Zoom (or, for rows
+// never registered, dropped).
+func (s *Store) RegistrantsCancelled(ctx context.Context, ids []int64) error {
+	return s.setRegistrants(ctx, ids, `status = 'cancelled', join_url = ''`)
+}
+
+// RegistrantsForgotten deletes rows of adds Zoom turned out not to have:
+// they are added again.
+func (s *Store) RegistrantsForgotten(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM zoom_registrants WHERE id = $1`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RegistrantsFailed records adds Zoom refused, with why.
+func (s *Store) RegistrantsFailed(ctx context.Context, ids []int64, kind, message string) error {
+	if len(message) > 500 {
+		message = message[:500]
+	}
+	return s.setRegistrants(ctx, ids, `status = 'failed', error_kind = $2, error_message = $3`, kind, message)
+}
+
+func (s *Store) setRegistrants(ctx context.Context, ids []int64, set string, args ...any) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.nowUTC()
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			a := append([]any{id}, args...)
+			a = append(a, now)
+			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET `+set+`, updated_at = $`+fmt.Sprint(len(a))+
+				` WHERE id = $1`, a...); err != nil {
+				return fmt.Errorf("store: registrants: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// RegistrantListSynced records a list in step as of rev (a list changed
+// since stays due); checked: Zoom's list was read and repaired.
+func (s *Store) RegistrantListSynced(ctx context.Context, meetingRowID, rev int64, checked bool) error {
+	now := s.nowUTC()
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = CASE WHEN reg_rev = $1 THEN NULL ELSE reg_due_at END,
+		reg_lease_until = NULL, reg_attempts = 0, reg_error = '',
+		reg_checked_at = CASE WHEN $2 THEN $3 ELSE reg_checked_at END WHERE id = $4`, rev, checked, now, meetingRowID)
+	if err != nil {
+		return fmt.Errorf("store.RegistrantListSynced(%d): %w", meetingRowID, err)
+	}
+	return nil
+}
+
+// RegistrantListFailed records a failed sync; it is tried again at retryAt.
+func (s *Store) RegistrantListFailed(ctx context.Context, meetingRowID int64, retryAt time.Time, message string) error {
+	if len(message) > 500 {
+		message = message[:500]
+	}
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_lease_until = NULL,
+		reg_attempts = reg_attempts + 1, reg_error = $2 WHERE id = $3`, retryAt.UTC(), message, meetingRowID)
+	if err != nil {
+		return fmt.Errorf("store.RegistrantListFailed(%d): %w", meetingRowID, err)
+	}
+	return nil
+}
+
+// ExtendRegistrantLease keeps a long sync's claim (thousands of
+// registrants at Zoom's pace).
+func (s *Store) ExtendRegistrantLease(ctx context.Context, meetingRowID int64, lease time.Duration) error {
+	_, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_lease_until = $1 WHERE id = $2`,
+		s.nowUTC().Add(lease), meetingRowID)
+	return err
+}
+
+// CheckRegistrantLists makes due the lists of meetings with registration
+// whose Zoom list was not read since before (the periodic repair of drift).
+func (s *Store) CheckRegistrantLists(ctx context.Context, before time.Time) (int64, error) {
+	r, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_rev = reg_rev + 1
+		WHERE want = 'present' AND zoom_id IS NOT NULL AND reg_due_at IS NULL
+		  AND (reg_checked_at IS NULL OR reg_checked_at < $2)
+		  AND group_id IN (SELECT id FROM schedule_groups WHERE zoom_registration)`, s.nowUTC(), before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("store.CheckRegistrantLists: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return n, nil
+}
+
+// ApplicationRegistrant is an application's registrant on its schedule's
+// meeting, as shown to the organizer and the participant.
+type ApplicationRegistrant struct {
+	Status       string // "" when none: 未登録
+	JoinURL      string
+	ErrorKind    string
+	ErrorMessage string
+}
+
+// ApplicationRegistrants are the registrant states of applications, by
+// application id (none: 未登録).
+func (s *Store) ApplicationRegistrants(ctx context.Context, ids []int64) (map[int64]ApplicationRegistrant, error) {
+	out := map[int64]ApplicationRegistrant{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
+	}
+	// The newest row of each application: a live one, else the last cancelled.
+	rows, err := s.read.QueryContext(ctx, `SELECT r.application_id, r.status, r.join_url, r.error_kind, r.error_message
+		FROM zoom_registrants r JOIN zoom_meetings m ON m.id = r.meeting_id AND m.want = 'present'
+		WHERE r.application_id IN (`+strings.Join(ph, ", ")+`) ORDER BY r.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store.ApplicationRegistrants: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var r ApplicationRegistrant
+		if err := rows.Scan(&id, &r.Status, &r.JoinURL, &r.ErrorKind, &r.ErrorMessage); err != nil {
+			return nil, err
+		}
+		if cur, ok := out[id]; ok && cur.Status != RegistrantCancelled && r.Status == RegistrantCancelled {
+			continue
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+// RetryRegistrants makes a schedule's registrant list due now (再試行).
+func (s *Store) RetryRegistrants(ctx context.Context, orgID, scheduleID int64) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_attempts = 0 WHERE org_id = $1 AND schedule_id = $2
+			AND want = 'present'`, orgID, scheduleID); err != nil {
+			return err
+		}
+		return s.registrantsChanged(ctx, tx, scheduleID)
+	})
+}
