@@ -44,7 +44,7 @@ type Store struct {
 	mailQueued        func()
 	meetingsQueued    func()
 	registrantsQueued func()
-	queuedTxs      sync.Map // *sql.Tx → queued
+	queuedTxs         sync.Map // *sql.Tx → queued
 	// zoomCoalesce delays the sync of an edited meeting, so that quick
 	// successive edits make one PATCH.
 	zoomCoalesce time.Duration
