@@ -39,18 +39,24 @@ const (
 	MeetingURL
 	// PersonalURL: the participant's own registrant join URL.
 	PersonalURL
+	// PendingURL: eligible for a meeting with 登録, but not registered on
+	// Zoom yet: the meeting's URL would lead to Zoom's own registration
+	// (which needs the host's approval), so the personal one is awaited.
+	PendingURL
 )
 
 // JoinAccess is the join URL an application's participant may see, given
 // whether kaisai has registered them on Zoom (registered: a registrant join
-// URL is known). The personal URL where registered, else the meeting's;
-// nothing before the application is eligible.
+// URL is known). With 登録 the personal URL (awaited until registered),
+// else the meeting's; nothing before the application is eligible.
 func JoinAccess(m Meeting, e *event.Event, a *event.Application, registered bool) Access {
 	switch {
 	case !a.Eligible(e):
 		return NoURL
 	case m.Registration && registered:
 		return PersonalURL
+	case m.Registration:
+		return PendingURL
 	default:
 		return MeetingURL
 	}

@@ -53,6 +53,8 @@ func TestPolicyTable(t *testing.T) {
 				case !s.ok:
 				case m.m.Registration && registered:
 					want = PersonalURL
+				case m.m.Registration:
+					want = PendingURL
 				default:
 					want = MeetingURL
 				}
