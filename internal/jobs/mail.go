@@ -145,10 +145,15 @@ func (w *DeliverMailWorker) pause(ctx context.Context, d time.Duration) {
 func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingMail, claimed time.Time) error {
 	// Whatever happens to the job's context, what was sent is recorded.
 	record := context.WithoutCancel(ctx)
+	// Participants registered on a Zoom meeting get their own join URL.
+	personal, err := mail.PersonalJoinURLs(ctx, w.Store, mails)
+	if err != nil {
+		return err
+	}
 	if w.Transport == nil {
 		kept := make([]store.DeliveredMail, len(mails))
 		for i := range mails {
-			m := w.Renderer.Render(&mails[i], w.Now())
+			m := w.Renderer.RenderFor(&mails[i], personal[mails[i].Application.ID], w.Now())
 			kept[i] = store.DeliveredMail{ID: mails[i].ID, Status: store.MailKept, To: m.To.Address,
 				Subject: m.Subject, Body: m.Body}
 		}
@@ -174,7 +179,7 @@ func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingM
 			}
 			return w.Store.ReleaseMail(record, rest)
 		}
-		m := w.Renderer.Render(om, w.Now())
+		m := w.Renderer.RenderFor(om, personal[om.Application.ID], w.Now())
 		if openErr != nil {
 			// The server could not be reached: every mail of the batch
 			// waits for its next attempt rather than dialling again.

@@ -6,6 +6,7 @@
 package mail
 
 import (
+	"context"
 	"fmt"
 	netmail "net/mail"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/web/i18n"
+	"kaisai/internal/zoompolicy"
 )
 
 // DefaultFrom is the sender when KAISAI_MAIL_FROM is not set.
@@ -64,8 +66,16 @@ func DefaultTemplate(c *i18n.Catalog, kind event.MailKind) event.MailTemplate {
 }
 
 // Render fills the event's template of m's kind (or the default) with m's
-// application, event and schedule.
+// application, event and schedule, as for an applicant kaisai has not
+// registered on a Zoom meeting: RenderFor gives the personal join URL.
 func (r *Renderer) Render(m *store.OutgoingMail, date time.Time) Message {
+	return r.RenderFor(m, "", date)
+}
+
+// RenderFor is Render with personalURL, the application's own join URL on
+// its schedule's Zoom meeting (its registrant's, DESIGN.md §3), or "" while
+// it is not registered; see PersonalJoinURLs.
+func (r *Renderer) RenderFor(m *store.OutgoingMail, personalURL string, date time.Time) Message {
 	if m.Member != nil {
 		return r.renderOrganizer(m, date)
 	}
@@ -73,7 +83,7 @@ func (r *Renderer) Render(m *store.OutgoingMail, date time.Time) Message {
 	if m.Template != nil {
 		t = *m.Template
 	}
-	subject, body := t.Render(r.Vars(m))
+	subject, body := t.Render(r.VarsFor(m, personalURL))
 	return Message{
 		From:      r.From,
 		To:        netmail.Address{Name: m.Application.Name, Address: m.Application.Email},
@@ -107,8 +117,43 @@ func (r *Renderer) renderOrganizer(m *store.OutgoingMail, date time.Time) Messag
 	}
 }
 
-// Vars are the values of the placeholders (event.MailPlaceholders) for m.
+// PersonalJoinURLs are the personal Zoom join URLs of the applications of
+// mails whose group registers its applicants on Zoom (登録), by application
+// id; an application not registered (yet) has none. It reads them in one
+// query, for RenderFor: the URL is the one current when the mail is sent.
+func PersonalJoinURLs(ctx context.Context, st *store.Store, mails []store.OutgoingMail) (map[int64]string, error) {
+	var ids []int64
+	for i := range mails {
+		m := &mails[i]
+		if m.Member == nil && m.Group.Venue == event.VenueZoom && zoompolicy.Of(m.Group.Zoom).Registration {
+			ids = append(ids, m.Application.ID)
+		}
+	}
+	urls := map[int64]string{}
+	if len(ids) == 0 {
+		return urls, nil
+	}
+	regs, err := st.ApplicationRegistrants(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("mail: personal join URLs: %w", err)
+	}
+	for id, reg := range regs {
+		if reg.Status == store.RegistrantRegistered && reg.JoinURL != "" {
+			urls[id] = reg.JoinURL
+		}
+	}
+	return urls, nil
+}
+
+// Vars are the values of the placeholders (event.MailPlaceholders) for m,
+// as for an applicant not registered on a Zoom meeting (see VarsFor).
 func (r *Renderer) Vars(m *store.OutgoingMail) map[string]string {
+	return r.VarsFor(m, "")
+}
+
+// VarsFor are the values of the placeholders for m, whose application's
+// personal Zoom join URL is personalURL ("" for none).
+func (r *Renderer) VarsFor(m *store.OutgoingMail, personalURL string) map[string]string {
 	a, e, sc, g := &m.Application, &m.Event, &m.Schedule, &m.Group
 	loc := e.Location()
 	venue := g.Address
@@ -125,15 +170,26 @@ func (r *Renderer) Vars(m *store.OutgoingMail) map[string]string {
 		"schedule":        i18n.DateTime(lang, sc.StartsAt, loc) + " – " + i18n.Time(sc.EndsAt, loc),
 		"venue":           venue,
 		"status":          r.msgs.T(lang, "application_status."+string(a.Status)),
-		"online_url":      r.onlineURL(a, e, g),
+		"online_url":      r.onlineURL(a, e, g, personalURL),
 		"application_url": strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token,
 		"price":           price,
 	}
 }
 
 // onlineURL is the group's online URL for an eligible applicant (free:
-// applied; paid: 入金済), else a sentence saying when it will be given.
-func (r *Renderer) onlineURL(a *event.Application, e *event.Event, g *event.ScheduleGroup) string {
+// applied; paid: 入金済), else a sentence saying when it will be given. For
+// a Zoom meeting with 登録 an eligible applicant gets their personal join
+// URL (personalURL), never the meeting's: until they are registered, a
+// sentence says it will be on their application page.
+func (r *Renderer) onlineURL(a *event.Application, e *event.Event, g *event.ScheduleGroup, personalURL string) string {
+	if g.Venue == event.VenueZoom {
+		switch zoompolicy.JoinAccess(zoompolicy.Of(g.Zoom), e, a, personalURL != "") {
+		case zoompolicy.PersonalURL:
+			return personalURL
+		case zoompolicy.PendingURL:
+			return r.msgs.T(lang, "mail.online_url.personal_pending")
+		}
+	}
 	switch {
 	case !g.Venue.Online():
 		return r.msgs.T(lang, "mail.online_url.none")

@@ -73,8 +73,12 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var schedules []event.Schedule
-	for _, g := range groups {
-		schedules = append(schedules, g.Schedules...)
+	zoomRegistering := map[int64]bool{} // schedules whose applicants are Zoom registrants
+	for i := range groups {
+		schedules = append(schedules, groups[i].Schedules...)
+		for _, sc := range groups[i].Schedules {
+			zoomRegistering[sc.ID] = registering(&groups[i].ScheduleGroup)
+		}
 	}
 	pages := max((page.Total+applicantsPerPage-1)/applicantsPerPage, 1)
 	if aq.Page > pages {
@@ -86,7 +90,17 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	regs, err := s.registrantViews(r.Context(), page.Rows, zoomRegistering)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	showZoom := false
+	for _, on := range zoomRegistering {
+		showZoom = showZoom || on
+	}
 	data := map[string]any{"Event": &e, "Loc": e.Location(), "Page": page, "Query": aq, "Schedules": schedules,
+		"Zoom": regs, "ZoomColumn": showZoom,
 		"Back": applicantsURL(e.ID, aq, aq.Page), "Pages": pages,
 		"Prev": pageLink(aq.Page > 1, applicantsURL(e.ID, aq, aq.Page-1)),
 		"Next": pageLink(aq.Page < pages, applicantsURL(e.ID, aq, aq.Page+1)),
@@ -197,13 +211,22 @@ func (s *Server) renderApplicant(w http.ResponseWriter, r *http.Request, p *page
 		s.fail(w, r, err)
 		return
 	}
-	sc, _, err := s.store.ScheduleByID(r.Context(), a.ScheduleID)
+	sc, g, err := s.store.ScheduleByID(r.Context(), a.ScheduleID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p.Data = map[string]any{"Event": e, "Application": a, "Schedule": &sc, "Loc": e.Location(), "Activity": log,
+	data := map[string]any{"Event": e, "Application": a, "Schedule": &sc, "Loc": e.Location(), "Activity": log,
 		"Self": fmt.Sprintf("/events/%d/applications/%d", e.ID, a.ID)}
+	if registering(&g) {
+		regs, err := s.store.ApplicationRegistrants(r.Context(), []int64{a.ID})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data["Zoom"] = newRegistrantView(regs[a.ID])
+	}
+	p.Data = data
 	s.render(w, r, status, "application_detail", p)
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 
 	"kaisai/internal/event"
 	"kaisai/internal/store"
+	"kaisai/internal/zoompolicy"
 )
 
 // The participants' pages: a published event with its schedules and the
@@ -136,8 +138,50 @@ func (s *Server) loadApplicationByToken(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return nil, false
 	}
-	return map[string]any{"Application": &a, "Event": &e, "Schedule": &sc, "Group": &g, "Loc": e.Location(),
-		"Eligible": a.Eligible(&e), "Started": !sc.StartsAt.After(s.now())}, true
+	d := map[string]any{"Application": &a, "Event": &e, "Schedule": &sc, "Group": &g, "Loc": e.Location(),
+		"Eligible": a.Eligible(&e), "Started": !sc.StartsAt.After(s.now())}
+	if g.Venue == event.VenueZoom {
+		j, err := s.zoomJoin(r.Context(), &e, &a, &g)
+		if err != nil {
+			s.fail(w, r, err)
+			return nil, false
+		}
+		d["Join"] = &j
+	}
+	return d, true
+}
+
+// zoomJoin is the join URL a Zoom group's participant sees (DESIGN.md §3).
+type zoomJoin struct {
+	Access string // none, meeting, personal, pending (zoompolicy.Access)
+	URL    string // the meeting's (with its passcode) or the personal one
+	// Passcode says the meeting URL carries the meeting's passcode.
+	Passcode bool
+}
+
+func (s *Server) zoomJoin(ctx context.Context, e *event.Event, a *event.Application, g *event.ScheduleGroup) (zoomJoin, error) {
+	m := zoompolicy.Of(g.Zoom)
+	var personal string
+	if m.Registration {
+		regs, err := s.store.ApplicationRegistrants(ctx, []int64{a.ID})
+		if err != nil {
+			return zoomJoin{}, err
+		}
+		if reg := regs[a.ID]; reg.Status == store.RegistrantRegistered {
+			personal = reg.JoinURL
+		}
+	}
+	switch zoompolicy.JoinAccess(m, e, a, personal != "") {
+	case zoompolicy.PersonalURL:
+		return zoomJoin{Access: "personal", URL: personal}, nil
+	case zoompolicy.PendingURL:
+		return zoomJoin{Access: "pending"}, nil
+	case zoompolicy.MeetingURL:
+		// No URL yet: the meeting is still being created on Zoom.
+		return zoomJoin{Access: "meeting", URL: g.OnlineURL, Passcode: g.Zoom != nil && g.Zoom.Passcode != ""}, nil
+	default:
+		return zoomJoin{Access: "none"}, nil
+	}
 }
 
 func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {

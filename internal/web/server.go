@@ -191,6 +191,7 @@ func (s *Server) routes() []route {
 		org("POST", "/events/{eventID}/applications/{appID}/cancel", s.applicationCancel),
 		org("POST", "/events/{eventID}/applications/{appID}/memo", s.applicationMemo),
 		org("POST", "/events/{eventID}/applications/{appID}/edit", s.applicationEdit),
+		org("POST", "/events/{eventID}/applications/{appID}/zoom-retry", s.applicationZoomRetry),
 		org("GET", "/events/{eventID}/applications/{appID}/delete", s.applicationDeleteConfirm),
 		org("POST", "/events/{eventID}/applications/{appID}/delete", s.applicationDelete),
 		// mail
