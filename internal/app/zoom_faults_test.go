@@ -42,6 +42,9 @@ func serveChild() int {
 		ZoomOAuthURL: os.Getenv("KAISAI_TEST_ZOOM_URL")}
 	fastZoom(&cfg)
 	cfg.ZoomMeetings.Lease = 2 * time.Second
+	// The test changes data through a store of its own, which nudges no
+	// job here: the sweep finds its changes.
+	cfg.ZoomMeetings.Sweep = 200 * time.Millisecond
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	if err := app.Run(ctx, cfg); err != nil {
@@ -97,22 +100,7 @@ func TestZoomMeetingCrashMidCreate(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The test's own store (no job workers) sets the scene.
-		key, err := secretbox.LoadKey(apptest.TestSecretKey, db.DataDir, db.DatabaseURL != "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		box, err := secretbox.New(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := store.Open(ctx, store.Options{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Secrets: box})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		if err := st.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
-			t.Fatal(err)
-		}
+		st := openTestStore(t, db)
 		org, _, err := st.CreateOrganization(ctx, event.SignupInput{OrgName: "落ちる主催者", Name: "オーナー",
 			Email: fmt.Sprintf("owner-%d@crash.example", time.Now().UnixNano())}, "hash")
 		if err != nil {
@@ -203,4 +191,87 @@ func TestZoomMeetingFaultRun(t *testing.T) {
 			t.Errorf("%d meetings left in error, %v", failed, err)
 		}
 	})
+}
+
+// TestZoomRegistrantsCrashMidAdd kills kaisai (SIGKILL) while Zoom has added
+// a batch of registrants but its answer has not arrived. The next kaisai
+// looks them up instead of adding them again: Zoom's list ends exactly the
+// eligible applications.
+func TestZoomRegistrantsCrashMidAdd(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sim, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sim.Close()
+		base, err := sim.Start(ctx, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := openTestStore(t, db)
+		org, _, err := st.CreateOrganization(ctx, event.SignupInput{OrgName: "落ちる主催者", Name: "オーナー",
+			Email: fmt.Sprintf("owner-%d@crash.example", time.Now().UnixNano())}, "hash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		oc := &zoom.OAuthConfig{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
+			AuthURL: base + "/oauth/authorize", TokenURL: base + "/oauth/token",
+			RedirectURL: "http://127.0.0.1:8080" + app.ZoomCallbackPath}
+		z := licensedZoom
+		z.ConnID = linkZoomUser(t, st, oc, base, org.ID, "licensed@example.com")
+		ze := newZoomEvent(t, st, org.ID, z, 1)
+		first := startChild(t, db, base)
+		waitMeetingsInStep(t, st, 30*time.Second)
+
+		sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultLostAnswer, Op: "addBatchRegistrants", Rate: 1, Delay: time.Minute})
+		emails, _ := applyMany(t, st, ze, "k", 40)
+		zoomID := func() int64 {
+			ms, err := st.EventZoomMeetings(ctx, org.ID, ze.event.ID)
+			if err != nil || len(ms) != 1 {
+				t.Fatalf("meetings %+v, %v", ms, err)
+			}
+			return ms[0].ZoomID
+		}()
+		until(t, "Zoom to add the first batch", func() bool {
+			got, _ := approvedOnZoom(sim, zoomID)
+			return len(got) > 0
+		})
+		if err := first.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = first.Wait()
+		sim.ClearFaults()
+		startChild(t, db, base)
+		until(t, "the registrants after the restart", func() bool {
+			got, _ := approvedOnZoom(sim, zoomID)
+			return len(got) == len(emails)
+		})
+		registrantsExact(t, sim, zoomID, emails)
+	})
+}
+
+// openTestStore opens db with the tests' secret key, migrated, without job
+// workers: the test's own hands on the data.
+func openTestStore(t *testing.T, db testdb.DB) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	key, err := secretbox.LoadKey(apptest.TestSecretKey, db.DataDir, db.DatabaseURL != "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := secretbox.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, store.Options{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Secrets: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -3,11 +3,14 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"kaisai/internal/app"
+	"kaisai/internal/app/apptest"
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
@@ -166,4 +169,102 @@ func TestZoomRegistrantsBackfillAndRecreate(t *testing.T) {
 	}
 	w.waitInStep(t)
 	waitRegistrants(t, w, ze, want...)
+}
+
+// registrantsExact checks Zoom's approved registrants are exactly the
+// eligible applications: none lost, none twice, nobody else.
+func registrantsExact(t *testing.T, sim *zoomsim.Server, zoomID int64, want []string) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, m := range sim.State().Meetings {
+		if m.ID != zoomID {
+			continue
+		}
+		for _, r := range m.Registrants {
+			if r.Status == "approved" {
+				seen[r.Email]++
+			}
+		}
+	}
+	for _, e := range want {
+		if seen[e] != 1 {
+			t.Errorf("%s is on Zoom %d times, want once", e, seen[e])
+		}
+		delete(seen, e)
+	}
+	for e, n := range seen {
+		t.Errorf("%s is on Zoom (%d times) but not eligible", e, n)
+	}
+}
+
+// applyMany applies n participants (a free event: all eligible) and
+// returns their e-mails.
+func applyMany(t *testing.T, st *store.Store, ze zoomEvent, prefix string, n int) ([]string, []event.Application) {
+	t.Helper()
+	var emails []string
+	var apps []event.Application
+	for i := range n {
+		email := fmt.Sprintf("%s%03d@example.com", prefix, i)
+		res, err := st.Apply(context.Background(), &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
+			Name: "参加者", Email: email, SubmitKey: fmt.Sprintf("%s-key-%d-%06d-abcdefgh", prefix, ze.event.ID, i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		emails, apps = append(emails, email), append(apps, res.Application)
+	}
+	return emails, apps
+}
+
+// TestZoomRegistrantsFaultRun: with 5xx answers, timeouts, lost answers and
+// 429s injected, and two kaisai instances on one database (PostgreSQL; one
+// on SQLite), applications, cancellations and e-mail changes end with Zoom's
+// list exactly the eligible applications.
+func TestZoomRegistrantsFaultRun(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		w := startMeetingWorld(t, db)
+		if db.DatabaseURL != "" {
+			second := apptest.Start(t, db, fastZoom, func(c *app.Config) {
+				c.ZoomClientID, c.ZoomClientSecret = "kaisai-dev", "kaisai-dev-secret"
+				c.ZoomOAuthURL, c.ZoomHTTPClient = w.sim.BaseURL(), &http.Client{Transport: w.calls}
+			})
+			_ = second
+		}
+		st := w.app.Store
+		z := licensedZoom
+		z.ConnID = w.link(t, "licensed@example.com")
+		ze := newZoomEvent(t, st, w.org.ID, z, 1)
+		w.waitInStep(t)
+		w.sim.SetFaults(11,
+			zoomsim.Fault{Kind: zoomsim.FaultStatus, Rate: 0.2, Status: http.StatusBadGateway},
+			zoomsim.Fault{Kind: zoomsim.FaultStatus, Rate: 0.1, Status: http.StatusTooManyRequests},
+			zoomsim.Fault{Kind: zoomsim.FaultTimeout, Rate: 0.1, Delay: 50 * time.Millisecond},
+			zoomsim.Fault{Kind: zoomsim.FaultLostAnswer, Rate: 0.15, Delay: 20 * time.Millisecond},
+		)
+		emails, apps := applyMany(t, st, ze, "f", 45) // the schedule seats 50
+		want := map[string]bool{}
+		for _, e := range emails {
+			want[e] = true
+		}
+		for i := 0; i < 5; i++ {
+			if _, err := st.CancelApplication(ctx, w.org.ID, ze.event.ID, apps[i].ID, 0); err != nil {
+				t.Fatal(err)
+			}
+			delete(want, emails[i])
+		}
+		for i := 5; i < 10; i++ {
+			email := fmt.Sprintf("moved%03d@example.com", i)
+			if _, err := st.EditApplicant(ctx, w.org.ID, ze.event.ID, apps[i].ID, 0, "参加者", email); err != nil {
+				t.Fatal(err)
+			}
+			delete(want, emails[i])
+			want[email] = true
+		}
+		var list []string
+		for e := range want {
+			list = append(list, e)
+		}
+		waitRegistrants(t, w, ze, list...)
+		registrantsExact(t, w.sim, w.rows(t, ze.event.ID)[0].ZoomID, list)
+	})
 }
