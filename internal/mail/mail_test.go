@@ -182,7 +182,7 @@ func TestMailCatalogKeys(t *testing.T) {
 		keys = append(keys, "mail_status."+s)
 	}
 	keys = append(keys, "mail.venue_online", "mail.online_url.none", "mail.online_url.cancelled",
-		"mail.online_url.waitlisted", "mail.online_url.unpaid")
+		"mail.online_url.waitlisted", "mail.online_url.unpaid", "mail.online_url.pending", "mail.online_url.personal_pending")
 	for _, k := range keys {
 		for _, l := range i18n.Langs {
 			if !catalog.Has(l, k) {
@@ -394,6 +394,45 @@ func TestNewSMTPURL(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "secret") {
 			t.Errorf("NewSMTP(%q) error shows the password: %v", u, err)
+		}
+	}
+}
+
+// TestOnlineURLZoomRegistration: for a Zoom meeting with 登録, {online_url}
+// is the participant's personal join URL once registered and a sentence
+// pointing to the application page before; never the meeting's URL. Without
+// 登録 it is the meeting's URL, and before eligibility the usual sentence.
+func TestOnlineURLZoomRegistration(t *testing.T) {
+	r := renderer(t)
+	const meeting, personal = "https://zoom.example/j/1?pwd=abc", "https://zoom.example/w/1?tk=personal"
+	zoomGroup := func(registration bool) event.ScheduleGroup {
+		return event.ScheduleGroup{Venue: event.VenueZoom, OnlineURL: meeting,
+			Zoom: &event.ZoomSettings{Registration: registration, Passcode: "abc"}}
+	}
+	cases := []struct {
+		name         string
+		registration bool
+		unpaid       bool
+		personal     string
+		want         string
+	}{
+		{"registered", true, false, personal, personal},
+		{"not registered yet", true, false, "", ja("mail.online_url.personal_pending")},
+		{"unpaid", true, true, personal, ja("mail.online_url.unpaid")},
+		{"without 登録", false, false, "", meeting},
+	}
+	for _, c := range cases {
+		m := outgoing(event.MailApplied)
+		m.Group = zoomGroup(c.registration)
+		if c.unpaid {
+			m.Event.Fee, m.Event.PriceJPY, m.Application.Payment = event.FeePaid, 1000, event.PaymentUnpaid
+		}
+		if got := r.VarsFor(&m, c.personal)["online_url"]; got != c.want {
+			t.Errorf("%s: {online_url} = %q, want %q", c.name, got, c.want)
+		}
+		msg := r.RenderFor(&m, c.personal, time.Now())
+		if c.registration && strings.Contains(msg.Body, meeting) {
+			t.Errorf("%s: the meeting's URL leaked into a mail of a meeting with 登録:\n%s", c.name, msg.Body)
 		}
 	}
 }
