@@ -5,11 +5,13 @@ import (
 	"context"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoomsim"
 )
 
 // TestApplySmoke runs the whole bench briefly: it must set kaisai up, pass
@@ -63,5 +65,77 @@ func TestApplyFlags(t *testing.T) {
 	c, err := parseApplyFlags(nil, io.Discard)
 	if err != nil || c.Clients != 32 || c.Duration != 10*time.Second || c.PostgresURL != "" {
 		t.Errorf("defaults = %+v, %v", c, err)
+	}
+}
+
+// zoomsyncLineRE is the zoomsync result line exactly as its issue asks.
+var zoomsyncLineRE = regexp.MustCompile(`^zoomsync registrants=(\d+) seconds=\d+\.\d\d min_seconds=\d+\.\d\d ratio=\d+\.\d{3} ` +
+	`duplicates=(\d+) lost=(\d+) http429=\d+$`)
+
+// TestZoomsyncSmoke runs zoomsync with a few batches' worth of people: every
+// one must reach Zoom once, and the last line must be the result line.
+func TestZoomsyncSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts kaisai and the Zoom simulator; skipped with -short")
+	}
+	dbs := map[string][]string{"sqlite": nil}
+	if u := os.Getenv(testdb.PostgresEnv); u != "" {
+		dbs["postgres"] = []string{"--postgres", u}
+	}
+	for name, extra := range dbs {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			var out bytes.Buffer
+			args := append([]string{"zoomsync", "-n", "95", "--idle", "2"}, extra...)
+			if err := run(ctx, args, &out, io.Discard); err != nil {
+				t.Fatalf("kaisai-bench %s: %v\n%s", strings.Join(args, " "), err, out.String())
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			m := zoomsyncLineRE.FindStringSubmatch(lines[len(lines)-1])
+			if m == nil {
+				t.Fatalf("last line %q is not the result line\n%s", lines[len(lines)-1], out.String())
+			}
+			if m[1] != "95" || m[2] != "0" || m[3] != "0" {
+				t.Errorf("registrants=%s duplicates=%s lost=%s, want 95, 0, 0\n%s", m[1], m[2], m[3], out.String())
+			}
+			if len(lines) < 2 || !strings.HasPrefix(lines[len(lines)-2], "idle: 2 single 入金済") {
+				t.Errorf("no idle latency line before the result line:\n%s", out.String())
+			}
+		})
+	}
+}
+
+func TestZoomsyncFlags(t *testing.T) {
+	for _, args := range [][]string{{"-n", "0"}, {"-n", "5000"}, {"--markers", "0"}, {"--idle", "0"}, {"extra"}} {
+		if _, err := parseZoomsyncFlags(args, io.Discard); err == nil {
+			t.Errorf("parseZoomsyncFlags(%q) accepted", args)
+		}
+	}
+	c, err := parseZoomsyncFlags(nil, io.Discard)
+	if err != nil || c.N != 4999 || c.Markers != 32 || c.Idle != 20 || c.PostgresURL != "" {
+		t.Errorf("defaults = %+v, %v", c, err)
+	}
+}
+
+func TestZoomsyncMinAndLine(t *testing.T) {
+	tests := []struct {
+		n    int
+		want time.Duration
+	}{
+		{4999, 16700 * time.Millisecond}, // 167 batch adds at Pro's Heavy 10/s
+		{4980, 16600 * time.Millisecond}, // exactly 166 batches
+		{31, 200 * time.Millisecond},
+		{1, 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := minSyncTime(tt.n, zoomsim.PlanPro); got != tt.want {
+			t.Errorf("minSyncTime(%d, Pro) = %v, want %v", tt.n, got, tt.want)
+		}
+	}
+	r := zoomsyncResult{Registrants: 4999, Elapsed: 18234 * time.Millisecond, Min: minSyncTime(4999, zoomsim.PlanPro), HTTP429: 3}
+	want := "zoomsync registrants=4999 seconds=18.23 min_seconds=16.70 ratio=1.092 duplicates=0 lost=0 http429=3"
+	if got := r.Line(); got != want || !zoomsyncLineRE.MatchString(got) {
+		t.Errorf("Line() = %q, want %q", got, want)
 	}
 }

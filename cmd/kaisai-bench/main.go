@@ -1,6 +1,8 @@
-// Command kaisai-bench measures kaisai's application intake.
+// Command kaisai-bench measures kaisai's application intake and its Zoom
+// registrant sync.
 //
 //	go run ./cmd/kaisai-bench apply [--clients 32] [--duration 10s] [--postgres URL]
+//	go run ./cmd/kaisai-bench zoomsync [-n 4999] [--postgres URL]
 //
 // It starts kaisai in-process on 127.0.0.1 with a fresh database (SQLite in a
 // temporary directory, or a PostgreSQL database it creates and drops), sets
@@ -13,6 +15,14 @@
 // line is the result:
 //
 //	apply rate=<accepted per s> p50_ms=<> p99_ms=<> baseline_rate=<per s> ratio=<rate/baseline>
+//
+// zoomsync starts kaisai beside the Zoom simulator (Zoom's limits on, the
+// host's account on Pro), marks n applications of a paid event with a Zoom
+// meeting (登録 on) 入金済 at once and times them until all are approved
+// registrants on Zoom, against the least time Zoom's rate limits allow;
+// then times single 入金済 marks on an idle kaisai. Its last line:
+//
+//	zoomsync registrants=<n> seconds=<> min_seconds=<> ratio=<seconds/min_seconds> duplicates=<> lost=<> http429=<>
 //
 // Speed goals live here, never in tests (STYLE.md).
 package main
@@ -29,12 +39,13 @@ import (
 	"time"
 )
 
-const usage = `kaisai-bench — measure kaisai's application intake
+const usage = `kaisai-bench — measure kaisai's application intake and Zoom sync
 
 Usage:
-  kaisai-bench apply [flags]   drive the real application form; compare with a bare INSERT handler
+  kaisai-bench apply [flags]      drive the real application form; compare with a bare INSERT handler
+  kaisai-bench zoomsync [flags]   mark n applications 入金済 at once; time them onto Zoom's registrant list
 
-Run "kaisai-bench apply --help" for the flags.
+Run "kaisai-bench apply --help" or "kaisai-bench zoomsync --help" for the flags.
 `
 
 func main() {
@@ -65,6 +76,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*cfg.Warmup+2*cfg.Duration+3*time.Minute)
 		defer cancel()
 		return benchApply(ctx, cfg, stdout, stderr)
+	case "zoomsync":
+		cfg, err := parseZoomsyncFlags(args[1:], stderr)
+		if err != nil {
+			return err
+		}
+		// Its phases bound themselves; this bounds the whole.
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Minute+time.Duration(cfg.Idle)*time.Minute)
+		defer cancel()
+		return benchZoomsync(ctx, cfg, stdout, stderr)
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"kaisai/internal/app"
+	"kaisai/internal/store"
+	"kaisai/internal/zoom"
+	"kaisai/internal/zoomsim"
+)
+
+// kaisai beside the Zoom simulator, both in this process, the way
+// `kaisai serve` runs them in development (cmd/kaisai) and the way
+// internal/app's Zoom tests set them up.
+
+// The app and user zoomsim.DefaultSeed provides.
+const (
+	simApp, simAppSecret = "kaisai-dev", "kaisai-dev-secret"
+	simRedirect          = "http://127.0.0.1:8080" + app.ZoomCallbackPath // registered in the seeded app
+	hostEmail            = "licensed@example.com"                         // a licensed user
+)
+
+// simAdapter is app.ZoomSimulator over the seeded app.
+type simAdapter struct{ *zoomsim.Server }
+
+func (s simAdapter) SetWebhookEndpoint(url, secret string) error {
+	return s.Server.SetWebhookEndpoint(simApp, url, secret)
+}
+
+// zoomCall is one call kaisai made to Zoom.
+type zoomCall struct {
+	Call       string        // method and path shape: "POST batch_registrants"
+	Start, End time.Duration // since the transport's zero
+	Status     int           // 0: no answer
+	RetryAfter string
+}
+
+// callShape names a call by its method and the path's last word.
+func callShape(r *http.Request) string {
+	p := strings.TrimRight(r.URL.Path, "/")
+	return r.Method + " " + p[strings.LastIndex(p, "/")+1:]
+}
+
+const batchAdd = "POST batch_registrants"
+
+// zoomCalls is kaisai's HTTP transport to Zoom: it counts 429 answers and
+// notes every call, to show how kaisai paced them.
+type zoomCalls struct {
+	next  http.RoundTripper
+	zero  time.Time
+	mu    sync.Mutex
+	n429  int
+	calls []zoomCall
+}
+
+func newZoomCalls() *zoomCalls {
+	return &zoomCalls{next: http.DefaultTransport, zero: time.Now()}
+}
+
+func (z *zoomCalls) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Since(z.zero)
+	resp, err := z.next.RoundTrip(r)
+	c := zoomCall{Call: callShape(r), Start: start, End: time.Since(z.zero)}
+	if resp != nil {
+		c.Status, c.RetryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if c.Status == http.StatusTooManyRequests {
+		z.n429++
+	}
+	z.calls = append(z.calls, c)
+	return resp, err
+}
+
+// snapshot is the calls so far.
+func (z *zoomCalls) snapshot() (n429 int, calls []zoomCall) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.n429, slices.Clone(z.calls)
+}
+
+// zoomWorld is the simulator and kaisai wired to it.
+type zoomWorld struct {
+	sim   *zoomsim.Server
+	app   *app.App
+	calls *zoomCalls
+	db    *database
+}
+
+// startZoomWorld starts the simulator with Zoom's limits (the host's account
+// on Pro) and kaisai with its default job settings on a fresh database.
+func startZoomWorld(ctx context.Context, cfg zoomsyncConfig, stderr io.Writer) (w *zoomWorld, err error) {
+	logOut := io.Discard
+	if cfg.Verbose {
+		logOut = stderr
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	limits := zoomsim.ZoomLimits() // on, as Zoom publishes them
+	sim, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed(), Limits: &limits,
+		Logger: log.With("component", "zoomsim")})
+	if err != nil {
+		return nil, err
+	}
+	w = &zoomWorld{sim: sim, calls: newZoomCalls()}
+	defer func() {
+		if err != nil {
+			w.close(ctx, io.Discard)
+		}
+	}()
+	if _, err := sim.Start(ctx, "127.0.0.1:0"); err != nil {
+		return w, err
+	}
+	host, ok := sim.User(hostEmail)
+	if !ok {
+		return w, fmt.Errorf("the simulator has no user %s", hostEmail)
+	}
+	sim.SetPlan(host.AccountID, zoomsim.PlanPro)
+
+	if w.db, err = newDatabase(ctx, cfg.PostgresURL, "zoomsync"); err != nil {
+		return w, err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	// Only what connects kaisai to the simulator is set: the sync's job
+	// settings (nudge, lease, backoff, sweep, coalescing) are the defaults.
+	w.app, err = app.New(ctx, app.Config{
+		Addr:             "127.0.0.1:0",
+		DataDir:          w.db.DataDir,
+		DatabaseURL:      w.db.URL,
+		Logger:           log,
+		SecretKey:        hex.EncodeToString(key), // PostgreSQL needs one given
+		ZoomClientID:     simApp,
+		ZoomClientSecret: simAppSecret,
+		ZoomHTTPClient:   &http.Client{Transport: w.calls},
+		ZoomSimulator:    simAdapter{sim},
+	})
+	if err != nil {
+		return w, fmt.Errorf("start kaisai: %w", err)
+	}
+	if err := w.app.Start(ctx); err != nil {
+		w.app.Store.Close()
+		w.app = nil
+		return w, fmt.Errorf("start kaisai: %w", err)
+	}
+	return w, nil
+}
+
+func (w *zoomWorld) close(ctx context.Context, out io.Writer) error {
+	var err error
+	if w.app != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err = w.app.Close(ctx); err != nil {
+			err = fmt.Errorf("stop kaisai: %w", err)
+		}
+	}
+	w.sim.Close()
+	if w.db != nil {
+		if derr := w.db.Drop(); derr != nil {
+			fmt.Fprintf(out, "zoomsync: drop database: %v\n", derr)
+		}
+	}
+	return err
+}
+
+// linkHost links the simulator's licensed user to the organization as an
+// organizer's browser would: consent page, code, PKCE exchange.
+func (w *zoomWorld) linkHost(ctx context.Context, orgID int64) (int64, error) {
+	base := w.sim.BaseURL()
+	oc := &zoom.OAuthConfig{ClientID: simApp, ClientSecret: simAppSecret, RedirectURL: simRedirect,
+		AuthURL: base + "/oauth/authorize", TokenURL: base + "/oauth/token", RevokeURL: base + "/oauth/revoke"}
+	verifier := zoom.GenerateVerifier()
+	u, err := url.Parse(oc.AuthCodeURL("bench", verifier))
+	if err != nil {
+		return 0, err
+	}
+	form := u.Query()
+	form.Set("email", hostEmail)
+	form.Set("password", "password")
+	form.Set("action", "approve")
+	noFollow := &http.Client{Timeout: requestTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.PostForm(base+"/oauth/authorize", form)
+	if err != nil {
+		return 0, fmt.Errorf("zoom consent: %w", err)
+	}
+	resp.Body.Close()
+	back, err := url.Parse(resp.Header.Get("Location"))
+	code := ""
+	if err == nil {
+		code = back.Query().Get("code")
+	}
+	if code == "" {
+		return 0, fmt.Errorf("zoom consent: %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	tok, err := oc.Exchange(ctx, code, verifier)
+	if err != nil {
+		return 0, fmt.Errorf("zoom token exchange: %w", err)
+	}
+	me, err := zoom.NewClient(nil, tok.APIURL, func(context.Context) (string, error) { return tok.AccessToken, nil }).Me(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("zoom user: %w", err)
+	}
+	return w.app.Store.LinkZoomConnection(ctx, orgID, store.ZoomUser{ID: me.ID, AccountID: me.AccountID, Email: me.Email,
+		DisplayName: me.FirstName + " " + me.LastName, Type: me.Type},
+		store.ZoomTokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry,
+			Scopes: tok.Scope, APIURL: tok.APIURL})
+}
+
+// registrantCount is how many registrants a meeting has on the simulator,
+// whatever their status: a cheap look, unlike State.
+func (w *zoomWorld) registrantCount(zoomID int64) int {
+	m, ok := w.sim.Meeting(zoomID)
+	if !ok {
+		return 0
+	}
+	n, _ := m["registrants"].(int)
+	return n
+}
+
+// registrants are a meeting's registrants on the simulator: approved
+// e-mails (lower-cased) and how many registrants each e-mail has.
+func (w *zoomWorld) registrants(zoomID int64) (approved map[string]bool, perEmail map[string]int) {
+	approved, perEmail = map[string]bool{}, map[string]int{}
+	for _, m := range w.sim.State().Meetings {
+		if m.ID != zoomID {
+			continue
+		}
+		for _, r := range m.Registrants {
+			e := strings.ToLower(r.Email)
+			perEmail[e]++
+			if r.Status == "approved" {
+				approved[e] = true
+			}
+		}
+	}
+	return approved, perEmail
+}
+
+// listsIdle reports that no registrant list is due or leased.
+func (w *zoomWorld) listsIdle(ctx context.Context) (bool, error) {
+	var n int
+	err := w.app.Store.WriteDB().QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM zoom_meetings WHERE reg_due_at IS NOT NULL OR reg_lease_until IS NOT NULL`).Scan(&n)
+	return n == 0, err
+}
+
+// poll calls cond every interval until it holds, fails, or ctx ends.
+func poll(ctx context.Context, interval time.Duration, what string, cond func() (bool, error)) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		ok, err := cond()
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
