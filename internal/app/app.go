@@ -272,6 +272,12 @@ func (a *App) Start(ctx context.Context) error {
 	a.whNudger.Start(a.Jobs, a.cfg.Logger)
 	a.mtNudger.Start(a.Jobs, a.cfg.Logger)
 	a.rgNudger.Start(a.Jobs, a.cfg.Logger)
+	// Whatever a crash left is looked at now: the periodic sweeps run only
+	// on River's leader, and a killed leader keeps that role for a while.
+	a.nudger.Nudge()
+	a.whNudger.Nudge()
+	a.mtNudger.Nudge()
+	a.rgNudger.Nudge()
 	a.server = &http.Server{
 		Handler:           a.Web,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -268,3 +268,44 @@ func TestZoomRegistrantsFaultRun(t *testing.T) {
 		registrantsExact(t, w.sim, w.rows(t, ze.event.ID)[0].ZoomID, list)
 	})
 }
+
+// TestZoomRegistrantsEmailDailyLimit: Zoom refuses a whole batch when one
+// e-mail has used up its adds for the day; that one waits, shown as such,
+// and the others are registered at once.
+func TestZoomRegistrantsEmailDailyLimit(t *testing.T) {
+	ctx := context.Background()
+	w := startMeetingWorld(t, testdb.SQLite(t))
+	limits := zoomsim.ZoomLimits()
+	limits.RegistrantAddsPerEmail = 1
+	w.sim.SetLimits(limits)
+	st := w.app.Store
+	z := licensedZoom
+	z.ConnID = w.link(t, "licensed@example.com")
+	ze := newZoomEvent(t, st, w.org.ID, z, 1)
+	w.waitInStep(t)
+	_, first := applyMany(t, st, ze, "once", 1)
+	waitRegistrants(t, w, ze, "once000@example.com")
+	if _, err := st.CancelApplication(ctx, w.org.ID, ze.event.ID, first[0].ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitRegistrants(t, w, ze)
+	// The same e-mail applies again: its one add today is used.
+	res, err := st.Apply(ctx, &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID, Name: "参加者",
+		Email: "once000@example.com", SubmitKey: fmt.Sprintf("again-key-%d-000000-abcdefgh", ze.event.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := []event.Application{res.Application}
+	_, others := applyMany(t, st, ze, "other", 3)
+	waitRegistrants(t, w, ze, "other000@example.com", "other001@example.com", "other002@example.com")
+	regs, err := st.ApplicationRegistrants(ctx, []int64{again[0].ID, others[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := regs[again[0].ID]; r.Status != store.RegistrantFailed || r.ErrorKind != "daily_limit" {
+		t.Errorf("the e-mail over its daily adds: %+v", r)
+	}
+	if r := regs[others[0].ID]; r.Status != store.RegistrantRegistered {
+		t.Errorf("another applicant of the same batch: %+v", r)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -332,6 +333,19 @@ func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, t store.Regist
 		added, err = cl.AddBatchRegistrants(ctx, t.ZoomID, regs, true)
 		return err
 	})
+	if i := overAddedEmail(err, news); i >= 0 {
+		// Zoom allows an e-mail only a few adds a day and refused the whole
+		// batch for this one: it waits (retried with the list), the rest go on.
+		w.Log.Warn("zoom registrants: an e-mail's daily adds are used up", "meeting_row", t.MeetingRowID)
+		if err := w.Store.RegistrantsFailed(record, ids[i:i+1], ZoomErrDailyLimit, err.Error()); err != nil {
+			return err
+		}
+		rest := slices.Delete(slices.Clone(batch), i, i+1)
+		if len(rest) == 0 {
+			return nil
+		}
+		return w.addBatch(ctx, t, rest)
+	}
 	var ae *zoom.APIError
 	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests &&
 		!zoom.IsInvalidToken(err) && meetingGone(err) == err {
@@ -359,6 +373,23 @@ func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, t store.Regist
 		}
 	}
 	return w.Store.RegistrantsRegistered(record, done)
+}
+
+// overAddedEmail is the index of the e-mail whose daily adds a 429 names
+// (Zoom: "… permitted for (email) this particular registrant"); -1 for any
+// other answer.
+func overAddedEmail(err error, news []store.NewRegistrantRow) int {
+	var ae *zoom.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests {
+		return -1
+	}
+	msg := strings.ToLower(ae.Message)
+	for i, n := range news {
+		if strings.Contains(msg, "("+n.Email+")") || strings.Contains(msg, " "+n.Email+" ") {
+			return i
+		}
+	}
+	return -1
 }
 
 // call runs fn as the meeting's host. A per-second 429 means Zoom did

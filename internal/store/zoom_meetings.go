@@ -340,9 +340,9 @@ func (s *Store) NextZoomMeetingDue(ctx context.Context) (time.Time, error) {
 // other worker (on any instance) syncs them meanwhile, and reads what each
 // should be. A lease that runs out (a worker died) makes the row due again.
 func (s *Store) ClaimZoomMeetings(ctx context.Context, limit int, lease time.Duration) ([]ZoomMeetingTask, error) {
-	now := s.nowUTC()
 	var tasks []ZoomMeetingTask
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		now := s.nowUTC() // taken inside: the wait for the writer must not age it
 		tasks = tasks[:0]
 		// The outer conditions are checked again on the row as it is when
 		// locked: on PostgreSQL a claim racing with another one skips the

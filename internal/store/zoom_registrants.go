@@ -29,7 +29,10 @@ const (
 // registrantsChanged makes the registrant list of a schedule's meeting due,
 // in tx. A schedule without a Zoom meeting costs one indexed no-op.
 func (s *Store) registrantsChanged(ctx context.Context, tx *sql.Tx, scheduleID int64) error {
-	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_rev = reg_rev + 1
+	// A list already due keeps its time: under a stream of changes it must
+	// not keep moving out of a claim's reach.
+	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_rev = reg_rev + 1,
+		reg_due_at = CASE WHEN reg_due_at IS NULL OR reg_due_at > $1 THEN $1 ELSE reg_due_at END
 		WHERE schedule_id = $2 AND want = 'present'`, s.nowUTC(), scheduleID)
 	if err != nil {
 		return fmt.Errorf("store: registrants changed: %w", err)
@@ -97,9 +100,9 @@ func (s *Store) NextRegistrantListDue(ctx context.Context) (time.Time, error) {
 
 // ClaimRegistrantLists leases up to limit due registrant lists for lease.
 func (s *Store) ClaimRegistrantLists(ctx context.Context, limit int, lease time.Duration) ([]RegistrantListTask, error) {
-	now := s.nowUTC()
 	var tasks []RegistrantListTask
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		now := s.nowUTC() // taken inside: the wait for the writer must not age it
 		tasks = tasks[:0]
 		rows, err := tx.QueryContext(ctx, `UPDATE zoom_meetings SET reg_lease_until = $2
 			WHERE id IN (SELECT m.id FROM zoom_meetings m WHERE `+registrantDueWhere+` ORDER BY m.reg_due_at, m.id LIMIT $3)
@@ -208,8 +211,9 @@ type NewRegistrantRow struct {
 
 // RegistrantsAdding records, before the call, the registrants about to be
 // added: should the answer be lost, the next sync looks for them on Zoom
-// first. A failed row of the same e-mail is taken over. It returns the
-// rows' ids in the order given.
+// first. A failed row of the same e-mail is taken over, and so is an adding
+// one (the caller knows Zoom did not act on it: it was refused, or looked
+// up). It returns the rows' ids in the order given.
 func (s *Store) RegistrantsAdding(ctx context.Context, orgID, meetingRowID int64, rs []NewRegistrantRow) ([]int64, error) {
 	now := s.nowUTC()
 	ids := make([]int64, len(rs))
@@ -217,7 +221,7 @@ func (s *Store) RegistrantsAdding(ctx context.Context, orgID, meetingRowID int64
 		for i, r := range rs {
 			err := tx.QueryRowContext(ctx, `UPDATE zoom_registrants SET status = 'adding', application_id = $1,
 				error_kind = '', error_message = '', updated_at = $2
-				WHERE meeting_id = $3 AND email = $4 AND status = 'failed' RETURNING id`,
+				WHERE meeting_id = $3 AND email = $4 AND status IN ('failed', 'adding') RETURNING id`,
 				r.ApplicationID, now, meetingRowID, r.Email).Scan(&ids[i])
 			if err == nil {
 				continue
