@@ -393,10 +393,13 @@ func overAddedEmail(err error, news []store.NewRegistrantRow) int {
 }
 
 // call runs fn as the meeting's host. A per-second 429 means Zoom did
-// nothing, so even an add is sent again after waiting as long as Zoom asks;
-// a longer wait (a daily limit) is returned.
+// nothing, so even an add is sent again; a longer wait (a daily limit) is
+// returned. Zoom counts per-second limits ("QPS") in windows of a second
+// and says Retry-After in whole seconds, so the first 429 in a row waits
+// only for the next second to begin; a second one in a row waits as long
+// as Zoom asks.
 func (w *SyncZoomRegistrantsWorker) call(ctx context.Context, t store.RegistrantListTask, fn func(*zoom.Client) error) error {
-	for {
+	for limited := 0; ; limited++ {
 		err := w.Zoom.Do(ctx, t.OrgID, t.ConnID, func(cl *zoom.Client) error { return meetingGone(fn(cl)) })
 		if !zoom.IsRateLimited(err) {
 			return err
@@ -405,7 +408,12 @@ func (w *SyncZoomRegistrantsWorker) call(ctx context.Context, t store.Registrant
 		if wait > 10*time.Second {
 			return err
 		}
-		wait = max(wait, 50*time.Millisecond)
+		var ae *zoom.APIError
+		if errors.As(err, &ae) && ae.RateLimitType == "QPS" && limited == 0 {
+			now := time.Now()
+			wait = now.Truncate(time.Second).Add(time.Second + 5*time.Millisecond).Sub(now)
+		}
+		wait = max(wait, 5*time.Millisecond)
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

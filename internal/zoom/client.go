@@ -164,6 +164,7 @@ func (cl *Client) once(ctx context.Context, c call) (err error) {
 		}
 		if status == http.StatusTooManyRequests {
 			e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			e.RateLimitType = resp.Header.Get("X-RateLimit-Type")
 		}
 		return e
 	}

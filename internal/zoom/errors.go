@@ -52,6 +52,9 @@ type APIError struct {
 	// RetryAfter is how long Zoom asked to wait (429 answers), zero when
 	// it did not say.
 	RetryAfter time.Duration
+	// RateLimitType is Zoom's X-RateLimit-Type of a 429: "QPS" (a
+	// per-second limit) or "Daily-limit".
+	RateLimitType string
 }
 
 // FieldError is one field of a validation failure.
