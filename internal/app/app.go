@@ -46,6 +46,9 @@ type Config struct {
 	// Mail tunes delivery (batch, lease, backoff, sweep); zero values are the
 	// defaults. Tests shorten them.
 	Mail jobs.MailOptions
+	// MailRegistrantWait is how long a participant's mail with a join URL
+	// waits for their Zoom registration (jobs.DefaultRegistrantWait when zero).
+	MailRegistrantWait time.Duration
 	// ZoomWebhookSecret is the Secret Token of the Zoom app's event
 	// subscription (KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN); empty: POST
 	// /webhooks/zoom answers 503.
@@ -185,7 +188,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		handlers[ev] = h
 	}
 	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
-		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail},
+		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail,
+		RegistrantWait: cfg.MailRegistrantWait},
 		Webhooks: jobs.WebhookConfig{Handlers: handlers, Nudger: whNudger, Options: cfg.ZoomWebhooks},
 		Meetings: jobs.ZoomMeetingConfig{Zoom: zoomAPI, Nudger: mtNudger, Options: cfg.ZoomMeetings,
 			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants}})

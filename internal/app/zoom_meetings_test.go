@@ -621,51 +621,79 @@ func TestZoomMeetingHostLostLicence(t *testing.T) {
 	checkZoomMatches(t, st, w.sim, w.org.ID, ze)
 }
 
-// TestZoomJoinURLForParticipants: an eligible participant gets the
-// schedule's meeting's join URL on their application page and in their
-// 申込完了 mail; before the meeting exists, both say it is being prepared.
+// TestZoomJoinURLForParticipants: an eligible participant gets a join URL
+// on their application page and in their 申込完了 mail. Without 登録 it is
+// the meeting's (準備中 in a mail sent before the meeting exists); with 登録
+// it is their own registrant URL, and the mail waits the moment it takes to
+// register them, even when the meeting itself is still being created.
 func TestZoomJoinURLForParticipants(t *testing.T) {
 	ctx := context.Background()
 	w := startMeetingWorld(t, testdb.SQLite(t), func(c *app.Config) {
 		c.ZoomCoalesce = 2 * time.Second // the first application comes before the meeting
 	})
 	st := w.app.Store
-	z := licensedZoom
-	z.ConnID = w.link(t, "licensed@example.com")
-	ze := newZoomEvent(t, st, w.org.ID, z, 1)
-	apply := func(i int) event.Application {
-		res, err := st.Apply(ctx, &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
-			Name: fmt.Sprintf("参加者 %d", i), Email: fmt.Sprintf("zoom-p%d@example.com", i),
-			SubmitKey: fmt.Sprintf("zoom-join-key-%d-%06d-abcdefgh", ze.event.ID, i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Application
-	}
-	early := apply(1)
-	rows := waitOutbox(t, st, w.org.ID, 1)
-	if !strings.Contains(rows[0].Body, "参加URLは準備中です") {
-		t.Errorf("a mail before the meeting exists:\n%s", rows[0].Body)
-	}
-	w.waitInStep(t)
-	joinURL := w.rows(t, ze.event.ID)[0].JoinURL
-	for _, a := range []event.Application{early, apply(2)} {
+	conn := w.link(t, "licensed@example.com")
+	page := func(a event.Application) string {
 		resp, err := http.Get(w.app.URL() + "/a/" + a.Token)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(b), html.EscapeString(joinURL)) {
-			t.Errorf("application page of %s lacks the join URL %s", a.Email, joinURL)
+		return string(b)
+	}
+	mailTo := func(a event.Application) string {
+		var body string
+		until(t, "the mail to "+a.Email, func() bool {
+			return st.WriteDB().QueryRowContext(ctx, `SELECT body FROM outbox WHERE application_id = $1 AND status <> 'pending'`,
+				a.ID).Scan(&body) == nil
+		})
+		return body
+	}
+	for _, registration := range []bool{false, true} {
+		z := licensedZoom
+		z.ConnID, z.Registration = conn, registration
+		ze := newZoomEvent(t, st, w.org.ID, z, 1)
+		apps := map[int]event.Application{}
+		apply := func(i int) event.Application {
+			res, err := st.Apply(ctx, &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
+				Name: fmt.Sprintf("参加者 %d", i), Email: fmt.Sprintf("zoom-p%d@example.com", i),
+				SubmitKey: fmt.Sprintf("zoom-join-key-%d-%06d-abcdefgh", ze.event.ID, i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			apps[i] = res.Application
+			return res.Application
 		}
-	}
-	rows = waitOutbox(t, st, w.org.ID, 2)
-	found := false
-	for _, r := range rows {
-		found = found || strings.Contains(r.Body, joinURL)
-	}
-	if !found {
-		t.Errorf("no mail carries the join URL %s", joinURL)
+		early := apply(1)
+		if !registration {
+			if body := mailTo(early); !strings.Contains(body, "参加URLは準備中です") {
+				t.Errorf("a mail before the meeting exists:\n%s", body)
+			}
+		}
+		w.waitInStep(t)
+		apply(2)
+		meetingURL := w.rows(t, ze.event.ID)[0].JoinURL
+		for _, a := range apps {
+			want := meetingURL
+			if registration {
+				var reg store.ApplicationRegistrant
+				until(t, "the registration of "+a.Email, func() bool {
+					regs, _ := st.ApplicationRegistrants(ctx, []int64{a.ID})
+					reg = regs[a.ID]
+					return reg.Status == store.RegistrantRegistered
+				})
+				want = reg.JoinURL
+				if want == meetingURL || want == "" {
+					t.Fatalf("registrant URL %q", want)
+				}
+			}
+			if !strings.Contains(page(a), html.EscapeString(want)) {
+				t.Errorf("登録 %v: the application page of %s lacks %s", registration, a.Email, want)
+			}
+			if body := mailTo(a); (registration || a.ID != early.ID) && !strings.Contains(body, want) {
+				t.Errorf("登録 %v: the mail to %s lacks %s:\n%s", registration, a.Email, want, body)
+			}
+		}
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"kaisai/internal/event"
 	"kaisai/internal/mail"
 	"kaisai/internal/store"
+	"kaisai/internal/zoompolicy"
 )
 
 // Mail delivery (DESIGN.md §7): the change that owes a participant a mail
@@ -104,6 +106,9 @@ type DeliverMailWorker struct {
 	// Stopping is closed when kaisai shuts down: the worker finishes the
 	// mail in hand and gives back the rest of its batch.
 	Stopping <-chan struct{}
+	// RegistrantWait is how long a mail that carries a join URL waits for
+	// its participant's Zoom registration (DefaultRegistrantWait when zero).
+	RegistrantWait time.Duration
 }
 
 // Timeout lets a run go on past River's default minute: RunBudget bounds
@@ -145,6 +150,10 @@ func (w *DeliverMailWorker) pause(ctx context.Context, d time.Duration) {
 func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingMail, claimed time.Time) error {
 	// Whatever happens to the job's context, what was sent is recorded.
 	record := context.WithoutCancel(ctx)
+	mails, err := w.holdForRegistrants(ctx, mails)
+	if err != nil || len(mails) == 0 {
+		return err
+	}
 	// Participants registered on a Zoom meeting get their own join URL.
 	personal, err := mail.PersonalJoinURLs(ctx, w.Store, mails)
 	if err != nil {
@@ -240,4 +249,69 @@ type MailNudger = Nudger
 // every (0: 100 ms).
 func NewMailNudger(every time.Duration) *MailNudger {
 	return NewNudger(every, DeliverMailArgs{})
+}
+
+// DefaultRegistrantWait is how long a participant's mail that carries the
+// join URL waits for their Zoom registration (a personal join URL) before
+// it goes out saying the URL will be on the application page;
+// registrantPoll is how often it looks again.
+const (
+	DefaultRegistrantWait = 2 * time.Minute
+	registrantPoll        = time.Second
+)
+
+// holdForRegistrants gives back, for a moment, the mails that would carry a
+// join URL to a participant about to be registered on a meeting with 登録
+// (the sync is usually done within a second), so that the mail carries the
+// personal URL rather than a promise of it. It returns the mails to send now.
+func (w *DeliverMailWorker) holdForRegistrants(ctx context.Context, mails []store.OutgoingMail) ([]store.OutgoingMail, error) {
+	var ids []int64
+	for i := range mails {
+		if w.awaitsRegistrant(&mails[i]) {
+			ids = append(ids, mails[i].Application.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return mails, nil
+	}
+	regs, err := w.Store.ApplicationRegistrants(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var now []store.OutgoingMail
+	var later []int64
+	for _, m := range mails {
+		r, known := regs[m.Application.ID]
+		settled := known && (r.Status == store.RegistrantRegistered || r.Status == store.RegistrantFailed)
+		if w.awaitsRegistrant(&m) && !settled {
+			later = append(later, m.ID)
+			continue
+		}
+		now = append(now, m)
+	}
+	if err := w.Store.PostponeMail(context.WithoutCancel(ctx), later, w.Now().Add(min(registrantPoll, w.wait()))); err != nil {
+		return nil, err
+	}
+	return now, nil
+}
+
+// awaitsRegistrant reports whether m is a participant's mail with a join
+// URL for a meeting with 登録, young enough to wait for the registration.
+func (w *DeliverMailWorker) awaitsRegistrant(m *store.OutgoingMail) bool {
+	if m.Member != nil || m.Group.Venue != event.VenueZoom || w.Now().Sub(m.CreatedAt) > w.wait() {
+		return false
+	}
+	switch m.Kind {
+	case event.MailApplied, event.MailPaid, event.MailPromoted:
+	default:
+		return false
+	}
+	return zoompolicy.JoinAccess(zoompolicy.Of(m.Group.Zoom), &m.Event, &m.Application, false) == zoompolicy.PendingURL
+}
+
+func (w *DeliverMailWorker) wait() time.Duration {
+	if w.RegistrantWait > 0 {
+		return w.RegistrantWait
+	}
+	return DefaultRegistrantWait
 }

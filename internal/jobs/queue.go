@@ -63,6 +63,8 @@ type MailConfig struct {
 	// Nudger's Stopping tells a running delivery that kaisai stops.
 	Nudger  *MailNudger
 	Options MailOptions
+	// RegistrantWait: see DeliverMailWorker.
+	RegistrantWait time.Duration
 }
 
 // NewClient builds the River client with every worker and periodic job.
@@ -75,7 +77,8 @@ func NewClient(c Config) (*Client, error) {
 		mo.Lease = max(mo.Lease, 4*c.Mail.Transport.Timeout())
 	}
 	mailWorker := &DeliverMailWorker{Store: st, Renderer: c.Mail.Renderer, Transport: c.Mail.Transport,
-		Options: mo, Now: c.Now, Log: log.With("component", "mail"), Stopping: c.Mail.Nudger.Stopping()}
+		Options: mo, Now: c.Now, Log: log.With("component", "mail"), Stopping: c.Mail.Nudger.Stopping(),
+		RegistrantWait: c.Mail.RegistrantWait}
 	wo := c.Webhooks.Options.withDefaults()
 	var webhookStopping <-chan struct{}
 	if c.Webhooks.Nudger != nil {

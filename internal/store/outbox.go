@@ -74,6 +74,8 @@ type OutgoingMail struct {
 	// participant's mail, which has Application, Event and Schedule instead).
 	Member *event.Member
 	Vars   map[string]string // an organizer's mail's values, taken when it was written
+	// CreatedAt is when the change that caused the mail was committed.
+	CreatedAt time.Time
 }
 
 // noEarlierMail holds back a mail (outbox row o) while an earlier one to the
@@ -97,7 +99,7 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 			               AND (locked_until IS NULL OR locked_until <= $2) AND `+noEarlierMail+`
 			             ORDER BY id LIMIT $3)
 			  AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $2)
-			RETURNING id, kind, message_id, attempts, application_id, member_id, vars`, now.Add(lease), now, limit)
+			RETURNING id, kind, message_id, attempts, application_id, member_id, vars, created_at`, now.Add(lease), now, limit)
 		if err != nil {
 			return err
 		}
@@ -106,7 +108,7 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 			var m OutgoingMail
 			var appID, memberID sql.NullInt64
 			var v string
-			if err := rows.Scan(&m.ID, &m.Kind, &m.MessageID, &m.Attempts, &appID, &memberID, &v); err != nil {
+			if err := rows.Scan(&m.ID, &m.Kind, &m.MessageID, &m.Attempts, &appID, &memberID, &v, &m.CreatedAt); err != nil {
 				return err
 			}
 			claimed, appIDs = append(claimed, m), append(appIDs, appID)
@@ -225,6 +227,23 @@ func (s *Store) RetryMail(ctx context.Context, orgID, id int64) error {
 // ReleaseMail gives back the leases of claimed mails that were not attempted
 // (a worker stopping), so they are due again at once rather than when the
 // lease runs out.
+// PostponeMail gives claimed mails back to be tried at at, without
+// counting an attempt (a mail waiting for what it must carry).
+func (s *Store) PostponeMail(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET locked_until = NULL, next_attempt_at = $1
+				WHERE id = $2 AND status = 'pending'`, at.UTC(), id); err != nil {
+				return fmt.Errorf("store.PostponeMail(%d): %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
 func (s *Store) ReleaseMail(ctx context.Context, ids []int64) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {

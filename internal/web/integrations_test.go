@@ -61,6 +61,8 @@ func startZoomWorld(t *testing.T, db testdb.DB) *zoomWorld {
 		c.ZoomClientID, c.ZoomClientSecret, c.ZoomOAuthURL, c.ZoomHTTPClient = "kaisai-dev", "kaisai-dev-secret", base, hc
 		c.ZoomSimulated = true
 		c.ZoomWebhookSecret = "sim-webhook-secret"
+		// Tests that hold a registrant list must not wait minutes for mail.
+		c.MailRegistrantWait = 300 * time.Millisecond
 	})
 	if _, err := sim.AddApp(zoomsim.App{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
 		RedirectURIs: []string{w.app.URL() + app.ZoomCallbackPath},
