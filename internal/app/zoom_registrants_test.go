@@ -14,6 +14,8 @@ import (
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoom"
+	"kaisai/internal/zoomconn"
 	"kaisai/internal/zoomsim"
 )
 
@@ -307,5 +309,41 @@ func TestZoomRegistrantsEmailDailyLimit(t *testing.T) {
 	}
 	if r := regs[others[0].ID]; r.Status != store.RegistrantRegistered {
 		t.Errorf("another applicant of the same batch: %+v", r)
+	}
+}
+
+// TestZoomRegistrantsDriftRepaired: a registrant cancelled on Zoom's side
+// (by the host, by hand) is found by the periodic read of Zoom's list and
+// registered again.
+func TestZoomRegistrantsDriftRepaired(t *testing.T) {
+	ctx := context.Background()
+	w := startMeetingWorld(t, testdb.SQLite(t), func(c *app.Config) { c.ZoomCheckRegistrants = time.Second })
+	st := w.app.Store
+	z := licensedZoom
+	z.ConnID = w.link(t, "licensed@example.com")
+	ze := newZoomEvent(t, st, w.org.ID, z, 1)
+	w.waitInStep(t)
+	emails, _ := applyMany(t, st, ze, "drift", 3)
+	urls := waitRegistrants(t, w, ze, emails...)
+	tok, err := st.ZoomAccessToken(ctx, w.org.ID, z.ConnID, "", zoomconn.Refresher(w.oauth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := zoom.NewClient(nil, tok.APIURL, func(context.Context) (string, error) { return tok.AccessToken, nil })
+	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
+	if err := cl.UpdateRegistrantStatus(ctx, zoomID, zoom.RegistrantCancel,
+		[]zoom.RegistrantRef{{Email: emails[1]}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := approvedOnZoom(w.sim, zoomID); len(got) != 2 {
+		t.Fatalf("after the host's cancel Zoom has %v", got)
+	}
+	until(t, "the drift to be repaired", func() bool {
+		got, _ := approvedOnZoom(w.sim, zoomID)
+		return len(got) == 3
+	})
+	registrantsExact(t, w.sim, zoomID, emails)
+	if _, after := approvedOnZoom(w.sim, zoomID); after[emails[0]] != urls[emails[0]] {
+		t.Errorf("an untouched registrant changed: %s → %s", urls[emails[0]], after[emails[0]])
 	}
 }
