@@ -485,8 +485,14 @@ func diffFields(a, want, out reflect.Value) bool {
 // failure says what a failed sync means for the organizer and when to try
 // again.
 func (w *SyncZoomMeetingsWorker) failure(err error, t store.ZoomMeetingTask) store.ZoomMeetingFailure {
-	now := w.Now()
-	backoff := now.Add(w.Options.retryDelay(t.Attempts + 1))
+	return zoomFailure(err, t, w.Now(), w.Options)
+}
+
+// zoomFailure reads a failed call to Zoom for a meeting (or its registrant
+// list): what it means for the organizer, when to try again, and whether a
+// create may have happened anyway.
+func zoomFailure(err error, t store.ZoomMeetingTask, now time.Time, o ZoomMeetingOptions) store.ZoomMeetingFailure {
+	backoff := now.Add(o.retryDelay(t.Attempts + 1))
 	f := store.ZoomMeetingFailure{Kind: ZoomErrTransient, Message: err.Error(), RetryAt: backoff}
 	if errors.Is(err, store.ErrZoomRelinkRequired) {
 		// Picked up again once the host is linked (rows of an unlinked

@@ -136,7 +136,7 @@ func (w *SyncZoomRegistrantsWorker) sync(ctx context.Context, t store.Registrant
 		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.MeetingRowID, t.ZoomID)
 		return err
 	}
-	f := w.failure(err, store.ZoomMeetingTask{Attempts: t.Attempts, ZoomID: t.ZoomID})
+	f := zoomFailure(err, store.ZoomMeetingTask{Attempts: t.Attempts, ZoomID: t.ZoomID}, w.Now(), w.Options)
 	retry := f.RetryAt
 	if retry.IsZero() {
 		retry = w.Now().Add(w.Options.RetryMax)
@@ -434,10 +434,4 @@ func registrantName(name string) string {
 		r = r[:64]
 	}
 	return string(r)
-}
-
-// failure reuses the meeting sync's reading of Zoom's errors.
-func (w *SyncZoomRegistrantsWorker) failure(err error, t store.ZoomMeetingTask) store.ZoomMeetingFailure {
-	m := &SyncZoomMeetingsWorker{Options: w.Options, Now: w.Now}
-	return m.failure(err, t)
 }
