@@ -132,9 +132,12 @@ func (w *SyncZoomRegistrantsWorker) sync(ctx context.Context, t store.Registrant
 	}
 	var gone errMeetingGone
 	if errors.As(err, &gone) {
-		// The meeting sync records the deletion; the list waits for 再作成.
-		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.MeetingRowID, t.ZoomID)
-		return err
+		// The meeting is deleted on Zoom's side: so recorded, and the list
+		// (given back) waits for 再作成, which pushes it again.
+		if _, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.MeetingRowID, t.ZoomID); err != nil {
+			return err
+		}
+		return w.Store.RegistrantListFailed(record, t.MeetingRowID, w.Now(), "meeting deleted on Zoom")
 	}
 	f := zoomFailure(err, store.ZoomMeetingTask{Attempts: t.Attempts, ZoomID: t.ZoomID}, w.Now(), w.Options)
 	retry := f.RetryAt

@@ -326,7 +326,8 @@ func (s *Store) RegistrantListSynced(ctx context.Context, meetingRowID, rev int6
 	return nil
 }
 
-// RegistrantListFailed records a failed sync; it is tried again at retryAt.
+// RegistrantListFailed records a failed sync and gives the list back; it
+// is tried again at retryAt.
 func (s *Store) RegistrantListFailed(ctx context.Context, meetingRowID int64, retryAt time.Time, message string) error {
 	if len(message) > 500 {
 		message = message[:500]
@@ -350,14 +351,23 @@ func (s *Store) ExtendRegistrantLease(ctx context.Context, meetingRowID int64, l
 // CheckRegistrantLists makes due the lists of meetings with registration
 // whose Zoom list was not read since before (the periodic repair of drift).
 func (s *Store) CheckRegistrantLists(ctx context.Context, before time.Time) (int64, error) {
-	r, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_rev = reg_rev + 1
-		WHERE want = 'present' AND zoom_id IS NOT NULL AND reg_due_at IS NULL
-		  AND (reg_checked_at IS NULL OR reg_checked_at < $2)
-		  AND group_id IN (SELECT id FROM schedule_groups WHERE zoom_registration)`, s.nowUTC(), before.UTC())
+	var n int64
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_rev = reg_rev + 1
+			WHERE want = 'present' AND zoom_id IS NOT NULL AND reg_due_at IS NULL
+			  AND (reg_checked_at IS NULL OR reg_checked_at < $2)
+			  AND group_id IN (SELECT id FROM schedule_groups WHERE zoom_registration)`, s.nowUTC(), before.UTC())
+		if err != nil {
+			return err
+		}
+		if n, _ = r.RowsAffected(); n > 0 {
+			s.queue(tx, queuedRegistrants)
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store.CheckRegistrantLists: %w", err)
 	}
-	n, _ := r.RowsAffected()
 	return n, nil
 }
 
