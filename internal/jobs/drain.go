@@ -42,3 +42,23 @@ func stopped(ctx context.Context, stopping <-chan struct{}) bool {
 		return false
 	}
 }
+
+// snoozeHorizon is how far ahead a run looks for work about to be due (an
+// edit waiting out its coalescing delay, a short backoff, another worker's
+// lease): the job is snoozed until then rather than left to the sweep.
+const snoozeHorizon = 5 * time.Second
+
+// wakeForNext ends a drained run: snoozed until the next row becomes due
+// when that is within snoozeHorizon, else done (the sweep or a nudge
+// starts the next run).
+func wakeForNext(ctx context.Context, stopping <-chan struct{}, now func() time.Time,
+	next func(context.Context) (time.Time, error)) error {
+	at, err := next(ctx)
+	if err != nil || at.IsZero() {
+		return err
+	}
+	if wait := at.Sub(now()); wait <= snoozeHorizon && !stopped(ctx, stopping) {
+		return river.JobSnooze(max(wait, 10*time.Millisecond))
+	}
+	return nil
+}

@@ -125,11 +125,6 @@ func (w *SyncZoomMeetingsWorker) Timeout(*river.Job[SyncZoomMeetingsArgs]) time.
 	return w.Options.RunBudget + w.Options.Lease
 }
 
-// snoozeHorizon is how far ahead a run looks for rows about to be due (an
-// edit waiting out its coalescing delay): the job is snoozed until then
-// rather than left to the sweep.
-const snoozeHorizon = 5 * time.Second
-
 // Work syncs until nothing is due; past its budget, or when kaisai stops,
 // it snoozes the job so that it goes on at once (or at the next start).
 func (w *SyncZoomMeetingsWorker) Work(ctx context.Context, job *river.Job[SyncZoomMeetingsArgs]) error {
@@ -158,14 +153,7 @@ func (w *SyncZoomMeetingsWorker) Work(ctx context.Context, job *river.Job[SyncZo
 	if err != nil {
 		return err
 	}
-	next, err := w.Store.NextZoomMeetingDue(ctx)
-	if err != nil || next.IsZero() {
-		return err
-	}
-	if wait := next.Sub(w.Now()); wait <= snoozeHorizon && !stopped(ctx, w.Stopping) {
-		return river.JobSnooze(max(wait, 10*time.Millisecond))
-	}
-	return nil
+	return wakeForNext(ctx, w.Stopping, w.Now, w.Store.NextZoomMeetingDue)
 }
 
 // sync reconciles one claimed row with Zoom and records the outcome. Only

@@ -112,14 +112,7 @@ func (w *SyncZoomRegistrantsWorker) Work(ctx context.Context, _ *river.Job[SyncZ
 	if err != nil {
 		return err
 	}
-	next, err := w.Store.NextRegistrantListDue(ctx)
-	if err != nil || next.IsZero() {
-		return err
-	}
-	if wait := next.Sub(w.Now()); wait <= snoozeHorizon && !stopped(ctx, w.Stopping) {
-		return river.JobSnooze(max(wait, 10*time.Millisecond))
-	}
-	return nil
+	return wakeForNext(ctx, w.Stopping, w.Now, w.Store.NextRegistrantListDue)
 }
 
 // sync reconciles one list and records the outcome; only an error

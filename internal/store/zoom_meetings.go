@@ -310,12 +310,18 @@ func (s *Store) ZoomMeetingsDue(ctx context.Context) (bool, error) {
 // delay, its backoff or another worker's lease can be claimed (zero when
 // none waits).
 func (s *Store) NextZoomMeetingDue(ctx context.Context) (time.Time, error) {
-	// Columns, not MIN(): SQLite hands an aggregate of times back as text.
-	rows, err := s.read.QueryContext(ctx, `SELECT m.due_at, m.lease_until FROM zoom_meetings m
+	return s.nextDue(ctx, `SELECT m.due_at, m.lease_until FROM zoom_meetings m
 		WHERE m.due_at IS NOT NULL AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')
 		ORDER BY m.due_at LIMIT 100`)
+}
+
+// nextDue reads (due, lease) pairs and returns the earliest time one of
+// them can be claimed: its due time, or its lease's end if later. Columns,
+// not MIN(): SQLite hands an aggregate of times back as text.
+func (s *Store) nextDue(ctx context.Context, query string) (time.Time, error) {
+	rows, err := s.read.QueryContext(ctx, query)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("store.NextZoomMeetingDue: %w", err)
+		return time.Time{}, fmt.Errorf("store: next due: %w", err)
 	}
 	defer rows.Close()
 	var next time.Time
@@ -323,7 +329,7 @@ func (s *Store) NextZoomMeetingDue(ctx context.Context) (time.Time, error) {
 		var due time.Time
 		var lease sql.NullTime
 		if err := rows.Scan(&due, &lease); err != nil {
-			return time.Time{}, fmt.Errorf("store.NextZoomMeetingDue: %w", err)
+			return time.Time{}, fmt.Errorf("store: next due: %w", err)
 		}
 		at := due.UTC()
 		if l := timeOf(lease); l.After(at) {

@@ -72,30 +72,10 @@ func (s *Store) RegistrantListsDue(ctx context.Context) (bool, error) {
 // NextRegistrantListDue is when the next waiting list (backoff, lease) can
 // be claimed; zero when none waits.
 func (s *Store) NextRegistrantListDue(ctx context.Context) (time.Time, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT m.reg_due_at, m.reg_lease_until FROM zoom_meetings m
+	return s.nextDue(ctx, `SELECT m.reg_due_at, m.reg_lease_until FROM zoom_meetings m
 		WHERE m.reg_due_at IS NOT NULL AND m.want = 'present' AND m.zoom_id IS NOT NULL AND m.zoom_state <> 'deleted'
 		  AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')
 		ORDER BY m.reg_due_at LIMIT 100`)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("store.NextRegistrantListDue: %w", err)
-	}
-	defer rows.Close()
-	var next time.Time
-	for rows.Next() {
-		var due time.Time
-		var lease sql.NullTime
-		if err := rows.Scan(&due, &lease); err != nil {
-			return time.Time{}, err
-		}
-		at := due.UTC()
-		if l := timeOf(lease); l.After(at) {
-			at = l
-		}
-		if next.IsZero() || at.Before(next) {
-			next = at
-		}
-	}
-	return next, rows.Err()
 }
 
 // ClaimRegistrantLists leases up to limit due registrant lists for lease.
