@@ -184,6 +184,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	handlers.Register(webhook.EventMeetingUpdated, jobs.ZoomMeetingUpdated(st, zoomAPI))
 	handlers.Register(webhook.EventMeetingDeleted, jobs.ZoomMeetingDeleted(st))
+	handlers.Register(webhook.EventParticipantJoined, jobs.ZoomParticipantJoined(st))
 	for ev, h := range cfg.ZoomWebhookHandlers {
 		handlers[ev] = h
 	}
