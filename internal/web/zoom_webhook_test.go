@@ -81,6 +81,9 @@ func waitWebhookStatus(t *testing.T, st *store.Store, status string) store.ZoomW
 
 const participantJoined = `{"event":"meeting.participant_joined","event_ts":1700000000123,"payload":{"account_id":"acc","object":{"id":"85746065432","uuid":"u==","host_id":"h","participant":{"user_id":"16778240","user_name":"山田 花子","email":"hanako@example.com","join_time":"2026-11-24T10:00:00Z"}}}}`
 
+// meetingStarted is an event kaisai has no handler for: stored and ignored.
+const meetingStarted = `{"event":"meeting.started","event_ts":1700000000456,"payload":{"account_id":"acc","object":{"id":"85746065432","uuid":"u==","host_id":"h","topic":"Go勉強会","type":2,"start_time":"2026-11-24T10:00:00Z","duration":60,"timezone":"Asia/Tokyo"}}}`
+
 func TestZoomWebhookIntake(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		a := startKaisai(t, db, withWebhookSecret(testWebhookSecret))
@@ -135,7 +138,7 @@ func TestZoomWebhookIntake(t *testing.T) {
 
 		t.Run("event stored once and ignored", func(t *testing.T) {
 			for i := range 2 { // Zoom's retry: the same body, signed again
-				r := postWebhook(t, a, []byte(participantJoined), testWebhookSecret, now.Add(time.Duration(i)*time.Second))
+				r := postWebhook(t, a, []byte(meetingStarted), testWebhookSecret, now.Add(time.Duration(i)*time.Second))
 				if r.status != http.StatusOK {
 					t.Fatalf("delivery %d: %d %s", i, r.status, r.body)
 				}
@@ -144,12 +147,12 @@ func TestZoomWebhookIntake(t *testing.T) {
 			if rows := webhookRows(t, a.Store); len(rows) != 1 {
 				t.Fatalf("stored %d rows, want 1: %+v", len(rows), rows)
 			}
-			if row.Event != webhook.EventParticipantJoined || row.EventTS != 1700000000123 ||
-				row.DedupeKey != store.WebhookDedupeKey([]byte(participantJoined)) || row.ProcessedAt.IsZero() {
+			if row.Event != webhook.EventMeetingStarted || row.EventTS != 1700000000456 ||
+				row.DedupeKey != store.WebhookDedupeKey([]byte(meetingStarted)) || row.ProcessedAt.IsZero() {
 				t.Fatalf("row %+v", row)
 			}
 			// Processed already: the retry still gets 200 and adds nothing.
-			if r := postWebhook(t, a, []byte(participantJoined), testWebhookSecret, now); r.status != http.StatusOK {
+			if r := postWebhook(t, a, []byte(meetingStarted), testWebhookSecret, now); r.status != http.StatusOK {
 				t.Fatalf("late retry: %d", r.status)
 			}
 			if rows := webhookRows(t, a.Store); len(rows) != 1 {
