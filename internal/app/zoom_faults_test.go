@@ -88,28 +88,8 @@ func startChild(t *testing.T, db testdb.DB, simURL string) *exec.Cmd {
 // meeting instead of making a second one.
 func TestZoomMeetingCrashMidCreate(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		sim, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sim.Close()
-		base, err := sim.Start(ctx, "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The test's own store (no job workers) sets the scene.
-		st := openTestStore(t, db)
-		org, _, err := st.CreateOrganization(ctx, event.SignupInput{OrgName: "落ちる主催者", Name: "オーナー",
-			Email: fmt.Sprintf("owner-%d@crash.example", time.Now().UnixNano())}, "hash")
-		if err != nil {
-			t.Fatal(err)
-		}
-		oc := &zoom.OAuthConfig{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
-			AuthURL: base + "/oauth/authorize", TokenURL: base + "/oauth/token",
-			RedirectURL: "http://127.0.0.1:8080" + app.ZoomCallbackPath}
-		conn := linkZoomUser(t, st, oc, base, org.ID, "licensed@example.com")
+		ctx := context.Background()
+		sim, base, st, org, conn := crashScene(t, db)
 
 		// Zoom makes the meeting, then holds the answer.
 		sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultLostAnswer, Op: "meetingCreate", Rate: 1, Delay: time.Minute})
@@ -199,28 +179,10 @@ func TestZoomMeetingFaultRun(t *testing.T) {
 // eligible applications.
 func TestZoomRegistrantsCrashMidAdd(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		sim, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sim.Close()
-		base, err := sim.Start(ctx, "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := openTestStore(t, db)
-		org, _, err := st.CreateOrganization(ctx, event.SignupInput{OrgName: "落ちる主催者", Name: "オーナー",
-			Email: fmt.Sprintf("owner-%d@crash.example", time.Now().UnixNano())}, "hash")
-		if err != nil {
-			t.Fatal(err)
-		}
-		oc := &zoom.OAuthConfig{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
-			AuthURL: base + "/oauth/authorize", TokenURL: base + "/oauth/token",
-			RedirectURL: "http://127.0.0.1:8080" + app.ZoomCallbackPath}
+		ctx := context.Background()
+		sim, base, st, org, conn := crashScene(t, db)
 		z := licensedZoom
-		z.ConnID = linkZoomUser(t, st, oc, base, org.ID, "licensed@example.com")
+		z.ConnID = conn
 		ze := newZoomEvent(t, st, org.ID, z, 1)
 		first := startChild(t, db, base)
 		waitMeetingsInStep(t, st, 30*time.Second)
@@ -250,6 +212,33 @@ func TestZoomRegistrantsCrashMidAdd(t *testing.T) {
 		})
 		registrantsExact(t, sim, zoomID, emails)
 	})
+}
+
+// crashScene is what the kill tests share: the simulator, the test's own
+// store on db (no job workers: kaisai runs as a child process), and an
+// organization with the simulator's licensed user linked as conn.
+func crashScene(t *testing.T, db testdb.DB) (sim *zoomsim.Server, base string, st *store.Store, org event.Organization, conn int64) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	sim, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	if base, err = sim.Start(ctx, "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	st = openTestStore(t, db)
+	org, _, err = st.CreateOrganization(ctx, event.SignupInput{OrgName: "落ちる主催者", Name: "オーナー",
+		Email: fmt.Sprintf("owner-%d@crash.example", time.Now().UnixNano())}, "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := &zoom.OAuthConfig{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
+		AuthURL: base + "/oauth/authorize", TokenURL: base + "/oauth/token",
+		RedirectURL: "http://127.0.0.1:8080" + app.ZoomCallbackPath}
+	return sim, base, st, org, linkZoomUser(t, st, oc, base, org.ID, "licensed@example.com")
 }
 
 // openTestStore opens db with the tests' secret key, migrated, without job

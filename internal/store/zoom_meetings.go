@@ -353,24 +353,11 @@ func (s *Store) ClaimZoomMeetings(ctx context.Context, limit int, lease time.Dur
 		// The outer conditions are checked again on the row as it is when
 		// locked: on PostgreSQL a claim racing with another one skips the
 		// rows the other one leased.
-		rows, err := tx.QueryContext(ctx, `UPDATE zoom_meetings SET lease_until = $2
+		ids, err := returnedIDs(ctx, tx, `UPDATE zoom_meetings SET lease_until = $2
 			WHERE id IN (SELECT m.id FROM zoom_meetings m WHERE `+zoomDueWhere+` ORDER BY m.due_at, m.id LIMIT $3)
 			  AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
 			RETURNING id`, now, now.Add(lease), limit)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -651,4 +638,23 @@ func (s *Store) ZoomMeetingsInStep(ctx context.Context) (bool, error) {
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m WHERE (m.due_at IS NOT NULL OR m.lease_until > $1)
 		AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`, s.nowUTC()).Scan(&n)
 	return n == 0, err
+}
+
+// returnedIDs runs a statement that returns ids (an UPDATE … RETURNING id)
+// and reads them.
+func returnedIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

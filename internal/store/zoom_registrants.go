@@ -84,24 +84,11 @@ func (s *Store) ClaimRegistrantLists(ctx context.Context, limit int, lease time.
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		now := s.nowUTC() // taken inside: the wait for the writer must not age it
 		tasks = tasks[:0]
-		rows, err := tx.QueryContext(ctx, `UPDATE zoom_meetings SET reg_lease_until = $2
+		ids, err := returnedIDs(ctx, tx, `UPDATE zoom_meetings SET reg_lease_until = $2
 			WHERE id IN (SELECT m.id FROM zoom_meetings m WHERE `+registrantDueWhere+` ORDER BY m.reg_due_at, m.id LIMIT $3)
 			  AND reg_due_at <= $1 AND (reg_lease_until IS NULL OR reg_lease_until <= $1)
 			RETURNING id`, now, now.Add(lease), limit)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {
