@@ -185,6 +185,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	handlers.Register(webhook.EventMeetingUpdated, jobs.ZoomMeetingUpdated(st, zoomAPI))
 	handlers.Register(webhook.EventMeetingDeleted, jobs.ZoomMeetingDeleted(st))
 	handlers.Register(webhook.EventParticipantJoined, jobs.ZoomParticipantJoined(st))
+	handlers.Register(webhook.EventParticipantLeft, jobs.ZoomParticipantLeft(st))
+	handlers.Register(webhook.EventMeetingEnded, jobs.ZoomMeetingEnded(st, zoomAPI))
 	for ev, h := range cfg.ZoomWebhookHandlers {
 		handlers[ev] = h
 	}

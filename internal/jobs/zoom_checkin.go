@@ -3,21 +3,38 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
 
 	"kaisai/internal/event"
 	"kaisai/internal/store"
+	"kaisai/internal/zoom"
 	"kaisai/internal/zoom/webhook"
+	"kaisai/internal/zoomconn"
 	"kaisai/internal/zoompolicy"
 )
 
-// ZoomParticipantJoined handles meeting.participant_joined (DESIGN.md §3,
-// §6): the join is matched to an application of the meeting's schedule as
-// the policy says — by the registrant id of a personal join link, else (with
-// 認証) by the signed-in e-mail — and that application is checked in, source
-// zoom, at the join time. A join to a meeting that is not kaisai's, or that
-// matches nothing (a guest, another e-mail), changes nothing. Handling it
-// twice changes nothing either.
-func ZoomParticipantJoined(st *store.Store) WebhookHandler {
+// 自動受付 and attendance (DESIGN.md §3, §6). Each participant session of a
+// managed meeting is recorded from meeting.participant_joined and _left, and
+// once more from the past-participants report read after meeting.ended,
+// which fills in what the webhooks missed (Zoom retries a webhook only
+// three times). A session is matched to an application of the meeting's
+// schedule as the policy says — by the registrant id of a personal join
+// link, else (with 認証) by the signed-in e-mail — and that application is
+// checked in, source zoom, at the join time. A session that matches
+// nothing (a guest, another e-mail) is kept for manual matching. A join to
+// a meeting that is not kaisai's changes nothing; handling anything twice
+// changes nothing either.
+
+// ZoomParticipantJoined handles meeting.participant_joined.
+func ZoomParticipantJoined(st *store.Store) WebhookHandler { return zoomParticipant(st) }
+
+// ZoomParticipantLeft handles meeting.participant_left: the leave time of
+// the session, which the attendance minutes are computed from.
+func ZoomParticipantLeft(st *store.Store) WebhookHandler { return zoomParticipant(st) }
+
+func zoomParticipant(st *store.Store) WebhookHandler {
 	return func(ctx context.Context, e webhook.Event) error {
 		p, err := e.Participant()
 		if err != nil {
@@ -31,26 +48,137 @@ func ZoomParticipantJoined(st *store.Store) WebhookHandler {
 			return err
 		}
 		who := p.Object.Participant
-		var appID int64
-		match := zoompolicy.CheckInMatch(zoompolicy.Meeting{Registration: m.Registration, Authentication: m.Authentication})
-		if (match == zoompolicy.ByRegistrantID || match == zoompolicy.ByRegistrantIDOrEmail) && who.RegistrantID != "" {
-			if appID, err = st.ApplicationByRegistrant(ctx, m.MeetingRowID, who.RegistrantID); err != nil {
-				return err
+		z := store.ZoomSession{
+			InstanceUUID: instanceOf(p.Object.Meeting), ParticipantID: who.UserID,
+			Name: who.UserName, Email: who.Email, RegistrantID: who.RegistrantID,
+		}
+		if z.ParticipantID == "" {
+			z.ParticipantID = who.ParticipantUUID
+		}
+		if z.ParticipantID == "" {
+			return Permanent(fmt.Errorf("%s without a participant id", e.Event))
+		}
+		if e.Event == webhook.EventParticipantJoined {
+			if z.JoinedAt = who.JoinedAt(); z.JoinedAt.IsZero() {
+				z.JoinedAt = e.Time()
+			}
+		} else {
+			if z.LeftAt = who.LeaveTime.Time; z.LeftAt.IsZero() {
+				z.LeftAt = e.Time()
 			}
 		}
-		if appID == 0 && (match == zoompolicy.ByEmail || match == zoompolicy.ByRegistrantIDOrEmail) && who.Email != "" {
-			if appID, err = st.ApplicationByEmail(ctx, m.ScheduleID, who.Email); err != nil {
-				return err
-			}
+		z.ApplicationID, z.MatchedBy, err = match(m, z.RegistrantID, z.Email,
+			func(id string) (int64, error) { return st.ApplicationByRegistrant(ctx, m.MeetingRowID, id) },
+			func(email string) (int64, error) { return st.ApplicationByEmail(ctx, m.ScheduleID, email) })
+		if err != nil {
+			return err
 		}
-		if appID == 0 {
-			return nil // left for manual 受付
-		}
-		at := who.JoinedAt()
-		if at.IsZero() {
-			at = e.Time()
-		}
-		_, err = st.ZoomCheckIn(ctx, m.ScheduleID, appID, at)
+		_, err = st.RecordZoomSessions(ctx, m, []store.ZoomSession{z})
 		return err
 	}
+}
+
+// instanceOf is the meeting instance a live event is about: its UUID, or
+// for a payload without one, the meeting id.
+func instanceOf(m webhook.Meeting) string {
+	if m.UUID != "" {
+		return m.UUID
+	}
+	return strconv.FormatInt(int64(m.ID), 10)
+}
+
+// match is the application a participant is, by the policy of the
+// meeting's settings, and by what (0 and "" for none).
+func match(m store.CheckInMeeting, registrantID, email string,
+	byRegistrant, byEmail func(string) (int64, error)) (int64, string, error) {
+	how := zoompolicy.CheckInMatch(zoompolicy.Meeting{Registration: m.Registration, Authentication: m.Authentication})
+	if (how == zoompolicy.ByRegistrantID || how == zoompolicy.ByRegistrantIDOrEmail) && registrantID != "" {
+		id, err := byRegistrant(registrantID)
+		if id != 0 || err != nil {
+			return id, store.MatchedByRegistrant, err
+		}
+	}
+	if (how == zoompolicy.ByEmail || how == zoompolicy.ByRegistrantIDOrEmail) && email != "" {
+		id, err := byEmail(email)
+		if id != 0 || err != nil {
+			return id, store.MatchedByEmail, err
+		}
+	}
+	return 0, "", nil
+}
+
+// ZoomMeetingEnded handles meeting.ended: it reads the instance's
+// past-participants report, every page, and records each session as the
+// webhooks would have. An error (Zoom not reachable, the report not there
+// yet) retries the event with the webhook backoff; a host who is not
+// linked, or whose account has no reports (Basic), leaves the webhooks'
+// record as it is.
+func ZoomMeetingEnded(st *store.Store, zc *zoomconn.Clients) WebhookHandler {
+	return func(ctx context.Context, e webhook.Event) error {
+		p, err := e.Meeting()
+		if err != nil {
+			return Permanent(err)
+		}
+		if zc == nil {
+			return nil
+		}
+		m, err := st.CheckInMeetingByZoomID(ctx, int64(p.Object.ID))
+		if errors.Is(err, event.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = ReadZoomReport(ctx, st, zc, m, instanceOf(p.Object))
+		return err
+	}
+}
+
+// ReadZoomReport records the past-participants report of one instance of
+// the meeting m and returns how many applications it checked in.
+func ReadZoomReport(ctx context.Context, st *store.Store, zc *zoomconn.Clients, m store.CheckInMeeting, instanceUUID string) (int, error) {
+	var report []zoom.PastParticipant
+	err := zc.Do(ctx, m.OrgID, m.ConnID, func(cl *zoom.Client) (err error) {
+		report, err = cl.PastParticipants(ctx, instanceUUID)
+		return err
+	})
+	var apiErr *zoom.APIError
+	switch {
+	case errors.Is(err, store.ErrZoomRelinkRequired):
+		return 0, nil // the host is not linked: the webhooks' record stands
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest && !zoom.IsNotFound(err):
+		return 0, Permanent(err) // e.g. code 200: reports need a paid account
+	case err != nil:
+		return 0, err // also "does not exist": the report may not be ready yet
+	}
+	ix, err := st.CheckInIndexOf(ctx, m)
+	if err != nil {
+		return 0, err
+	}
+	lookup := func(in map[string]int64, normalize func(string) string) func(string) (int64, error) {
+		return func(k string) (int64, error) { return in[normalize(k)], nil }
+	}
+	sessions := make([]store.ZoomSession, 0, len(report))
+	for _, r := range report {
+		if r.UserID == "" || r.Status == "in_waiting_room" {
+			continue
+		}
+		z := store.ZoomSession{InstanceUUID: instanceUUID, ParticipantID: r.UserID, Name: r.Name,
+			Email: r.UserEmail, RegistrantID: r.RegistrantID, JoinedAt: r.JoinTime, LeftAt: r.LeaveTime}
+		z.ApplicationID, z.MatchedBy, _ = match(m, z.RegistrantID, z.Email,
+			lookup(ix.ByRegistrant, func(s string) string { return s }), lookup(ix.ByEmail, event.NormalizeEmail))
+		sessions = append(sessions, z)
+	}
+	// In chunks, so that a big report does not hold the writer long.
+	const chunk = 200
+	total := 0
+	for len(sessions) > 0 {
+		n, err := st.RecordZoomSessions(ctx, m, sessions[:min(chunk, len(sessions))])
+		if err != nil {
+			return total, err
+		}
+		total += n
+		sessions = sessions[min(chunk, len(sessions)):]
+	}
+	return total, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"kaisai/internal/event"
 )
@@ -16,18 +15,18 @@ import (
 
 // CheckInMeeting is what a join's check-in needs of kaisai's meeting.
 type CheckInMeeting struct {
-	MeetingRowID, ScheduleID     int64
-	Registration, Authentication bool
+	MeetingRowID, ScheduleID, OrgID, ConnID, ZoomID int64
+	Registration, Authentication                    bool
 }
 
 // CheckInMeetingByZoomID finds the managed meeting a join is to (ErrNotFound
 // for a meeting that is not kaisai's, or no longer a schedule's).
 func (s *Store) CheckInMeetingByZoomID(ctx context.Context, zoomID int64) (CheckInMeeting, error) {
 	var m CheckInMeeting
-	err := s.read.QueryRowContext(ctx, `SELECT m.id, m.schedule_id, g.zoom_registration, g.zoom_authentication
+	err := s.read.QueryRowContext(ctx, `SELECT m.id, m.schedule_id, m.org_id, m.conn_id, m.zoom_id, g.zoom_registration, g.zoom_authentication
 		FROM zoom_meetings m JOIN schedule_groups g ON g.id = m.group_id
 		WHERE m.zoom_id = $1 AND m.want = 'present' AND m.schedule_id IS NOT NULL`, zoomID).
-		Scan(&m.MeetingRowID, &m.ScheduleID, &m.Registration, &m.Authentication)
+		Scan(&m.MeetingRowID, &m.ScheduleID, &m.OrgID, &m.ConnID, &m.ZoomID, &m.Registration, &m.Authentication)
 	return m, notFound(err)
 }
 
@@ -57,32 +56,40 @@ func (s *Store) ApplicationByEmail(ctx context.Context, scheduleID int64, email 
 	return id, err
 }
 
-// ZoomCheckIn marks an application of the schedule 受付済 from Zoom at the
-// join time: only a 申込済 one; the first join is kept (an earlier join
-// delivered late moves a Zoom check-in earlier; a manual one stays). It
-// reports whether anything changed; a replay changes nothing.
-func (s *Store) ZoomCheckIn(ctx context.Context, scheduleID, applicationID int64, joinedAt time.Time) (bool, error) {
-	var changed bool
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE applications SET checked_in_at = $1, checkin_source = 'zoom', updated_at = $2
-			WHERE id = $3 AND schedule_id = $4 AND status = 'applied'
-			  AND (checked_in_at IS NULL OR (checkin_source = 'zoom' AND checked_in_at > $1))`,
-			joinedAt.UTC(), s.nowUTC(), applicationID, scheduleID)
+// CheckInIndex maps what identifies a participant to applications of a
+// meeting's schedule, for matching many sessions at once (the report):
+// registrant ids kaisai registered on the meeting, and the lower-cased
+// e-mails of the schedule's live applications.
+type CheckInIndex struct {
+	ByRegistrant, ByEmail map[string]int64
+}
+
+// CheckInIndexOf reads the index of the meeting m.
+func (s *Store) CheckInIndexOf(ctx context.Context, m CheckInMeeting) (CheckInIndex, error) {
+	ix := CheckInIndex{ByRegistrant: map[string]int64{}, ByEmail: map[string]int64{}}
+	read := func(q string, arg int64, into map[string]int64) error {
+		rows, err := s.read.QueryContext(ctx, q, arg)
 		if err != nil {
 			return err
 		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			return nil
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var id int64
+			if err := rows.Scan(&k, &id); err != nil {
+				return err
+			}
+			into[k] = id
 		}
-		changed = true
-		a, err := applicationWhere(ctx, tx, `a.id = $1`, applicationID)
-		if err != nil {
-			return err
-		}
-		return s.logActivity(ctx, tx, &a, 0, ActCheckedIn, "Zoom")
-	})
-	if err != nil {
-		return false, fmt.Errorf("store.ZoomCheckIn(%d): %w", applicationID, err)
+		return rows.Err()
 	}
-	return changed, nil
+	if err := read(`SELECT registrant_id, application_id FROM zoom_registrants
+		WHERE meeting_id = $1 AND registrant_id <> '' AND application_id IS NOT NULL ORDER BY id`, m.MeetingRowID, ix.ByRegistrant); err != nil {
+		return ix, fmt.Errorf("store.CheckInIndexOf: %w", err)
+	}
+	if err := read(`SELECT lower(email), id FROM applications WHERE schedule_id = $1 AND status <> 'cancelled'`,
+		m.ScheduleID, ix.ByEmail); err != nil {
+		return ix, fmt.Errorf("store.CheckInIndexOf: %w", err)
+	}
+	return ix, nil
 }

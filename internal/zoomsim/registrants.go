@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -354,7 +355,7 @@ func (s *Server) pastParticipants(c *call) (int, any, error) {
 	if c.user.Type != UserLicensed {
 		return 0, nil, zerr(http.StatusBadRequest, 200, "Only available for paid account: %s", c.user.AccountID)
 	}
-	m, err := c.pathMeeting()
+	m, err := c.pastMeeting()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -386,4 +387,27 @@ func (s *Server) pastParticipants(c *call) (int, any, error) {
 		"page_count": (len(m.Participants) + size - 1) / size, "page_size": size,
 		"total_records": len(m.Participants), "next_page_token": next, "participants": list,
 	}, nil
+}
+
+// pastMeeting is the meeting of a past-meeting path: a meeting ID (its
+// latest instance) or an instance's UUID, encoded twice when it begins
+// with "/" or contains "//", as Zoom asks. The simulator keeps the report
+// of the latest instance only; another instance's UUID is not found.
+func (c *call) pastMeeting() (*meeting, error) {
+	raw := c.r.PathValue("meetingId")
+	if _, err := strconv.ParseInt(raw, 10, 64); err == nil {
+		return c.pathMeeting()
+	}
+	uuid := raw
+	if strings.Contains(uuid, "%") {
+		if u, err := url.PathUnescape(uuid); err == nil {
+			uuid = u
+		}
+	}
+	for _, m := range c.s.st.Meetings {
+		if m.UUID == uuid && m.HostID == c.user.ID {
+			return m, nil
+		}
+	}
+	return nil, errMeetingNotFound(raw)
 }
