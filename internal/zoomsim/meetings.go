@@ -448,7 +448,7 @@ func (s *Server) createMeeting(c *call) (int, any, error) {
 	now := s.now().UTC().Truncate(time.Second)
 	m := &meeting{
 		HostID: host.ID, Type: 2, Duration: 60, Timezone: host.Timezone, CreatedAt: now, StartTime: now,
-		UUID: base64.StdEncoding.EncodeToString([]byte(randomID(16))), StartToken: randomID(40),
+		UUID: newUUID(), StartToken: randomID(40),
 		Settings: meetingSettings{ApprovalType: 2, RegistrationType: 1, Audio: "voip", AutoRecording: "none"},
 	}
 	if err := req.apply(m, host, now); err != nil {

@@ -165,7 +165,7 @@ func publicParticipant(p *participant, waiting bool) Participant {
 // report, and meeting.started.
 func (s *Server) startLocked(m *meeting, now time.Time) {
 	if m.Participants != nil || m.Live != nil {
-		m.UUID = base64.StdEncoding.EncodeToString([]byte(randomID(16)))
+		m.UUID = newUUID()
 	}
 	m.Participants = nil
 	m.Live = &live{UUID: m.UUID, StartedAt: now, In: map[string]*participant{}, Waiting: map[string]*participant{}}

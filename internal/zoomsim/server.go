@@ -3,6 +3,7 @@ package zoomsim
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -402,4 +403,15 @@ func equalFoldASCII(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// newUUID is a meeting instance's UUID as Zoom makes them: 16 random bytes
+// in standard base64, so that it may hold "/" and "+", which callers must
+// encode in paths (twice when it begins with "/" or holds "//").
+func newUUID() string {
+	b := make([]byte, 16)
+	for i := range b {
+		b[i] = byte(randInt(256))
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
