@@ -1,7 +1,11 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"kaisai/internal/zoom/webhook"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,5 +108,248 @@ func TestZoomCheckInByEmail(t *testing.T) {
 	waitWebhooksDone(t, w, "meeting.participant_joined", 2)
 	if a := checkedIn(t, w, ze.event, apps[1].ID); !a.CheckedInAt.IsZero() {
 		t.Errorf("an application of another e-mail was checked in: %+v", a)
+	}
+}
+
+// fakeClock is the simulator's clock, moved by hand. Zoom signs webhooks
+// with it and kaisai accepts them only within five minutes of its own
+// time, so it stays within a few minutes of now.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
+
+// registrantIDs are the simulator's registrant ids of a meeting by e-mail.
+func registrantIDs(sim *zoomsim.Server, zoomID int64) map[string]string {
+	out := map[string]string{}
+	for _, m := range sim.State().Meetings {
+		if m.ID == zoomID {
+			for _, r := range m.Registrants {
+				out[r.Email] = r.ID
+			}
+		}
+	}
+	return out
+}
+
+// TestZoomAttendanceAndReport, on both databases: joins and leaves make
+// each applicant's attendance (all stays counted); a join and a leave Zoom
+// never delivered are recovered from the past-participants report read
+// after meeting.ended; an applicant who never came is not checked in.
+func TestZoomAttendanceAndReport(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		w := startMeetingWorld(t, db)
+		st := w.app.Store
+		clock := &fakeClock{now: time.Now().UTC().Add(-4 * time.Minute).Truncate(time.Second)}
+		t0 := clock.Now()
+		at := func(min int) { clock.Set(t0.Add(time.Duration(min) * time.Minute)) }
+		z := licensedZoom
+		z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false // joins go straight in
+		ze := newZoomEvent(t, st, w.org.ID, z, 1)
+		w.waitInStep(t)
+		emails, apps := applyMany(t, st, ze, "attend", 3)
+		waitRegistrants(t, w, ze, emails...)
+		zoomID := w.rows(t, ze.event.ID)[0].ZoomID
+		reg := registrantIDs(w.sim, zoomID)
+		w.sim.SetClock(clock.Now)
+		join := func(i int) zoomsim.Participant {
+			t.Helper()
+			p, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[i]], Passcode: z.Passcode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		leave := func(p zoomsim.Participant) {
+			t.Helper()
+			if err := w.sim.Leave(zoomID, p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at(0)
+		p0 := join(0)
+		until(t, "the first check-in", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
+		// Zoom never delivers the second applicant's join and leave.
+		w.sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultDropWebhook, Op: "meeting.participant_joined", Rate: 1, Count: 1},
+			zoomsim.Fault{Kind: zoomsim.FaultDropWebhook, Op: "meeting.participant_left", Rate: 1, Count: 1})
+		at(1)
+		p1 := join(1)
+		at(2)
+		leave(p1)
+		w.sim.ClearFaults()
+		at(3)
+		leave(p0)
+		at(5)
+		join(0) // back again
+		waitWebhooksDone(t, w, "meeting.participant_joined", 2)
+		if a := checkedIn(t, w, ze.event, apps[1].ID); !a.CheckedInAt.IsZero() {
+			t.Fatalf("checked in without a delivered join (the fault did not hold): %+v", a)
+		}
+		at(7)
+		if err := w.sim.EndMeeting(zoomID); err != nil {
+			t.Fatal(err)
+		}
+		waitWebhooksDone(t, w, "meeting.ended", 1)
+		if n := w.calls.count("GET /v2/past_meetings/{id}/participants"); n != 1 {
+			t.Errorf("the report was read %d times, want once", n)
+		}
+		for i, want := range []time.Time{t0, t0.Add(time.Minute), {}} {
+			a := checkedIn(t, w, ze.event, apps[i].ID)
+			if !a.CheckedInAt.Equal(want) || (!want.IsZero() && a.CheckinSource != event.CheckinZoom) {
+				t.Errorf("applicant %d checked in at %s from %q, want %s from zoom", i, a.CheckedInAt, a.CheckinSource, want)
+			}
+		}
+		att, err := st.Attendances(context.Background(), w.org.ID, ze.event.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := att[apps[0].ID]; got.Minutes() != 5 || got.Sessions != 2 || got.InMeeting {
+			t.Errorf("attendance of the one who came back = %+v, want 5 minutes over 2 stays", got)
+		}
+		if got := att[apps[1].ID]; got.Minutes() != 1 || got.Sessions != 1 {
+			t.Errorf("attendance from the report alone = %+v, want 1 minute", got)
+		}
+		if got, ok := att[apps[2].ID]; ok {
+			t.Errorf("an applicant who never came has attendance %+v", got)
+		}
+		if un, err := st.UnmatchedParticipants(context.Background(), w.org.ID, ze.event.ID); err != nil || len(un) != 0 {
+			t.Errorf("unmatched participants %+v, %v; want none", un, err)
+		}
+	})
+}
+
+// postWebhook posts body to kaisai's webhook endpoint signed with secret at
+// signedAt, and returns the status.
+func postWebhook(t *testing.T, w *meetingWorld, secret string, signedAt time.Time, body []byte) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, w.app.URL()+"/webhooks/zoom", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	webhook.SetHeaders(req.Header, secret, signedAt, body)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestZoomCheckInForgedAndReplayed: a participant_joined with a forged
+// signature or an old timestamp is refused and checks nobody in; a
+// genuine one delivered again is stored once and changes nothing, even
+// after the organizer undid the check-in it made.
+func TestZoomCheckInForgedAndReplayed(t *testing.T) {
+	w := startMeetingWorld(t, testdb.SQLite(t))
+	st := w.app.Store
+	ctx := context.Background()
+	z := licensedZoom
+	z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false
+	ze := newZoomEvent(t, st, w.org.ID, z, 1)
+	w.waitInStep(t)
+	emails, apps := applyMany(t, st, ze, "forge", 2)
+	waitRegistrants(t, w, ze, emails...)
+	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
+	reg := registrantIDs(w.sim, zoomID)
+	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Passcode: z.Passcode}); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the check-in", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
+	waitWebhooksDone(t, w, "meeting.participant_joined", 1)
+	var genuine []byte
+	for _, d := range w.sim.Deliveries() {
+		if d.Event == "meeting.participant_joined" && d.Delivered {
+			genuine = d.Body
+		}
+	}
+	stored := func() (n int) {
+		t.Helper()
+		if err := st.WriteDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_webhook_events`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := stored()
+	// The same join for the other applicant, forged: a wrong secret, and
+	// the right secret with a timestamp ten minutes old.
+	forged := bytes.Replace(genuine, []byte(reg[emails[0]]), []byte(reg[emails[1]]), 1)
+	if bytes.Equal(forged, genuine) {
+		t.Fatal("the delivered body does not carry the registrant id")
+	}
+	if code := postWebhook(t, w, "not-the-secret", time.Now(), forged); code != http.StatusUnauthorized {
+		t.Errorf("a forged signature answered %d, want 401", code)
+	}
+	if code := postWebhook(t, w, "sim-webhook-secret", time.Now().Add(-10*time.Minute), forged); code != http.StatusUnauthorized {
+		t.Errorf("a ten-minute-old timestamp answered %d, want 401", code)
+	}
+	// The organizer undoes the check-in; Zoom (or anyone who captured it)
+	// delivers the genuine join again, freshly signed.
+	owner, err := st.Members(ctx, w.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetCheckIn(ctx, w.org.ID, ze.event.ID, apps[0].ID, owner[0].ID, false); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if code := postWebhook(t, w, "sim-webhook-secret", time.Now(), genuine); code != http.StatusOK {
+			t.Errorf("a replayed genuine delivery answered %d, want 200", code)
+		}
+	}
+	waitWebhooksDone(t, w, "meeting.participant_joined", 1)
+	if n := stored(); n != before {
+		t.Errorf("%d events stored by forged and replayed deliveries, want none", n-before)
+	}
+	for _, a := range apps {
+		if got := checkedIn(t, w, ze.event, a.ID); !got.CheckedInAt.IsZero() {
+			t.Errorf("checked in by a forged or replayed delivery: %+v", got)
+		}
+	}
+}
+
+// TestZoomManualOnlyListsParticipants: without 認証 and 登録 anyone with
+// the URL joins and nobody is checked in automatically, not even an
+// e-mail Zoom shows that equals an application's; everyone is listed
+// for manual 受付.
+func TestZoomManualOnlyListsParticipants(t *testing.T) {
+	w := startMeetingWorld(t, testdb.SQLite(t))
+	st := w.app.Store
+	host, _ := w.sim.User("licensed@example.com")
+	if _, err := w.sim.AddUser(zoomsim.User{Email: "colleague2@example.com", Password: "password", FirstName: "Ko",
+		LastName: "Ito", AccountID: host.AccountID, Type: zoomsim.UserBasic}); err != nil {
+		t.Fatal(err)
+	}
+	z := licensedZoom
+	z.ConnID, z.Registration, z.Authentication, z.WaitingRoom = w.link(t, "licensed@example.com"), false, false, false
+	ze := newZoomEvent(t, st, w.org.ID, z, 1)
+	w.waitInStep(t)
+	res, err := st.Apply(context.Background(), &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
+		Name: "伊藤", Email: "colleague2@example.com", SubmitKey: "manual-only-key-00000000000000000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
+	for _, req := range []zoomsim.JoinRequest{
+		{MeetingID: zoomID, Email: "colleague2@example.com", Passcode: z.Passcode},
+		{MeetingID: zoomID, Name: "ゲスト", Passcode: z.Passcode},
+	} {
+		if _, err := w.sim.Join(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitWebhooksDone(t, w, "meeting.participant_joined", 2)
+	if a := checkedIn(t, w, ze.event, res.Application.ID); !a.CheckedInAt.IsZero() {
+		t.Errorf("checked in without 認証 and 登録: %+v", a)
+	}
+	un, err := st.UnmatchedParticipants(context.Background(), w.org.ID, ze.event.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(un) != 2 || !un[0].Attendance.InMeeting {
+		t.Errorf("unmatched participants = %+v, want the two in the meeting", un)
 	}
 }
