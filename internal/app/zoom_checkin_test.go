@@ -3,7 +3,6 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"kaisai/internal/zoom/webhook"
 	"net/http"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"kaisai/internal/event"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoom/webhook"
 	"kaisai/internal/zoomsim"
 )
 
