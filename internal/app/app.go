@@ -64,6 +64,9 @@ type Config struct {
 	// ZoomCheckRegistrants is how often each meeting's registrant list is
 	// read from Zoom to repair drift (1 h when zero).
 	ZoomCheckRegistrants time.Duration
+	// ZoomReports tune the search for participants reports whose
+	// meeting.ended never came; zero values are the defaults.
+	ZoomReports jobs.ReportOptions
 	// ZoomCoalesce is how long an edited meeting waits before it is synced,
 	// so that quick successive edits make one PATCH (see store.Options).
 	ZoomCoalesce time.Duration
@@ -195,7 +198,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		RegistrantWait: cfg.MailRegistrantWait},
 		Webhooks: jobs.WebhookConfig{Handlers: handlers, Nudger: whNudger, Options: cfg.ZoomWebhooks},
 		Meetings: jobs.ZoomMeetingConfig{Zoom: zoomAPI, Nudger: mtNudger, Options: cfg.ZoomMeetings,
-			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants}})
+			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants, Reports: cfg.ZoomReports}})
 	if err != nil {
 		st.Close()
 		return nil, err

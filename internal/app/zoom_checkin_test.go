@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"kaisai/internal/app"
 	"kaisai/internal/event"
+	"kaisai/internal/jobs"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom/webhook"
 	"kaisai/internal/zoomsim"
@@ -351,5 +353,51 @@ func TestZoomManualOnlyListsParticipants(t *testing.T) {
 	}
 	if len(un) != 2 || !un[0].Attendance.InMeeting {
 		t.Errorf("unmatched participants = %+v, want the two in the meeting", un)
+	}
+}
+
+// TestZoomReportWithoutMeetingEnded: when Zoom never delivers meeting.ended
+// (nor the leaves, nor one join), the stays left open after the
+// schedule's end make kaisai read the report anyway.
+func TestZoomReportWithoutMeetingEnded(t *testing.T) {
+	w := startMeetingWorld(t, testdb.SQLite(t), func(c *app.Config) {
+		// The test's schedules start a week ahead: count them as ended.
+		c.ZoomReports = jobs.ReportOptions{Every: 300 * time.Millisecond, After: -30 * 24 * time.Hour}
+	})
+	st := w.app.Store
+	z := licensedZoom
+	z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false
+	ze := newZoomEvent(t, st, w.org.ID, z, 1)
+	w.waitInStep(t)
+	emails, apps := applyMany(t, st, ze, "missed", 2)
+	waitRegistrants(t, w, ze, emails...)
+	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
+	reg := registrantIDs(w.sim, zoomID)
+	p0, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Passcode: z.Passcode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the first check-in", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
+	w.sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultDropWebhook, Op: "meeting.participant_joined", Rate: 1},
+		zoomsim.Fault{Kind: zoomsim.FaultDropWebhook, Op: "meeting.participant_left", Rate: 1},
+		zoomsim.Fault{Kind: zoomsim.FaultDropWebhook, Op: "meeting.ended", Rate: 1})
+	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[1]], Passcode: z.Passcode}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.Leave(zoomID, p0.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.EndMeeting(zoomID); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the report's check-in", func() bool { return !checkedIn(t, w, ze.event, apps[1].ID).CheckedInAt.IsZero() })
+	until(t, "every stay closed", func() bool {
+		att, err := st.Attendances(context.Background(), w.org.ID, ze.event.ID, nil)
+		return err == nil && !att[apps[0].ID].InMeeting && !att[apps[1].ID].InMeeting && att[apps[1].ID].Sessions == 1
+	})
+	for _, d := range w.sim.Deliveries() {
+		if d.Event == "meeting.ended" && !d.Dropped {
+			t.Errorf("meeting.ended was delivered: the test proves nothing")
+		}
 	}
 }

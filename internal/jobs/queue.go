@@ -44,6 +44,8 @@ type ZoomMeetingConfig struct {
 	// CheckRegistrants is how often each registrant list is read from Zoom
 	// to repair drift (1 h when zero).
 	CheckRegistrants time.Duration
+	// Reports tune the search for participants reports never read.
+	Reports ReportOptions
 }
 
 // WebhookConfig is the Zoom webhook processing's part of Config.
@@ -103,6 +105,7 @@ func NewClient(c Config) (*Client, error) {
 	}
 	regWorker := &SyncZoomRegistrantsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: mto, Check: check, Now: c.Now,
 		Log: log.With("component", "zoom-registrants"), Stopping: regStopping}
+	ro := c.Meetings.Reports.withDefaults()
 	var driver riverdriver.Driver[*sql.Tx]
 	cfg := &river.Config{
 		Logger:  log.With("component", "river"),
@@ -137,6 +140,9 @@ func NewClient(c Config) (*Client, error) {
 				&river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(max(check/4, time.Second)),
 				func() (river.JobArgs, *river.InsertOpts) { return CheckRegistrantsArgs{}, nil }, nil),
+			// Reports of meetings whose meeting.ended never came.
+			river.NewPeriodicJob(river.PeriodicInterval(ro.Every),
+				func() (river.JobArgs, *river.InsertOpts) { return ReadMissedReportsArgs{}, nil }, nil),
 		},
 	}
 	if st.Dialect() == store.Postgres {
@@ -156,6 +162,8 @@ func NewClient(c Config) (*Client, error) {
 	river.AddWorker(cfg.Workers, meetingWorker)
 	river.AddWorker(cfg.Workers, regWorker)
 	river.AddWorker(cfg.Workers, &CheckRegistrantsWorker{Store: st, Every: check, Now: c.Now})
+	river.AddWorker(cfg.Workers, &ReadMissedReportsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: ro, Now: c.Now,
+		Log: log.With("component", "zoom-reports")})
 	rc, err := river.NewClient(driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"kaisai/internal/event"
 	"kaisai/internal/store"
@@ -181,4 +185,71 @@ func ReadZoomReport(ctx context.Context, st *store.Store, zc *zoomconn.Clients, 
 		sessions = sessions[min(chunk, len(sessions)):]
 	}
 	return total, nil
+}
+
+// ReportOptions tune the search for reports never read; the zero value of
+// each field is its default.
+type ReportOptions struct {
+	Every time.Duration // how often to look (15 min)
+	// After is how long after a schedule's end a stay with no leave means
+	// that meeting.ended was missed (30 min).
+	After time.Duration
+	// Within is how far back to look: a report that cannot be read (a
+	// Basic host) is not asked for for ever (48 h).
+	Within time.Duration
+}
+
+func (o ReportOptions) withDefaults() ReportOptions {
+	if o.Every <= 0 {
+		o.Every = 15 * time.Minute
+	}
+	if o.After == 0 {
+		o.After = 30 * time.Minute
+	}
+	if o.Within <= 0 {
+		o.Within = 48 * time.Hour
+	}
+	return o
+}
+
+// ReadMissedReportsArgs asks for the reports of meetings whose
+// meeting.ended never came to be read.
+type ReadMissedReportsArgs struct{}
+
+// Kind names the job in River's table.
+func (ReadMissedReportsArgs) Kind() string { return "read_missed_zoom_reports" }
+
+// ReadMissedReportsWorker reads the report of each instance that still has
+// stays without a leave well after its schedule ended: Zoom gave up on its
+// meeting.ended (or on participant_left webhooks).
+type ReadMissedReportsWorker struct {
+	river.WorkerDefaults[ReadMissedReportsArgs]
+	Store   *store.Store
+	Zoom    *zoomconn.Clients // nil: Zoom is off
+	Options ReportOptions     // with defaults applied
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Work reads up to 20 reports; one that fails is logged and asked for
+// again next time.
+func (w *ReadMissedReportsWorker) Work(ctx context.Context, _ *river.Job[ReadMissedReportsArgs]) error {
+	if w.Zoom == nil {
+		return nil
+	}
+	now := w.Now()
+	open, err := w.Store.OpenZoomInstances(ctx, now.Add(-w.Options.After), now.Add(-w.Options.Within), 20)
+	if err != nil {
+		return err
+	}
+	for _, o := range open {
+		n, err := ReadZoomReport(ctx, w.Store, w.Zoom, o.Meeting, o.InstanceUUID)
+		if err != nil {
+			w.Log.WarnContext(ctx, "zoom report not read", "meeting", o.Meeting.ZoomID, "instance", o.InstanceUUID, "err", err)
+			continue
+		}
+		w.Log.InfoContext(ctx, "zoom report read for a missed meeting.ended", "meeting", o.Meeting.ZoomID,
+			"instance", o.InstanceUUID, "checked_in", n)
+	}
+	return nil
 }

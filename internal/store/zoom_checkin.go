@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"kaisai/internal/event"
 )
@@ -92,4 +93,40 @@ func (s *Store) CheckInIndexOf(ctx context.Context, m CheckInMeeting) (CheckInIn
 		return ix, fmt.Errorf("store.CheckInIndexOf: %w", err)
 	}
 	return ix, nil
+}
+
+// OpenZoomInstance is a meeting instance with stays that have no leave.
+type OpenZoomInstance struct {
+	Meeting      CheckInMeeting
+	InstanceUUID string
+}
+
+// OpenZoomInstances are up to limit instances of managed meetings with a
+// stay joined after since and not left, whose schedule ended before
+// endedBefore: their meeting.ended (or some participant_left) was never
+// delivered, and their report is to be read. A report read closes every
+// stay, so an instance is returned until its report is read.
+func (s *Store) OpenZoomInstances(ctx context.Context, endedBefore, since time.Time, limit int) ([]OpenZoomInstance, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT z.instance_uuid, m.id, m.schedule_id, m.org_id, m.conn_id, m.zoom_id,
+			g.zoom_registration, g.zoom_authentication
+		FROM zoom_attendance z JOIN schedules s ON s.id = z.schedule_id
+		JOIN zoom_meetings m ON m.zoom_id = z.zoom_id AND m.schedule_id = z.schedule_id AND m.want = 'present'
+		JOIN schedule_groups g ON g.id = m.group_id
+		WHERE z.left_at IS NULL AND z.joined_at > $1 AND s.ends_at < $2
+		ORDER BY z.instance_uuid LIMIT $3`, since.UTC(), endedBefore.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store.OpenZoomInstances: %w", err)
+	}
+	defer rows.Close()
+	var out []OpenZoomInstance
+	for rows.Next() {
+		var o OpenZoomInstance
+		m := &o.Meeting
+		if err := rows.Scan(&o.InstanceUUID, &m.MeetingRowID, &m.ScheduleID, &m.OrgID, &m.ConnID, &m.ZoomID,
+			&m.Registration, &m.Authentication); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
 }

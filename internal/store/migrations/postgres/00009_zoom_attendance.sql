@@ -25,6 +25,8 @@ CREATE TABLE zoom_attendance (
 CREATE UNIQUE INDEX zoom_attendance_session ON zoom_attendance (instance_uuid, participant_id);
 CREATE INDEX zoom_attendance_application ON zoom_attendance (application_id);
 CREATE INDEX zoom_attendance_unmatched ON zoom_attendance (schedule_id) WHERE application_id IS NULL;
+-- Stays with no leave: after the schedule's end they mean a report to read.
+CREATE INDEX zoom_attendance_open ON zoom_attendance (joined_at) WHERE left_at IS NULL;
 
 -- +goose Down
 DROP TABLE zoom_attendance;
