@@ -113,7 +113,7 @@ func benchZoomsync(ctx context.Context, cfg zoomsyncConfig, stdout, stderr io.Wr
 	}
 	fmt.Fprintf(stdout, "kaisai-bench zoomsync: %d applications marked 入金済 by %d goroutines, then %d one at a time; %s, GOMAXPROCS=%d\n",
 		cfg.N, cfg.Markers, cfg.Idle, dbKind, runtime.GOMAXPROCS(0))
-	w, err := startZoomWorld(ctx, cfg, stderr)
+	w, err := startZoomWorld(ctx, worldConfig{Name: "zoomsync", PostgresURL: cfg.PostgresURL, Verbose: cfg.Verbose}, stderr)
 	if err != nil {
 		return err
 	}
@@ -128,60 +128,19 @@ func benchZoomsync(ctx context.Context, cfg zoomsyncConfig, stdout, stderr io.Wr
 	// schedules: the big run's and the idle one's, each its own meeting.
 	setupCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	org, _, err := st.CreateOrganization(setupCtx, event.SignupInput{OrgName: "ベンチ主催者", Name: "オーナー",
-		Email: "owner@bench.example.com"}, "not-a-hash")
+	ze, err := w.createZoomEvent(setupCtx, event.Event{Title: "Zoom登録ベンチ", Fee: event.FeePaid, PriceJPY: 3000},
+		event.ZoomSettings{Passcode: "abc123", WaitingRoom: true, Registration: true}, 2)
 	if err != nil {
 		return err
 	}
-	connID, err := w.linkHost(setupCtx, org.ID)
-	if err != nil {
-		return err
-	}
-	e := event.Event{OrgID: org.ID, Title: "Zoom登録ベンチ", Fee: event.FeePaid, PriceJPY: 3000,
-		TimeZone: "Asia/Tokyo", Status: event.StatusPublished}
-	if _, err := st.CreateEvent(setupCtx, &e, ""); err != nil {
-		return fmt.Errorf("create event: %w", err)
-	}
-	g := event.ScheduleGroup{OrgID: org.ID, EventID: e.ID, Venue: event.VenueZoom,
-		Zoom: &event.ZoomSettings{ConnID: connID, Passcode: "abc123", WaitingRoom: true, Registration: true}}
-	g.Normalize()
-	if err := g.Validate(); err != nil {
-		return err
-	}
-	if _, err := st.CreateGroup(setupCtx, &g, ""); err != nil {
-		return fmt.Errorf("create group: %w", err)
-	}
-	var schedules [2]event.Schedule
-	for i := range schedules {
-		start := time.Now().Add(time.Duration(7+i) * 24 * time.Hour).Truncate(time.Hour).UTC()
-		schedules[i] = event.Schedule{OrgID: org.ID, EventID: e.ID, GroupID: g.ID, StartsAt: start,
-			EndsAt: start.Add(90 * time.Minute), Capacity: event.MaxCapacity}
-		if _, err := st.CreateSchedule(setupCtx, &schedules[i], ""); err != nil {
-			return fmt.Errorf("create schedule: %w", err)
-		}
-	}
-	big, idle := schedules[0].ID, schedules[1].ID
+	org, e := ze.OrgID, &ze.Event
+	big, idle := ze.Schedules[0].ID, ze.Schedules[1].ID
 
-	apps, err := applyMany(setupCtx, st, &e, big, "big", cfg.N, cfg.Markers)
+	apps, err := applyMany(setupCtx, st, e, big, "big", cfg.N, cfg.Markers)
 	if err != nil {
 		return err
 	}
-	zoomIDs := map[int64]int64{} // schedule id → Zoom meeting id
-	err = poll(setupCtx, 100*time.Millisecond, "the meetings on Zoom", func() (bool, error) {
-		rows, err := st.EventZoomMeetings(setupCtx, org.ID, e.ID)
-		if err != nil {
-			return false, err
-		}
-		for _, r := range rows {
-			if r.ZoomID != 0 {
-				zoomIDs[r.ScheduleID] = r.ZoomID
-			}
-		}
-		if zoomIDs[big] == 0 || zoomIDs[idle] == 0 {
-			return false, nil
-		}
-		return w.listsIdle(setupCtx)
-	})
+	zoomIDs, err := w.waitMeetings(setupCtx, ze)
 	if err != nil {
 		return err
 	}
@@ -194,7 +153,7 @@ func benchZoomsync(ctx context.Context, cfg zoomsyncConfig, stdout, stderr io.Wr
 	// The big run: everyone 入金済 at once; the clock starts with the
 	// marking and stops when Zoom has them all approved.
 	began := time.Now()
-	marked, err := markPaid(ctx, st, org.ID, e.ID, apps, cfg.Markers)
+	marked, err := markPaid(ctx, st, org, e.ID, apps, cfg.Markers)
 	if err != nil {
 		return err
 	}
@@ -218,7 +177,7 @@ func benchZoomsync(ctx context.Context, cfg zoomsyncConfig, stdout, stderr io.Wr
 	reportPacing(stdout, calls, began.Sub(w.calls.zero))
 
 	// Idle latency: one more application at a time, to the other meeting.
-	lat, err := idleLatency(ctx, w, &e, idle, zoomIDs[idle], cfg.Idle)
+	lat, err := idleLatency(ctx, w, e, idle, zoomIDs[idle], cfg.Idle)
 	if err != nil {
 		return err
 	}
@@ -300,7 +259,7 @@ func applyMany(ctx context.Context, st storeApplier, e *event.Event, scheduleID 
 
 func applyOne(ctx context.Context, st storeApplier, e *event.Event, scheduleID int64, prefix string, i int) (event.Application, error) {
 	res, err := st.Apply(ctx, e, event.ApplicationInput{ScheduleID: scheduleID, Name: fmt.Sprintf("参加者 %s %d", prefix, i),
-		Email: benchEmail(prefix, i), SubmitKey: fmt.Sprintf("zoomsync-%s-%06d-submitkey", prefix, i)})
+		Email: benchEmail(prefix, i), SubmitKey: fmt.Sprintf("bench-%s-%06d-submitkey", prefix, i)})
 	if err != nil {
 		return res.Application, fmt.Errorf("apply %s %d: %w", prefix, i, err)
 	}

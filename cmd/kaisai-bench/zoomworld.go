@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"kaisai/internal/app"
+	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomsim"
@@ -93,27 +94,42 @@ func (z *zoomCalls) snapshot() (n429 int, calls []zoomCall) {
 
 // zoomWorld is the simulator and kaisai wired to it.
 type zoomWorld struct {
+	name  string // the bench's, for messages
 	sim   *zoomsim.Server
 	app   *app.App
 	calls *zoomCalls
 	db    *database
 }
 
+// worldConfig is what a bench asks of its zoomWorld.
+type worldConfig struct {
+	Name        string // the bench's name: its database's and its messages'
+	PostgresURL string // empty: SQLite in a temporary directory
+	Verbose     bool   // kaisai's and the simulator's log on stderr
+	// LimitsOff starts the simulator with Zoom's rate limits off, for a
+	// setup that should not wait on them; SetLimits turns them on.
+	LimitsOff bool
+	// WebhookSecret is kaisai's ZoomWebhookSecret (the simulator signs
+	// with it too); empty: kaisai generates one.
+	WebhookSecret string
+}
+
 // startZoomWorld starts the simulator with Zoom's limits (the host's account
 // on Pro) and kaisai with its default job settings on a fresh database.
-func startZoomWorld(ctx context.Context, cfg zoomsyncConfig, stderr io.Writer) (w *zoomWorld, err error) {
+func startZoomWorld(ctx context.Context, cfg worldConfig, stderr io.Writer) (w *zoomWorld, err error) {
 	logOut := io.Discard
 	if cfg.Verbose {
 		logOut = stderr
 	}
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	limits := zoomsim.ZoomLimits() // on, as Zoom publishes them
+	limits.Off = cfg.LimitsOff
 	sim, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed(), Limits: &limits,
 		Logger: log.With("component", "zoomsim")})
 	if err != nil {
 		return nil, err
 	}
-	w = &zoomWorld{sim: sim, calls: newZoomCalls()}
+	w = &zoomWorld{name: cfg.Name, sim: sim, calls: newZoomCalls()}
 	defer func() {
 		if err != nil {
 			w.close(ctx, io.Discard)
@@ -128,7 +144,7 @@ func startZoomWorld(ctx context.Context, cfg zoomsyncConfig, stderr io.Writer) (
 	}
 	sim.SetPlan(host.AccountID, zoomsim.PlanPro)
 
-	if w.db, err = newDatabase(ctx, cfg.PostgresURL, "zoomsync"); err != nil {
+	if w.db, err = newDatabase(ctx, cfg.PostgresURL, cfg.Name); err != nil {
 		return w, err
 	}
 	key := make([]byte, 32)
@@ -145,6 +161,8 @@ func startZoomWorld(ctx context.Context, cfg zoomsyncConfig, stderr io.Writer) (
 		ZoomClientSecret: simAppSecret,
 		ZoomHTTPClient:   &http.Client{Transport: w.calls},
 		ZoomSimulator:    simAdapter{sim},
+		// The simulator signs with the secret kaisai was given, and so can a bench.
+		ZoomWebhookSecret: cfg.WebhookSecret,
 	})
 	if err != nil {
 		return w, fmt.Errorf("start kaisai: %w", err)
@@ -169,7 +187,7 @@ func (w *zoomWorld) close(ctx context.Context, out io.Writer) error {
 	w.sim.Close()
 	if w.db != nil {
 		if derr := w.db.Drop(); derr != nil {
-			fmt.Fprintf(out, "zoomsync: drop database: %v\n", derr)
+			fmt.Fprintf(out, "%s: drop database: %v\n", w.name, derr)
 		}
 	}
 	return err
@@ -217,6 +235,78 @@ func (w *zoomWorld) linkHost(ctx context.Context, orgID int64) (int64, error) {
 		DisplayName: me.FirstName + " " + me.LastName, Type: me.Type},
 		store.ZoomTokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry,
 			Scopes: tok.Scope, APIURL: tok.APIURL})
+}
+
+// zoomEvent is what a bench sets up in kaisai: an organization with the
+// licensed host linked, and a published event whose one Zoom group (that
+// host) has schedules a week and more ahead, each its own meeting.
+type zoomEvent struct {
+	OrgID     int64
+	Event     event.Event
+	Group     event.ScheduleGroup
+	Schedules []event.Schedule
+}
+
+// createZoomEvent sets up e (its title and fee; the rest is filled in) with
+// a Zoom group of settings zs and n schedules of the largest capacity,
+// through the store.
+func (w *zoomWorld) createZoomEvent(ctx context.Context, e event.Event, zs event.ZoomSettings, n int) (*zoomEvent, error) {
+	st := w.app.Store
+	org, _, err := st.CreateOrganization(ctx, event.SignupInput{OrgName: "ベンチ主催者", Name: "オーナー",
+		Email: "owner@bench.example.com"}, "not-a-hash")
+	if err != nil {
+		return nil, err
+	}
+	if zs.ConnID, err = w.linkHost(ctx, org.ID); err != nil {
+		return nil, err
+	}
+	e.OrgID, e.TimeZone, e.Status = org.ID, "Asia/Tokyo", event.StatusPublished
+	if _, err := st.CreateEvent(ctx, &e, ""); err != nil {
+		return nil, fmt.Errorf("create event: %w", err)
+	}
+	g := event.ScheduleGroup{OrgID: org.ID, EventID: e.ID, Venue: event.VenueZoom, Zoom: &zs}
+	g.Normalize()
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := st.CreateGroup(ctx, &g, ""); err != nil {
+		return nil, fmt.Errorf("create group: %w", err)
+	}
+	ze := &zoomEvent{OrgID: org.ID, Event: e, Group: g, Schedules: make([]event.Schedule, n)}
+	for i := range ze.Schedules {
+		start := time.Now().Add(time.Duration(7+i) * 24 * time.Hour).Truncate(time.Hour).UTC()
+		ze.Schedules[i] = event.Schedule{OrgID: org.ID, EventID: e.ID, GroupID: g.ID, StartsAt: start,
+			EndsAt: start.Add(90 * time.Minute), Capacity: event.MaxCapacity}
+		if _, err := st.CreateSchedule(ctx, &ze.Schedules[i], ""); err != nil {
+			return nil, fmt.Errorf("create schedule: %w", err)
+		}
+	}
+	return ze, nil
+}
+
+// waitMeetings waits until every schedule of ze has its meeting on Zoom and
+// no registrant list is due or leased, and returns the Zoom meeting ids by
+// schedule id.
+func (w *zoomWorld) waitMeetings(ctx context.Context, ze *zoomEvent) (map[int64]int64, error) {
+	zoomIDs := map[int64]int64{}
+	err := poll(ctx, 100*time.Millisecond, "the meetings on Zoom", func() (bool, error) {
+		rows, err := w.app.Store.EventZoomMeetings(ctx, ze.OrgID, ze.Event.ID)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range rows {
+			if r.ZoomID != 0 {
+				zoomIDs[r.ScheduleID] = r.ZoomID
+			}
+		}
+		for _, s := range ze.Schedules {
+			if zoomIDs[s.ID] == 0 {
+				return false, nil
+			}
+		}
+		return w.listsIdle(ctx)
+	})
+	return zoomIDs, err
 }
 
 // registrantCount is how many registrants a meeting has on the simulator,
