@@ -1,8 +1,9 @@
-// Command kaisai-bench measures kaisai's application intake and its Zoom
-// registrant sync.
+// Command kaisai-bench measures kaisai's application intake, its Zoom
+// registrant sync and its check-in from Zoom's webhooks.
 //
 //	go run ./cmd/kaisai-bench apply [--clients 32] [--duration 10s] [--postgres URL]
 //	go run ./cmd/kaisai-bench zoomsync [-n 4999] [--postgres URL]
+//	go run ./cmd/kaisai-bench checkin [-n 5000] [--duration 10s] [--postgres URL]
 //
 // It starts kaisai in-process on 127.0.0.1 with a fresh database (SQLite in a
 // temporary directory, or a PostgreSQL database it creates and drops), sets
@@ -24,6 +25,17 @@
 //
 //	zoomsync registrants=<n> seconds=<> min_seconds=<> ratio=<seconds/min_seconds> duplicates=<> lost=<> http429=<>
 //
+// checkin sets up a free event whose meeting (登録 and 認証 on) has n
+// applications registered on Zoom (Zoom's limits off for the setup), then
+// sends n signed meeting.participant_joined webhooks, one per application,
+// spread evenly over --duration from --clients keep-alive clients to
+// kaisai's POST /webhooks/zoom, and watches the database until every
+// application is checked in. Then it sends the same bodies again, signed
+// anew, and checks that nothing changed. Its last two lines:
+//
+//	checkin replay webhooks=<n> changed=<k>
+//	checkin webhooks=<n> p99_ack_ms=<> all_checked_in_s=<seconds after the last send> lost=<>
+//
 // Speed goals live here, never in tests (STYLE.md).
 package main
 
@@ -39,13 +51,14 @@ import (
 	"time"
 )
 
-const usage = `kaisai-bench — measure kaisai's application intake and Zoom sync
+const usage = `kaisai-bench — measure kaisai's application intake, Zoom sync and Zoom check-in
 
 Usage:
   kaisai-bench apply [flags]      drive the real application form; compare with a bare INSERT handler
   kaisai-bench zoomsync [flags]   mark n applications 入金済 at once; time them onto Zoom's registrant list
+  kaisai-bench checkin [flags]    send n participant_joined webhooks for one meeting; time the acks and the check-ins
 
-Run "kaisai-bench apply --help" or "kaisai-bench zoomsync --help" for the flags.
+Run "kaisai-bench <command> --help" for its flags.
 `
 
 func main() {
@@ -85,6 +98,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Minute+time.Duration(cfg.Idle)*time.Minute)
 		defer cancel()
 		return benchZoomsync(ctx, cfg, stdout, stderr)
+	case "checkin":
+		cfg, err := parseCheckinFlags(args[1:], stderr)
+		if err != nil {
+			return err
+		}
+		// Setup, two bursts, the wait for check-ins and shutdown.
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Minute+2*cfg.Spread+cfg.Timeout)
+		defer cancel()
+		return benchCheckin(ctx, cfg, stdout, stderr)
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
