@@ -187,16 +187,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	handlers.Register(webhook.EventMeetingUpdated, jobs.ZoomMeetingUpdated(st, zoomAPI))
 	handlers.Register(webhook.EventMeetingDeleted, jobs.ZoomMeetingDeleted(st))
-	handlers.Register(webhook.EventParticipantJoined, jobs.ZoomParticipantJoined(st))
-	handlers.Register(webhook.EventParticipantLeft, jobs.ZoomParticipantLeft(st))
 	handlers.Register(webhook.EventMeetingEnded, jobs.ZoomMeetingEnded(st, zoomAPI))
+	batch := map[string]jobs.WebhookBatchHandler{
+		webhook.EventParticipantJoined: jobs.ZoomParticipants(st),
+		webhook.EventParticipantLeft:   jobs.ZoomParticipants(st),
+	}
 	for ev, h := range cfg.ZoomWebhookHandlers {
 		handlers[ev] = h
+		delete(batch, ev) // the configured handler wins
 	}
 	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
 		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail,
 		RegistrantWait: cfg.MailRegistrantWait},
-		Webhooks: jobs.WebhookConfig{Handlers: handlers, Nudger: whNudger, Options: cfg.ZoomWebhooks},
+		Webhooks: jobs.WebhookConfig{Handlers: handlers, Batch: batch, Nudger: whNudger, Options: cfg.ZoomWebhooks},
 		Meetings: jobs.ZoomMeetingConfig{Zoom: zoomAPI, Nudger: mtNudger, Options: cfg.ZoomMeetings,
 			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants, Reports: cfg.ZoomReports}})
 	if err != nil {

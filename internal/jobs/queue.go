@@ -52,6 +52,8 @@ type ZoomMeetingConfig struct {
 type WebhookConfig struct {
 	// Handlers by event name; events without one are stored and ignored.
 	Handlers WebhookHandlers
+	// Batch are the handlers that take several events of their kind at once.
+	Batch map[string]WebhookBatchHandler
 	// Nudger's Stopping tells a running job that kaisai stops; nil: never.
 	Nudger  *Nudger
 	Options WebhookOptions
@@ -86,7 +88,7 @@ func NewClient(c Config) (*Client, error) {
 	if c.Webhooks.Nudger != nil {
 		webhookStopping = c.Webhooks.Nudger.Stopping()
 	}
-	webhookWorker := &ProcessZoomWebhooksWorker{Store: st, Handlers: c.Webhooks.Handlers, Options: wo, Now: c.Now,
+	webhookWorker := &ProcessZoomWebhooksWorker{Store: st, Handlers: c.Webhooks.Handlers, Batch: c.Webhooks.Batch, Options: wo, Now: c.Now,
 		Log: log.With("component", "zoom-webhook"), Stopping: webhookStopping}
 	mto := c.Meetings.Options.withDefaults()
 	var meetingStopping <-chan struct{}

@@ -31,55 +31,94 @@ import (
 // a meeting that is not kaisai's changes nothing; handling anything twice
 // changes nothing either.
 
-// ZoomParticipantJoined handles meeting.participant_joined.
-func ZoomParticipantJoined(st *store.Store) WebhookHandler { return zoomParticipant(st) }
-
-// ZoomParticipantLeft handles meeting.participant_left: the leave time of
-// the session, which the attendance minutes are computed from.
-func ZoomParticipantLeft(st *store.Store) WebhookHandler { return zoomParticipant(st) }
-
-func zoomParticipant(st *store.Store) WebhookHandler {
-	return func(ctx context.Context, e webhook.Event) error {
-		p, err := e.Participant()
-		if err != nil {
-			return Permanent(err)
+// ZoomParticipants handles meeting.participant_joined and _left, a batch
+// at a time: the sessions of a batch are recorded, and their applications
+// checked in, in one transaction per meeting. A participant_left gives the
+// leave time of a session, which the attendance minutes are computed from.
+func ZoomParticipants(st *store.Store) WebhookBatchHandler {
+	return func(ctx context.Context, es []webhook.Event) []error {
+		errs := make([]error, len(es))
+		type group struct {
+			m        store.CheckInMeeting
+			sessions []store.ZoomSession
+			events   []int // indexes in es
 		}
-		m, err := st.CheckInMeetingByZoomID(ctx, int64(p.Object.ID))
-		if errors.Is(err, event.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		who := p.Object.Participant
-		z := store.ZoomSession{
-			InstanceUUID: instanceOf(p.Object.Meeting), ParticipantID: who.UserID,
-			Name: who.UserName, Email: who.Email, RegistrantID: who.RegistrantID,
-		}
-		if z.ParticipantID == "" {
-			z.ParticipantID = who.ParticipantUUID
-		}
-		if z.ParticipantID == "" {
-			return Permanent(fmt.Errorf("%s without a participant id", e.Event))
-		}
-		if e.Event == webhook.EventParticipantJoined {
-			if z.JoinedAt = who.JoinedAt(); z.JoinedAt.IsZero() {
-				z.JoinedAt = e.Time()
+		groups := map[int64]*group{} // by Zoom meeting id; nil: not kaisai's
+		var order []int64
+		for i, e := range es {
+			p, err := e.Participant()
+			if err != nil {
+				errs[i] = Permanent(err)
+				continue
 			}
-		} else {
-			if z.LeftAt = who.LeaveTime.Time; z.LeftAt.IsZero() {
-				z.LeftAt = e.Time()
+			zoomID := int64(p.Object.ID)
+			g, seen := groups[zoomID]
+			if !seen {
+				m, err := st.CheckInMeetingByZoomID(ctx, zoomID)
+				switch {
+				case errors.Is(err, event.ErrNotFound):
+				case err != nil:
+					errs[i] = err
+					continue
+				default:
+					g = &group{m: m}
+					order = append(order, zoomID)
+				}
+				groups[zoomID] = g
+			}
+			if g == nil {
+				continue // a meeting kaisai does not manage
+			}
+			z, err := participantSession(ctx, st, g.m, e, p)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			g.sessions, g.events = append(g.sessions, z), append(g.events, i)
+		}
+		for _, id := range order {
+			g := groups[id]
+			if len(g.sessions) == 0 {
+				continue
+			}
+			if _, err := st.RecordZoomSessions(ctx, g.m, g.sessions); err != nil {
+				for _, i := range g.events {
+					errs[i] = err
+				}
 			}
 		}
-		z.ApplicationID, z.MatchedBy, err = match(m, z.RegistrantID, z.Email,
-			func(id string) (int64, error) { return st.ApplicationByRegistrant(ctx, m.MeetingRowID, id) },
-			func(email string) (int64, error) { return st.ApplicationByEmail(ctx, m.ScheduleID, email) })
-		if err != nil {
-			return err
-		}
-		_, err = st.RecordZoomSessions(ctx, m, []store.ZoomSession{z})
-		return err
+		return errs
 	}
+}
+
+// participantSession is the session a participant event tells of, matched
+// to an application by the meeting's policy.
+func participantSession(ctx context.Context, st *store.Store, m store.CheckInMeeting, e webhook.Event, p webhook.ParticipantPayload) (store.ZoomSession, error) {
+	who := p.Object.Participant
+	z := store.ZoomSession{
+		InstanceUUID: instanceOf(p.Object.Meeting), ParticipantID: who.UserID,
+		Name: who.UserName, Email: who.Email, RegistrantID: who.RegistrantID,
+	}
+	if z.ParticipantID == "" {
+		z.ParticipantID = who.ParticipantUUID
+	}
+	if z.ParticipantID == "" {
+		return z, Permanent(fmt.Errorf("%s without a participant id", e.Event))
+	}
+	if e.Event == webhook.EventParticipantJoined {
+		if z.JoinedAt = who.JoinedAt(); z.JoinedAt.IsZero() {
+			z.JoinedAt = e.Time()
+		}
+	} else {
+		if z.LeftAt = who.LeaveTime.Time; z.LeftAt.IsZero() {
+			z.LeftAt = e.Time()
+		}
+	}
+	var err error
+	z.ApplicationID, z.MatchedBy, err = match(m, z.RegistrantID, z.Email,
+		func(id string) (int64, error) { return st.ApplicationByRegistrant(ctx, m.MeetingRowID, id) },
+		func(email string) (int64, error) { return st.ApplicationByEmail(ctx, m.ScheduleID, email) })
+	return z, err
 }
 
 // instanceOf is the meeting instance a live event is about: its UUID, or

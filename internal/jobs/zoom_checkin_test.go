@@ -1,10 +1,12 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"testing"
 
 	"kaisai/internal/store"
+	"kaisai/internal/zoom/webhook"
 )
 
 // TestMatchByPolicy walks DESIGN.md §3's 自動受付 column: which of a
@@ -53,5 +55,34 @@ func TestMatchByPolicy(t *testing.T) {
 	fail := func(string) (int64, error) { return 0, broken }
 	if _, _, err := match(store.CheckInMeeting{Registration: true}, "reg", "", fail, byEmail); !errors.Is(err, broken) {
 		t.Errorf("a failed lookup: %v, want it returned", err)
+	}
+}
+
+// TestCallBatch: a batch handler's answer is one outcome per event; a panic
+// or an answer of the wrong length fails every event of the batch (to be
+// retried), and nothing is lost.
+func TestCallBatch(t *testing.T) {
+	w := &ProcessZoomWebhooksWorker{}
+	es := make([]webhook.Event, 3)
+	ok := errors.New("second fails")
+	got := w.callBatch(context.Background(), func(_ context.Context, es []webhook.Event) []error {
+		return []error{nil, ok, nil}
+	}, es)
+	if len(got) != 3 || got[0] != nil || got[1] != ok || got[2] != nil {
+		t.Errorf("outcomes %v, want the handler's", got)
+	}
+	for name, h := range map[string]WebhookBatchHandler{
+		"panic": func(context.Context, []webhook.Event) []error { panic("boom") },
+		"short": func(context.Context, []webhook.Event) []error { return []error{nil} },
+	} {
+		got := w.callBatch(context.Background(), h, es)
+		if len(got) != 3 {
+			t.Fatalf("%s: %d outcomes for 3 events", name, len(got))
+		}
+		for i, err := range got {
+			if err == nil {
+				t.Errorf("%s: event %d marked done", name, i)
+			}
+		}
 	}
 }

@@ -48,6 +48,12 @@ import (
 // WebhookHandler processes one stored Zoom event.
 type WebhookHandler func(ctx context.Context, e webhook.Event) error
 
+// WebhookBatchHandler processes several stored Zoom events of one kind at
+// once — in one transaction, say — and returns each one's outcome, in
+// order: nil marks it processed, an error is handled as a WebhookHandler's.
+// Events of a kind with a batch handler never go to a WebhookHandler.
+type WebhookBatchHandler func(ctx context.Context, es []webhook.Event) []error
+
 // WebhookHandlers maps Zoom event names to their handlers. nil is valid: every
 // event is then ignored.
 type WebhookHandlers map[string]WebhookHandler
@@ -125,7 +131,8 @@ type ProcessZoomWebhooksWorker struct {
 	river.WorkerDefaults[ProcessZoomWebhooksArgs]
 	Store    *store.Store
 	Handlers WebhookHandlers
-	Options  WebhookOptions // with defaults applied
+	Batch    map[string]WebhookBatchHandler // by event name; these kinds skip Handlers
+	Options  WebhookOptions                 // with defaults applied
 	Now      func() time.Time
 	Log      *slog.Logger
 	Stopping <-chan struct{}
@@ -144,8 +151,25 @@ func (w *ProcessZoomWebhooksWorker) Work(ctx context.Context, job *river.Job[Pro
 		if err != nil {
 			return 0, err
 		}
+		// Events whose kind has a batch handler go to it together, after
+		// the others, and are marked processed together.
+		batches := map[string][]*store.ZoomWebhook{}
+		var kinds []string
 		for i := range events {
-			if err := w.process(ctx, &events[i]); err != nil {
+			ev := &events[i]
+			if _, ok := w.Batch[ev.Event]; ok {
+				if batches[ev.Event] == nil {
+					kinds = append(kinds, ev.Event)
+				}
+				batches[ev.Event] = append(batches[ev.Event], ev)
+				continue
+			}
+			if err := w.process(ctx, ev); err != nil {
+				return 0, err
+			}
+		}
+		for _, kind := range kinds {
+			if err := w.processBatch(ctx, w.Batch[kind], batches[kind]); err != nil {
 				return 0, err
 			}
 		}
@@ -169,6 +193,42 @@ func (w *ProcessZoomWebhooksWorker) process(ctx context.Context, ev *store.ZoomW
 	if err == nil {
 		return w.Store.MarkZoomWebhook(record, ev.ID, store.WebhookProcessed, "", time.Time{})
 	}
+	return w.failed(record, ev, err)
+}
+
+// processBatch runs a batch handler on events of its kind and records the
+// outcomes: the processed ones in one write.
+func (w *ProcessZoomWebhooksWorker) processBatch(ctx context.Context, h WebhookBatchHandler, evs []*store.ZoomWebhook) error {
+	record := context.WithoutCancel(ctx)
+	parsed := make([]webhook.Event, 0, len(evs))
+	handled := make([]*store.ZoomWebhook, 0, len(evs))
+	for _, ev := range evs {
+		e, err := webhook.Parse(ev.Body)
+		if err != nil {
+			if err := w.failed(record, ev, err); err != nil {
+				return err
+			}
+			continue
+		}
+		parsed, handled = append(parsed, e), append(handled, ev)
+	}
+	errs := w.callBatch(ctx, h, parsed)
+	var done []int64
+	for i, ev := range handled {
+		if errs[i] == nil {
+			done = append(done, ev.ID)
+			continue
+		}
+		if err := w.failed(record, ev, errs[i]); err != nil {
+			return err
+		}
+	}
+	return w.Store.MarkZoomWebhooksProcessed(record, done)
+}
+
+// failed records a handler's error: the event is retried with backoff, or
+// marked failed after MaxAttempts or at once for a permanent error.
+func (w *ProcessZoomWebhooksWorker) failed(ctx context.Context, ev *store.ZoomWebhook, err error) error {
 	attempt := ev.Attempts + 1
 	var perm permanentError
 	final := attempt >= w.Options.MaxAttempts || errors.As(err, &perm) || errors.Is(err, webhook.ErrMalformedEvent)
@@ -183,7 +243,32 @@ func (w *ProcessZoomWebhooksWorker) process(ctx context.Context, ev *store.ZoomW
 	if final {
 		status = store.WebhookFailed
 	}
-	return w.Store.MarkZoomWebhook(record, ev.ID, status, reason, w.Now().Add(wait))
+	return w.Store.MarkZoomWebhook(ctx, ev.ID, status, reason, w.Now().Add(wait))
+}
+
+// callBatch runs a batch handler, turning a panic, or an answer of the
+// wrong length, into every event's error.
+func (w *ProcessZoomWebhooksWorker) callBatch(ctx context.Context, h WebhookBatchHandler, es []webhook.Event) (errs []error) {
+	all := func(err error) []error {
+		errs := make([]error, len(es))
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			errs = all(fmt.Errorf("batch handler panicked: %v", r))
+		}
+	}()
+	if len(es) == 0 {
+		return nil
+	}
+	errs = h(ctx, es)
+	if len(errs) != len(es) {
+		return all(fmt.Errorf("batch handler answered %d outcomes for %d events", len(errs), len(es)))
+	}
+	return errs
 }
 
 // call runs a handler, turning a panic into an error so one bad event does

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -121,6 +122,25 @@ func (s *Store) MarkZoomWebhook(ctx context.Context, id int64, status, reason st
 		status, attempt, reason, retryAt.UTC(), processed, id)
 	if err != nil {
 		return fmt.Errorf("store.MarkZoomWebhook(%d): %w", id, err)
+	}
+	return nil
+}
+
+// MarkZoomWebhooksProcessed marks events processed, in one write.
+func (s *Store) MarkZoomWebhooksProcessed(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{s.nowUTC()}
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		ph[i] = fmt.Sprintf("$%d", len(args))
+	}
+	_, err := s.exec(ctx, `UPDATE zoom_webhook_events SET status = 'processed', last_error = '',
+		next_attempt_at = $1, locked_until = NULL, processed_at = $1 WHERE id IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("store.MarkZoomWebhooksProcessed(%d events): %w", len(ids), err)
 	}
 	return nil
 }
