@@ -401,3 +401,32 @@ func TestZoomReportWithoutMeetingEnded(t *testing.T) {
 		}
 	}
 }
+
+// TestZoomCheckInSignedInRegistrant: with 認証 and 登録 a registrant joins
+// through the personal link signed in to Zoom and is checked in by the
+// registrant id; an applicant whose registration kaisai did not make is
+// not let in by Zoom at all.
+func TestZoomCheckInSignedInRegistrant(t *testing.T) {
+	w := startMeetingWorld(t, testdb.SQLite(t))
+	st := w.app.Store
+	z := licensedZoom
+	z.ConnID, z.WaitingRoom, z.Authentication = w.link(t, "licensed@example.com"), false, true
+	ze := newZoomEvent(t, st, w.org.ID, z, 1)
+	w.waitInStep(t)
+	emails, apps := applyMany(t, st, ze, "signed", 2)
+	waitRegistrants(t, w, ze, emails...)
+	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
+	reg := registrantIDs(w.sim, zoomID)
+	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Email: emails[0],
+		Passcode: z.Passcode}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Email: emails[1], Passcode: z.Passcode}); err == nil {
+		t.Error("Zoom let a signed-in user in without the registration")
+	}
+	until(t, "the check-in", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
+	waitWebhooksDone(t, w, "meeting.participant_joined", 1)
+	if a := checkedIn(t, w, ze.event, apps[1].ID); !a.CheckedInAt.IsZero() {
+		t.Errorf("checked in without joining: %+v", a)
+	}
+}
