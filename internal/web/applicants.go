@@ -99,16 +99,35 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request) {
 	for _, on := range zoomRegistering {
 		showZoom = showZoom || on
 	}
+	back := applicantsURL(e.ID, aq, aq.Page)
 	data := map[string]any{"Event": &e, "Loc": e.Location(), "Page": page, "Query": aq, "Schedules": schedules,
 		"Zoom": regs, "ZoomColumn": showZoom,
-		"Back": applicantsURL(e.ID, aq, aq.Page), "Pages": pages,
+		"Back": back, "Pages": pages,
 		"Prev": pageLink(aq.Page > 1, applicantsURL(e.ID, aq, aq.Page-1)),
 		"Next": pageLink(aq.Page < pages, applicantsURL(e.ID, aq, aq.Page+1)),
 		"CSV":  strings.Replace(applicantsURL(e.ID, aq, 1), "/applications", "/applications.csv", 1)}
+	if hasZoom(groups) {
+		// 参加時間, and the poll that keeps it and 受付 live.
+		att, err := s.attendanceViews(r.Context(), &e, page.Rows)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data["Attendance"], data["AttendanceColumn"] = att, true
+		data["Live"], data["LiveEvery"] = liveURL(&e, aq, page.Rows), liveInterval
+	}
 	if r.Header.Get("HX-Request") == "true" {
 		// htmx refreshes the list in place, so new applicants appear live.
 		s.renderFragment(w, r, "applications", "list", data)
 		return
+	}
+	if hasZoom(groups) {
+		ub, err := s.unmatched(r.Context(), &e, groups, back, "")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data["Unmatched"] = ub
 	}
 	s.render(w, r, http.StatusOK, "applications", data)
 }
@@ -225,6 +244,14 @@ func (s *Server) renderApplicant(w http.ResponseWriter, r *http.Request, p *page
 			return
 		}
 		data["Zoom"] = newRegistrantView(regs[a.ID])
+	}
+	if g.Venue == event.VenueZoom {
+		as, err := s.store.Attendances(r.Context(), e.OrgID, e.ID, []int64{a.ID})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data["Attendance"] = newAttendanceView(as[a.ID])
 	}
 	p.Data = data
 	s.render(w, r, status, "application_detail", p)

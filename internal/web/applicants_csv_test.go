@@ -56,6 +56,21 @@ func TestApplicantsCSV(t *testing.T) {
 			t.Errorf("header %q lacks %s", header, col)
 		}
 	}
+	// The columns keep their order; 参加時間(分) comes last, blank for
+	// applications that never joined a Zoom meeting (TestAttendanceMinutes
+	// has the minutes).
+	wantHeader := []string{ja("csv.id"), ja("field.full_name"), ja("field.email"), ja("field.schedule"),
+		ja("field.status"), ja("applications.payment"), ja("applications.checkin"), ja("csv.checked_in_at"),
+		ja("csv.checkin_source"), ja("applications.memo"), ja("applications.applied_at"), ja("csv.cancelled_at"),
+		ja("csv.attendance_minutes")}
+	if got := strings.Join(recs[0], ","); got != strings.Join(wantHeader, ",") {
+		t.Errorf("header %q, want %q", got, strings.Join(wantHeader, ","))
+	}
+	for _, rec := range recs[1:] {
+		if len(rec) != len(wantHeader) || rec[len(rec)-1] != "" {
+			t.Errorf("row %q: want %d columns, attendance blank", rec, len(wantHeader))
+		}
+	}
 	first := strings.Join(recs[1], ",")
 	if !strings.Contains(first, "髙橋 一郎") || !strings.Contains(first, "申込済") || !strings.Contains(first, "入金済") {
 		t.Errorf("first row %q: want name, 申込済, 入金済", first)

@@ -23,7 +23,7 @@ var (
 	countRE       = regexp.MustCompile(`id="applicant-count">([^<]*)<`)
 	prevLinkRE    = regexp.MustCompile(`<a href="([^"]*)" rel="prev">`)
 	nextLinkRE    = regexp.MustCompile(`<a href="([^"]*)" rel="next">`)
-	checkinCellRE = regexp.MustCompile(`(?s)<td class="checkin-cell">(.*?)</td>`)
+	checkinCellRE = regexp.MustCompile(`(?s)<td class="checkin-cell"[^>]*>(.*?)</td>`)
 	tagRE         = regexp.MustCompile(`<[^>]*>`)
 	activityRE    = regexp.MustCompile(`(?s)<li><time>[^<]*</time>(.*?)<small>(.*?)</small></li>`)
 )
@@ -281,8 +281,10 @@ func TestApplicantList(t *testing.T) {
 		wantText(t, r, ja("flash.saved"))
 		row = rowByEmail(t, r, "p55@example.com")
 		at := []string{i18n.DateTime(i18n.Japanese, before, tokyo), i18n.DateTime(i18n.Japanese, after, tokyo)}
-		if want := ja("applications.checked_in"); row.CheckIn != want+" "+at[0] && row.CheckIn != want+" "+at[1] {
-			t.Errorf("after 受付 the cell says %q, want %s %s", row.CheckIn, want, at[1])
+		// 受付済, when, and how: (手動).
+		src := " (" + ja("checkin_source.manual") + ")"
+		if want := ja("applications.checked_in"); row.CheckIn != want+" "+at[0]+src && row.CheckIn != want+" "+at[1]+src {
+			t.Errorf("after 受付 the cell says %q, want %s %s%s", row.CheckIn, want, at[1], src)
 		}
 		if _, ok := actionForm(row, "checkin"); !ok || !strings.Contains(row.HTML, ja("applications.undo_check_in")) {
 			t.Errorf("a checked-in row does not offer to undo: %s", row.HTML)

@@ -44,7 +44,7 @@ func fillPattern(pattern string, ids map[string]int64) (string, error) {
 }
 
 // idNames are the wildcards the walk knows.
-var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID", "connID", "meetingID"}
+var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID", "connID", "meetingID", "sessionID"}
 
 func hasWildcard(pattern string) bool {
 	for _, m := range placeholderRE.FindAllStringSubmatch(pattern, -1) {
@@ -89,6 +89,7 @@ type orgAFixture struct {
 	connID                         int64 // a linked Zoom user (サービス連携)
 	zoomScheduleID                 int64 // a schedule of a Zoom group of the event
 	meetingID                      int64 // its Zoom meeting (作成中)
+	sessionID                      int64 // a guest's session in that meeting, matched to no application
 	orgID                          int64
 	title, address, applicantEmail string
 	publicPath, token              string
@@ -143,13 +144,23 @@ func newOrgA(t *testing.T, a *app.App) orgAFixture {
 		t.Fatal(err)
 	}
 	f.meetingID = zm.ID
+	if _, err := a.Store.RecordZoomSessions(ctx, store.CheckInMeeting{OrgID: f.orgID, ScheduleID: zs.ID, ZoomID: 81234567890,
+		MeetingRowID: zm.ID}, []store.ZoomSession{{InstanceUUID: "a-instance", ParticipantID: "a-guest",
+		Name: "A社のゲスト", JoinedAt: start.Add(-time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := a.Store.UnmatchedParticipants(ctx, f.orgID, f.eventID)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("A's unmatched participants: %+v, %v", ps, err)
+	}
+	f.sessionID = ps[0].ID
 	return f
 }
 
 // ids are A's ids by wildcard name.
 func (f orgAFixture) ids() map[string]int64 {
 	return map[string]int64{"eventID": f.eventID, "groupID": f.groupID, "scheduleID": f.scheduleID,
-		"appID": f.appID, "mailID": f.mailID, "connID": f.connID, "meetingID": f.meetingID}
+		"appID": f.appID, "mailID": f.mailID, "connID": f.connID, "meetingID": f.meetingID, "sessionID": f.sessionID}
 }
 
 // zoomEmailA is organization A's linked Zoom user.
@@ -188,6 +199,10 @@ func (f orgAFixture) assertUnchanged(t *testing.T) {
 	m, err := f.app.Store.ZoomMeeting(context.Background(), f.orgID, f.meetingID)
 	if err != nil || m.State() != store.MeetingCreating || m.Want != store.ZoomWantPresent || m.Attempts != 0 {
 		t.Fatalf("A's Zoom meeting changed: %+v, %v", m, err)
+	}
+	if ps, err := f.app.Store.UnmatchedParticipants(context.Background(), f.orgID, f.eventID); err != nil ||
+		len(ps) != 1 || ps[0].ID != f.sessionID {
+		t.Fatalf("A's unmatched participant changed: %+v, %v", ps, err)
 	}
 	zc, err := f.app.Store.ZoomConnection(context.Background(), f.orgID, f.connID)
 	if err != nil || zc.Status != store.ZoomLinked || !zc.HasTokens {

@@ -184,6 +184,8 @@ func (s *Server) routes() []route {
 		org("GET", "/events/{eventID}/zoom-meetings/{meetingID}/start", s.zoomMeetingStart),
 		org("GET", "/events/{eventID}/applications", s.applicationList),
 		org("GET", "/events/{eventID}/applications.csv", s.applicationCSV),
+		org("GET", "/events/{eventID}/applications/live", s.applicationsLive),
+		org("POST", "/events/{eventID}/zoom-participants/{sessionID}/match", s.zoomParticipantMatch),
 		org("GET", "/events/{eventID}/applications/{appID}", s.applicationShow),
 		org("POST", "/events/{eventID}/applications/{appID}/payment", s.applicationPayment),
 		org("POST", "/events/{eventID}/applications/{appID}/checkin", s.applicationCheckIn),
