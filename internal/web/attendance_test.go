@@ -64,7 +64,7 @@ func newAttendanceEvent(t *testing.T, db testdb.DB, emails1, emails2 []string) *
 	for i, into := range []*int64{&f.sc1, &f.sc2} {
 		start := f.t0.Add(time.Duration(i) * 24 * time.Hour)
 		sc := &event.Schedule{OrgID: f.orgID, EventID: f.eventID, GroupID: g.ID, StartsAt: start,
-			EndsAt: start.Add(2 * time.Hour), Capacity: 100}
+			EndsAt: start.Add(2 * time.Hour), Capacity: 1000}
 		if _, err := a.Store.CreateSchedule(ctx, sc, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -477,4 +477,40 @@ func TestUnmatchedParticipants(t *testing.T) {
 			t.Errorf("with everyone matched the section is not hidden: %s", r)
 		}
 	})
+}
+
+// TestUnmatchedLargeSchedule: above 500 申込済 applications the schedule's
+// choices are no <select> but a field for an application id or e-mail,
+// which matches as the list would.
+func TestUnmatchedLargeSchedule(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newAttendanceEvent(t, testdb.SQLite(t), []string{"first@example.com"}, nil)
+	e, err := f.a.Store.Event(ctx, f.orgID, f.eventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		in := event.ApplicationInput{ScheduleID: f.sc1, Name: fmt.Sprintf("大勢 %d", i),
+			Email: fmt.Sprintf("many%d@example.com", i), SubmitKey: fmt.Sprintf("key-%d", i)}
+		if res, err := f.a.Store.Apply(ctx, &e, in); err != nil || res.Application.Status != event.Applied {
+			t.Fatalf("application %d: %+v, %v", i, res, err)
+		}
+	}
+	f.join(t, f.m1, "guest", "ゲスト", "", 0, [2]time.Duration{time.Minute, 2 * time.Minute})
+	guest := f.unmatched(t)[0].ID
+
+	r := f.owner.get(f.list)
+	wantStatus(t, r, http.StatusOK)
+	row := regexp.MustCompile(fmt.Sprintf(`(?s)<tr class="unmatched" data-id="%d">.*?</tr>`, guest)).FindString(r.Body)
+	if strings.Contains(row, "<select") || !strings.Contains(row, `<input name="application" required`) {
+		t.Fatalf("a schedule of 501 applications is offered as a list: %s", row)
+	}
+	wantText(t, r, ja("zoom.unmatched.id_or_email"))
+	first := f.ids["first@example.com"]
+	wantRedirect(t, f.owner.post(fmt.Sprintf("/events/%d/zoom-participants/%d/match", f.eventID, guest),
+		url.Values{"application": {" " + itoa(first) + " "}}), f.list)
+	if a := f.application(t, first); a.CheckinSource != event.CheckinZoom {
+		t.Errorf("matched by a typed id: %+v", a)
+	}
 }
