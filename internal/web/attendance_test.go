@@ -155,6 +155,19 @@ func wantCell(t *testing.T, r *resp, id, want string) {
 	}
 }
 
+// wantTemplatedCells checks that every cell the live answer swaps comes in
+// a <template> of its own. htmx parses the whole answer inside one
+// template, and a bare <td> there puts the parser in table-row mode: a
+// section that follows loses its table (seen in Chromium).
+func wantTemplatedCells(t *testing.T, r *resp) {
+	t.Helper()
+	outside := regexp.MustCompile(`(?s)<template>.*?</template>`).ReplaceAllString(r.Body, "")
+	outside = regexp.MustCompile(`(?s)<section [^>]*id="zoom-unmatched".*?</section>`).ReplaceAllString(outside, "")
+	if strings.Contains(outside, "<td") {
+		t.Errorf("the live answer has cells outside a <template>: %s", r)
+	}
+}
+
 var liveRE = regexp.MustCompile(`<div id="applications-live"[^>]*\bhx-get="([^"]*)"`)
 
 // livePath is the poll of a list page.
@@ -279,6 +292,7 @@ func TestApplicationsLive(t *testing.T) {
 		if n := strings.Count(r.Body, `hx-swap-oob="true"`); n != 4 {
 			t.Errorf("%d out-of-band swaps, want 2 rows × 2 cells: %s", n, r)
 		}
+		wantTemplatedCells(t, r)
 		if strings.Contains(r.Body, "<form") || strings.Contains(r.Body, `id="zoom-unmatched"`) {
 			t.Errorf("nothing changed, yet the poll replaces forms or the unmatched section: %s", r)
 		}
@@ -298,6 +312,7 @@ func TestApplicationsLive(t *testing.T) {
 			t.Fatalf("a new unmatched participant does not replace the section: %s", r)
 		}
 		wantText(t, r, ja("zoom.unmatched.title"), "ゲスト")
+		wantTemplatedCells(t, r)
 		newSeen := inputValue(t, r, "seen")
 		if newSeen == seen {
 			t.Fatal("the section's seen did not change with its people")
@@ -309,6 +324,7 @@ func TestApplicationsLive(t *testing.T) {
 		}
 		guest := f.unmatched(t)[0].ID
 		wantCell(t, r, fmt.Sprintf("attendance-unmatched-%d", guest), ja("attendance.minutes", 9))
+		wantTemplatedCells(t, r)
 
 		// Only the rows asked for; malformed ids are refused.
 		r = f.owner.get(fmt.Sprintf("/events/%d/applications/live?ids=%d&seen=%s", f.eventID, alice, url.QueryEscape(seen)))
