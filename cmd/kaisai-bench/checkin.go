@@ -18,7 +18,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +45,7 @@ type checkinConfig struct {
 	Timeout     time.Duration // how long after the last send check-ins are awaited
 	PostgresURL string
 	CPUProfile  string
+	Trace       string
 	Verbose     bool
 }
 
@@ -56,6 +59,7 @@ func parseCheckinFlags(args []string, stderr io.Writer) (checkinConfig, error) {
 	fs.DurationVar(&c.Timeout, "timeout", time.Minute, "how long after the last send every check-in is awaited")
 	fs.StringVar(&c.PostgresURL, "postgres", "", "postgres:// URL of a server whose user may create databases; empty means SQLite")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile from the burst's start to the last check-in to this file (the bench's goroutines carry the label role=client)")
+	fs.StringVar(&c.Trace, "trace", "", "write an execution trace from the burst's start to the last check-in to this file (go tool trace -pprof=sync|syscall|sched)")
 	fs.BoolVar(&c.Verbose, "verbose", false, "show kaisai's and the simulator's log on stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: kaisai-bench checkin [flags]\n\nFlags:")
@@ -190,6 +194,24 @@ func benchCheckin(ctx context.Context, cfg checkinConfig, stdout, stderr io.Writ
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	watched := make(chan checkinWatch, 1)
+	tracing := false
+	if cfg.Trace != "" {
+		f, err := os.Create(cfg.Trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		tracing = true
+		defer func() {
+			if tracing {
+				trace.Stop()
+			}
+		}()
+	}
+	cpuBefore, busyBefore := processCPU(), machineBusy()
 	prof.start()
 	go pprof.Do(watchCtx, pprof.Labels("role", "client"), func(ctx context.Context) {
 		watched <- watchCheckIns(ctx, obs, scheduleID, len(joins), 25*time.Millisecond)
@@ -202,6 +224,12 @@ func benchCheckin(ctx context.Context, cfg checkinConfig, stdout, stderr io.Writ
 	giveUp := time.AfterFunc(time.Until(first.LastSent.Add(cfg.Timeout)), stopWatch)
 	defer giveUp.Stop()
 	wt := <-watched
+	cpuLine := cpuUse(processCPU()-cpuBefore, machineBusy()-busyBefore, wt.LastAt.Sub(first.Began))
+	if tracing {
+		trace.Stop()
+		tracing = false
+		fmt.Fprintf(stdout, "execution trace from the burst's start to the last check-in: %s\n", cfg.Trace)
+	}
 	if started, perr := prof.stop(); perr != nil {
 		fmt.Fprintf(stdout, "cpu profile: %v\n", perr)
 	} else if started {
@@ -211,6 +239,7 @@ func benchCheckin(ctx context.Context, cfg checkinConfig, stdout, stderr io.Writ
 		return wt.Err
 	}
 	fmt.Fprintf(stdout, "burst: %s\n", first)
+	fmt.Fprintf(stdout, "burst: p99 ack (ms) of each second's sends: %s\n", first.bySecond())
 	res := checkinResult{Webhooks: len(joins), P99Ack: first.Ack.P99, Lost: first.Failed + len(joins) - wt.Count}
 	if wt.AllAt.IsZero() {
 		res.AllCheckedIn = wt.LastAt.Sub(first.LastSent)
@@ -222,17 +251,21 @@ func benchCheckin(ctx context.Context, cfg checkinConfig, stdout, stderr io.Writ
 			wt.countAt(first.LastAcked), len(joins), len(joins), res.AllCheckedIn.Seconds(), wt.AllAt.Sub(first.Began).Seconds())
 	}
 
+	fmt.Fprintf(stdout, "check-ins seen at the end of each second from the first send: %s\n", wt.bySecond(first.Began))
+	fmt.Fprintln(stdout, cpuLine)
+
 	// Processing as kaisai recorded it, once every event is marked.
 	settleCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := w.waitWebhooksQuiet(settleCtx, obs); err != nil {
+		fmt.Fprintln(stdout, res.Line())
+		return fmt.Errorf("checkin: %d lost, and the burst's events are not all processed: %w", res.Lost, err)
+	}
+	line, err := processingLine(ctx, obs)
+	if err != nil {
 		return err
 	}
-	if line, err := processingLine(ctx, obs); err != nil {
-		return err
-	} else {
-		fmt.Fprintln(stdout, line)
-	}
+	fmt.Fprintln(stdout, line)
 	after, err := readCheckinState(ctx, obs, ze.OrgID, scheduleID)
 	if err != nil {
 		return err
@@ -264,6 +297,42 @@ func benchCheckin(ctx context.Context, cfg checkinConfig, stdout, stderr io.Writ
 			res.Lost, changed, wrong, replay.Failed)
 	}
 	return nil
+}
+
+// cpuUse says how much CPU this process (kaisai, the simulator and the
+// bench) and the whole machine used over wall: a machine busier than this
+// process explains a noisy run.
+func cpuUse(self, machine, wall time.Duration) string {
+	s := fmt.Sprintf("cpu from the first send to the last check-in (%.2fs, %d CPUs): this process %.2fs", wall.Seconds(), runtime.NumCPU(), self.Seconds())
+	if machine > 0 {
+		s += fmt.Sprintf(", the whole machine %.2fs (/proc/stat)", machine.Seconds())
+	}
+	return s
+}
+
+// machineBusy is the CPU time all processes have used, from Linux's
+// /proc/stat (in USER_HZ ticks, 100 a second on Linux); 0 elsewhere.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0
+		}
+		if i != 3 && i != 4 && i < 7 { // not idle, iowait, steal, or guest (counted in user already)
+			busy += n
+		}
+	}
+	return time.Duration(busy) * 10 * time.Millisecond
 }
 
 // openObserver opens the bench's own connection to kaisai's database, for
@@ -431,7 +500,28 @@ type burst struct {
 	Began, LastSent time.Time
 	LastAcked       time.Time
 	Behind          time.Duration // the most a send started after its time
-	acks            []time.Duration
+	acks            []sentAck
+}
+
+// sentAck is one 200: when its POST went, from the burst's start, and how
+// long the answer took.
+type sentAck struct{ At, Took time.Duration }
+
+// bySecond is the p99 ack of each second of the burst, in milliseconds.
+func (b *burst) bySecond() string {
+	var secs [][]time.Duration
+	for _, a := range b.acks {
+		i := int(a.At / time.Second)
+		for len(secs) <= i {
+			secs = append(secs, nil)
+		}
+		secs[i] = append(secs[i], a.Took)
+	}
+	var out []string
+	for _, s := range secs {
+		out = append(out, fmt.Sprintf("%.1f", millis(summarize(s).P99)))
+	}
+	return strings.Join(out, " ")
 }
 
 func (b *burst) String() string {
@@ -461,7 +551,7 @@ func sendBurst(ctx context.Context, hc *http.Client, url, secret string, clients
 	for range min(clients, n) {
 		wg.Go(func() {
 			pprof.Do(ctx, pprof.Labels("role", "client"), func(ctx context.Context) {
-				var acks []time.Duration
+				var acks []sentAck
 				var behind time.Duration
 				var lastSent, lastAcked time.Time
 				fails := map[string]int{}
@@ -482,7 +572,7 @@ func sendBurst(ctx context.Context, hc *http.Client, url, secret string, clients
 						continue
 					}
 					lastAcked = time.Now()
-					acks = append(acks, lastAcked.Sub(at))
+					acks = append(acks, sentAck{At: at.Sub(b.Began), Took: lastAcked.Sub(at)})
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -506,7 +596,11 @@ func sendBurst(ctx context.Context, hc *http.Client, url, secret string, clients
 		b.Failures["not sent"] += unsent
 		b.Failed += unsent
 	}
-	b.Ack = summarize(b.acks)
+	took := make([]time.Duration, len(b.acks))
+	for i, a := range b.acks {
+		took[i] = a.Took
+	}
+	b.Ack = summarize(took)
 	return b
 }
 
@@ -529,6 +623,18 @@ func postWebhook(ctx context.Context, hc *http.Client, url, secret string, body 
 		return strconv.Itoa(resp.StatusCode)
 	}
 	return ""
+}
+
+// bySecond is how many were seen checked in at the end of each second
+// from began, up to the last look.
+func (w checkinWatch) bySecond(began time.Time) string {
+	var out []string
+	for t := began.Add(time.Second); ; t = t.Add(time.Second) {
+		out = append(out, strconv.Itoa(w.countAt(t)))
+		if !t.Before(w.LastAt) {
+			return strings.Join(out, " ")
+		}
+	}
 }
 
 // checkinWatch is what watchCheckIns saw.
