@@ -300,12 +300,14 @@ func benchCheckin(ctx context.Context, cfg checkinConfig, stdout, stderr io.Writ
 }
 
 // cpuUse says how much CPU this process (kaisai, the simulator and the
-// bench) and the whole machine used over wall: a machine busier than this
-// process explains a noisy run.
+// bench) and the whole machine used over wall: a machine much busier than
+// this process explains a noisy run. The machine's figure is sampled by
+// the kernel's tick, so on a quiet machine it can come out a little below
+// the process's own.
 func cpuUse(self, machine, wall time.Duration) string {
 	s := fmt.Sprintf("cpu from the first send to the last check-in (%.2fs, %d CPUs): this process %.2fs", wall.Seconds(), runtime.NumCPU(), self.Seconds())
 	if machine > 0 {
-		s += fmt.Sprintf(", the whole machine %.2fs (/proc/stat)", machine.Seconds())
+		s += fmt.Sprintf(", the whole machine ≈%.2fs (/proc/stat ticks)", machine.Seconds())
 	}
 	return s
 }
