@@ -313,7 +313,8 @@ func participantKey(scheduleID int64, name, email string) string {
 // sessions' ids) to an application of the same schedule, by hand: all of
 // the participant's unmatched sessions become the application's, and the
 // application is checked in (source zoom) at the first join. memberID is
-// who did it. An application of another schedule is refused.
+// who did it. An application of another schedule, or one not 申込済, is
+// refused.
 func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessionID, applicationID, memberID int64) error {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		var scheduleID int64
@@ -326,11 +327,15 @@ func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessio
 			return notFound(err)
 		}
 		a, err := applicationWhere(ctx, tx, `a.id = $1`, applicationID)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && a.ScheduleID != scheduleID) {
-			return event.Errorf(event.EInvalid, "zoom.attendance.other_schedule")
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return event.Errorf(event.EInvalid, "zoom.unmatched.no_application")
+		case err != nil:
 			return err
+		case a.ScheduleID != scheduleID:
+			return event.Errorf(event.EInvalid, "zoom.attendance.other_schedule")
+		case a.Status != event.Applied:
+			return event.Errorf(event.EConflict, "applications.checkin_not_applied")
 		}
 		same := `z2.name = $3`
 		key := name

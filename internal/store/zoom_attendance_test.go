@@ -159,6 +159,18 @@ func TestMatchZoomParticipantByHand(t *testing.T) {
 		if err := st.MatchZoomParticipant(ctx, f.org.ID, f.event.ID, un[1].ID, b.ID, me.ID); !errors.As(err, &ee) || ee.Key != "zoom.attendance.other_schedule" {
 			t.Errorf("matching to another schedule's application: %v", err)
 		}
+		gone := applyTo(t, st, &f.event, f.schedule.ID, "取消済", "gone@example.com")
+		if _, err := st.CancelApplication(ctx, f.org.ID, f.event.ID, gone.ID, me.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			app int64
+			key string
+		}{{gone.ID, "applications.checkin_not_applied"}, {gone.ID + 1000, "zoom.unmatched.no_application"}} {
+			if err := st.MatchZoomParticipant(ctx, f.org.ID, f.event.ID, un[1].ID, c.app, me.ID); !errors.As(err, &ee) || ee.Key != c.key {
+				t.Errorf("matching to application %d: %v, want %s", c.app, err, c.key)
+			}
+		}
 		if err := st.MatchZoomParticipant(ctx, f.org.ID+1000, f.event.ID, un[1].ID, a.ID, me.ID); !errors.Is(err, event.ErrNotFound) {
 			t.Errorf("another organization matching: %v, want not found", err)
 		}
