@@ -328,7 +328,7 @@ func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessio
 		}
 		a, err := applicationWhere(ctx, tx, `a.id = $1`, applicationID)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
+		case errors.Is(err, sql.ErrNoRows) || errors.Is(err, event.ErrNotFound):
 			return event.Errorf(event.EInvalid, "zoom.unmatched.no_application")
 		case err != nil:
 			return err
