@@ -28,5 +28,9 @@ CREATE INDEX zoom_attendance_unmatched ON zoom_attendance (schedule_id) WHERE ap
 -- Stays with no leave: after the schedule's end they mean a report to read.
 CREATE INDEX zoom_attendance_open ON zoom_attendance (joined_at) WHERE left_at IS NULL;
 
+-- A join through a personal link is matched by its registrant id.
+CREATE INDEX zoom_registrants_registrant ON zoom_registrants (meeting_id, registrant_id);
+
 -- +goose Down
+DROP INDEX zoom_registrants_registrant;
 DROP TABLE zoom_attendance;
