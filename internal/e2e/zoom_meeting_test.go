@@ -8,12 +8,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kaisai/internal/app"
-	"kaisai/internal/app/apptest"
-	"kaisai/internal/jobs"
-	"kaisai/internal/testdb"
-	"kaisai/internal/zoomsim"
 )
 
 // meetingTimeout bounds each wait for kaisai's jobs to reach Zoom: the
@@ -33,61 +27,15 @@ func TestOrganizerCreatesAndDeletesZoomMeeting(t *testing.T) {
 	chrome := findChrome(t)
 
 	const (
-		clientID      = "kaisai-dev"
-		clientSecret  = "kaisai-dev-secret"
-		webhookSecret = "e2e-webhook-secret"
-		zoomEmail     = "licensed@example.com"
-		title         = "Zoomで学ぶGo勉強会"
+		zoomEmail = "licensed@example.com"
+		title     = "Zoomで学ぶGo勉強会"
 	)
-	simCtx, stopSim := context.WithCancel(context.Background())
-	seed := zoomsim.DefaultSeed()
-	seed.Apps = nil // kaisai's app is added once its callback URL is known
-	sim, err := zoomsim.New(zoomsim.Options{Seed: seed, Webhooks: zoomsim.WebhookOptions{TimeScale: 0.001}})
-	if err != nil {
-		t.Fatalf("create the Zoom simulator: %v", err)
-	}
-	t.Cleanup(func() { stopSim(); sim.Close() })
-	simURL, err := sim.Start(simCtx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("start the Zoom simulator: %v", err)
-	}
-	kaisai := apptest.Start(t, testdb.SQLite(t), func(c *app.Config) {
-		c.ZoomClientID, c.ZoomClientSecret, c.ZoomOAuthURL = clientID, clientSecret, simURL
-		c.ZoomSimulated = true
-		c.ZoomWebhookSecret = webhookSecret
-		// Short job timings, so that meetings reach Zoom within a second.
-		c.ZoomCoalesce = 200 * time.Millisecond
-		c.ZoomMeetings = jobs.ZoomMeetingOptions{Sweep: 200 * time.Millisecond,
-			RetryBase: 50 * time.Millisecond, RetryMax: 300 * time.Millisecond}
-		c.ZoomWebhooks = jobs.WebhookOptions{Sweep: 200 * time.Millisecond}
-	})
-	if _, err := sim.AddApp(zoomsim.App{ClientID: clientID, ClientSecret: clientSecret,
-		RedirectURIs: []string{kaisai.URL() + app.ZoomCallbackPath},
-		Scopes:       []string{"meeting:read", "meeting:write", "user:read"}}); err != nil {
-		t.Fatalf("add kaisai's app to the Zoom simulator: %v", err)
-	}
-	if err := sim.SetWebhookEndpoint(clientID, kaisai.URL()+"/webhooks/zoom", webhookSecret); err != nil {
-		t.Fatalf("point the simulator's webhooks at kaisai: %v", err)
-	}
-
+	sim, kaisai := startZoomWorld(t)
 	browserCtx := startBrowser(t, chrome)
 	org := newTab(t, browserCtx, "organizer", kaisai.URL())
 
-	// The organizer signs up and links the licensed user on サービス連携.
-	org.open("/signup", `^/signup$`)
-	org.fill(`input[name="org_name"]`, "Zoom勉強会")
-	org.fill(`input[name="name"]`, "主催 太郎")
-	org.fill(`input[name="email"]`, "owner@zoom-meeting-e2e.example")
-	org.fill(`input[name="password"]`, "correct-horse-battery")
-	org.follow("sign up", `form[action="/signup"] button[type="submit"]`, `^/events$`)
-	org.open("/integrations", `^/integrations$`)
-	org.follow("click Zoomと連携する", "#zoom-link", `^/oauth/authorize$`)
-	org.setValue(`select[name="email"]`, zoomEmail)
-	org.fill(`input[name="password"]`, "password")
-	org.follow("allow kaisai on the consent page", `button[name="action"][value="approve"]`, `^/integrations$`)
-	if got := org.text("#zoom-connections tbody"); !strings.Contains(got, zoomEmail) || !strings.Contains(got, "連携中") {
-		t.Fatalf("organizer: after linking, サービス連携 lists %q, want %s 連携中%s", got, zoomEmail, org.page())
-	}
+	// The organizer signs up and links the licensed user on サービス連携,
+	signUpAndLinkZoom(t, org, "Zoom勉強会", "owner@zoom-meeting-e2e.example", zoomEmail)
 
 	// … creates an event,
 	org.open("/events/new", `^/events/new$`)
