@@ -274,21 +274,10 @@ func (s *Server) zoomParticipantMatch(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, key)
 		return
 	}
-	a, err := s.store.Application(r.Context(), e.OrgID, e.ID, appID)
-	if err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "zoom.unmatched.no_application")
-		return
-	}
-	if a.ScheduleID != p.ScheduleID {
-		s.renderError(w, r, http.StatusBadRequest, "zoom.attendance.other_schedule")
-		return
-	}
-	if a.Status != event.Applied {
-		s.renderError(w, r, http.StatusBadRequest, "applications.checkin_not_applied")
-		return
-	}
 	m, _ := memberFrom(r.Context())
-	if err := s.store.MatchZoomParticipant(r.Context(), e.OrgID, e.ID, sessionID, a.ID, m.ID); err != nil {
+	// The store refuses an application that does not exist, is of another
+	// schedule or is not 申込済, with a message for the organizer.
+	if err := s.store.MatchZoomParticipant(r.Context(), e.OrgID, e.ID, sessionID, appID, m.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -413,20 +413,21 @@ func TestUnmatchedParticipants(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			name, choice string
+			status       int
 			key          string
 		}{
-			{"another schedule's application", itoa(dave), "zoom.attendance.other_schedule"},
-			{"another schedule's e-mail", "dave@example.com", "zoom.unmatched.no_email"},
-			{"a cancelled application", itoa(gone), "applications.checkin_not_applied"},
-			{"no choice", " ", "zoom.unmatched.choose"},
-			{"not an id", "12abc", "zoom.unmatched.bad_choice"},
-			{"a negative id", "-5", "zoom.unmatched.bad_choice"},
-			{"an id too large", "99999999999999999999", "zoom.unmatched.bad_choice"},
-			{"an unknown id", "987654321", "zoom.unmatched.no_application"},
+			{"another schedule's application", itoa(dave), http.StatusBadRequest, "zoom.attendance.other_schedule"},
+			{"another schedule's e-mail", "dave@example.com", http.StatusBadRequest, "zoom.unmatched.no_email"},
+			{"a cancelled application", itoa(gone), http.StatusConflict, "applications.checkin_not_applied"},
+			{"no choice", " ", http.StatusBadRequest, "zoom.unmatched.choose"},
+			{"not an id", "12abc", http.StatusBadRequest, "zoom.unmatched.bad_choice"},
+			{"a negative id", "-5", http.StatusBadRequest, "zoom.unmatched.bad_choice"},
+			{"an id too large", "99999999999999999999", http.StatusBadRequest, "zoom.unmatched.bad_choice"},
+			{"an unknown id", "987654321", http.StatusBadRequest, "zoom.unmatched.no_application"},
 		} {
 			r := match(f.eventID, guest, tc.choice)
-			if r.Status != http.StatusBadRequest || !r.Has(ja(tc.key)) {
-				t.Errorf("%s: want 400 saying %q, got %s", tc.name, ja(tc.key), r)
+			if r.Status != tc.status || !r.Has(ja(tc.key)) {
+				t.Errorf("%s: want %d saying %q, got %s", tc.name, tc.status, ja(tc.key), r)
 			}
 			unchanged()
 		}
