@@ -2,7 +2,6 @@ package zoom
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -123,30 +122,6 @@ func (cl *Client) ListMeetings(ctx context.Context, userID string) ([]Meeting, e
 // listMeetings is ListMeetings with a page size, so that tests can page
 // through a few meetings.
 func (cl *Client) listMeetings(ctx context.Context, userID string, pageSize int) ([]Meeting, error) {
-	var all []Meeting
-	seen := map[string]bool{}
-	next := ""
-	for {
-		q := url.Values{"type": {"scheduled"}, "page_size": {strconv.Itoa(pageSize)}}
-		if next != "" {
-			q.Set("next_page_token", next)
-		}
-		var page struct {
-			NextPageToken string    `json:"next_page_token"`
-			Meetings      []Meeting `json:"meetings"`
-		}
-		if err := cl.request(ctx, http.MethodGet, "/users/"+seg(userID)+"/meetings?"+q.Encode(), nil, &page); err != nil {
-			return nil, err
-		}
-		all = append(all, page.Meetings...)
-		if page.NextPageToken == "" {
-			return all, nil
-		}
-		if seen[page.NextPageToken] {
-			// A token seen before would loop for ever.
-			return nil, fmt.Errorf("zoom api list meetings of %s: next_page_token repeats after %d meetings", userID, len(all))
-		}
-		seen[page.NextPageToken] = true
-		next = page.NextPageToken
-	}
+	return allPages[Meeting](ctx, cl, "list meetings of "+userID, "/users/"+seg(userID)+"/meetings",
+		url.Values{"type": {"scheduled"}}, "meetings", pageSize)
 }

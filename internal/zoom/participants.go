@@ -3,9 +3,6 @@ package zoom
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -37,32 +34,8 @@ func (cl *Client) PastParticipants(ctx context.Context, instanceUUID string) ([]
 }
 
 func (cl *Client) pastParticipants(ctx context.Context, instanceUUID string, pageSize int) ([]PastParticipant, error) {
-	var all []PastParticipant
-	seen := map[string]bool{}
-	next := ""
-	for {
-		q := url.Values{"page_size": {strconv.Itoa(pageSize)}}
-		if next != "" {
-			q.Set("next_page_token", next)
-		}
-		var page struct {
-			NextPageToken string            `json:"next_page_token"`
-			Participants  []PastParticipant `json:"participants"`
-		}
-		path := "/past_meetings/" + instancePathSegment(instanceUUID) + "/participants?" + q.Encode()
-		if err := cl.request(ctx, http.MethodGet, path, nil, &page); err != nil {
-			return nil, err
-		}
-		all = append(all, page.Participants...)
-		if page.NextPageToken == "" {
-			return all, nil
-		}
-		if seen[page.NextPageToken] {
-			return nil, fmt.Errorf("zoom api past participants of %q: next_page_token repeats after %d participants", instanceUUID, len(all))
-		}
-		seen[page.NextPageToken] = true
-		next = page.NextPageToken
-	}
+	return allPages[PastParticipant](ctx, cl, fmt.Sprintf("past participants of %q", instanceUUID),
+		"/past_meetings/"+instancePathSegment(instanceUUID)+"/participants", nil, "participants", pageSize)
 }
 
 // instancePathSegment is a meeting UUID as a path segment: Zoom wants a

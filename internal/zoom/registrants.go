@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 )
 
 // Registrant statuses and status actions.
@@ -108,35 +107,12 @@ func (cl *Client) Registrants(ctx context.Context, meetingID int64, status strin
 // registrants is Registrants with a page size, so that tests can page
 // through a few registrants.
 func (cl *Client) registrants(ctx context.Context, meetingID int64, status string, pageSize int) ([]Registrant, error) {
-	var all []Registrant
-	seen := map[string]bool{}
-	next := ""
-	for {
-		q := url.Values{"page_size": {strconv.Itoa(pageSize)}}
-		if status != "" {
-			q.Set("status", status)
-		}
-		if next != "" {
-			q.Set("next_page_token", next)
-		}
-		var page struct {
-			NextPageToken string       `json:"next_page_token"`
-			Registrants   []Registrant `json:"registrants"`
-		}
-		if err := cl.request(ctx, http.MethodGet, registrantsPath(meetingID)+"?"+q.Encode(), nil, &page); err != nil {
-			return nil, err
-		}
-		all = append(all, page.Registrants...)
-		if page.NextPageToken == "" {
-			return all, nil
-		}
-		if seen[page.NextPageToken] {
-			// A token seen before would loop for ever.
-			return nil, fmt.Errorf("zoom api list registrants of meeting %d: next_page_token repeats after %d registrants", meetingID, len(all))
-		}
-		seen[page.NextPageToken] = true
-		next = page.NextPageToken
+	q := url.Values{}
+	if status != "" {
+		q.Set("status", status)
 	}
+	return allPages[Registrant](ctx, cl, fmt.Sprintf("list registrants of meeting %d", meetingID),
+		registrantsPath(meetingID), q, "registrants", pageSize)
 }
 
 // UpdateRegistrantStatus applies action (RegistrantCancel, RegistrantApprove,
