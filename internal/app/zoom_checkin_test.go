@@ -31,22 +31,10 @@ func checkedIn(t *testing.T, w *meetingWorld, e event.Event, id int64) event.App
 // join; a guest checks nobody in, and a second join keeps the first time.
 func TestZoomCheckInByRegistrant(t *testing.T) {
 	w := startMeetingWorld(t, testdb.SQLite(t))
-	st := w.app.Store
 	z := licensedZoom
 	z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false // joins go straight in
-	ze := newZoomEvent(t, st, w.org.ID, z, 1)
-	w.waitInStep(t)
-	emails, apps := applyMany(t, st, ze, "join", 2)
-	waitRegistrants(t, w, ze, emails...)
-	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
-	var regID string
-	for _, m := range w.sim.State().Meetings {
-		for _, r := range m.Registrants {
-			if m.ID == zoomID && r.Email == emails[0] {
-				regID = r.ID
-			}
-		}
-	}
+	ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "join", 2)
+	regID := reg[emails[0]]
 	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Name: "ゲスト"}); err != nil {
 		t.Logf("a guest without the personal link: %v", err) // 登録 keeps guests out; that is fine too
 	}
@@ -124,6 +112,21 @@ type fakeClock struct {
 func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
+// registeredMeeting makes an event of one schedule whose Zoom meeting has
+// the settings z and n applicants registered, and returns it, their
+// e-mails and applications, the meeting's Zoom id and the registrant ids
+// by e-mail.
+func registeredMeeting(t *testing.T, w *meetingWorld, z event.ZoomSettings, prefix string, n int) (
+	zoomEvent, []string, []event.Application, int64, map[string]string) {
+	t.Helper()
+	ze := newZoomEvent(t, w.app.Store, w.org.ID, z, 1)
+	w.waitInStep(t)
+	emails, apps := applyMany(t, w.app.Store, ze, prefix, n)
+	waitRegistrants(t, w, ze, emails...)
+	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
+	return ze, emails, apps, zoomID, registrantIDs(w.sim, zoomID)
+}
+
 // registrantIDs are the simulator's registrant ids of a meeting by e-mail.
 func registrantIDs(sim *zoomsim.Server, zoomID int64) map[string]string {
 	out := map[string]string{}
@@ -150,12 +153,7 @@ func TestZoomAttendanceAndReport(t *testing.T) {
 		at := func(min int) { clock.Set(t0.Add(time.Duration(min) * time.Minute)) }
 		z := licensedZoom
 		z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false // joins go straight in
-		ze := newZoomEvent(t, st, w.org.ID, z, 1)
-		w.waitInStep(t)
-		emails, apps := applyMany(t, st, ze, "attend", 3)
-		waitRegistrants(t, w, ze, emails...)
-		zoomID := w.rows(t, ze.event.ID)[0].ZoomID
-		reg := registrantIDs(w.sim, zoomID)
+		ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "attend", 3)
 		w.sim.SetClock(clock.Now)
 		join := func(i int) zoomsim.Participant {
 			t.Helper()
@@ -251,12 +249,7 @@ func TestZoomCheckInForgedAndReplayed(t *testing.T) {
 	ctx := context.Background()
 	z := licensedZoom
 	z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false
-	ze := newZoomEvent(t, st, w.org.ID, z, 1)
-	w.waitInStep(t)
-	emails, apps := applyMany(t, st, ze, "forge", 2)
-	waitRegistrants(t, w, ze, emails...)
-	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
-	reg := registrantIDs(w.sim, zoomID)
+	ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "forge", 2)
 	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Passcode: z.Passcode}); err != nil {
 		t.Fatal(err)
 	}
@@ -367,12 +360,7 @@ func TestZoomReportWithoutMeetingEnded(t *testing.T) {
 	st := w.app.Store
 	z := licensedZoom
 	z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false
-	ze := newZoomEvent(t, st, w.org.ID, z, 1)
-	w.waitInStep(t)
-	emails, apps := applyMany(t, st, ze, "missed", 2)
-	waitRegistrants(t, w, ze, emails...)
-	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
-	reg := registrantIDs(w.sim, zoomID)
+	ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "missed", 2)
 	p0, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Passcode: z.Passcode})
 	if err != nil {
 		t.Fatal(err)
@@ -408,15 +396,9 @@ func TestZoomReportWithoutMeetingEnded(t *testing.T) {
 // not let in by Zoom at all.
 func TestZoomCheckInSignedInRegistrant(t *testing.T) {
 	w := startMeetingWorld(t, testdb.SQLite(t))
-	st := w.app.Store
 	z := licensedZoom
 	z.ConnID, z.WaitingRoom, z.Authentication = w.link(t, "licensed@example.com"), false, true
-	ze := newZoomEvent(t, st, w.org.ID, z, 1)
-	w.waitInStep(t)
-	emails, apps := applyMany(t, st, ze, "signed", 2)
-	waitRegistrants(t, w, ze, emails...)
-	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
-	reg := registrantIDs(w.sim, zoomID)
+	ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "signed", 2)
 	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Email: emails[0],
 		Passcode: z.Passcode}); err != nil {
 		t.Fatal(err)
