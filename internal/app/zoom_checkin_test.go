@@ -412,3 +412,44 @@ func TestZoomCheckInSignedInRegistrant(t *testing.T) {
 		t.Errorf("checked in without joining: %+v", a)
 	}
 }
+
+// TestZoomBasicHostStaysEndAtMeetingEnd: a Basic host's account has no
+// participants report, so when a leave was never delivered the stay ends
+// at the meeting's end rather than staying 参加中 for ever.
+func TestZoomBasicHostStaysEndAtMeetingEnd(t *testing.T) {
+	w := startMeetingWorld(t, testdb.SQLite(t))
+	st := w.app.Store
+	host, _ := w.sim.User("basic@example.com")
+	if _, err := w.sim.AddUser(zoomsim.User{Email: "colleague3@example.com", Password: "password", FirstName: "Ko",
+		LastName: "Mori", AccountID: host.AccountID, Type: zoomsim.UserBasic}); err != nil {
+		t.Fatal(err)
+	}
+	z := event.ZoomSettings{ConnID: w.link(t, "basic@example.com"), Passcode: "abc123", Authentication: true}
+	ze := newZoomEvent(t, st, w.org.ID, z, 1)
+	w.waitInStep(t)
+	res, err := st.Apply(context.Background(), &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
+		Name: "森", Email: "colleague3@example.com", SubmitKey: "basic-host-key-000000000000000000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
+	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Email: "colleague3@example.com", Passcode: z.Passcode}); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the check-in by e-mail", func() bool { return !checkedIn(t, w, ze.event, res.Application.ID).CheckedInAt.IsZero() })
+	w.sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultDropWebhook, Op: "meeting.participant_left", Rate: 1})
+	if err := w.sim.EndMeeting(zoomID); err != nil {
+		t.Fatal(err)
+	}
+	waitWebhooksDone(t, w, "meeting.ended", 1)
+	if n := w.calls.count("GET /v2/past_meetings/{id}/participants"); n != 1 {
+		t.Errorf("the report was asked for %d times, want once (Zoom refuses it for a Basic host)", n)
+	}
+	att, err := st.Attendances(context.Background(), w.org.ID, ze.event.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := att[res.Application.ID]; a.InMeeting || a.Sessions != 1 {
+		t.Errorf("attendance after the end = %+v, want one closed stay", a)
+	}
+}

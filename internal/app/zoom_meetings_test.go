@@ -32,7 +32,7 @@ type callLog struct {
 
 func (c *callLog) RoundTrip(r *http.Request) (*http.Response, error) {
 	if strings.HasPrefix(r.URL.Path, "/v2/") {
-		parts := strings.Split(r.URL.Path, "/")
+		parts := strings.Split(r.URL.EscapedPath(), "/") // a meeting UUID may hold an escaped "/"
 		for i, p := range parts {
 			if i > 0 && (parts[i-1] == "meetings" || parts[i-1] == "past_meetings" || parts[i-1] == "users") && p != "me" {
 				parts[i] = "{id}"

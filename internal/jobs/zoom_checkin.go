@@ -153,9 +153,9 @@ func match(m store.CheckInMeeting, registrantID, email string,
 // ZoomMeetingEnded handles meeting.ended: it reads the instance's
 // past-participants report, every page, and records each session as the
 // webhooks would have. An error (Zoom not reachable, the report not there
-// yet) retries the event with the webhook backoff; a host who is not
+// yet) retries the event with the webhook backoff. A host who is not
 // linked, or whose account has no reports (Basic), leaves the webhooks'
-// record as it is.
+// record. Either way the stays still open then end at the meeting's end.
 func ZoomMeetingEnded(st *store.Store, zc *zoomconn.Clients) WebhookHandler {
 	return func(ctx context.Context, e webhook.Event) error {
 		p, err := e.Meeting()
@@ -172,7 +172,18 @@ func ZoomMeetingEnded(st *store.Store, zc *zoomconn.Clients) WebhookHandler {
 		if err != nil {
 			return err
 		}
-		_, err = ReadZoomReport(ctx, st, zc, m, instanceOf(p.Object))
+		instance := instanceOf(p.Object)
+		_, err = ReadZoomReport(ctx, st, zc, m, instance)
+		var perm permanentError
+		if err != nil && !errors.As(err, &perm) {
+			return err // the report is asked for again, before anything is closed
+		}
+		// The report is read, or cannot be: who is still in stayed to the end.
+		if end := p.Object.EndTime.Time; !end.IsZero() {
+			if _, cerr := st.CloseZoomStays(ctx, instance, end); cerr != nil {
+				return cerr
+			}
+		}
 		return err
 	}
 }

@@ -373,3 +373,16 @@ func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessio
 	}
 	return nil
 }
+
+// CloseZoomStays ends, at endedAt, the stays of a meeting instance that
+// have no leave: everyone leaves when a meeting ends. It is for after the
+// report, which knows better when each one left, was read or cannot be.
+func (s *Store) CloseZoomStays(ctx context.Context, instanceUUID string, endedAt time.Time) (int64, error) {
+	r, err := s.exec(ctx, `UPDATE zoom_attendance SET left_at = $2
+		WHERE instance_uuid = $1 AND left_at IS NULL AND joined_at IS NOT NULL AND joined_at <= $2`,
+		instanceUUID, endedAt.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("store.CloseZoomStays(%q): %w", instanceUUID, err)
+	}
+	return r.RowsAffected()
+}
