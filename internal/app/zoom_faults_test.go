@@ -3,12 +3,14 @@ package app_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -263,4 +265,75 @@ func openTestStore(t *testing.T, db testdb.DB) *store.Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestZoomWebhooksGoOnAfterCrash kills kaisai (SIGKILL) while its webhook
+// job waits on Zoom for a report, which leaves that unique job "running"
+// until River rescues it, ten minutes later. The next kaisai still checks
+// in a participant who joins meanwhile, within the job's unique period.
+func TestZoomWebhooksGoOnAfterCrash(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		sim, base, st, org, conn := crashScene(t, db)
+		z := licensedZoom
+		z.ConnID, z.WaitingRoom = conn, false
+		ze := newZoomEvent(t, st, org.ID, z, 1)
+		first := startChild(t, db, base)
+		waitMeetingsInStep(t, st, 30*time.Second)
+		emails, apps := applyMany(t, st, ze, "crash", 1)
+		ms, err := st.EventZoomMeetings(ctx, org.ID, ze.event.ID)
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("meetings %+v, %v", ms, err)
+		}
+		zoomID := ms[0].ZoomID
+		until(t, "the registrant on Zoom", func() bool { return registrantIDs(sim, zoomID)[emails[0]] != "" })
+		reg := registrantIDs(sim, zoomID)[emails[0]]
+
+		// Zoom holds the report; the webhook job waits on it when killed.
+		sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultLatency, Op: "pastMeetingParticipants", Rate: 1, Delay: time.Minute})
+		record := func(kind string, object map[string]any) {
+			t.Helper()
+			object["id"], object["uuid"] = strconv.FormatInt(zoomID, 10), "crash-instance=="
+			body, err := json.Marshal(map[string]any{"event": kind, "event_ts": time.Now().UnixMilli(),
+				"payload": map[string]any{"account_id": "acct", "object": object}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.RecordZoomWebhook(ctx, kind, time.Now().UnixMilli(), store.WebhookDedupeKey(body), body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		record("meeting.ended", map[string]any{"end_time": time.Now().UTC().Format(time.RFC3339)})
+		until(t, "the webhook job to claim meeting.ended", func() bool {
+			var n int
+			_ = st.WriteDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_webhook_events
+				WHERE event = 'meeting.ended' AND locked_until IS NOT NULL`).Scan(&n)
+			return n == 1
+		})
+		time.Sleep(300 * time.Millisecond) // into the call to Zoom
+		if err := first.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = first.Wait()
+		sim.ClearFaults()
+
+		startChild(t, db, base)
+		record("meeting.participant_joined", map[string]any{"participant": map[string]any{
+			"user_id": "16778241", "user_name": "参加者", "participant_uuid": "16778241", "email": emails[0],
+			"registrant_id": reg, "join_time": time.Now().UTC().Format(time.RFC3339)}})
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			a, err := st.Application(ctx, org.ID, ze.event.ID, apps[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !a.CheckedInAt.IsZero() {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no check-in 90 s after the restart: the killed process's webhook job still blocks its successor")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 }

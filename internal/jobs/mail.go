@@ -82,15 +82,26 @@ func (DeliverMailArgs) Kind() string { return "deliver_mail" }
 // while one is queued add nothing. Completed (and retryable) jobs do not
 // count, so the next nudge after a run inserts a new one. A failed run is not
 // retried by River: the sweep inserts a new one soon enough.
-func (DeliverMailArgs) InsertOpts() river.InsertOpts {
+func (DeliverMailArgs) InsertOpts() river.InsertOpts { return drainJobOpts() }
+
+// drainJobOpts are the insert options of the jobs that drain a table of
+// leased rows (mail, webhook events): unique while one waits or runs, per
+// uniquePeriod. A job left "running" by a killed process counts as running
+// until River rescues it (10 minutes); the period bounds how long it can
+// block its successor. Two runs that overlap at a period's turn are
+// harmless: each claims its rows under a lease.
+func drainJobOpts() river.InsertOpts {
 	return river.InsertOpts{
 		MaxAttempts: 1,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		UniqueOpts: river.UniqueOpts{ByPeriod: uniquePeriod, ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending,
 			rivertype.JobStateRunning, rivertype.JobStateScheduled,
 		}},
 	}
 }
+
+// uniquePeriod is the period of drainJobOpts' uniqueness.
+const uniquePeriod = 30 * time.Second
 
 // DeliverMailWorker drains the outbox: it claims due mails in batches,
 // renders and sends each, and records the outcome, until none is due.

@@ -113,9 +113,10 @@ func NewClient(c Config) (*Client, error) {
 		Logger:  log.With("component", "river"),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers: river.NewWorkers(),
-		// A job left running by a killed process blocks its unique
-		// successor (DeliverMail) until rescued: rescue soon after the
-		// longest run could have ended, not River's default hour.
+		// A job left running by a killed process is rescued soon after the
+		// longest run could have ended, not after River's default hour.
+		// Until then it blocks its unique successor (DeliverMail,
+		// ProcessZoomWebhooks) only for the rest of its unique period.
 		RescueStuckJobsAfter: max(10*time.Minute, 2*mailWorker.Timeout(nil), 2*webhookWorker.Timeout(nil),
 			2*meetingWorker.Timeout(nil), 2*regWorker.Timeout(nil)),
 		PeriodicJobs: []*river.PeriodicJob{

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"kaisai/internal/store"
 	"kaisai/internal/zoom/webhook"
@@ -111,15 +110,7 @@ type ProcessZoomWebhooksArgs struct{}
 func (ProcessZoomWebhooksArgs) Kind() string { return "process_zoom_webhooks" }
 
 // InsertOpts make the job unique while it waits or runs, like DeliverMail.
-func (ProcessZoomWebhooksArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		MaxAttempts: 1,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending,
-			rivertype.JobStateRunning, rivertype.JobStateScheduled,
-		}},
-	}
-}
+func (ProcessZoomWebhooksArgs) InsertOpts() river.InsertOpts { return drainJobOpts() }
 
 // NewWebhookNudger makes the nudger of ProcessZoomWebhooks (every 0: 100 ms).
 func NewWebhookNudger(every time.Duration) *Nudger {
