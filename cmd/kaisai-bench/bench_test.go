@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,29 @@ import (
 // the capacity check, accept applications and end with the result line. It
 // asserts behaviour only; speed goals live in the bench's output.
 func TestApplySmoke(t *testing.T) {
+	eachSmokeRun(t, []string{"apply", "--clients", "4", "--duration", "300ms", "--warmup", "100ms", "--check-capacity", "10"},
+		func(t *testing.T, out string, lines []string) {
+			last := lines[len(lines)-1]
+			if !lineRE.MatchString(last) {
+				t.Errorf("last line %q is not the result line\n%s", last, out)
+			}
+			if strings.HasPrefix(last, "apply rate=0.0 ") || strings.Contains(last, "baseline_rate=0.0 ") {
+				t.Errorf("nothing was accepted: %s", out)
+			}
+			if !strings.Contains(out, "capacity check ok: schedule of capacity 10 hit by 30 applications") {
+				t.Errorf("no passed capacity check in the output:\n%s", out)
+			}
+		})
+}
+
+// eachSmokeRun runs kaisai-bench with args on SQLite and, when
+// KAISAI_TEST_POSTGRES_URL is set, on PostgreSQL too, and hands check the
+// output and its lines. It starts kaisai (and the Zoom simulator), so
+// -short skips it.
+func eachSmokeRun(t *testing.T, args []string, check func(t *testing.T, out string, lines []string)) {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("starts kaisai twice over; skipped with -short")
+		t.Skip("starts kaisai and the Zoom simulator; skipped with -short")
 	}
 	dbs := map[string][]string{"sqlite": nil}
 	if u := os.Getenv(testdb.PostgresEnv); u != "" {
@@ -30,22 +52,11 @@ func TestApplySmoke(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			var out bytes.Buffer
-			args := append([]string{"apply", "--clients", "4", "--duration", "300ms", "--warmup", "100ms",
-				"--check-capacity", "10"}, extra...)
+			args := append(slices.Clone(args), extra...)
 			if err := run(ctx, args, &out, io.Discard); err != nil {
 				t.Fatalf("kaisai-bench %s: %v\n%s", strings.Join(args, " "), err, out.String())
 			}
-			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-			last := lines[len(lines)-1]
-			if !lineRE.MatchString(last) {
-				t.Errorf("last line %q is not the result line\n%s", last, out.String())
-			}
-			if strings.HasPrefix(last, "apply rate=0.0 ") || strings.Contains(last, "baseline_rate=0.0 ") {
-				t.Errorf("nothing was accepted: %s", out.String())
-			}
-			if !strings.Contains(out.String(), "capacity check ok: schedule of capacity 10 hit by 30 applications") {
-				t.Errorf("no passed capacity check in the output:\n%s", out.String())
-			}
+			check(t, out.String(), strings.Split(strings.TrimSpace(out.String()), "\n"))
 		})
 	}
 }
@@ -75,35 +86,18 @@ var zoomsyncLineRE = regexp.MustCompile(`^zoomsync registrants=(\d+) seconds=\d+
 // TestZoomsyncSmoke runs zoomsync with a few batches' worth of people: every
 // one must reach Zoom once, and the last line must be the result line.
 func TestZoomsyncSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts kaisai and the Zoom simulator; skipped with -short")
-	}
-	dbs := map[string][]string{"sqlite": nil}
-	if u := os.Getenv(testdb.PostgresEnv); u != "" {
-		dbs["postgres"] = []string{"--postgres", u}
-	}
-	for name, extra := range dbs {
-		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			var out bytes.Buffer
-			args := append([]string{"zoomsync", "-n", "95", "--idle", "2"}, extra...)
-			if err := run(ctx, args, &out, io.Discard); err != nil {
-				t.Fatalf("kaisai-bench %s: %v\n%s", strings.Join(args, " "), err, out.String())
-			}
-			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-			m := zoomsyncLineRE.FindStringSubmatch(lines[len(lines)-1])
-			if m == nil {
-				t.Fatalf("last line %q is not the result line\n%s", lines[len(lines)-1], out.String())
-			}
-			if m[1] != "95" || m[2] != "0" || m[3] != "0" {
-				t.Errorf("registrants=%s duplicates=%s lost=%s, want 95, 0, 0\n%s", m[1], m[2], m[3], out.String())
-			}
-			if len(lines) < 2 || !strings.HasPrefix(lines[len(lines)-2], "idle: 2 single 入金済") {
-				t.Errorf("no idle latency line before the result line:\n%s", out.String())
-			}
-		})
-	}
+	eachSmokeRun(t, []string{"zoomsync", "-n", "95", "--idle", "2"}, func(t *testing.T, out string, lines []string) {
+		m := zoomsyncLineRE.FindStringSubmatch(lines[len(lines)-1])
+		if m == nil {
+			t.Fatalf("last line %q is not the result line\n%s", lines[len(lines)-1], out)
+		}
+		if m[1] != "95" || m[2] != "0" || m[3] != "0" {
+			t.Errorf("registrants=%s duplicates=%s lost=%s, want 95, 0, 0\n%s", m[1], m[2], m[3], out)
+		}
+		if len(lines) < 2 || !strings.HasPrefix(lines[len(lines)-2], "idle: 2 single 入金済") {
+			t.Errorf("no idle latency line before the result line:\n%s", out)
+		}
+	})
 }
 
 func TestZoomsyncFlags(t *testing.T) {

@@ -2,16 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"kaisai/internal/testdb"
 	"kaisai/internal/zoom/webhook"
 )
 
@@ -24,39 +21,23 @@ var checkinReplayRE = regexp.MustCompile(`^checkin replay webhooks=(\d+) changed
 // acknowledged and every application checked in, the replay must change
 // nothing, and the last lines must be the replay and result lines.
 func TestCheckinSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts kaisai and the Zoom simulator; skipped with -short")
-	}
-	dbs := map[string][]string{"sqlite": nil}
-	if u := os.Getenv(testdb.PostgresEnv); u != "" {
-		dbs["postgres"] = []string{"--postgres", u}
-	}
-	for name, extra := range dbs {
-		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			var out bytes.Buffer
-			args := append([]string{"checkin", "-n", "60", "--duration", "1s", "--clients", "8", "--timeout", "30s"}, extra...)
-			if err := run(ctx, args, &out, io.Discard); err != nil {
-				t.Fatalf("kaisai-bench %s: %v\n%s", strings.Join(args, " "), err, out.String())
-			}
-			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	eachSmokeRun(t, []string{"checkin", "-n", "60", "--duration", "1s", "--clients", "8", "--timeout", "30s"},
+		func(t *testing.T, out string, lines []string) {
 			if len(lines) < 2 {
-				t.Fatalf("too little output:\n%s", out.String())
+				t.Fatalf("too little output:\n%s", out)
 			}
 			m := checkinLineRE.FindStringSubmatch(lines[len(lines)-1])
 			if m == nil {
-				t.Fatalf("last line %q is not the result line\n%s", lines[len(lines)-1], out.String())
+				t.Fatalf("last line %q is not the result line\n%s", lines[len(lines)-1], out)
 			}
 			if m[1] != "60" || m[2] != "0" {
-				t.Errorf("webhooks=%s lost=%s, want 60, 0\n%s", m[1], m[2], out.String())
+				t.Errorf("webhooks=%s lost=%s, want 60, 0\n%s", m[1], m[2], out)
 			}
 			r := checkinReplayRE.FindStringSubmatch(lines[len(lines)-2])
 			if r == nil || r[1] != "60" || r[2] != "0" {
-				t.Errorf("line before the last = %q, want checkin replay webhooks=60 changed=0\n%s", lines[len(lines)-2], out.String())
+				t.Errorf("line before the last = %q, want checkin replay webhooks=60 changed=0\n%s", lines[len(lines)-2], out)
 			}
 		})
-	}
 }
 
 func TestCheckinFlags(t *testing.T) {
