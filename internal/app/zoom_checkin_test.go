@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"testing"
@@ -28,15 +29,15 @@ func checkedIn(t *testing.T, w *meetingWorld, e event.Event, id int64) event.App
 
 // TestZoomCheckInByRegistrant: with 登録 (認証 OFF), joining through a
 // personal link checks that application in, source zoom, at the first
-// join; a guest checks nobody in, and a second join keeps the first time.
+// join; Zoom keeps a guest out, and a second join keeps the first time.
 func TestZoomCheckInByRegistrant(t *testing.T) {
 	w := startMeetingWorld(t, testdb.SQLite(t))
 	z := licensedZoom
 	z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false // joins go straight in
 	ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "join", 2)
 	regID := reg[emails[0]]
-	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Name: "ゲスト"}); err != nil {
-		t.Logf("a guest without the personal link: %v", err) // 登録 keeps guests out; that is fine too
+	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Name: "ゲスト", Passcode: z.Passcode}); !errors.Is(err, zoomsim.ErrRegistrationNeeded) {
+		t.Errorf("a guest without the personal link: %v, want Zoom to ask for the registration", err)
 	}
 	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: regID, Name: "参加者", Passcode: z.Passcode}); err != nil {
 		t.Fatal(err)
