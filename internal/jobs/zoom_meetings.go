@@ -191,7 +191,7 @@ func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, t store.ZoomMeetingTa
 	}
 	f := w.failure(err, t)
 	w.Log.Warn("zoom meeting: sync failed", "row", t.ID, "zoom_id", t.ZoomID, "want", t.Want,
-		"kind", f.Kind, "retry_at", f.RetryAt, "unknown", f.Unknown, "err", err)
+		"kind", f.Kind, "retry_at", f.RetryAt, "create_unknown", !t.CreateStartedAt.IsZero(), "err", err)
 	return w.Store.ZoomMeetingFailed(record, t.ID, t.Rev, f)
 }
 
@@ -477,8 +477,9 @@ func (w *SyncZoomMeetingsWorker) failure(err error, t store.ZoomMeetingTask) sto
 }
 
 // zoomFailure reads a failed call to Zoom for a meeting (or its registrant
-// list): what it means for the organizer, when to try again, and whether a
-// create may have happened anyway.
+// list): what it means for the organizer and when to try again. Whether a
+// create may have happened is the row's to remember, not the failure's:
+// see store.ZoomMeetingFailed.
 func zoomFailure(err error, t store.ZoomMeetingTask, now time.Time, o ZoomMeetingOptions) store.ZoomMeetingFailure {
 	backoff := now.Add(o.retryDelay(t.Attempts + 1))
 	f := store.ZoomMeetingFailure{Kind: ZoomErrTransient, Message: err.Error(), RetryAt: backoff}
@@ -490,10 +491,7 @@ func zoomFailure(err error, t store.ZoomMeetingTask, now time.Time, o ZoomMeetin
 	}
 	var ae *zoom.APIError
 	if !errors.As(err, &ae) {
-		// No answer (a timeout, a dead connection): a create may have
-		// happened, so the next attempt looks for it first.
-		f.Unknown = t.ZoomID == 0 && t.Spec != nil
-		return f
+		return f // no answer (a timeout, a dead connection): tried again
 	}
 	f.Code, f.Message = ae.Code, ae.Message
 	for _, fe := range ae.Fields {
@@ -510,7 +508,6 @@ func zoomFailure(err error, t store.ZoomMeetingTask, now time.Time, o ZoomMeetin
 			}
 		}
 	case ae.Status >= 500:
-		f.Unknown = t.ZoomID == 0 && t.Spec != nil // Zoom may have acted before failing
 	case zoom.IsInvalidToken(err):
 		f.Kind, f.RetryAt = ZoomErrRelink, backoff
 	case ae.Code == 1001:

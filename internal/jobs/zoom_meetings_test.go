@@ -95,31 +95,30 @@ func TestFailureKinds(t *testing.T) {
 		return &zoom.APIError{Status: status, Code: code, Message: msg, Fields: fields}
 	}
 	for _, tc := range []struct {
-		name    string
-		err     error
-		task    store.ZoomMeetingTask
-		kind    string
-		retry   time.Time // zero: waits for the organizer
-		unknown bool
+		name  string
+		err   error
+		task  store.ZoomMeetingTask
+		kind  string
+		retry time.Time // zero: waits for the organizer
 	}{
-		{"no answer to a create", errors.New("EOF"), creating, ZoomErrTransient, now.Add(30 * time.Second), true},
-		{"no answer to an update", errors.New("EOF"), updating, ZoomErrTransient, now.Add(30 * time.Second), false},
-		{"5xx to a create", api(503, 0, "Service Unavailable"), creating, ZoomErrTransient, now.Add(30 * time.Second), true},
+		{"no answer to a create", errors.New("EOF"), creating, ZoomErrTransient, now.Add(30 * time.Second)},
+		{"no answer to an update", errors.New("EOF"), updating, ZoomErrTransient, now.Add(30 * time.Second)},
+		{"5xx to a create", api(503, 0, "Service Unavailable"), creating, ZoomErrTransient, now.Add(30 * time.Second)},
 		{"per-second limit", &zoom.APIError{Status: 429, Message: "Too many requests", RetryAfter: 2 * time.Second},
-			updating, ZoomErrRateLimited, now.Add(2 * time.Second), false},
+			updating, ZoomErrRateLimited, now.Add(2 * time.Second)},
 		{"daily limit", &zoom.APIError{Status: 429, Message: "You have exceeded the daily rate limit (100)",
-			RetryAfter: 9 * time.Hour}, updating, ZoomErrDailyLimit, now.Add(9 * time.Hour), false},
+			RetryAfter: 9 * time.Hour}, updating, ZoomErrDailyLimit, now.Add(9 * time.Hour)},
 		{"passcode", api(400, 300, "Validation Failed.", zoom.FieldError{Field: "password", Message: "too short"}),
-			creating, ZoomErrPasscode, time.Time{}, false},
-		{"licence", api(400, 200, "Only available for paid users: x."), updating, ZoomErrLicense, time.Time{}, false},
-		{"host gone", api(404, 1001, "User does not exist: x."), creating, ZoomErrHostGone, time.Time{}, false},
+			creating, ZoomErrPasscode, time.Time{}},
+		{"licence", api(400, 200, "Only available for paid users: x."), updating, ZoomErrLicense, time.Time{}},
+		{"host gone", api(404, 1001, "User does not exist: x."), creating, ZoomErrHostGone, time.Time{}},
 		{"other validation", api(400, 300, "Validation Failed.", zoom.FieldError{Field: "topic", Message: "x"}),
-			updating, ZoomErrInvalid, time.Time{}, false},
-		{"relink", store.ErrZoomRelinkRequired, updating, ZoomErrRelink, now, false},
+			updating, ZoomErrInvalid, time.Time{}},
+		{"relink", store.ErrZoomRelinkRequired, updating, ZoomErrRelink, now},
 	} {
 		f := w.failure(tc.err, tc.task)
-		if f.Kind != tc.kind || !f.RetryAt.Equal(tc.retry) || f.Unknown != tc.unknown {
-			t.Errorf("%s: %+v, want kind %s retry %s unknown %v", tc.name, f, tc.kind, tc.retry, tc.unknown)
+		if f.Kind != tc.kind || !f.RetryAt.Equal(tc.retry) {
+			t.Errorf("%s: %+v, want kind %s retry %s", tc.name, f, tc.kind, tc.retry)
 		}
 	}
 }

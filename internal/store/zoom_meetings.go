@@ -477,12 +477,14 @@ type ZoomMeetingResult struct {
 
 // ZoomMeetingSynced records a meeting in step with the settings of rev; a
 // row changed since stays due. An empty JoinURL keeps the join URL and
-// passcode known (nothing was sent, so nothing was read back).
+// passcode known (nothing was sent, so nothing was read back). A new
+// meeting has no registrants: in the same transaction its list is made due
+// to be pushed again, so that the registrant sync, nudged after the commit,
+// finds the list and the meeting's id together.
 func (s *Store) ZoomMeetingSynced(ctx context.Context, id, rev int64, r ZoomMeetingResult) error {
 	now := s.nowUTC()
-	if r.Created {
-		// A new meeting has no registrants: its list is pushed again.
-		err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		if r.Created {
 			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET status = 'cancelled', join_url = '',
 				updated_at = $1 WHERE meeting_id = $2 AND status <> 'cancelled'`, now, id); err != nil {
 				return err
@@ -492,19 +494,16 @@ func (s *Store) ZoomMeetingSynced(ctx context.Context, id, rev int64, r ZoomMeet
 				return err
 			}
 			s.queue(tx, queuedRegistrants)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("store.ZoomMeetingSynced(%d): %w", id, err)
 		}
-	}
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = COALESCE(NULLIF($2, ''), join_url),
-		passcode = CASE WHEN $2 = '' THEN passcode ELSE $3 END, applied = $4,
-		inflight = '', create_started_at = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '',
-		zoom_state = CASE WHEN $5 THEN '' ELSE zoom_state END,
-		zoom_changes = CASE WHEN $5 THEN '' ELSE zoom_changes END,
-		due_at = CASE WHEN rev = $6 THEN NULL ELSE due_at END, lease_until = NULL, updated_at = $7
-		WHERE id = $8`, r.ZoomID, r.JoinURL, r.Passcode, r.Applied, r.Created, rev, now, id)
+		_, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = COALESCE(NULLIF($2, ''), join_url),
+			passcode = CASE WHEN $2 = '' THEN passcode ELSE $3 END, applied = $4,
+			inflight = '', create_started_at = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '',
+			zoom_state = CASE WHEN $5 THEN '' ELSE zoom_state END,
+			zoom_changes = CASE WHEN $5 THEN '' ELSE zoom_changes END,
+			due_at = CASE WHEN rev = $6 THEN NULL ELSE due_at END, lease_until = NULL, updated_at = $7
+			WHERE id = $8`, r.ZoomID, r.JoinURL, r.Passcode, r.Applied, r.Created, rev, now, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store.ZoomMeetingSynced(%d): %w", id, err)
 	}
@@ -528,13 +527,14 @@ type ZoomMeetingFailure struct {
 	Message string // Zoom's message or the transport's error
 	// RetryAt is when to try again; zero: wait for the organizer (再試行 or an edit).
 	RetryAt time.Time
-	// Unknown: a create was sent and its outcome is not known (the meeting
-	// may exist): the next attempt looks for it first.
-	Unknown bool
 }
 
 // ZoomMeetingFailed records a failed sync of rev. A row changed since keeps
-// the due time its change set (the change may be the fix).
+// the due time its change set (the change may be the fix). A create whose
+// outcome is not known (create_started_at, with what was sent in inflight)
+// stays so, whatever failed now: only an answer naming the meeting
+// (ZoomMeetingSynced, ZoomMeetingAdopted) or a lookup that did not find it
+// ends it, so the next attempt, create or delete, looks for it first.
 func (s *Store) ZoomMeetingFailed(ctx context.Context, id, rev int64, f ZoomMeetingFailure) error {
 	now := s.nowUTC()
 	var retry any
@@ -545,10 +545,9 @@ func (s *Store) ZoomMeetingFailed(ctx context.Context, id, rev int64, f ZoomMeet
 		f.Message = f.Message[:1000]
 	}
 	_, err := s.exec(ctx, `UPDATE zoom_meetings SET attempts = attempts + 1, error_kind = $1, error_code = $2,
-		error_message = $3, inflight = CASE WHEN $4 THEN inflight ELSE '' END,
-		create_started_at = CASE WHEN $4 THEN create_started_at ELSE NULL END,
-		due_at = CASE WHEN rev = $5 THEN $6 ELSE due_at END, lease_until = NULL, updated_at = $7
-		WHERE id = $8`, f.Kind, f.Code, f.Message, f.Unknown, rev, retry, now, id)
+		error_message = $3, inflight = CASE WHEN create_started_at IS NULL THEN '' ELSE inflight END,
+		due_at = CASE WHEN rev = $4 THEN $5 ELSE due_at END, lease_until = NULL, updated_at = $6
+		WHERE id = $7`, f.Kind, f.Code, f.Message, rev, retry, now, id)
 	if err != nil {
 		return fmt.Errorf("store.ZoomMeetingFailed(%d): %w", id, err)
 	}
