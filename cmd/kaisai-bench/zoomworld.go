@@ -341,10 +341,7 @@ func (w *zoomWorld) registrants(zoomID int64) (approved map[string]bool, perEmai
 
 // listsIdle reports that no registrant list is due or leased.
 func (w *zoomWorld) listsIdle(ctx context.Context) (bool, error) {
-	var n int
-	err := w.app.Store.WriteDB().QueryRowContext(ctx,
-		`SELECT COUNT(*) FROM zoom_meetings WHERE reg_due_at IS NOT NULL OR reg_lease_until IS NOT NULL`).Scan(&n)
-	return n == 0, err
+	return w.app.Store.RegistrantListsIdle(ctx)
 }
 
 // poll calls cond every interval until it holds, fails, or ctx ends.

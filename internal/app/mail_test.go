@@ -370,7 +370,11 @@ func TestCrashAfterAcceptResendsSameMessage(t *testing.T) {
 	}
 	f := newMailFixture(t, st, 10)
 	f.apply(t, st, 1)
-	claimed, err := st.ClaimMail(ctx, 10, 300*time.Millisecond)
+	l, err := st.TakeLease(ctx, "the worker that dies", 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := st.ClaimMail(ctx, l, 10)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim: %d mails, %v", len(claimed), err)
 	}

@@ -18,6 +18,7 @@ import (
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
 	"kaisai/internal/event"
+	"kaisai/internal/mail/mailtest"
 	"kaisai/internal/secretbox"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
@@ -37,16 +38,22 @@ func TestMain(m *testing.M) {
 // serveChild runs kaisai against the database and Zoom simulator named by
 // the environment until it is killed.
 func serveChild() int {
+	level := slog.LevelInfo
+	if os.Getenv("KAISAI_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
 	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: os.Getenv("KAISAI_TEST_DATA_DIR"),
 		DatabaseURL: os.Getenv("KAISAI_TEST_DATABASE_URL"), SecretKey: apptest.TestSecretKey,
-		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		ZoomClientID: "kaisai-dev", ZoomClientSecret: "kaisai-dev-secret",
-		ZoomOAuthURL: os.Getenv("KAISAI_TEST_ZOOM_URL")}
+		ZoomOAuthURL: os.Getenv("KAISAI_TEST_ZOOM_URL"), SMTPURL: os.Getenv("KAISAI_TEST_SMTP_URL")}
+	// Leases as in production (store.DefaultLeaseTTL): a killed process's
+	// work must be taken over within it, not within a test's shorter one.
 	fastZoom(&cfg)
-	cfg.ZoomMeetings.Lease = 2 * time.Second
 	// The test changes data through a store of its own, which nudges no
 	// job here: the sweep finds its changes.
 	cfg.ZoomMeetings.Sweep = 200 * time.Millisecond
+	cfg.Mail.Sweep = 200 * time.Millisecond
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	if err := app.Run(ctx, cfg); err != nil {
@@ -57,12 +64,13 @@ func serveChild() int {
 }
 
 // startChild starts kaisai as a process of its own on db, beside the
-// simulator at simURL.
-func startChild(t *testing.T, db testdb.DB, simURL string) *exec.Cmd {
+// simulator at simURL; env adds settings (KAISAI_TEST_SMTP_URL=…).
+func startChild(t *testing.T, db testdb.DB, simURL string, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "KAISAI_TEST_CHILD=serve", "KAISAI_TEST_DATA_DIR="+db.DataDir,
 		"KAISAI_TEST_DATABASE_URL="+db.DatabaseURL, "KAISAI_TEST_ZOOM_URL="+simURL)
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -85,9 +93,27 @@ func startChild(t *testing.T, db testdb.DB, simURL string) *exec.Cmd {
 	return cmd
 }
 
+// takeOver is how soon after a crash another worker must have taken the
+// crashed one's work over (issue 13: within 30 s; a lease lives
+// store.DefaultLeaseTTL).
+const takeOver = 30 * time.Second
+
+// within polls cond until it holds, failing the test after d.
+func within(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within %s", what, d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestZoomMeetingCrashMidCreate kills kaisai (SIGKILL) while Zoom has made
 // a meeting but its answer has not arrived. The next kaisai finds that
-// meeting instead of making a second one.
+// meeting instead of making a second one, as soon as the dead worker's
+// lease has run out.
 func TestZoomMeetingCrashMidCreate(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
@@ -111,7 +137,7 @@ func TestZoomMeetingCrashMidCreate(t *testing.T) {
 
 		sim.ClearFaults()
 		startChild(t, db, base)
-		waitMeetingsInStep(t, st, 60*time.Second)
+		waitMeetingsInStep(t, st, takeOver)
 		zm := sim.State().Meetings
 		if len(zm) != 1 {
 			t.Fatalf("Zoom has %d meetings after the restart, want the one made before the kill", len(zm))
@@ -177,7 +203,8 @@ func TestZoomMeetingFaultRun(t *testing.T) {
 
 // TestZoomRegistrantsCrashMidAdd kills kaisai (SIGKILL) while Zoom has added
 // a batch of registrants but its answer has not arrived. The next kaisai
-// looks them up instead of adding them again: Zoom's list ends exactly the
+// takes the list over once the dead worker's lease has run out, and looks
+// them up instead of adding them again: Zoom's list ends exactly the
 // eligible applications.
 func TestZoomRegistrantsCrashMidAdd(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
@@ -208,7 +235,7 @@ func TestZoomRegistrantsCrashMidAdd(t *testing.T) {
 		_ = first.Wait()
 		sim.ClearFaults()
 		startChild(t, db, base)
-		until(t, "the registrants after the restart", func() bool {
+		within(t, takeOver, "the registrants after the restart", func() bool {
 			got, _ := approvedOnZoom(sim, zoomID)
 			return len(got) == len(emails)
 		})
@@ -307,7 +334,7 @@ func TestZoomWebhooksGoOnAfterCrash(t *testing.T) {
 		until(t, "the webhook job to claim meeting.ended", func() bool {
 			var n int
 			_ = st.WriteDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_webhook_events
-				WHERE event = 'meeting.ended' AND locked_until IS NOT NULL`).Scan(&n)
+				WHERE event = 'meeting.ended' AND lease_owner IS NOT NULL`).Scan(&n)
 			return n == 1
 		})
 		time.Sleep(300 * time.Millisecond) // into the call to Zoom
@@ -335,5 +362,40 @@ func TestZoomWebhooksGoOnAfterCrash(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
+	})
+}
+
+// TestMailCrashMidSend kills kaisai (SIGKILL) while the SMTP server has
+// taken in a mail and not answered. The next kaisai sends it, with the same
+// Message-ID, once the dead worker's lease has run out: within takeOver of
+// the crash, not after a two-minute claim.
+func TestMailCrashMidSend(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		srv := mailtest.Start(t, mailtest.Options{Faults: mailtest.Faults{HoldData: 1}})
+		// A client timeout longer than the test: the first kaisai waits on
+		// the server until it is killed.
+		smtpURL := "KAISAI_TEST_SMTP_URL=smtp://" + srv.Addr + "?starttls=none&timeout=5m"
+		st := openTestStore(t, db)
+		f := newMailFixture(t, st, 10)
+		f.apply(t, st, 1)
+		first := startChild(t, db, "", smtpURL)
+		until(t, "the SMTP server to take the mail in", func() bool { return srv.Held() == 1 })
+		if err := first.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = first.Wait()
+		killed := time.Now()
+
+		startChild(t, db, "", smtpURL)
+		got := srv.Wait(t, 1, takeOver)
+		t.Logf("mail sent %s after the crash", time.Since(killed).Round(100*time.Millisecond))
+		want := "<" + mustMessageID(t, st, outbox(t, st, f.org.ID)[0].ID) + ">"
+		if got[0].MessageID() != want || srv.DataAttempts(want) != 2 {
+			t.Errorf("sent %s (%d attempts), want %s: the held mail again", got[0].MessageID(), srv.DataAttempts(want), want)
+		}
+		within(t, takeOver, "the mail to be recorded sent", func() bool {
+			rows := outbox(t, st, f.org.ID)
+			return len(rows) == 1 && rows[0].Status == store.MailSent
+		})
 	})
 }

@@ -68,12 +68,12 @@ type meetingWorld struct {
 // meetings' sweep is slow on purpose: the sync must run from the nudge
 // after each commit and the job's own wake-ups (coalescing, backoff,
 // leases), as it does in production, not from a sweep that hides a lost one.
-// The lease, as in production, outlasts the longest call to Zoom (a worker
-// whose lease ran out mid-call would share its row with another).
+// Leases are production's (store.DefaultLeaseTTL, renewed while a worker
+// works).
 func fastZoom(c *app.Config) {
 	c.ZoomCoalesce = 300 * time.Millisecond
 	c.ZoomMeetings = jobs.ZoomMeetingOptions{RetryBase: 50 * time.Millisecond, RetryMax: 300 * time.Millisecond,
-		Sweep: time.Minute, Lease: 30 * time.Second}
+		Sweep: time.Minute}
 	c.ZoomWebhooks = jobs.WebhookOptions{RetryBase: 50 * time.Millisecond, RetryMax: 300 * time.Millisecond,
 		Sweep: 200 * time.Millisecond}
 }

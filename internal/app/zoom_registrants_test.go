@@ -49,17 +49,16 @@ func waitRegistrants(t *testing.T, w *meetingWorld, ze zoomEvent, want ...string
 	var urls map[string]string
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var due int
-		if err := w.app.Store.WriteDB().QueryRowContext(context.Background(),
-			`SELECT COUNT(*) FROM zoom_meetings WHERE reg_due_at IS NOT NULL OR reg_lease_until IS NOT NULL`).Scan(&due); err != nil {
+		idle, err := w.app.Store.RegistrantListsIdle(context.Background())
+		if err != nil {
 			t.Fatal(err)
 		}
 		got, urls = approvedOnZoom(w.sim, row.ZoomID)
-		if due == 0 && slices.Equal(got, want) {
+		if idle && slices.Equal(got, want) {
 			return urls
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Zoom's registrants %v, want %v (lists due: %d)", got, want, due)
+			t.Fatalf("Zoom's registrants %v, want %v (lists idle: %v)", got, want, idle)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -43,22 +43,22 @@ func stopped(ctx context.Context, stopping <-chan struct{}) bool {
 	}
 }
 
-// snoozeHorizon is how far ahead a run looks for work about to be due (an
-// edit waiting out its coalescing delay, a short backoff, another worker's
-// lease): the job is snoozed until then rather than left to the sweep.
-const snoozeHorizon = 5 * time.Second
+// wakeHorizon is how far ahead a run looks for work about to be due (an
+// edit waiting out its coalescing delay, a backoff, a dead worker's lease
+// running out): the job is nudged again at that time rather than left to
+// the sweep.
+const wakeHorizon = time.Minute
 
-// wakeForNext ends a drained run: snoozed until the next row becomes due
-// when that is within snoozeHorizon, else done (the sweep or a nudge
-// starts the next run).
-func wakeForNext(ctx context.Context, stopping <-chan struct{}, now func() time.Time,
+// wakeForNext ends a run: when the next row becomes due within
+// wakeHorizon, wake nudges the job then; later ones are the sweep's.
+func wakeForNext(ctx context.Context, wake *Nudger, now func() time.Time,
 	next func(context.Context) (time.Time, error)) error {
 	at, err := next(ctx)
 	if err != nil || at.IsZero() {
 		return err
 	}
-	if wait := at.Sub(now()); wait <= snoozeHorizon && !stopped(ctx, stopping) {
-		return river.JobSnooze(max(wait, 10*time.Millisecond))
+	if wait := at.Sub(now()); wait <= wakeHorizon {
+		wake.NudgeAfter(max(wait, 50*time.Millisecond))
 	}
 	return nil
 }

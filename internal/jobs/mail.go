@@ -22,17 +22,18 @@ import (
 // every MailOptions.Nudge; a periodic job inserts it too, so mail committed
 // just before a crash is delivered after the restart.
 //
-// Each mail is claimed with a lease, so no two workers (on any instance)
-// send it at once, and marked sent right after the server accepted it. A
-// crash between the server's acceptance and that mark sends the mail again
-// once the lease runs out, with the same Message-ID, so the receiving side
-// can tell it is the same mail: SMTP allows no better than at-least-once.
+// Each mail is claimed under the run's lease (see leased), so no two
+// workers (on any instance) send it at once, and marked sent right after
+// the server accepted it. A crash between the server's acceptance and that
+// mark sends the mail again once the lease runs out, with the same
+// Message-ID, so the receiving side can tell it is the same mail: SMTP
+// allows no better than at-least-once.
 
 // MailOptions tune delivery; the zero value of each field is its default.
 // Tests shorten them.
 type MailOptions struct {
 	Batch       int           // mails claimed at once (50)
-	Lease       time.Duration // how long a claim lasts (2 min; at least 4× the SMTP timeout)
+	Lease       time.Duration // how long a dead worker's mail stays held (store.DefaultLeaseTTL); renewed while it works
 	RetryBase   time.Duration // wait before the first retry, doubled for each later one (30 s)
 	RetryMax    time.Duration // longest wait between attempts (1 h)
 	MaxAttempts int           // attempts before a mail is given up as 送信失敗 (10)
@@ -50,7 +51,7 @@ func (o MailOptions) withDefaults() MailOptions {
 	if o.Batch <= 0 {
 		o.Batch = 50
 	}
-	def(&o.Lease, 2*time.Minute)
+	def(&o.Lease, store.DefaultLeaseTTL)
 	def(&o.RetryBase, 30*time.Second)
 	def(&o.RetryMax, time.Hour)
 	def(&o.Sweep, 15*time.Second)
@@ -117,35 +118,55 @@ type DeliverMailWorker struct {
 	// Stopping is closed when kaisai shuts down: the worker finishes the
 	// mail in hand and gives back the rest of its batch.
 	Stopping <-chan struct{}
+	// Wake runs the job again when the next mail is due (a retry, a dead
+	// worker's lease running out); nil: the sweep does.
+	Wake *Nudger
 	// RegistrantWait is how long a mail that carries a join URL waits for
 	// its participant's Zoom registration (DefaultRegistrantWait when zero).
 	RegistrantWait time.Duration
 }
 
 // Timeout lets a run go on past River's default minute: RunBudget bounds
-// the claiming, the lease check bounds each batch.
+// the claiming, and the mail in hand may take a connect and a send. Past
+// it, the rest of the batch is given back.
 func (w *DeliverMailWorker) Timeout(*river.Job[DeliverMailArgs]) time.Duration {
-	return w.Options.RunBudget + 2*w.Options.Lease
+	timeout := time.Minute
+	if w.Transport != nil {
+		timeout = w.Transport.Timeout()
+	}
+	return w.Options.RunBudget + 4*timeout
 }
 
 // Work delivers until nothing is due; past its budget, or when kaisai
 // stops, it snoozes the job so that it goes on at once (or at the next start).
 func (w *DeliverMailWorker) Work(ctx context.Context, job *river.Job[DeliverMailArgs]) error {
-	return drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.MailDue, func(ctx context.Context) (int, error) {
-		mails, err := w.Store.ClaimMail(ctx, w.Options.Batch, w.Options.Lease)
-		if err != nil || len(mails) == 0 {
-			return 0, err
+	if ok, err := w.Store.MailDue(ctx); err != nil || !ok {
+		if err != nil {
+			return err
 		}
-		if err := w.deliver(ctx, mails, w.Now()); err != nil {
-			return 0, err
-		}
-		if len(mails) < w.Options.Batch {
-			// Mail trickling in (applications under load): let some gather,
-			// so that a claim and a record serve many mails, not one each.
-			w.pause(ctx, w.Options.Nudge)
-		}
-		return len(mails), nil
+		return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextMailDue) // an idle sweep costs no write
+	}
+	err := leased(ctx, w.Store, job.Kind, w.Options.Lease, w.Log, func(ctx context.Context, l store.Lease) error {
+		return drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.MailDue, func(ctx context.Context) (int, error) {
+			mails, err := w.Store.ClaimMail(ctx, l, w.Options.Batch)
+			if err != nil || len(mails) == 0 {
+				return 0, err
+			}
+			if err := w.deliver(ctx, l, mails); err != nil {
+				return 0, err
+			}
+			if len(mails) < w.Options.Batch {
+				// Mail trickling in (applications under load): let some gather,
+				// so that a claim and a record serve many mails, not one each.
+				w.pause(ctx, w.Options.Nudge)
+			}
+			return len(mails), nil
+		})
 	})
+	if err != nil {
+		return err
+	}
+	return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextMailDue)
 }
 
 func (w *DeliverMailWorker) pause(ctx context.Context, d time.Duration) {
@@ -158,10 +179,10 @@ func (w *DeliverMailWorker) pause(ctx context.Context, d time.Duration) {
 	}
 }
 
-func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingMail, claimed time.Time) error {
+func (w *DeliverMailWorker) deliver(ctx context.Context, l store.Lease, mails []store.OutgoingMail) error {
 	// Whatever happens to the job's context, what was sent is recorded.
 	record := context.WithoutCancel(ctx)
-	mails, err := w.holdForRegistrants(ctx, mails)
+	mails, err := w.holdForRegistrants(ctx, l, mails)
 	if err != nil || len(mails) == 0 {
 		return err
 	}
@@ -177,12 +198,9 @@ func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingM
 			kept[i] = store.DeliveredMail{ID: mails[i].ID, Status: store.MailKept, To: m.To.Address,
 				Subject: m.Subject, Body: m.Body}
 		}
-		return w.Store.MarkMailsDelivered(record, kept)
+		return w.Store.MarkMailsDelivered(record, l, kept)
 	}
 
-	// Start a mail only while the lease outlasts the longest attempt (a
-	// connect and a send), so no other worker can claim it meanwhile.
-	deadline := claimed.Add(w.Options.Lease - 2*w.Transport.Timeout() - 5*time.Second)
 	var sess mail.Session
 	defer func() {
 		if sess != nil {
@@ -192,18 +210,18 @@ func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingM
 	var openErr error
 	for i := range mails {
 		om := &mails[i]
-		if openErr == nil && (stopped(ctx, w.Stopping) || w.Now().After(deadline)) {
+		if openErr == nil && stopped(ctx, w.Stopping) {
 			rest := make([]int64, 0, len(mails)-i)
 			for _, m := range mails[i:] {
 				rest = append(rest, m.ID)
 			}
-			return w.Store.ReleaseMail(record, rest)
+			return w.Store.ReleaseMail(record, l, rest)
 		}
 		m := w.Renderer.RenderFor(om, personal[om.Application.ID], w.Now())
 		if openErr != nil {
 			// The server could not be reached: every mail of the batch
 			// waits for its next attempt rather than dialling again.
-			if err := w.failed(record, om, openErr); err != nil {
+			if err := w.failed(record, l, om, openErr); err != nil {
 				return err
 			}
 			continue
@@ -212,7 +230,7 @@ func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingM
 			if sess, openErr = w.Transport.Open(ctx); openErr != nil {
 				sess = nil
 				w.Log.Warn("mail: cannot reach the SMTP server", "err", openErr)
-				if err := w.failed(record, om, openErr); err != nil {
+				if err := w.failed(record, l, om, openErr); err != nil {
 					return err
 				}
 				continue
@@ -222,14 +240,14 @@ func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingM
 			// The connection may be unusable now: the next mail opens another.
 			sess.Close()
 			sess = nil
-			if err := w.failed(record, om, err); err != nil {
+			if err := w.failed(record, l, om, err); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := w.Store.MarkMailDelivered(record, om.ID, store.MailSent, m.To.Address, m.Subject, m.Body); err != nil {
-			// Sent but not recorded: the lease runs out and the mail goes
-			// again with the same Message-ID. Stop rather than go on.
+		if err := w.Store.MarkMailDelivered(record, l, om.ID, store.MailSent, m.To.Address, m.Subject, m.Body); err != nil {
+			// Sent but not recorded: the mail goes again, with the same
+			// Message-ID, once the lease ends. Stop rather than go on.
 			w.Log.Error("mail: sent but not recorded", "mail", om.ID, "message_id", om.MessageID, "err", err)
 			return err
 		}
@@ -239,7 +257,7 @@ func (w *DeliverMailWorker) deliver(ctx context.Context, mails []store.OutgoingM
 
 // failed records a failed attempt: retried with exponential backoff, given
 // up after MaxAttempts or at once when the server refuses the recipient.
-func (w *DeliverMailWorker) failed(ctx context.Context, m *store.OutgoingMail, cause error) error {
+func (w *DeliverMailWorker) failed(ctx context.Context, l store.Lease, m *store.OutgoingMail, cause error) error {
 	attempt := m.Attempts + 1
 	var rejected *mail.RejectedError
 	final := attempt >= w.Options.MaxAttempts || errors.As(cause, &rejected)
@@ -250,7 +268,7 @@ func (w *DeliverMailWorker) failed(ctx context.Context, m *store.OutgoingMail, c
 	}
 	w.Log.Warn("mail: delivery failed", "mail", m.ID, "kind", m.Kind, "attempt", attempt, "final", final,
 		"retry_in", wait, "err", cause)
-	return w.Store.MarkMailFailed(ctx, m.ID, reason, w.Now().Add(wait), final)
+	return w.Store.MarkMailFailed(ctx, l, m.ID, reason, w.Now().Add(wait), final)
 }
 
 // MailNudger nudges DeliverMail after commits that wrote mail.
@@ -275,7 +293,7 @@ const (
 // join URL to a participant about to be registered on a meeting with 登録
 // (the sync is usually done within a second), so that the mail carries the
 // personal URL rather than a promise of it. It returns the mails to send now.
-func (w *DeliverMailWorker) holdForRegistrants(ctx context.Context, mails []store.OutgoingMail) ([]store.OutgoingMail, error) {
+func (w *DeliverMailWorker) holdForRegistrants(ctx context.Context, l store.Lease, mails []store.OutgoingMail) ([]store.OutgoingMail, error) {
 	var ids []int64
 	for i := range mails {
 		if w.awaitsRegistrant(&mails[i]) {
@@ -300,7 +318,7 @@ func (w *DeliverMailWorker) holdForRegistrants(ctx context.Context, mails []stor
 		}
 		now = append(now, m)
 	}
-	if err := w.Store.PostponeMail(context.WithoutCancel(ctx), later, w.Now().Add(min(registrantPoll, w.wait()))); err != nil {
+	if err := w.Store.PostponeMail(context.WithoutCancel(ctx), l, later, w.Now().Add(min(registrantPoll, w.wait()))); err != nil {
 		return nil, err
 	}
 	return now, nil

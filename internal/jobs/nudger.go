@@ -22,6 +22,10 @@ type Nudger struct {
 	stopOnce sync.Once
 	done     chan struct{}
 	started  bool
+
+	wakeMu sync.Mutex
+	wake   *time.Timer // the pending NudgeAfter, if any
+	wakeAt time.Time
 }
 
 // NewNudger makes a nudger that inserts args at most once per every (0:
@@ -41,6 +45,32 @@ func (n *Nudger) Nudge() {
 	}
 }
 
+// NudgeAfter asks for the job to run once d has passed — when work will
+// be due: a retry's backoff, an edit's coalescing delay, a dead worker's
+// lease running out — unless an earlier wake-up is set already. It never
+// blocks and costs no write until it fires. A nil Nudger does nothing.
+func (n *Nudger) NudgeAfter(d time.Duration) {
+	if n == nil {
+		return
+	}
+	at := time.Now().Add(d)
+	n.wakeMu.Lock()
+	defer n.wakeMu.Unlock()
+	if n.wake != nil && !n.wakeAt.After(at) {
+		return
+	}
+	if n.wake != nil {
+		n.wake.Stop()
+	}
+	n.wakeAt = at
+	n.wake = time.AfterFunc(d, func() {
+		n.wakeMu.Lock()
+		n.wake = nil
+		n.wakeMu.Unlock()
+		n.Nudge()
+	})
+}
+
 // Stopping is closed by Stop.
 func (n *Nudger) Stopping() <-chan struct{} { return n.stop }
 
@@ -54,6 +84,11 @@ func (n *Nudger) Start(c *Client, log *slog.Logger) {
 // Stop ends the nudger and tells running jobs that watch Stopping to wind down.
 func (n *Nudger) Stop() {
 	n.stopOnce.Do(func() { close(n.stop) })
+	n.wakeMu.Lock()
+	if n.wake != nil {
+		n.wake.Stop()
+	}
+	n.wakeMu.Unlock()
 	if n.started {
 		<-n.done
 	}

@@ -75,28 +75,23 @@ type MailConfig struct {
 func NewClient(c Config) (*Client, error) {
 	st, log := c.Store, c.Log
 	mo := c.Mail.Options.withDefaults()
-	if c.Mail.Transport != nil {
-		// A claim must outlast any attempt: a connect and a send, each
-		// bounded by the transport's timeout.
-		mo.Lease = max(mo.Lease, 4*c.Mail.Transport.Timeout())
-	}
 	mailWorker := &DeliverMailWorker{Store: st, Renderer: c.Mail.Renderer, Transport: c.Mail.Transport,
 		Options: mo, Now: c.Now, Log: log.With("component", "mail"), Stopping: c.Mail.Nudger.Stopping(),
-		RegistrantWait: c.Mail.RegistrantWait}
+		Wake: c.Mail.Nudger, RegistrantWait: c.Mail.RegistrantWait}
 	wo := c.Webhooks.Options.withDefaults()
 	var webhookStopping <-chan struct{}
 	if c.Webhooks.Nudger != nil {
 		webhookStopping = c.Webhooks.Nudger.Stopping()
 	}
 	webhookWorker := &ProcessZoomWebhooksWorker{Store: st, Handlers: c.Webhooks.Handlers, Batch: c.Webhooks.Batch, Options: wo, Now: c.Now,
-		Log: log.With("component", "zoom-webhook"), Stopping: webhookStopping}
+		Log: log.With("component", "zoom-webhook"), Stopping: webhookStopping, Wake: c.Webhooks.Nudger}
 	mto := c.Meetings.Options.withDefaults()
 	var meetingStopping <-chan struct{}
 	if c.Meetings.Nudger != nil {
 		meetingStopping = c.Meetings.Nudger.Stopping()
 	}
 	meetingWorker := &SyncZoomMeetingsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: mto, Now: c.Now,
-		Log: log.With("component", "zoom-meetings"), Stopping: meetingStopping}
+		Log: log.With("component", "zoom-meetings"), Stopping: meetingStopping, Wake: c.Meetings.Nudger}
 	var regStopping <-chan struct{}
 	if c.Meetings.RegistrantNudger != nil {
 		regStopping = c.Meetings.RegistrantNudger.Stopping()
@@ -106,7 +101,7 @@ func NewClient(c Config) (*Client, error) {
 		check = time.Hour
 	}
 	regWorker := &SyncZoomRegistrantsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: mto, Check: check, Now: c.Now,
-		Log: log.With("component", "zoom-registrants"), Stopping: regStopping}
+		Log: log.With("component", "zoom-registrants"), Stopping: regStopping, Wake: c.Meetings.RegistrantNudger}
 	ro := c.Meetings.Reports.withDefaults()
 	var driver riverdriver.Driver[*sql.Tx]
 	cfg := &river.Config{

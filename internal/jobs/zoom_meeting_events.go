@@ -34,7 +34,7 @@ func ZoomMeetingDeleted(st *store.Store) WebhookHandler {
 			if r.Want != store.ZoomWantPresent {
 				continue
 			}
-			if _, err := st.ZoomMeetingDeletedOnZoom(ctx, r.ID, int64(p.Object.ID)); err != nil {
+			if _, err := st.ZoomMeetingDeletedOnZoom(ctx, store.Lease{}, r.ID, int64(p.Object.ID)); err != nil {
 				return err
 			}
 		}
@@ -75,7 +75,7 @@ func ZoomMeetingUpdated(st *store.Store, zc *zoomconn.Clients) WebhookHandler {
 			var gone errMeetingGone
 			switch {
 			case errors.As(err, &gone):
-				if _, err := st.ZoomMeetingDeletedOnZoom(ctx, r.ID, id); err != nil {
+				if _, err := st.ZoomMeetingDeletedOnZoom(ctx, store.Lease{}, r.ID, id); err != nil {
 					return err
 				}
 				continue

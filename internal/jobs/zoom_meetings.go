@@ -21,10 +21,10 @@ import (
 
 // Zoom meeting sync (DESIGN.md §4). A change that needs Zoom marks its
 // zoom_meetings rows due in its own transaction (package store); after the
-// commit the store nudges, and the nudger inserts the one unique
-// SyncZoomMeetings job; a periodic job inserts it too, so a change committed
-// just before a crash is synced after restart. The job claims due rows with
-// a lease and reconciles each with Zoom from kaisai's data as it is then:
+// commit the store nudges, and the nudger inserts a SyncZoomMeetings job; a
+// periodic job inserts it too, so a change committed just before a crash is
+// synced after restart. The job claims due rows under its lease (see
+// leased) and reconciles each with Zoom from kaisai's data as it is then:
 //
 //   - a meeting that should exist and has no Zoom id is created; when an
 //     earlier create's answer was lost, the host's meetings are looked up
@@ -34,7 +34,7 @@ import (
 //   - one that should not exist is deleted (already gone is fine).
 //
 // Every step is idempotent, so a run cut short by a crash or a lost lease
-// is simply run again. A failure is recorded on the row for the organizer,
+// is simply run again, by another worker within the lease's TTL. A failure is recorded on the row for the organizer,
 // with a retry after a backoff when retrying can help.
 
 // Why a sync failed, as the organizer's message key suffix
@@ -55,7 +55,7 @@ const (
 // default. Tests shorten them.
 type ZoomMeetingOptions struct {
 	Batch     int           // rows claimed at once (10)
-	Lease     time.Duration // how long a claim lasts (5 min)
+	Lease     time.Duration // how long a dead worker's rows stay held (store.DefaultLeaseTTL); renewed while it works
 	RetryBase time.Duration // wait before the first retry, doubled for each later one (30 s)
 	RetryMax  time.Duration // longest wait between attempts (1 h)
 	Sweep     time.Duration // how often the periodic job looks for due rows (15 s)
@@ -72,7 +72,7 @@ func (o ZoomMeetingOptions) withDefaults() ZoomMeetingOptions {
 	if o.Batch <= 0 {
 		o.Batch = 10
 	}
-	def(&o.Lease, 5*time.Minute)
+	def(&o.Lease, store.DefaultLeaseTTL)
 	def(&o.RetryBase, 30*time.Second)
 	def(&o.RetryMax, time.Hour)
 	def(&o.Sweep, 15*time.Second)
@@ -98,8 +98,8 @@ func (SyncZoomMeetingsArgs) Kind() string { return "sync_zoom_meetings" }
 // InsertOpts: one attempt, and not unique. Rows are leased, so jobs
 // running side by side never sync one meeting twice; and a unique job left
 // "running" by a killed process would block its successors until River
-// rescues it (RescueStuckJobsAfter, minutes), while a meeting's lease runs
-// out in Lease. The nudger and the sweep insert few of them.
+// rescues it (RescueStuckJobsAfter, minutes), while a dead worker's lease
+// runs out in Lease. The nudger and the sweep insert few of them.
 func (SyncZoomMeetingsArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 1}
 }
@@ -118,54 +118,67 @@ type SyncZoomMeetingsWorker struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	Stopping <-chan struct{}
+	Wake     *Nudger // runs the job again when the next row is due (nil: the sweep does)
 }
 
-// Timeout lets a run go on past River's default minute.
+// Timeout lets a run go on past River's default minute: RunBudget bounds
+// the claiming, and a batch claimed before it makes a few calls a row.
 func (w *SyncZoomMeetingsWorker) Timeout(*river.Job[SyncZoomMeetingsArgs]) time.Duration {
-	return w.Options.RunBudget + w.Options.Lease
+	return w.Options.RunBudget + 5*time.Minute
 }
 
 // Work syncs until nothing is due; past its budget, or when kaisai stops,
 // it snoozes the job so that it goes on at once (or at the next start).
+// Rows due soon (coalescing, backoff, a dead worker's lease) wake it again.
 func (w *SyncZoomMeetingsWorker) Work(ctx context.Context, job *river.Job[SyncZoomMeetingsArgs]) error {
 	if w.Zoom == nil {
 		return nil
 	}
-	err := drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.ZoomMeetingsDue, func(ctx context.Context) (int, error) {
-		tasks, err := w.Store.ClaimZoomMeetings(ctx, w.Options.Batch, w.Options.Lease)
+	if ok, err := w.Store.ZoomMeetingsDue(ctx); err != nil || !ok {
 		if err != nil {
-			return 0, err
+			return err
 		}
-		for i, t := range tasks {
-			if stopped(ctx, w.Stopping) {
-				// Give the rest back: they are due again at once.
-				for _, r := range tasks[i:] {
-					_ = w.Store.ReleaseZoomMeeting(context.WithoutCancel(ctx), r.ID)
-				}
-				return 0, river.JobSnooze(0)
-			}
-			if err := w.sync(ctx, t); err != nil {
+		// An idle sweep costs no write; rows held by a dead worker are
+		// looked at again when its lease runs out.
+		return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextZoomMeetingDue)
+	}
+	err := leased(ctx, w.Store, job.Kind, w.Options.Lease, w.Log, func(ctx context.Context, l store.Lease) error {
+		return drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.ZoomMeetingsDue, func(ctx context.Context) (int, error) {
+			tasks, err := w.Store.ClaimZoomMeetings(ctx, l, w.Options.Batch)
+			if err != nil {
 				return 0, err
 			}
-		}
-		return len(tasks), nil
+			for i, t := range tasks {
+				if stopped(ctx, w.Stopping) {
+					// Give the rest back: they are due again at once.
+					for _, r := range tasks[i:] {
+						_ = w.Store.ReleaseZoomMeeting(context.WithoutCancel(ctx), l, r.ID)
+					}
+					return 0, river.JobSnooze(0)
+				}
+				if err := w.sync(ctx, l, t); err != nil {
+					return 0, err
+				}
+			}
+			return len(tasks), nil
+		})
 	})
 	if err != nil {
 		return err
 	}
-	return wakeForNext(ctx, w.Stopping, w.Now, w.Store.NextZoomMeetingDue)
+	return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextZoomMeetingDue)
 }
 
 // sync reconciles one claimed row with Zoom and records the outcome. Only
 // an error recording it is returned: Zoom's answers are the row's state.
-func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, t store.ZoomMeetingTask) error {
+func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, l store.Lease, t store.ZoomMeetingTask) error {
 	record := context.WithoutCancel(ctx)
 	var err error
 	switch {
 	case t.Spec == nil:
-		err = w.remove(ctx, t)
+		err = w.remove(ctx, l, t)
 		if err == nil {
-			return w.Store.ZoomMeetingRemoved(record, t.ID)
+			return w.Store.ZoomMeetingRemoved(record, l, t.ID)
 		}
 		var p errPostponed
 		if errors.As(err, &p) {
@@ -173,26 +186,26 @@ func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, t store.ZoomMeetingTa
 		}
 	case t.ZoomState == store.ZoomDeletedOnZoom:
 		// Waits for 再作成; nothing to send.
-		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.ID, t.ZoomID)
+		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, l, t.ID, t.ZoomID)
 		return err
 	case t.ZoomID == 0:
-		err = w.create(ctx, t)
+		err = w.create(ctx, l, t)
 	default:
-		err = w.update(ctx, t)
+		err = w.update(ctx, l, t)
 	}
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, store.ErrLeaseLost) {
+		return err
 	}
 	var gone errMeetingGone
 	if errors.As(err, &gone) {
 		w.Log.Info("zoom meeting: deleted on Zoom's side", "row", t.ID, "zoom_id", t.ZoomID)
-		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.ID, t.ZoomID)
+		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, l, t.ID, t.ZoomID)
 		return err
 	}
 	f := w.failure(err, t)
 	w.Log.Warn("zoom meeting: sync failed", "row", t.ID, "zoom_id", t.ZoomID, "want", t.Want,
 		"kind", f.Kind, "retry_at", f.RetryAt, "create_unknown", !t.CreateStartedAt.IsZero(), "err", err)
-	return w.Store.ZoomMeetingFailed(record, t.ID, t.Rev, f)
+	return w.Store.ZoomMeetingFailed(record, l, t.ID, t.Rev, f)
 }
 
 // errMeetingGone: Zoom says the meeting does not exist (3001).
@@ -208,9 +221,9 @@ func meetingGone(err error) error {
 
 // create makes the meeting, unless a create whose answer was lost made it.
 // One create at a time per host: a row whose host is busy waits a moment.
-func (w *SyncZoomMeetingsWorker) create(ctx context.Context, t store.ZoomMeetingTask) error {
+func (w *SyncZoomMeetingsWorker) create(ctx context.Context, l store.Lease, t store.ZoomMeetingTask) error {
 	record := context.WithoutCancel(ctx)
-	unlock, ok, err := w.lockCreates(ctx, t)
+	unlock, ok, err := w.lockCreates(ctx, l, t)
 	if err != nil || !ok {
 		return err
 	}
@@ -222,11 +235,11 @@ func (w *SyncZoomMeetingsWorker) create(ctx context.Context, t store.ZoomMeeting
 		}
 		if m != nil {
 			w.Log.Info("zoom meeting: found the meeting a lost create made", "row", t.ID, "zoom_id", m.ID)
-			if err := w.Store.ZoomMeetingAdopted(record, t.ID, m.ID, m.JoinURL, m.Password); err != nil {
+			if err := w.Store.ZoomMeetingAdopted(record, l, t.ID, m.ID, m.JoinURL, m.Password); err != nil {
 				return err
 			}
 			t.ZoomID, t.Applied = m.ID, ""
-			return w.update(ctx, t)
+			return w.update(ctx, l, t)
 		}
 	}
 	req := meetingRequest(t.Spec)
@@ -234,7 +247,7 @@ func (w *SyncZoomMeetingsWorker) create(ctx context.Context, t store.ZoomMeeting
 	if err != nil {
 		return err
 	}
-	if err := w.Store.ZoomMeetingCalling(record, t.ID, string(sent), true); err != nil {
+	if err := w.Store.ZoomMeetingCalling(record, l, t.ID, string(sent), true); err != nil {
 		return err
 	}
 	var m *zoom.Meeting
@@ -245,7 +258,7 @@ func (w *SyncZoomMeetingsWorker) create(ctx context.Context, t store.ZoomMeeting
 	if err != nil {
 		return err
 	}
-	return w.Store.ZoomMeetingSynced(record, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: m.ID, JoinURL: m.JoinURL,
+	return w.Store.ZoomMeetingSynced(record, l, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: m.ID, JoinURL: m.JoinURL,
 		Passcode: m.Password, Applied: string(sent), Created: true})
 }
 
@@ -253,20 +266,20 @@ func (w *SyncZoomMeetingsWorker) create(ctx context.Context, t store.ZoomMeeting
 // meeting of the same host.
 const createWait = 300 * time.Millisecond
 
-// lockCreates takes the host's create lock for the row's lease; when
+// lockCreates takes the host's create lock under the run's lease; when
 // another worker holds it, the row is given back to wait a moment (ok
 // false, no error).
-func (w *SyncZoomMeetingsWorker) lockCreates(ctx context.Context, t store.ZoomMeetingTask) (unlock func(), ok bool, err error) {
+func (w *SyncZoomMeetingsWorker) lockCreates(ctx context.Context, l store.Lease, t store.ZoomMeetingTask) (unlock func(), ok bool, err error) {
 	record := context.WithoutCancel(ctx)
-	ok, err = w.Store.LockZoomMeetingCreates(record, t.ConnID, w.Options.Lease)
+	ok, err = w.Store.LockZoomMeetingCreates(record, l, t.ConnID)
 	if err != nil {
 		return nil, false, err
 	}
 	if !ok {
-		return nil, false, w.Store.PostponeZoomMeeting(record, t.ID, w.Now().Add(createWait))
+		return nil, false, w.Store.PostponeZoomMeeting(record, l, t.ID, w.Now().Add(createWait))
 	}
 	return func() {
-		if err := w.Store.UnlockZoomMeetingCreates(record, t.ConnID); err != nil {
+		if err := w.Store.UnlockZoomMeetingCreates(record, l, t.ConnID); err != nil {
 			w.Log.Warn("zoom meeting: unlock creates", "conn", t.ConnID, "err", err)
 		}
 	}, true, nil
@@ -314,7 +327,7 @@ func (w *SyncZoomMeetingsWorker) findCreated(ctx context.Context, t store.ZoomMe
 
 // update PATCHes what differs from the settings last applied and reads the
 // meeting back.
-func (w *SyncZoomMeetingsWorker) update(ctx context.Context, t store.ZoomMeetingTask) error {
+func (w *SyncZoomMeetingsWorker) update(ctx context.Context, l store.Lease, t store.ZoomMeetingTask) error {
 	record := context.WithoutCancel(ctx)
 	want := meetingRequest(t.Spec)
 	var applied *zoom.MeetingRequest
@@ -330,10 +343,10 @@ func (w *SyncZoomMeetingsWorker) update(ctx context.Context, t store.ZoomMeeting
 		return err
 	}
 	if !changed {
-		return w.Store.ZoomMeetingSynced(record, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: t.ZoomID,
+		return w.Store.ZoomMeetingSynced(record, l, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: t.ZoomID,
 			Applied: string(sent)})
 	}
-	if err := w.Store.ZoomMeetingCalling(record, t.ID, string(sent), false); err != nil {
+	if err := w.Store.ZoomMeetingCalling(record, l, t.ID, string(sent), false); err != nil {
 		return err
 	}
 	var m *zoom.Meeting
@@ -348,19 +361,19 @@ func (w *SyncZoomMeetingsWorker) update(ctx context.Context, t store.ZoomMeeting
 	if err != nil {
 		return err
 	}
-	return w.Store.ZoomMeetingSynced(record, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: t.ZoomID,
+	return w.Store.ZoomMeetingSynced(record, l, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: t.ZoomID,
 		JoinURL: m.JoinURL, Passcode: m.Password, Applied: string(sent)})
 }
 
 // remove deletes the meeting on Zoom; one already gone is removed too. A
 // meeting whose create answer was lost is looked for first.
-func (w *SyncZoomMeetingsWorker) remove(ctx context.Context, t store.ZoomMeetingTask) error {
+func (w *SyncZoomMeetingsWorker) remove(ctx context.Context, l store.Lease, t store.ZoomMeetingTask) error {
 	id := t.ZoomID
 	if id == 0 {
 		if t.CreateStartedAt.IsZero() || t.Inflight == "" {
 			return nil // never made
 		}
-		unlock, ok, err := w.lockCreates(ctx, t)
+		unlock, ok, err := w.lockCreates(ctx, l, t)
 		if err != nil || !ok {
 			return errPostponed{err}
 		}

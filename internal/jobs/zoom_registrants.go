@@ -84,53 +84,66 @@ type SyncZoomRegistrantsWorker struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	Stopping <-chan struct{}
+	Wake     *Nudger // runs the job again when the next list is due (nil: the sweep does)
 }
 
-// Timeout lets a long list go on past River's default minute.
+// Timeout lets a long list (thousands of registrants at Zoom's pace) go on
+// past River's default minute.
 func (w *SyncZoomRegistrantsWorker) Timeout(*river.Job[SyncZoomRegistrantsArgs]) time.Duration {
-	return w.Options.RunBudget + w.Options.Lease
+	return w.Options.RunBudget + 5*time.Minute
 }
 
-// Work syncs until nothing is due, then sleeps until the next list's
-// backoff or lease ends when that is soon.
-func (w *SyncZoomRegistrantsWorker) Work(ctx context.Context, _ *river.Job[SyncZoomRegistrantsArgs]) error {
+// Work syncs until nothing is due; a list due soon (its backoff, a dead
+// worker's lease) wakes it again.
+func (w *SyncZoomRegistrantsWorker) Work(ctx context.Context, job *river.Job[SyncZoomRegistrantsArgs]) error {
 	if w.Zoom == nil {
 		return nil
 	}
-	err := drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.RegistrantListsDue, func(ctx context.Context) (int, error) {
-		tasks, err := w.Store.ClaimRegistrantLists(ctx, 1, w.Options.Lease)
+	if ok, err := w.Store.RegistrantListsDue(ctx); err != nil || !ok {
 		if err != nil {
-			return 0, err
+			return err
 		}
-		for _, t := range tasks {
-			if err := w.sync(ctx, t); err != nil {
+		return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextRegistrantListDue)
+	}
+	err := leased(ctx, w.Store, job.Kind, w.Options.Lease, w.Log, func(ctx context.Context, l store.Lease) error {
+		return drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.RegistrantListsDue, func(ctx context.Context) (int, error) {
+			tasks, err := w.Store.ClaimRegistrantLists(ctx, l, 1)
+			if err != nil {
 				return 0, err
 			}
-		}
-		return len(tasks), nil
+			for _, t := range tasks {
+				if err := w.sync(ctx, l, t); err != nil {
+					return 0, err
+				}
+			}
+			return len(tasks), nil
+		})
 	})
 	if err != nil {
 		return err
 	}
-	return wakeForNext(ctx, w.Stopping, w.Now, w.Store.NextRegistrantListDue)
+	return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextRegistrantListDue)
 }
 
 // sync reconciles one list and records the outcome; only an error
 // recording it is returned.
-func (w *SyncZoomRegistrantsWorker) sync(ctx context.Context, t store.RegistrantListTask) error {
+func (w *SyncZoomRegistrantsWorker) sync(ctx context.Context, l store.Lease, t store.RegistrantListTask) error {
 	record := context.WithoutCancel(ctx)
-	checked, err := w.reconcile(ctx, t)
-	if err == nil {
-		return w.Store.RegistrantListSynced(record, t.MeetingRowID, t.Rev, checked)
+	checked, err := w.reconcile(ctx, l, t)
+	if err == nil || errors.Is(err, store.ErrLeaseLost) {
+		if err != nil {
+			return err
+		}
+		return w.Store.RegistrantListSynced(record, l, t.MeetingRowID, t.Rev, checked)
 	}
 	var gone errMeetingGone
 	if errors.As(err, &gone) {
 		// The meeting is deleted on Zoom's side: so recorded, and the list
 		// (given back) waits for 再作成, which pushes it again.
-		if _, err := w.Store.ZoomMeetingDeletedOnZoom(record, t.MeetingRowID, t.ZoomID); err != nil {
+		if _, err := w.Store.ZoomMeetingDeletedOnZoom(record, store.Lease{}, t.MeetingRowID, t.ZoomID); err != nil {
 			return err
 		}
-		return w.Store.RegistrantListFailed(record, t.MeetingRowID, w.Now(), "meeting deleted on Zoom")
+		return w.Store.RegistrantListFailed(record, l, t.MeetingRowID, w.Now(), "meeting deleted on Zoom")
 	}
 	f := zoomFailure(err, store.ZoomMeetingTask{Attempts: t.Attempts, ZoomID: t.ZoomID}, w.Now(), w.Options)
 	retry := f.RetryAt
@@ -139,12 +152,12 @@ func (w *SyncZoomRegistrantsWorker) sync(ctx context.Context, t store.Registrant
 	}
 	w.Log.Warn("zoom registrants: sync failed", "meeting_row", t.MeetingRowID, "zoom_id", t.ZoomID,
 		"kind", f.Kind, "retry_at", retry, "err", err)
-	return w.Store.RegistrantListFailed(record, t.MeetingRowID, retry, f.Kind+": "+f.Message)
+	return w.Store.RegistrantListFailed(record, l, t.MeetingRowID, retry, f.Kind+": "+f.Message)
 }
 
 // reconcile brings Zoom's registrant list in line with the applications;
 // checked reports that Zoom's list was read (and drift repaired).
-func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, t store.RegistrantListTask) (checked bool, err error) {
+func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease, t store.RegistrantListTask) (checked bool, err error) {
 	record := context.WithoutCancel(ctx)
 	if !t.Registration || t.ScheduleID == 0 {
 		return false, nil // no registration: Zoom lets anyone in with the URL
@@ -164,7 +177,7 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, t store.Regis
 		}
 	}
 	if len(stale) > 0 || w.checkDue(t) {
-		if rows, err = w.repair(ctx, t, rows); err != nil {
+		if rows, err = w.repair(ctx, l, t, rows); err != nil {
 			return false, err
 		}
 		checked = true
@@ -187,7 +200,7 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, t store.Regis
 			drop = append(drop, r.ID) // failed: never on Zoom
 		}
 	}
-	if err := w.Store.RegistrantsCancelled(record, drop); err != nil {
+	if err := w.Store.RegistrantsCancelled(record, l, t.MeetingRowID, drop); err != nil {
 		return checked, err
 	}
 	for batch := range slices.Chunk(cancel, zoom.MaxBatchRegistrants) {
@@ -202,7 +215,7 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, t store.Regis
 		if err != nil {
 			return checked, err
 		}
-		if err := w.Store.RegistrantsCancelled(record, ids); err != nil {
+		if err := w.Store.RegistrantsCancelled(record, l, t.MeetingRowID, ids); err != nil {
 			return checked, err
 		}
 	}
@@ -219,10 +232,7 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, t store.Regis
 		if stopped(ctx, w.Stopping) {
 			return checked, errStopping
 		}
-		if err := w.addBatch(ctx, t, batch); err != nil {
-			return checked, err
-		}
-		if err := w.Store.ExtendRegistrantLease(record, t.MeetingRowID, w.Options.Lease); err != nil {
+		if err := w.addBatch(ctx, l, t, batch); err != nil {
 			return checked, err
 		}
 	}
@@ -273,7 +283,7 @@ func (w *SyncZoomRegistrantsWorker) checkDue(t store.RegistrantListTask) bool {
 // repair reads Zoom's approved registrants and brings kaisai's rows in line:
 // an add whose answer was lost is registered if Zoom has it, else forgotten
 // (to be added again); a registrant Zoom no longer has is forgotten too.
-func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, t store.RegistrantListTask, rows []store.RegistrantRow) ([]store.RegistrantRow, error) {
+func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, l store.Lease, t store.RegistrantListTask, rows []store.RegistrantRow) ([]store.RegistrantRow, error) {
 	record := context.WithoutCancel(ctx)
 	var onZoom []zoom.Registrant
 	err := w.call(ctx, t, func(cl *zoom.Client) (err error) {
@@ -301,17 +311,17 @@ func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, t store.Registra
 	if len(forget) > 0 {
 		w.Log.Info("zoom registrants: not on Zoom, to be added again", "meeting_row", t.MeetingRowID, "n", len(forget))
 	}
-	if err := w.Store.RegistrantsRegistered(record, found); err != nil {
+	if err := w.Store.RegistrantsRegistered(record, l, t.MeetingRowID, found); err != nil {
 		return nil, err
 	}
-	if err := w.Store.RegistrantsForgotten(record, forget); err != nil {
+	if err := w.Store.RegistrantsForgotten(record, l, t.MeetingRowID, forget); err != nil {
 		return nil, err
 	}
 	return w.Store.MeetingRegistrants(ctx, t.MeetingRowID)
 }
 
 // addBatch records up to 30 adds, sends them, and records Zoom's answer.
-func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, t store.RegistrantListTask, batch []event.Application) error {
+func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, l store.Lease, t store.RegistrantListTask, batch []event.Application) error {
 	record := context.WithoutCancel(ctx)
 	news := make([]store.NewRegistrantRow, len(batch))
 	regs := make([]zoom.NewRegistrant, len(batch))
@@ -320,7 +330,7 @@ func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, t store.Regist
 		news[i] = store.NewRegistrantRow{ApplicationID: a.ID, Email: email}
 		regs[i] = zoom.NewRegistrant{Email: email, FirstName: registrantName(a.Name)}
 	}
-	ids, err := w.Store.RegistrantsAdding(record, t.OrgID, t.MeetingRowID, news)
+	ids, err := w.Store.RegistrantsAdding(record, l, t.OrgID, t.MeetingRowID, news)
 	if err != nil {
 		return err
 	}
@@ -333,14 +343,14 @@ func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, t store.Regist
 		// Zoom allows an e-mail only a few adds a day and refused the whole
 		// batch for this one: it waits (retried with the list), the rest go on.
 		w.Log.Warn("zoom registrants: an e-mail's daily adds are used up", "meeting_row", t.MeetingRowID)
-		if err := w.Store.RegistrantsFailed(record, ids[i:i+1], ZoomErrDailyLimit, err.Error()); err != nil {
+		if err := w.Store.RegistrantsFailed(record, l, t.MeetingRowID, ids[i:i+1], ZoomErrDailyLimit, err.Error()); err != nil {
 			return err
 		}
 		rest := slices.Delete(slices.Clone(batch), i, i+1)
 		if len(rest) == 0 {
 			return nil
 		}
-		return w.addBatch(ctx, t, rest)
+		return w.addBatch(ctx, l, t, rest)
 	}
 	var ae *zoom.APIError
 	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests &&
@@ -350,7 +360,7 @@ func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, t store.Regist
 		if ae.Code == 200 {
 			kind = ZoomErrLicense
 		}
-		if ferr := w.Store.RegistrantsFailed(record, ids, kind, ae.Message); ferr != nil {
+		if ferr := w.Store.RegistrantsFailed(record, l, t.MeetingRowID, ids, kind, ae.Message); ferr != nil {
 			return ferr
 		}
 		return err
@@ -368,7 +378,7 @@ func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, t store.Regist
 			done = append(done, store.RegisteredRow{ID: ids[i], RegistrantID: a.RegistrantID, JoinURL: a.JoinURL})
 		}
 	}
-	return w.Store.RegistrantsRegistered(record, done)
+	return w.Store.RegistrantsRegistered(record, l, t.MeetingRowID, done)
 }
 
 // overAddedEmail is the index of the e-mail whose daily adds a 429 names

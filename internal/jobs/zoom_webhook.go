@@ -80,7 +80,7 @@ func Permanent(err error) error { return permanentError{err} }
 // default. Tests shorten them.
 type WebhookOptions struct {
 	Batch       int           // events claimed at once (50)
-	Lease       time.Duration // how long a claim lasts (2 min)
+	Lease       time.Duration // how long a dead worker's events stay held (store.DefaultLeaseTTL); renewed while it works
 	RetryBase   time.Duration // wait before the first retry, doubled for each later one (30 s)
 	RetryMax    time.Duration // longest wait between attempts (1 h)
 	MaxAttempts int           // attempts before an event is marked failed (8)
@@ -127,18 +127,38 @@ type ProcessZoomWebhooksWorker struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	Stopping <-chan struct{}
+	Wake     *Nudger // runs the job again when the next event is due (nil: the sweep does)
 }
 
-// Timeout lets a run go on past River's default minute.
+// Timeout lets a run go on past River's default minute: RunBudget bounds
+// the claiming, and a handler may call Zoom (a report) for the batch in hand.
 func (w *ProcessZoomWebhooksWorker) Timeout(*river.Job[ProcessZoomWebhooksArgs]) time.Duration {
-	return w.Options.RunBudget + 2*w.Options.Lease
+	return w.Options.RunBudget + 5*time.Minute
 }
 
 // Work processes until nothing is due; past its budget, or when kaisai
 // stops, it snoozes the job so that it goes on at once (or at the next start).
 func (w *ProcessZoomWebhooksWorker) Work(ctx context.Context, job *river.Job[ProcessZoomWebhooksArgs]) error {
+	if ok, err := w.Store.ZoomWebhooksDue(ctx); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextZoomWebhookDue) // an idle sweep costs no write
+	}
+	err := leased(ctx, w.Store, job.Kind, w.Options.Lease, w.Log, func(ctx context.Context, l store.Lease) error {
+		return w.drain(ctx, l)
+	})
+	if err != nil {
+		return err
+	}
+	return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextZoomWebhookDue)
+}
+
+// drain processes due events under l until none is left, or the run's
+// budget is spent.
+func (w *ProcessZoomWebhooksWorker) drain(ctx context.Context, l store.Lease) error {
 	return drain(ctx, w.Stopping, w.Options.RunBudget, w.Store.ZoomWebhooksDue, func(ctx context.Context) (int, error) {
-		events, err := w.Store.ClaimZoomWebhooks(ctx, w.Options.Batch, w.Options.Lease)
+		events, err := w.Store.ClaimZoomWebhooks(ctx, l, w.Options.Batch)
 		if err != nil {
 			return 0, err
 		}
@@ -155,12 +175,12 @@ func (w *ProcessZoomWebhooksWorker) Work(ctx context.Context, job *river.Job[Pro
 				batches[ev.Event] = append(batches[ev.Event], ev)
 				continue
 			}
-			if err := w.process(ctx, ev); err != nil {
+			if err := w.process(ctx, l, ev); err != nil {
 				return 0, err
 			}
 		}
 		for _, kind := range kinds {
-			if err := w.processBatch(ctx, w.Batch[kind], batches[kind]); err != nil {
+			if err := w.processBatch(ctx, l, w.Batch[kind], batches[kind]); err != nil {
 				return 0, err
 			}
 		}
@@ -170,33 +190,33 @@ func (w *ProcessZoomWebhooksWorker) Work(ctx context.Context, job *river.Job[Pro
 
 // process runs one event's handler and records the outcome. Only the event
 // name, id and error are logged: payloads carry names and e-mail addresses.
-func (w *ProcessZoomWebhooksWorker) process(ctx context.Context, ev *store.ZoomWebhook) error {
+func (w *ProcessZoomWebhooksWorker) process(ctx context.Context, l store.Lease, ev *store.ZoomWebhook) error {
 	record := context.WithoutCancel(ctx)
 	h, ok := w.Handlers[ev.Event]
 	if !ok {
 		w.Log.Debug("zoom webhook: no handler, ignored", "id", ev.ID, "event", ev.Event)
-		return w.Store.MarkZoomWebhook(record, ev.ID, store.WebhookIgnored, "", time.Time{})
+		return w.Store.MarkZoomWebhook(record, l, ev.ID, store.WebhookIgnored, "", time.Time{})
 	}
 	e, err := webhook.Parse(ev.Body)
 	if err == nil {
 		err = w.call(ctx, h, e)
 	}
 	if err == nil {
-		return w.Store.MarkZoomWebhook(record, ev.ID, store.WebhookProcessed, "", time.Time{})
+		return w.Store.MarkZoomWebhook(record, l, ev.ID, store.WebhookProcessed, "", time.Time{})
 	}
-	return w.failed(record, ev, err)
+	return w.failed(record, l, ev, err)
 }
 
 // processBatch runs a batch handler on events of its kind and records the
 // outcomes: the processed ones in one write.
-func (w *ProcessZoomWebhooksWorker) processBatch(ctx context.Context, h WebhookBatchHandler, evs []*store.ZoomWebhook) error {
+func (w *ProcessZoomWebhooksWorker) processBatch(ctx context.Context, l store.Lease, h WebhookBatchHandler, evs []*store.ZoomWebhook) error {
 	record := context.WithoutCancel(ctx)
 	parsed := make([]webhook.Event, 0, len(evs))
 	handled := make([]*store.ZoomWebhook, 0, len(evs))
 	for _, ev := range evs {
 		e, err := webhook.Parse(ev.Body)
 		if err != nil {
-			if err := w.failed(record, ev, err); err != nil {
+			if err := w.failed(record, l, ev, err); err != nil {
 				return err
 			}
 			continue
@@ -210,16 +230,16 @@ func (w *ProcessZoomWebhooksWorker) processBatch(ctx context.Context, h WebhookB
 			done = append(done, ev.ID)
 			continue
 		}
-		if err := w.failed(record, ev, errs[i]); err != nil {
+		if err := w.failed(record, l, ev, errs[i]); err != nil {
 			return err
 		}
 	}
-	return w.Store.MarkZoomWebhooksProcessed(record, done)
+	return w.Store.MarkZoomWebhooksProcessed(record, l, done)
 }
 
 // failed records a handler's error: the event is retried with backoff, or
 // marked failed after MaxAttempts or at once for a permanent error.
-func (w *ProcessZoomWebhooksWorker) failed(ctx context.Context, ev *store.ZoomWebhook, err error) error {
+func (w *ProcessZoomWebhooksWorker) failed(ctx context.Context, l store.Lease, ev *store.ZoomWebhook, err error) error {
 	attempt := ev.Attempts + 1
 	var perm permanentError
 	final := attempt >= w.Options.MaxAttempts || errors.As(err, &perm) || errors.Is(err, webhook.ErrMalformedEvent)
@@ -234,7 +254,7 @@ func (w *ProcessZoomWebhooksWorker) failed(ctx context.Context, ev *store.ZoomWe
 	if final {
 		status = store.WebhookFailed
 	}
-	return w.Store.MarkZoomWebhook(ctx, ev.ID, status, reason, w.Now().Add(wait))
+	return w.Store.MarkZoomWebhook(ctx, l, ev.ID, status, reason, w.Now().Add(wait))
 }
 
 // callBatch runs a batch handler, turning a panic, or an answer of the

@@ -155,8 +155,9 @@ func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
 	return err
 }
 
-// DeleteExpired removes expired sessions, and login failures and form
-// submission keys older than before; run periodically.
+// DeleteExpired removes expired sessions, and login failures, form
+// submission keys and work leases (of workers long dead) older than
+// before; run periodically.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
@@ -175,7 +176,11 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 			return err
 		}
 		c, _ := r.RowsAffected()
-		n = a + b + c
+		d, err := deleteExpiredLeases(ctx, tx, before)
+		if err != nil {
+			return err
+		}
+		n = a + b + c + d
 		return nil
 	})
 	return n, err

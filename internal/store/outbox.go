@@ -84,22 +84,24 @@ type OutgoingMail struct {
 const noEarlierMail = `NOT EXISTS (SELECT 1 FROM outbox e WHERE e.application_id = o.application_id
 	AND e.id < o.id AND e.status = 'pending')`
 
-// ClaimMail leases up to limit due mails for lease, so that no other worker
-// (on any instance) sends them meanwhile. A lease that runs out (a worker
-// died) makes the mail due again. Mails come in outbox order.
-func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]OutgoingMail, error) {
-	now := s.nowUTC()
+// ClaimMail leases to l up to limit due mails, so that no other worker (on
+// any instance) sends them meanwhile. Mails come in outbox order.
+func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMail, error) {
 	var claimed []OutgoingMail
 	var appIDs, memberIDs []sql.NullInt64
 	var vars []string
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		now := s.nowUTC() // taken inside: the wait for the writer must not age it
 		claimed, appIDs, memberIDs, vars = claimed[:0], appIDs[:0], memberIDs[:0], vars[:0]
-		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_until = $1
-			WHERE id IN (SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= $2
-			               AND (locked_until IS NULL OR locked_until <= $2) AND `+noEarlierMail+`
-			             ORDER BY id LIMIT $3)
-			  AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $2)
-			RETURNING id, kind, message_id, attempts, application_id, member_id, vars, created_at`, now.Add(lease), now, limit)
+		ids, err := s.claim(ctx, tx, mailWork, l, `SELECT o.id, o.lease_owner AS seen FROM outbox o
+			WHERE o.status = 'pending' AND o.next_attempt_at <= $1 AND `+mailWork.free("o", "$1")+`
+			  AND `+noEarlierMail+` ORDER BY o.id LIMIT $2`, `status = 'pending' AND next_attempt_at <= $1`, now, limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		ph, args := placeholders(ids)
+		rows, err := tx.QueryContext(ctx, `SELECT id, kind, message_id, attempts, application_id, member_id, vars,
+			created_at FROM outbox WHERE id IN (`+ph+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -193,25 +195,23 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 	return mails, nil
 }
 
-// MarkMailDelivered records a mail as sent (or kept, in the dev outbox) with
-// what was sent.
-func (s *Store) MarkMailDelivered(ctx context.Context, id int64, status, to, subject, body string) error {
-	_, err := s.exec(ctx, `UPDATE outbox SET status = $1, to_addr = $2, subject = $3, body = $4,
-		attempts = attempts + 1, last_error = '', sent_at = $5, locked_until = NULL WHERE id = $6`,
-		status, to, subject, body, s.nowUTC(), id)
-	return err
+// MarkMailDelivered records a mail held by l as sent (or kept, in the dev
+// outbox) with what was sent.
+func (s *Store) MarkMailDelivered(ctx context.Context, l Lease, id int64, status, to, subject, body string) error {
+	return s.MarkMailsDelivered(ctx, l, []DeliveredMail{{ID: id, Status: status, To: to, Subject: subject, Body: body}})
 }
 
-// MarkMailFailed records a failed attempt: the mail is due again at retryAt,
-// or, when final, it is given up and shown as failed.
-func (s *Store) MarkMailFailed(ctx context.Context, id int64, reason string, retryAt time.Time, final bool) error {
+// MarkMailFailed records a failed attempt of a mail held by l: it is due
+// again at retryAt, or, when final, it is given up and shown as failed.
+func (s *Store) MarkMailFailed(ctx context.Context, l Lease, id int64, reason string, retryAt time.Time, final bool) error {
 	status := MailPending
 	if final {
 		status = MailFailed
 	}
-	_, err := s.exec(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2,
-		next_attempt_at = $3, locked_until = NULL WHERE id = $4`, status, reason, retryAt.UTC(), id)
-	return err
+	r, err := s.exec(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2,
+		next_attempt_at = $3, lease_owner = NULL WHERE id = $4 AND lease_owner = $5`,
+		status, reason, retryAt.UTC(), id, l.Owner)
+	return leaseHeld(r, err, "store.MarkMailFailed(%d)", id)
 }
 
 // RetryMail makes a failed mail due again at once (the organizer's 再送).
@@ -224,35 +224,16 @@ func (s *Store) RetryMail(ctx context.Context, orgID, id int64) error {
 	return err
 }
 
-// ReleaseMail gives back the leases of claimed mails that were not attempted
-// (a worker stopping), so they are due again at once rather than when the
-// lease runs out.
-// PostponeMail gives claimed mails back to be tried at at, without
+// PostponeMail gives mails held by l back, to be tried at at, without
 // counting an attempt (a mail waiting for what it must carry).
-func (s *Store) PostponeMail(ctx context.Context, ids []int64, at time.Time) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	return s.Tx(ctx, func(tx *sql.Tx) error {
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET locked_until = NULL, next_attempt_at = $1
-				WHERE id = $2 AND status = 'pending'`, at.UTC(), id); err != nil {
-				return fmt.Errorf("store.PostponeMail(%d): %w", id, err)
-			}
-		}
-		return nil
-	})
+func (s *Store) PostponeMail(ctx context.Context, l Lease, ids []int64, at time.Time) error {
+	return s.forEachHeld(ctx, mailWork, l, ids, `next_attempt_at = $3`, at.UTC())
 }
 
-func (s *Store) ReleaseMail(ctx context.Context, ids []int64) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET locked_until = NULL WHERE id = $1 AND status = 'pending'`, id); err != nil {
-				return fmt.Errorf("store.ReleaseMail(%d): %w", id, err)
-			}
-		}
-		return nil
-	})
+// ReleaseMail gives back mails held by l that were not attempted (a worker
+// stopping): they are due again at once.
+func (s *Store) ReleaseMail(ctx context.Context, l Lease, ids []int64) error {
+	return s.forEachHeld(ctx, mailWork, l, ids, "")
 }
 
 // DeliveredMail is what MarkMailsDelivered records of one mail.
@@ -262,21 +243,33 @@ type DeliveredMail struct {
 	To, Subject, Body string
 }
 
-// MarkMailsDelivered records several mails as delivered in one transaction:
-// the dev outbox keeps mail in batches, and on SQLite a transaction per mail
-// would compete with applications for the one writer.
-func (s *Store) MarkMailsDelivered(ctx context.Context, ms []DeliveredMail) error {
+// MarkMailsDelivered records several mails held by l as delivered in one
+// transaction: the dev outbox keeps mail in batches, and on SQLite a
+// transaction per mail would compete with applications for the one writer.
+// A mail another worker took over is left to it (ErrLeaseLost, after the
+// others are recorded).
+func (s *Store) MarkMailsDelivered(ctx context.Context, l Lease, ms []DeliveredMail) error {
 	now := s.nowUTC()
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	lost := false
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		lost = false
 		for _, m := range ms {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = $1, to_addr = $2, subject = $3, body = $4,
-				attempts = attempts + 1, last_error = '', sent_at = $5, locked_until = NULL WHERE id = $6`,
-				m.Status, m.To, m.Subject, m.Body, now, m.ID); err != nil {
+			r, err := tx.ExecContext(ctx, `UPDATE outbox SET status = $1, to_addr = $2, subject = $3, body = $4,
+				attempts = attempts + 1, last_error = '', sent_at = $5, lease_owner = NULL WHERE id = $6 AND lease_owner = $7`,
+				m.Status, m.To, m.Subject, m.Body, now, m.ID, l.Owner)
+			if err != nil {
 				return fmt.Errorf("store.MarkMailsDelivered(%d): %w", m.ID, err)
+			}
+			if n, _ := r.RowsAffected(); n == 0 {
+				lost = true
 			}
 		}
 		return nil
 	})
+	if err == nil && lost {
+		err = fmt.Errorf("store.MarkMailsDelivered: %w", ErrLeaseLost)
+	}
+	return err
 }
 
 // MailRow is an outbox row as the organizer's mail log shows it.
@@ -362,7 +355,16 @@ func (s *Store) ResetMailTemplate(ctx context.Context, orgID, eventID int64, kin
 func (s *Store) MailDue(ctx context.Context) (bool, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox o WHERE status = 'pending'
-		AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) AND `+noEarlierMail+` LIMIT 1) d`,
+		AND next_attempt_at <= $1 AND `+mailWork.free("o", "$1")+` AND `+noEarlierMail+` LIMIT 1) d`,
 		s.nowUTC()).Scan(&n)
 	return n > 0, err
+}
+
+// NextMailDue is when the next pending mail can be claimed: its next
+// attempt, or the end of the lease holding it if later (zero: none waits).
+// A mail held back behind an earlier one to the same participant counts
+// by that one's time.
+func (s *Store) NextMailDue(ctx context.Context) (time.Time, error) {
+	return s.nextDue(ctx, `SELECT o.next_attempt_at, l.expires_at FROM outbox o`+mailWork.join("o")+`
+		WHERE o.status = 'pending' AND `+noEarlierMail+` ORDER BY o.next_attempt_at LIMIT 100`)
 }

@@ -295,7 +295,7 @@ type ZoomMeetingSpec struct {
 
 // zoomDueWhere selects the rows a worker may claim now ($1): due, not
 // leased, and with a linked host (the others wait for re-linking).
-const zoomDueWhere = `m.due_at <= $1 AND (m.lease_until IS NULL OR m.lease_until <= $1)
+var zoomDueWhere = `m.due_at <= $1 AND ` + meetingWork.free("m", "$1") + `
 	AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`
 
 // ZoomMeetingsDue reports whether some meeting can be synced now.
@@ -310,7 +310,7 @@ func (s *Store) ZoomMeetingsDue(ctx context.Context) (bool, error) {
 // delay, its backoff or another worker's lease can be claimed (zero when
 // none waits).
 func (s *Store) NextZoomMeetingDue(ctx context.Context) (time.Time, error) {
-	return s.nextDue(ctx, `SELECT m.due_at, m.lease_until FROM zoom_meetings m
+	return s.nextDue(ctx, `SELECT m.due_at, l.expires_at FROM zoom_meetings m`+meetingWork.join("m")+`
 		WHERE m.due_at IS NOT NULL AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')
 		ORDER BY m.due_at LIMIT 100`)
 }
@@ -342,21 +342,16 @@ func (s *Store) nextDue(ctx context.Context, query string) (time.Time, error) {
 	return next, rows.Err()
 }
 
-// ClaimZoomMeetings leases up to limit due meetings for lease, so that no
-// other worker (on any instance) syncs them meanwhile, and reads what each
-// should be. A lease that runs out (a worker died) makes the row due again.
-func (s *Store) ClaimZoomMeetings(ctx context.Context, limit int, lease time.Duration) ([]ZoomMeetingTask, error) {
+// ClaimZoomMeetings leases to l up to limit due meetings, so that no other
+// worker (on any instance) syncs them meanwhile, and reads what each should
+// be.
+func (s *Store) ClaimZoomMeetings(ctx context.Context, l Lease, limit int) ([]ZoomMeetingTask, error) {
 	var tasks []ZoomMeetingTask
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		now := s.nowUTC() // taken inside: the wait for the writer must not age it
 		tasks = tasks[:0]
-		// The outer conditions are checked again on the row as it is when
-		// locked: on PostgreSQL a claim racing with another one skips the
-		// rows the other one leased.
-		ids, err := returnedIDs(ctx, tx, `UPDATE zoom_meetings SET lease_until = $2
-			WHERE id IN (SELECT m.id FROM zoom_meetings m WHERE `+zoomDueWhere+` ORDER BY m.due_at, m.id LIMIT $3)
-			  AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
-			RETURNING id`, now, now.Add(lease), limit)
+		ids, err := s.claim(ctx, tx, meetingWork, l, `SELECT m.id, m.lease_owner AS seen FROM zoom_meetings m
+			WHERE `+zoomDueWhere+` ORDER BY m.due_at, m.id LIMIT $2`, `due_at <= $1`, now, limit)
 		if err != nil {
 			return err
 		}
@@ -409,60 +404,60 @@ func claimedZoomMeeting(ctx context.Context, tx *sql.Tx, id int64) (ZoomMeetingT
 	return t, nil
 }
 
-// ZoomMeetingCalling records, before a call to Zoom, the settings being
-// sent (so that Zoom's webhook about them is known as kaisai's own) and,
-// for a create, that a meeting may exist from now on even if the answer is
-// lost.
-func (s *Store) ZoomMeetingCalling(ctx context.Context, id int64, inflight string, creating bool) error {
+// ZoomMeetingCalling records, before a call to Zoom about a meeting held by
+// l, the settings being sent (so that Zoom's webhook about them is known as
+// kaisai's own) and, for a create, that a meeting may exist from now on
+// even if the answer is lost. ErrLeaseLost: the row is another worker's
+// now, and nothing may be sent.
+func (s *Store) ZoomMeetingCalling(ctx context.Context, l Lease, id int64, inflight string, creating bool) error {
 	now := s.nowUTC()
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET inflight = $1,
-		create_started_at = CASE WHEN $2 THEN $3 ELSE create_started_at END WHERE id = $4`,
-		inflight, creating, now, id)
-	if err != nil {
-		return fmt.Errorf("store.ZoomMeetingCalling(%d): %w", id, err)
-	}
-	return nil
+	r, err := s.exec(ctx, `UPDATE zoom_meetings SET inflight = $1,
+		create_started_at = CASE WHEN $2 THEN $3 ELSE create_started_at END WHERE id = $4 AND lease_owner = $5`,
+		inflight, creating, now, id, l.Owner)
+	return leaseHeld(r, err, "store.ZoomMeetingCalling(%d)", id)
 }
 
-// LockZoomMeetingCreates takes, for d, the right to create meetings of a
-// host (and to look for one whose create answer was lost): only one create
-// at a time per host keeps such a meeting recognizable by its topic and
-// start time. It reports false when another worker holds it.
-func (s *Store) LockZoomMeetingCreates(ctx context.Context, connID int64, d time.Duration) (bool, error) {
-	now := s.nowUTC()
-	r, err := s.exec(ctx, `UPDATE zoom_connections SET meeting_create_lock = $1 WHERE id = $2
-		AND (meeting_create_lock IS NULL OR meeting_create_lock <= $3)`, now.Add(d), connID, now)
+// LockZoomMeetingCreates gives l the right to create meetings of a host
+// (and to look for one whose create answer was lost): only one create at a
+// time per host keeps such a meeting recognizable by its topic and start
+// time. It reports false when another worker holds it. The right ends
+// with UnlockZoomMeetingCreates, or with l.
+func (s *Store) LockZoomMeetingCreates(ctx context.Context, l Lease, connID int64) (bool, error) {
+	var ids []int64
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		ids, err = s.claim(ctx, tx, createWork, l, `SELECT zc.id, zc.create_owner AS seen FROM zoom_connections zc
+			WHERE zc.id = $1 AND `+createWork.free("zc", "$2"), "", connID, s.nowUTC())
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("store.LockZoomMeetingCreates(%d): %w", connID, err)
 	}
-	n, err := r.RowsAffected()
-	return n == 1, err
+	return len(ids) == 1, nil
 }
 
 // UnlockZoomMeetingCreates gives the right back.
-func (s *Store) UnlockZoomMeetingCreates(ctx context.Context, connID int64) error {
-	_, err := s.exec(ctx, `UPDATE zoom_connections SET meeting_create_lock = NULL WHERE id = $1`, connID)
+func (s *Store) UnlockZoomMeetingCreates(ctx context.Context, l Lease, connID int64) error {
+	_, err := s.exec(ctx, `UPDATE zoom_connections SET create_owner = NULL WHERE id = $1 AND create_owner = $2`,
+		connID, l.Owner)
 	return err
 }
 
-// PostponeZoomMeeting gives a claimed row back, due at at (another worker
-// is creating a meeting of the same host).
-func (s *Store) PostponeZoomMeeting(ctx context.Context, id int64, at time.Time) error {
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET lease_until = NULL, due_at = $1 WHERE id = $2`, at.UTC(), id)
-	return err
+// PostponeZoomMeeting gives a row held by l back, due at at (another
+// worker is creating a meeting of the same host).
+func (s *Store) PostponeZoomMeeting(ctx context.Context, l Lease, id int64, at time.Time) error {
+	return s.forEachHeld(ctx, meetingWork, l, []int64{id}, `due_at = $3`, at.UTC())
 }
 
 // ZoomMeetingAdopted records the meeting that a create with a lost answer
-// made: the row names it from now on, still leased. Its settings are not
-// known to be kaisai's (applied is cleared), so the next update sends all.
-func (s *Store) ZoomMeetingAdopted(ctx context.Context, id, zoomID int64, joinURL, passcode string) error {
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = $2, passcode = $3, applied = '',
-		inflight = '', create_started_at = NULL, zoom_state = '', zoom_changes = '', updated_at = $4 WHERE id = $5`,
-		zoomID, joinURL, passcode, s.nowUTC(), id)
-	if err != nil {
-		return fmt.Errorf("store.ZoomMeetingAdopted(%d): %w", id, err)
-	}
-	return nil
+// made: the row, still held by l, names it from now on. Its settings are
+// not known to be kaisai's (applied is cleared), so the next update sends
+// all.
+func (s *Store) ZoomMeetingAdopted(ctx context.Context, l Lease, id, zoomID int64, joinURL, passcode string) error {
+	r, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = $2, passcode = $3, applied = '',
+		inflight = '', create_started_at = NULL, zoom_state = '', zoom_changes = '', updated_at = $4
+		WHERE id = $5 AND lease_owner = $6`, zoomID, joinURL, passcode, s.nowUTC(), id, l.Owner)
+	return leaseHeld(r, err, "store.ZoomMeetingAdopted(%d)", id)
 }
 
 // ZoomMeetingResult is what Zoom says a meeting is after a sync.
@@ -475,15 +470,15 @@ type ZoomMeetingResult struct {
 	Created bool
 }
 
-// ZoomMeetingSynced records a meeting in step with the settings of rev; a
+// ZoomMeetingSynced records a meeting held by l in step with the settings of rev; a
 // row changed since stays due. An empty JoinURL keeps the join URL and
 // passcode known (nothing was sent, so nothing was read back). A new
 // meeting has no registrants: in the same transaction its list is made due
 // to be pushed again, so that the registrant sync, nudged after the commit,
 // finds the list and the meeting's id together.
-func (s *Store) ZoomMeetingSynced(ctx context.Context, id, rev int64, r ZoomMeetingResult) error {
+func (s *Store) ZoomMeetingSynced(ctx context.Context, l Lease, id, rev int64, r ZoomMeetingResult) error {
 	now := s.nowUTC()
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.fenced(ctx, meetingWork, id, l, func(tx *sql.Tx) error {
 		if r.Created {
 			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET status = 'cancelled', join_url = '',
 				updated_at = $1 WHERE meeting_id = $2 AND status <> 'cancelled'`, now, id); err != nil {
@@ -500,7 +495,7 @@ func (s *Store) ZoomMeetingSynced(ctx context.Context, id, rev int64, r ZoomMeet
 			inflight = '', create_started_at = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '',
 			zoom_state = CASE WHEN $5 THEN '' ELSE zoom_state END,
 			zoom_changes = CASE WHEN $5 THEN '' ELSE zoom_changes END,
-			due_at = CASE WHEN rev = $6 THEN NULL ELSE due_at END, lease_until = NULL, updated_at = $7
+			due_at = CASE WHEN rev = $6 THEN NULL ELSE due_at END, lease_owner = NULL, updated_at = $7
 			WHERE id = $8`, r.ZoomID, r.JoinURL, r.Passcode, r.Applied, r.Created, rev, now, id)
 		return err
 	})
@@ -510,14 +505,12 @@ func (s *Store) ZoomMeetingSynced(ctx context.Context, id, rev int64, r ZoomMeet
 	return nil
 }
 
-// ZoomMeetingRemoved records a meeting to delete as deleted on Zoom (or
-// never made): its row goes (rows to delete are never wanted again).
-func (s *Store) ZoomMeetingRemoved(ctx context.Context, id int64) error {
-	_, err := s.exec(ctx, `DELETE FROM zoom_meetings WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("store.ZoomMeetingRemoved(%d): %w", id, err)
-	}
-	return nil
+// ZoomMeetingRemoved records a meeting to delete, held by l, as deleted on
+// Zoom (or never made): its row goes (rows to delete are never wanted
+// again).
+func (s *Store) ZoomMeetingRemoved(ctx context.Context, l Lease, id int64) error {
+	r, err := s.exec(ctx, `DELETE FROM zoom_meetings WHERE id = $1 AND lease_owner = $2`, id, l.Owner)
+	return leaseHeld(r, err, "store.ZoomMeetingRemoved(%d)", id)
 }
 
 // ZoomMeetingFailure is why a sync failed.
@@ -529,13 +522,13 @@ type ZoomMeetingFailure struct {
 	RetryAt time.Time
 }
 
-// ZoomMeetingFailed records a failed sync of rev. A row changed since keeps
+// ZoomMeetingFailed records a failed sync of rev of a row held by l. A row changed since keeps
 // the due time its change set (the change may be the fix). A create whose
 // outcome is not known (create_started_at, with what was sent in inflight)
 // stays so, whatever failed now: only an answer naming the meeting
 // (ZoomMeetingSynced, ZoomMeetingAdopted) or a lookup that did not find it
 // ends it, so the next attempt, create or delete, looks for it first.
-func (s *Store) ZoomMeetingFailed(ctx context.Context, id, rev int64, f ZoomMeetingFailure) error {
+func (s *Store) ZoomMeetingFailed(ctx context.Context, l Lease, id, rev int64, f ZoomMeetingFailure) error {
 	now := s.nowUTC()
 	var retry any
 	if !f.RetryAt.IsZero() {
@@ -544,28 +537,39 @@ func (s *Store) ZoomMeetingFailed(ctx context.Context, id, rev int64, f ZoomMeet
 	if len(f.Message) > 1000 {
 		f.Message = f.Message[:1000]
 	}
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET attempts = attempts + 1, error_kind = $1, error_code = $2,
+	r, err := s.exec(ctx, `UPDATE zoom_meetings SET attempts = attempts + 1, error_kind = $1, error_code = $2,
 		error_message = $3, inflight = CASE WHEN create_started_at IS NULL THEN '' ELSE inflight END,
-		due_at = CASE WHEN rev = $4 THEN $5 ELSE due_at END, lease_until = NULL, updated_at = $6
-		WHERE id = $7`, f.Kind, f.Code, f.Message, rev, retry, now, id)
-	if err != nil {
-		return fmt.Errorf("store.ZoomMeetingFailed(%d): %w", id, err)
-	}
-	return nil
+		due_at = CASE WHEN rev = $4 THEN $5 ELSE due_at END, lease_owner = NULL, updated_at = $6
+		WHERE id = $7 AND lease_owner = $8`, f.Kind, f.Code, f.Message, rev, retry, now, id, l.Owner)
+	return leaseHeld(r, err, "store.ZoomMeetingFailed(%d)", id)
 }
 
 // ZoomMeetingDeletedOnZoom records that Zoom no longer has the managed
 // meeting zoomID (a 3001 answer, or Zoom's meeting.deleted): shown with
 // 再作成. Returns false when the row is not a present meeting, or names
-// another meeting by now (re-created meanwhile).
-func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, id, zoomID int64) (bool, error) {
-	r, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_state = 'deleted', inflight = '', due_at = NULL,
-		lease_until = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '', updated_at = $1
-		WHERE id = $2 AND want = 'present' AND COALESCE(zoom_id, 0) = $3`, s.nowUTC(), id, zoomID)
+// another meeting by now (re-created meanwhile). A sync that learned it
+// passes the lease it holds the row with (fenced, and the row given back);
+// a webhook passes the zero Lease and leaves any worker's hold alone.
+func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, l Lease, id, zoomID int64) (bool, error) {
+	var n int64
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		if l.Owner != "" {
+			if err := s.release(ctx, tx, meetingWork, id, l); err != nil {
+				return err
+			}
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET zoom_state = 'deleted', inflight = '', due_at = NULL,
+			attempts = 0, error_kind = '', error_code = 0, error_message = '', updated_at = $1
+			WHERE id = $2 AND want = 'present' AND COALESCE(zoom_id, 0) = $3`, s.nowUTC(), id, zoomID)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		return nil
+	})
 	if err != nil {
 		return false, fmt.Errorf("store.ZoomMeetingDeletedOnZoom(%d): %w", id, err)
 	}
-	n, _ := r.RowsAffected()
 	return n > 0, nil
 }
 
@@ -587,11 +591,10 @@ func (s *Store) ZoomMeetingChangedOnZoom(ctx context.Context, id, zoomID int64, 
 	return nil
 }
 
-// ReleaseZoomMeeting gives a claimed row back untouched (kaisai stops, or
-// the host can no longer be used): it is due again at once.
-func (s *Store) ReleaseZoomMeeting(ctx context.Context, id int64) error {
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET lease_until = NULL WHERE id = $1`, id)
-	return err
+// ReleaseZoomMeeting gives a row held by l back untouched (kaisai stops,
+// or the host can no longer be used): it is due again at once.
+func (s *Store) ReleaseZoomMeeting(ctx context.Context, l Lease, id int64) error {
+	return s.forEachHeld(ctx, meetingWork, l, []int64{id}, "")
 }
 
 // ZoomMeetingRef is what a webhook about a meeting needs of kaisai's row.
@@ -634,7 +637,7 @@ func (s *Store) ZoomMeetingKnown(ctx context.Context, zoomID int64) (bool, error
 // change has reached Zoom, or waits for an organizer or a re-link (tests).
 func (s *Store) ZoomMeetingsInStep(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m WHERE (m.due_at IS NOT NULL OR m.lease_until > $1)
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m WHERE (m.due_at IS NOT NULL OR NOT `+meetingWork.free("m", "$1")+`)
 		AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`, s.nowUTC()).Scan(&n)
 	return n == 0, err
 }

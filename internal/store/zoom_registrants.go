@@ -57,7 +57,7 @@ type RegistrantListTask struct {
 
 // registrantDueWhere selects the lists that can be synced now ($1): due,
 // not leased, of a created meeting kaisai still wants, with a linked host.
-const registrantDueWhere = `m.reg_due_at <= $1 AND (m.reg_lease_until IS NULL OR m.reg_lease_until <= $1)
+var registrantDueWhere = `m.reg_due_at <= $1 AND ` + registrantWork.free("m", "$1") + `
 	AND m.want = 'present' AND m.zoom_id IS NOT NULL AND m.zoom_state <> 'deleted'
 	AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`
 
@@ -72,22 +72,30 @@ func (s *Store) RegistrantListsDue(ctx context.Context) (bool, error) {
 // NextRegistrantListDue is when the next waiting list (backoff, lease) can
 // be claimed; zero when none waits.
 func (s *Store) NextRegistrantListDue(ctx context.Context) (time.Time, error) {
-	return s.nextDue(ctx, `SELECT m.reg_due_at, m.reg_lease_until FROM zoom_meetings m
+	return s.nextDue(ctx, `SELECT m.reg_due_at, l.expires_at FROM zoom_meetings m`+registrantWork.join("m")+`
 		WHERE m.reg_due_at IS NOT NULL AND m.want = 'present' AND m.zoom_id IS NOT NULL AND m.zoom_state <> 'deleted'
 		  AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')
 		ORDER BY m.reg_due_at LIMIT 100`)
 }
 
-// ClaimRegistrantLists leases up to limit due registrant lists for lease.
-func (s *Store) ClaimRegistrantLists(ctx context.Context, limit int, lease time.Duration) ([]RegistrantListTask, error) {
+// RegistrantListsIdle reports whether no registrant list is due or held:
+// every change has reached Zoom, or waits for a retry far ahead (tests,
+// benchmarks).
+func (s *Store) RegistrantListsIdle(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m
+		WHERE m.reg_due_at IS NOT NULL OR NOT `+registrantWork.free("m", "$1"), s.nowUTC()).Scan(&n)
+	return n == 0, err
+}
+
+// ClaimRegistrantLists leases to l up to limit due registrant lists.
+func (s *Store) ClaimRegistrantLists(ctx context.Context, l Lease, limit int) ([]RegistrantListTask, error) {
 	var tasks []RegistrantListTask
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		now := s.nowUTC() // taken inside: the wait for the writer must not age it
 		tasks = tasks[:0]
-		ids, err := returnedIDs(ctx, tx, `UPDATE zoom_meetings SET reg_lease_until = $2
-			WHERE id IN (SELECT m.id FROM zoom_meetings m WHERE `+registrantDueWhere+` ORDER BY m.reg_due_at, m.id LIMIT $3)
-			  AND reg_due_at <= $1 AND (reg_lease_until IS NULL OR reg_lease_until <= $1)
-			RETURNING id`, now, now.Add(lease), limit)
+		ids, err := s.claim(ctx, tx, registrantWork, l, `SELECT m.id, m.reg_lease_owner AS seen FROM zoom_meetings m
+			WHERE `+registrantDueWhere+` ORDER BY m.reg_due_at, m.id LIMIT $2`, `reg_due_at <= $1`, now, limit)
 		if err != nil {
 			return err
 		}
@@ -177,14 +185,14 @@ type NewRegistrantRow struct {
 }
 
 // RegistrantsAdding records, before the call, the registrants about to be
-// added: should the answer be lost, the next sync looks for them on Zoom
+// added to a list held by l (ErrLeaseLost: nothing may be sent): should the answer be lost, the next sync looks for them on Zoom
 // first. A failed row of the same e-mail is taken over, and so is an adding
 // one (the caller knows Zoom did not act on it: it was refused, or looked
 // up). It returns the rows' ids in the order given.
-func (s *Store) RegistrantsAdding(ctx context.Context, orgID, meetingRowID int64, rs []NewRegistrantRow) ([]int64, error) {
+func (s *Store) RegistrantsAdding(ctx context.Context, l Lease, orgID, meetingRowID int64, rs []NewRegistrantRow) ([]int64, error) {
 	now := s.nowUTC()
 	ids := make([]int64, len(rs))
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *sql.Tx) error {
 		for i, r := range rs {
 			err := tx.QueryRowContext(ctx, `UPDATE zoom_registrants SET status = 'adding', application_id = $1,
 				error_kind = '', error_message = '', updated_at = $2
@@ -217,10 +225,11 @@ type RegisteredRow struct {
 	RegistrantID, JoinURL string
 }
 
-// RegistrantsRegistered records registrants Zoom has approved.
-func (s *Store) RegistrantsRegistered(ctx context.Context, rs []RegisteredRow) error {
+// RegistrantsRegistered records registrants Zoom has approved, on a list
+// held by l.
+func (s *Store) RegistrantsRegistered(ctx context.Context, l Lease, meetingRowID int64, rs []RegisteredRow) error {
 	now := s.nowUTC()
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *sql.Tx) error {
 		for _, r := range rs {
 			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET status = 'registered', registrant_id = $1,
 				join_url = $2, error_kind = '', error_message = '', updated_at = $3 WHERE id = $4`,
@@ -233,18 +242,18 @@ func (s *Store) RegistrantsRegistered(ctx context.Context, rs []RegisteredRow) e
 }
 
 // RegistrantsCancelled records registrants cancelled on Zoom (or, for rows
-// never registered, dropped).
-func (s *Store) RegistrantsCancelled(ctx context.Context, ids []int64) error {
-	return s.setRegistrants(ctx, ids, `status = 'cancelled', join_url = ''`)
+// never registered, dropped), on a list held by l.
+func (s *Store) RegistrantsCancelled(ctx context.Context, l Lease, meetingRowID int64, ids []int64) error {
+	return s.setRegistrants(ctx, l, meetingRowID, ids, `status = 'cancelled', join_url = ''`)
 }
 
-// RegistrantsForgotten deletes rows of adds Zoom turned out not to have:
-// they are added again.
-func (s *Store) RegistrantsForgotten(ctx context.Context, ids []int64) error {
+// RegistrantsForgotten deletes rows of adds Zoom turned out not to have, on
+// a list held by l: they are added again.
+func (s *Store) RegistrantsForgotten(ctx context.Context, l Lease, meetingRowID int64, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM zoom_registrants WHERE id = $1`, id); err != nil {
 				return err
@@ -254,20 +263,20 @@ func (s *Store) RegistrantsForgotten(ctx context.Context, ids []int64) error {
 	})
 }
 
-// RegistrantsFailed records adds Zoom refused, with why.
-func (s *Store) RegistrantsFailed(ctx context.Context, ids []int64, kind, message string) error {
+// RegistrantsFailed records adds Zoom refused, with why, on a list held by l.
+func (s *Store) RegistrantsFailed(ctx context.Context, l Lease, meetingRowID int64, ids []int64, kind, message string) error {
 	if len(message) > 500 {
 		message = message[:500]
 	}
-	return s.setRegistrants(ctx, ids, `status = 'failed', error_kind = $2, error_message = $3`, kind, message)
+	return s.setRegistrants(ctx, l, meetingRowID, ids, `status = 'failed', error_kind = $2, error_message = $3`, kind, message)
 }
 
-func (s *Store) setRegistrants(ctx context.Context, ids []int64, set string, args ...any) error {
+func (s *Store) setRegistrants(ctx context.Context, l Lease, meetingRowID int64, ids []int64, set string, args ...any) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	now := s.nowUTC()
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *sql.Tx) error {
 		for _, id := range ids {
 			a := append([]any{id}, args...)
 			a = append(a, now)
@@ -280,39 +289,28 @@ func (s *Store) setRegistrants(ctx context.Context, ids []int64, set string, arg
 	})
 }
 
-// RegistrantListSynced records a list in step as of rev (a list changed
-// since stays due); checked: Zoom's list was read and repaired.
-func (s *Store) RegistrantListSynced(ctx context.Context, meetingRowID, rev int64, checked bool) error {
+// RegistrantListSynced records a list held by l in step as of rev (a list
+// changed since stays due) and gives it back; checked: Zoom's list was
+// read and repaired.
+func (s *Store) RegistrantListSynced(ctx context.Context, l Lease, meetingRowID, rev int64, checked bool) error {
 	now := s.nowUTC()
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = CASE WHEN reg_rev = $1 THEN NULL ELSE reg_due_at END,
-		reg_lease_until = NULL, reg_attempts = 0, reg_error = '',
-		reg_checked_at = CASE WHEN $2 THEN $3 ELSE reg_checked_at END WHERE id = $4`, rev, checked, now, meetingRowID)
-	if err != nil {
-		return fmt.Errorf("store.RegistrantListSynced(%d): %w", meetingRowID, err)
-	}
-	return nil
+	r, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = CASE WHEN reg_rev = $1 THEN NULL ELSE reg_due_at END,
+		reg_lease_owner = NULL, reg_attempts = 0, reg_error = '',
+		reg_checked_at = CASE WHEN $2 THEN $3 ELSE reg_checked_at END WHERE id = $4 AND reg_lease_owner = $5`,
+		rev, checked, now, meetingRowID, l.Owner)
+	return leaseHeld(r, err, "store.RegistrantListSynced(%d)", meetingRowID)
 }
 
-// RegistrantListFailed records a failed sync and gives the list back; it
-// is tried again at retryAt.
-func (s *Store) RegistrantListFailed(ctx context.Context, meetingRowID int64, retryAt time.Time, message string) error {
+// RegistrantListFailed records a failed sync of a list held by l and gives
+// it back; it is tried again at retryAt.
+func (s *Store) RegistrantListFailed(ctx context.Context, l Lease, meetingRowID int64, retryAt time.Time, message string) error {
 	if len(message) > 500 {
 		message = message[:500]
 	}
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_lease_until = NULL,
-		reg_attempts = reg_attempts + 1, reg_error = $2 WHERE id = $3`, retryAt.UTC(), message, meetingRowID)
-	if err != nil {
-		return fmt.Errorf("store.RegistrantListFailed(%d): %w", meetingRowID, err)
-	}
-	return nil
-}
-
-// ExtendRegistrantLease keeps a long sync's claim (thousands of
-// registrants at Zoom's pace).
-func (s *Store) ExtendRegistrantLease(ctx context.Context, meetingRowID int64, lease time.Duration) error {
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_lease_until = $1 WHERE id = $2`,
-		s.nowUTC().Add(lease), meetingRowID)
-	return err
+	r, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_lease_owner = NULL,
+		reg_attempts = reg_attempts + 1, reg_error = $2 WHERE id = $3 AND reg_lease_owner = $4`,
+		retryAt.UTC(), message, meetingRowID, l.Owner)
+	return leaseHeld(r, err, "store.RegistrantListFailed(%d)", meetingRowID)
 }
 
 // CheckRegistrantLists makes due the lists of meetings with registration

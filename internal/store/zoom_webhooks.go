@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -63,19 +62,23 @@ type ZoomWebhook struct {
 	ReceivedAt time.Time
 }
 
-// ClaimZoomWebhooks leases up to limit due events for lease, so that no
-// other worker (on any instance) processes them meanwhile. A lease that runs
-// out (a worker died) makes the event due again. Events come in arrival order.
-func (s *Store) ClaimZoomWebhooks(ctx context.Context, limit int, lease time.Duration) ([]ZoomWebhook, error) {
-	now := s.nowUTC()
+// ClaimZoomWebhooks leases to l up to limit due events, so that no other
+// worker (on any instance) processes them meanwhile. Events come in arrival
+// order.
+func (s *Store) ClaimZoomWebhooks(ctx context.Context, l Lease, limit int) ([]ZoomWebhook, error) {
 	var claimed []ZoomWebhook
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		now := s.nowUTC()
 		claimed = claimed[:0]
-		rows, err := tx.QueryContext(ctx, `UPDATE zoom_webhook_events SET locked_until = $1
-			WHERE id IN (SELECT id FROM zoom_webhook_events WHERE status = 'pending' AND next_attempt_at <= $2
-			               AND (locked_until IS NULL OR locked_until <= $2) ORDER BY id LIMIT $3)
-			  AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $2)
-			RETURNING id, event, event_ts, body, attempts, received_at`, now.Add(lease), now, limit)
+		ids, err := s.claim(ctx, tx, webhookWork, l, `SELECT w.id, w.lease_owner AS seen FROM zoom_webhook_events w
+			WHERE w.status = 'pending' AND w.next_attempt_at <= $1 AND `+webhookWork.free("w", "$1")+`
+			ORDER BY w.id LIMIT $2`, `status = 'pending' AND next_attempt_at <= $1`, now, limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		ph, args := placeholders(ids)
+		rows, err := tx.QueryContext(ctx, `SELECT id, event, event_ts, body, attempts, received_at
+			FROM zoom_webhook_events WHERE id IN (`+ph+`) ORDER BY id`, args...)
 		if err != nil {
 			return err
 		}
@@ -94,15 +97,14 @@ func (s *Store) ClaimZoomWebhooks(ctx context.Context, limit int, lease time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("store.ClaimZoomWebhooks: %w", err)
 	}
-	// RETURNING gives no order: process in arrival order.
-	sort.Slice(claimed, func(i, j int) bool { return claimed[i].ID < claimed[j].ID })
 	return claimed, nil
 }
 
-// MarkZoomWebhook records the outcome of processing an event: status is
-// WebhookProcessed or WebhookIgnored when done, WebhookPending to try again
-// at retryAt, or WebhookFailed to give up; reason is the handler's error.
-func (s *Store) MarkZoomWebhook(ctx context.Context, id int64, status, reason string, retryAt time.Time) error {
+// MarkZoomWebhook records the outcome of processing an event held by l:
+// status is WebhookProcessed or WebhookIgnored when done, WebhookPending to
+// try again at retryAt, or WebhookFailed to give up; reason is the
+// handler's error.
+func (s *Store) MarkZoomWebhook(ctx context.Context, l Lease, id int64, status, reason string, retryAt time.Time) error {
 	now := s.nowUTC()
 	var processed sql.NullTime
 	attempt := 1
@@ -117,28 +119,31 @@ func (s *Store) MarkZoomWebhook(ctx context.Context, id int64, status, reason st
 	if retryAt.IsZero() {
 		retryAt = now
 	}
-	_, err := s.exec(ctx, `UPDATE zoom_webhook_events SET status = $1, attempts = attempts + $2, last_error = $3,
-		next_attempt_at = $4, locked_until = NULL, processed_at = $5 WHERE id = $6`,
-		status, attempt, reason, retryAt.UTC(), processed, id)
-	if err != nil {
-		return fmt.Errorf("store.MarkZoomWebhook(%d): %w", id, err)
-	}
-	return nil
+	r, err := s.exec(ctx, `UPDATE zoom_webhook_events SET status = $1, attempts = attempts + $2, last_error = $3,
+		next_attempt_at = $4, lease_owner = NULL, processed_at = $5 WHERE id = $6 AND lease_owner = $7`,
+		status, attempt, reason, retryAt.UTC(), processed, id, l.Owner)
+	return leaseHeld(r, err, "store.MarkZoomWebhook(%d)", id)
 }
 
-// MarkZoomWebhooksProcessed marks events processed, in one write.
-func (s *Store) MarkZoomWebhooksProcessed(ctx context.Context, ids []int64) error {
+// MarkZoomWebhooksProcessed marks events held by l processed, in one
+// write. Events another worker took over are left to it (ErrLeaseLost).
+func (s *Store) MarkZoomWebhooksProcessed(ctx context.Context, l Lease, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	args := []any{s.nowUTC()}
+	args := []any{s.nowUTC(), l.Owner}
 	ph := make([]string, len(ids))
 	for i, id := range ids {
 		args = append(args, id)
 		ph[i] = fmt.Sprintf("$%d", len(args))
 	}
-	_, err := s.exec(ctx, `UPDATE zoom_webhook_events SET status = 'processed', last_error = '',
-		next_attempt_at = $1, locked_until = NULL, processed_at = $1 WHERE id IN (`+strings.Join(ph, ", ")+`)`, args...)
+	r, err := s.exec(ctx, `UPDATE zoom_webhook_events SET status = 'processed', last_error = '',
+		next_attempt_at = $1, lease_owner = NULL, processed_at = $1 WHERE lease_owner = $2 AND id IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err == nil {
+		if n, _ := r.RowsAffected(); n < int64(len(ids)) {
+			err = ErrLeaseLost
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("store.MarkZoomWebhooksProcessed(%d events): %w", len(ids), err)
 	}
@@ -150,8 +155,15 @@ func (s *Store) MarkZoomWebhooksProcessed(ctx context.Context, ids []int64) erro
 func (s *Store) ZoomWebhooksDue(ctx context.Context) (bool, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_webhook_events WHERE status = 'pending'
-		AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) LIMIT 1) d`, s.nowUTC()).Scan(&n)
+		AND next_attempt_at <= $1 AND `+webhookWork.free("zoom_webhook_events", "$1")+` LIMIT 1) d`, s.nowUTC()).Scan(&n)
 	return n > 0, err
+}
+
+// NextZoomWebhookDue is when the next pending event can be claimed: its
+// next attempt, or the end of the lease holding it if later (zero: none).
+func (s *Store) NextZoomWebhookDue(ctx context.Context) (time.Time, error) {
+	return s.nextDue(ctx, `SELECT w.next_attempt_at, l.expires_at FROM zoom_webhook_events w`+webhookWork.join("w")+`
+		WHERE w.status = 'pending' ORDER BY w.next_attempt_at LIMIT 100`)
 }
 
 // ZoomWebhookRow is a stored event as tests and an operator see it.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,29 +46,40 @@ func TestZoomWebhookRecordClaimMark(t *testing.T) {
 		if due, err := st.ZoomWebhooksDue(ctx); err != nil || !due {
 			t.Fatalf("due = %v, %v; want true", due, err)
 		}
-		got, err := st.ClaimZoomWebhooks(ctx, 10, time.Minute)
+		a, err := st.TakeLease(ctx, "worker a", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := st.TakeLease(ctx, "worker b", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.ClaimZoomWebhooks(ctx, a, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 2 || got[0].Event != "meeting.started" || string(got[0].Body) != string(body) || got[1].Event != "meeting.ended" {
 			t.Fatalf("claimed %+v", got)
 		}
-		// Leased: a second claim finds nothing.
-		if again, err := st.ClaimZoomWebhooks(ctx, 10, time.Minute); err != nil || len(again) != 0 {
+		// Leased: another worker's claim finds nothing, and cannot mark them.
+		if again, err := st.ClaimZoomWebhooks(ctx, b, 10); err != nil || len(again) != 0 {
 			t.Fatalf("second claim = %d, %v; want none", len(again), err)
 		}
-		if err := st.MarkZoomWebhook(ctx, got[0].ID, store.WebhookIgnored, "", time.Time{}); err != nil {
+		if err := st.MarkZoomWebhook(ctx, b, got[0].ID, store.WebhookProcessed, "", time.Time{}); !errors.Is(err, store.ErrLeaseLost) {
+			t.Fatalf("another worker marked a held event: %v", err)
+		}
+		if err := st.MarkZoomWebhook(ctx, a, got[0].ID, store.WebhookIgnored, "", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		// A failed attempt due now is claimable again, with its attempt counted.
-		if err := st.MarkZoomWebhook(ctx, got[1].ID, store.WebhookPending, "boom", time.Now().Add(-time.Second)); err != nil {
+		if err := st.MarkZoomWebhook(ctx, a, got[1].ID, store.WebhookPending, "boom", time.Now().Add(-time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		retry, err := st.ClaimZoomWebhooks(ctx, 10, time.Minute)
+		retry, err := st.ClaimZoomWebhooks(ctx, b, 10)
 		if err != nil || len(retry) != 1 || retry[0].ID != got[1].ID || retry[0].Attempts != 1 {
 			t.Fatalf("retry claim = %+v, %v", retry, err)
 		}
-		if err := st.MarkZoomWebhook(ctx, got[1].ID, store.WebhookFailed, "boom again", time.Time{}); err != nil {
+		if err := st.MarkZoomWebhook(ctx, b, got[1].ID, store.WebhookFailed, "boom again", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		if due, err := st.ZoomWebhooksDue(ctx); err != nil || due {

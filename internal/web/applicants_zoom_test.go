@@ -15,16 +15,18 @@ import (
 )
 
 // holdRegistrantList keeps the job workers off a meeting's registrant list
-// (a claim that lasts a day), once any sync in flight is over: the test then
-// sets the registrant rows itself, as the sync would record them.
-func (o *zoomOrganizer) holdRegistrantList(t *testing.T, meetingRowID int64) {
+// (held by a lease that lasts a day), once any sync in flight is over: the
+// test then sets the registrant rows itself under that lease, as the sync
+// would record them.
+func (o *zoomOrganizer) holdRegistrantList(t *testing.T, meetingRowID int64) store.Lease {
 	t.Helper()
 	db := o.st.WriteDB()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var busy int
 		if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM zoom_meetings
-			WHERE id = $1 AND (reg_due_at IS NOT NULL OR reg_lease_until IS NOT NULL)`, meetingRowID).Scan(&busy); err != nil {
+			WHERE id = $1 AND (reg_due_at IS NOT NULL OR reg_lease_owner IN (SELECT owner FROM work_leases))`,
+			meetingRowID).Scan(&busy); err != nil {
 			t.Fatal(err)
 		}
 		if busy == 0 {
@@ -35,10 +37,15 @@ func (o *zoomOrganizer) holdRegistrantList(t *testing.T, meetingRowID int64) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := db.ExecContext(context.Background(), `UPDATE zoom_meetings SET reg_lease_until = $1 WHERE id = $2`,
-		time.Now().Add(24*time.Hour).UTC(), meetingRowID); err != nil {
+	l, err := o.st.TakeLease(context.Background(), "test", 24*time.Hour)
+	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.ExecContext(context.Background(), `UPDATE zoom_meetings SET reg_lease_owner = $1 WHERE id = $2`,
+		l.Owner, meetingRowID); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 // registrantListDue reads whether a meeting's list is due, and its attempts.
@@ -93,7 +100,7 @@ func TestZoomRegistrantStates(t *testing.T) {
 		o := newZoomOrganizer(t, db, host)
 		c := o.c
 		ev, sc, m := o.zoomScheduleEvent(t, eventSpec{Title: "Zoom登録セミナー"}, host, "zoom_registration", "1")
-		o.holdRegistrantList(t, m.ID)
+		l := o.holdRegistrantList(t, m.ID)
 
 		pub := c.publicPath(ev)
 		p := newClient(t, o.w.app)
@@ -111,19 +118,19 @@ func TestZoomRegistrantStates(t *testing.T) {
 		for _, e := range emails[1:] {
 			news = append(news, store.NewRegistrantRow{ApplicationID: ids[e], Email: e})
 		}
-		rows, err := o.st.RegistrantsAdding(ctx, o.orgID, m.ID, news)
+		rows, err := o.st.RegistrantsAdding(ctx, l, o.orgID, m.ID, news)
 		if err != nil {
 			t.Fatal(err)
 		}
 		const personal = "https://zoom.example/w/123?tk=personal-token"
-		if err := o.st.RegistrantsRegistered(ctx, []store.RegisteredRow{{ID: rows[1], RegistrantID: "reg-1",
+		if err := o.st.RegistrantsRegistered(ctx, l, m.ID, []store.RegisteredRow{{ID: rows[1], RegistrantID: "reg-1",
 			JoinURL: personal}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := o.st.RegistrantsCancelled(ctx, []int64{rows[2]}); err != nil {
+		if err := o.st.RegistrantsCancelled(ctx, l, m.ID, []int64{rows[2]}); err != nil {
 			t.Fatal(err)
 		}
-		if err := o.st.RegistrantsFailed(ctx, []int64{rows[3]}, "invalid", "Invalid email address."); err != nil {
+		if err := o.st.RegistrantsFailed(ctx, l, m.ID, []int64{rows[3]}, "invalid", "Invalid email address."); err != nil {
 			t.Fatal(err)
 		}
 
@@ -235,7 +242,7 @@ func TestZoomPersonalURLInMail(t *testing.T) {
 		c := o.c
 		ev, sc, m := o.zoomScheduleEvent(t, eventSpec{Title: "有料Zoom登録セミナー", Paid: true, Price: 2000},
 			host, "zoom_registration", "1")
-		o.holdRegistrantList(t, m.ID)
+		l := o.holdRegistrantList(t, m.ID)
 		pub := c.publicPath(ev)
 		p := newClient(t, o.w.app)
 		p.apply(pub, sc, "登録 花子", "hanako@example.com")
@@ -245,13 +252,13 @@ func TestZoomPersonalURLInMail(t *testing.T) {
 		for _, row := range c.applications(ev) {
 			ids[row.Email] = row.ID
 		}
-		rows, err := o.st.RegistrantsAdding(ctx, o.orgID, m.ID,
+		rows, err := o.st.RegistrantsAdding(ctx, l, o.orgID, m.ID,
 			[]store.NewRegistrantRow{{ApplicationID: ids["hanako@example.com"], Email: "hanako@example.com"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		const personal = "https://zoom.example/w/456?tk=hanako-token"
-		if err := o.st.RegistrantsRegistered(ctx, []store.RegisteredRow{{ID: rows[0], RegistrantID: "reg-h",
+		if err := o.st.RegistrantsRegistered(ctx, l, m.ID, []store.RegisteredRow{{ID: rows[0], RegistrantID: "reg-h",
 			JoinURL: personal}}); err != nil {
 			t.Fatal(err)
 		}

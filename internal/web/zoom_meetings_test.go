@@ -353,6 +353,32 @@ func TestZoomGroupHostChangeNeedsConfirmation(t *testing.T) {
 	})
 }
 
+// holdMeeting holds a meeting row as a sync would, once no sync holds it,
+// so that the test can record a sync's outcome itself.
+func (o *zoomOrganizer) holdMeeting(t *testing.T, meetingRowID int64) store.Lease {
+	t.Helper()
+	ctx := context.Background()
+	l, err := o.st.TakeLease(ctx, "test", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, err := o.st.WriteDB().ExecContext(ctx, `UPDATE zoom_meetings SET lease_owner = $1 WHERE id = $2
+			AND (lease_owner IS NULL OR lease_owner NOT IN (SELECT owner FROM work_leases))`, l.Owner, meetingRowID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := r.RowsAffected(); n == 1 {
+			return l
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("meeting %d stayed held by a sync", meetingRowID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestZoomMeetingStatesAndActions(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
@@ -364,7 +390,7 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 		action := func(name string) string { return fmt.Sprintf("/events/%d/zoom-meetings/%d/%s", ev, m.ID, name) }
 
 		// エラー: the explanation, Zoom's own message, 再試行.
-		if err := o.st.ZoomMeetingFailed(ctx, m.ID, 0, store.ZoomMeetingFailure{Kind: "passcode", Code: 3000,
+		if err := o.st.ZoomMeetingFailed(ctx, o.holdMeeting(t, m.ID), m.ID, 0, store.ZoomMeetingFailure{Kind: "passcode", Code: 3000,
 			Message: "Passcode does not meet the requirements"}); err != nil {
 			t.Fatal(err)
 		}
@@ -376,7 +402,7 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 		wantNoText(t, o.block(t, ev), ja("zoom.meeting_error.passcode"))
 
 		// An unknown kind reads as any other Zoom error.
-		if err := o.st.ZoomMeetingFailed(ctx, m.ID, 0, store.ZoomMeetingFailure{Kind: "new_kind", Message: "boom"}); err != nil {
+		if err := o.st.ZoomMeetingFailed(ctx, o.holdMeeting(t, m.ID), m.ID, 0, store.ZoomMeetingFailure{Kind: "new_kind", Message: "boom"}); err != nil {
 			t.Fatal(err)
 		}
 		wantText(t, o.block(t, ev), ja("zoom.meeting_error.other"), "boom")
@@ -398,7 +424,7 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 		wantNoText(t, o.block(t, ev), ja("zoom.meeting_changed_explain"))
 
 		// Zoomで削除済み: 再作成 makes a new meeting.
-		if ok, err := o.st.ZoomMeetingDeletedOnZoom(ctx, m.ID, m.ZoomID); !ok || err != nil {
+		if ok, err := o.st.ZoomMeetingDeletedOnZoom(ctx, store.Lease{}, m.ID, m.ZoomID); !ok || err != nil {
 			t.Fatalf("mark deleted: %v %v", ok, err)
 		}
 		r = o.block(t, ev)

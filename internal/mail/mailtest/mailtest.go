@@ -37,6 +37,10 @@ type Faults struct {
 	RcptTemp int
 	// RcptReject answers RCPT TO of these addresses with 550, for good.
 	RcptReject map[string]bool
+	// HoldData takes in the first HoldData messages and never answers
+	// them (until the server stops): a server that hangs, or a client
+	// killed while it waits. They are not accepted.
+	HoldData int
 }
 
 // Options configure a Server.
@@ -75,12 +79,15 @@ type Server struct {
 	dataTries map[string]int // Message-ID → DATA attempts
 	rcptTries map[string]int // recipient → RCPT attempts
 	changed   chan struct{}  // closed and replaced whenever accepted grows
+	held      int            // messages held so far (Faults.HoldData)
+	stopped   chan struct{}  // closed when the server stops
 }
 
 // Start starts a server on a free loopback port, stopped when the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	s := &Server{opts: opts, dataTries: map[string]int{}, rcptTries: map[string]int{}, changed: make(chan struct{})}
+	s := &Server{opts: opts, dataTries: map[string]int{}, rcptTries: map[string]int{}, changed: make(chan struct{}),
+		stopped: make(chan struct{})}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	srv.Domain = "localhost"
 	srv.ReadTimeout = 10 * time.Second
@@ -101,8 +108,19 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	s.Addr, s.srv = ln.Addr().String(), srv
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		close(s.stopped)
+		srv.Close()
+	})
 	return s
+}
+
+// Held is how many messages the server has taken in and left unanswered
+// (Faults.HoldData).
+func (s *Server) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
 }
 
 // URL is a KAISAI_SMTP_URL for the server without login; STARTTLS as
@@ -213,6 +231,13 @@ func (ss *session) Data(r io.Reader) error {
 	m.From, m.To = ss.from, append([]string(nil), ss.to...)
 	s := ss.s
 	s.mu.Lock()
+	if s.held < s.opts.Faults.HoldData {
+		s.held++
+		s.dataTries[m.MessageID()]++
+		s.mu.Unlock()
+		<-s.stopped
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Shutting down"}
+	}
 	defer s.mu.Unlock()
 	id := m.MessageID()
 	s.dataTries[id]++
