@@ -89,6 +89,8 @@ func (in *ApplicationInput) Validate() error {
 	switch {
 	case in.Email == "":
 		fe.Add("email", "validation.required")
+	case utf8.RuneCountInString(in.Email) > MaxEmailLen:
+		fe.Add("email", "validation.too_long", MaxEmailLen)
 	case !ValidEmail(in.Email):
 		fe.Add("email", "validation.email")
 	}

@@ -13,7 +13,10 @@ const (
 	MaxTitleLen       = 200
 	MaxDescriptionLen = 10000
 	MaxNameLen        = 100
-	MaxEmailLen       = 254
+	// MaxEmailLen is Zoom's limit on a registrant's e-mail (its API spec:
+	// 128 characters): any applicant may end up on a Zoom registrant list,
+	// and an address Zoom refuses there is refused here, at the form.
+	MaxEmailLen = 128
 	MaxAddressLen     = 500
 	MaxURLLen         = 2000
 	MaxPriceJPY       = 10_000_000
@@ -237,11 +240,62 @@ func (s *Schedule) Validate() error {
 // organizer logins. Applications keep the address as typed.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// ValidEmail reports whether s is a bare e-mail address (no display name).
+// ValidEmail reports whether s is a bare e-mail address of the everyday
+// form every mail system and Zoom take: a dot-atom local part of ASCII
+// (RFC 5322's atext: no quoted strings, no spaces), at most 64 octets, and
+// a host name of letters, digits and hyphens with at least one dot (no
+// address literal, no raw non-ASCII domain); at most MaxEmailLen in all.
 func ValidEmail(s string) bool {
 	if s == "" || len(s) > MaxEmailLen {
 		return false
 	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || len(local) > 64 || !dotAtom(local) || !hostName(domain) {
+		return false
+	}
+	_, err := mail.ParseAddress(s) // the same verdict as the mail library that sends to it
+	return err == nil
+}
+
+// dotAtom reports whether s is atoms of atext separated by single dots.
+func dotAtom(s string) bool {
+	for atom := range strings.SplitSeq(s, ".") {
+		if atom == "" {
+			return false
+		}
+		for _, c := range []byte(atom) {
+			if !isAtext(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAtext(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+// hostName reports whether s is a domain name of two labels or more, each
+// 1–63 letters, digits or inner hyphens.
+func hostName(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 || len(s) > 253 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(l) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

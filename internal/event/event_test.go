@@ -120,6 +120,22 @@ func TestApplicationInputValidate(t *testing.T) {
 		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro"}, []string{"email=validation.email"}},
 		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "Taro <taro@example.jp>"}, []string{"email=validation.email"}},
 		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro@localhost"}, []string{"email=validation.email"}},
+		// What Zoom takes as a registrant's e-mail (≤ 128 characters, the
+		// everyday dot-atom form), and nothing else.
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "o'brien+seminar_2026@mail.example.co.jp"}, nil},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: strings.Repeat("a", 64) + "@" + strings.Repeat("b", 60) + ".jp"}, nil},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: strings.Repeat("a", 64) + "@" + strings.Repeat("b", 61) + ".jp"},
+			[]string{"email=validation.too_long"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: strings.Repeat("a", 65) + "@example.jp"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: `"taro yamada"@example.jp`}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro@[192.0.2.1]"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "たろう@example.jp"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro@例え.jp"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro..yamada@example.jp"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: ".taro@example.jp"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro@-example.jp"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro@example..jp"}, []string{"email=validation.email"}},
+		{ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro@@example.jp"}, []string{"email=validation.email"}},
 		{ApplicationInput{ScheduleID: 1, Name: strings.Repeat("名", MaxNameLen+1), Email: ""},
 			[]string{"name=validation.too_long", "email=validation.required"}},
 	}

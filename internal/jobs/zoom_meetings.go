@@ -259,7 +259,14 @@ func (w *SyncZoomMeetingsWorker) create(ctx context.Context, l store.Lease, t st
 		return err
 	}
 	return w.Store.ZoomMeetingSynced(record, l, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: m.ID, JoinURL: m.JoinURL,
-		Passcode: m.Password, Applied: string(sent), Created: true})
+		Passcode: m.Password, Applied: string(sent), Created: true, Registration: takesRegistrants(m)})
+}
+
+// takesRegistrants reports whether Zoom says the meeting takes registrants
+// (approval_type 0 or 1).
+func takesRegistrants(m *zoom.Meeting) bool {
+	a := m.Settings.ApprovalType
+	return a != nil && (*a == 0 || *a == 1)
 }
 
 // createWait is how long a row waits while another worker creates a
@@ -344,7 +351,7 @@ func (w *SyncZoomMeetingsWorker) update(ctx context.Context, l store.Lease, t st
 	}
 	if !changed {
 		return w.Store.ZoomMeetingSynced(record, l, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: t.ZoomID,
-			Applied: string(sent)})
+			Applied: string(sent), Registration: t.Spec.Settings.Registration})
 	}
 	if err := w.Store.ZoomMeetingCalling(record, l, t.ID, string(sent), false); err != nil {
 		return err
@@ -362,7 +369,7 @@ func (w *SyncZoomMeetingsWorker) update(ctx context.Context, l store.Lease, t st
 		return err
 	}
 	return w.Store.ZoomMeetingSynced(record, l, t.ID, t.Rev, store.ZoomMeetingResult{ZoomID: t.ZoomID,
-		JoinURL: m.JoinURL, Passcode: m.Password, Applied: string(sent)})
+		JoinURL: m.JoinURL, Passcode: m.Password, Applied: string(sent), Registration: takesRegistrants(m)})
 }
 
 // remove deletes the meeting on Zoom; one already gone is removed too. A

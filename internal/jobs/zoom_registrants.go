@@ -125,50 +125,109 @@ func (w *SyncZoomRegistrantsWorker) Work(ctx context.Context, job *river.Job[Syn
 	return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextRegistrantListDue)
 }
 
+// Quick retries: a failed call costs its batch seconds, not the list a
+// backoff. After a transient failure (Zoom 5xx, a timeout, a dropped
+// connection) the run tries the list again at once, after looking up any add
+// whose answer was lost, as long as each pass moves the list on; only
+// quickRetries failures in a row with no progress (about 16 s of Zoom
+// failing everything) give the list back to wait out the list's backoff.
+const quickRetries = 6
+
+// quickDelay is the wait before quick retry n (from 1): 250 ms, doubled
+// each time.
+func quickDelay(n int) time.Duration {
+	return 250 * time.Millisecond << (n - 1)
+}
+
 // sync reconciles one list and records the outcome; only an error
 // recording it is returned.
 func (w *SyncZoomRegistrantsWorker) sync(ctx context.Context, l store.Lease, t store.RegistrantListTask) error {
 	record := context.WithoutCancel(ctx)
-	checked, err := w.reconcile(ctx, l, t)
-	if err == nil || errors.Is(err, store.ErrLeaseLost) {
-		if err != nil {
-			return err
+	moved := false // some registrant was added or cancelled in this run
+	for failures := 0; ; {
+		checked, progress, err := w.reconcile(ctx, l, t)
+		moved = moved || progress
+		if checked {
+			t.Checked = w.Now()
 		}
-		return w.Store.RegistrantListSynced(record, l, t.MeetingRowID, t.Rev, checked)
-	}
-	var gone errMeetingGone
-	if errors.As(err, &gone) {
-		// The meeting is deleted on Zoom's side: so recorded, and the list
-		// (given back) waits for 再作成, which pushes it again.
-		if _, err := w.Store.ZoomMeetingDeletedOnZoom(record, store.Lease{}, t.MeetingRowID, t.ZoomID); err != nil {
+		switch {
+		case err == nil:
+			return w.Store.RegistrantListSynced(record, l, t.MeetingRowID, t.Rev, checked)
+		case errors.Is(err, store.ErrLeaseLost):
 			return err
+		case errors.Is(err, errStopping) || stopped(ctx, w.Stopping):
+			return nil // the list stays due; the lease's end frees it
+		case zoom.IsRegistrationOff(err):
+			// Zoom does not take registrants (yet): the list waits until
+			// the meeting's settings with 登録 are applied, then goes at once.
+			w.Log.Info("zoom registrants: waiting for the meeting's registration to be applied", "meeting_row", t.MeetingRowID)
+			return w.Store.RegistrantListAwaitsSettings(record, l, t.MeetingRowID)
 		}
-		return w.Store.RegistrantListFailed(record, l, t.MeetingRowID, w.Now(), "meeting deleted on Zoom")
+		var gone errMeetingGone
+		if errors.As(err, &gone) {
+			// The meeting is deleted on Zoom's side: so recorded, and the
+			// list (given back) waits for 再作成, which pushes it again.
+			if _, err := w.Store.ZoomMeetingDeletedOnZoom(record, store.Lease{}, t.MeetingRowID, t.ZoomID); err != nil {
+				return err
+			}
+			return w.Store.RegistrantListFailed(record, l, t.MeetingRowID, w.Now(), "meeting deleted on Zoom", moved)
+		}
+		attempts := t.Attempts
+		if moved {
+			attempts = 0 // progress: the backoff starts again
+		}
+		f := zoomFailure(err, store.ZoomMeetingTask{Attempts: attempts, ZoomID: t.ZoomID}, w.Now(), w.Options)
+		if progress {
+			failures = 0
+		} else {
+			failures++
+		}
+		if f.Kind == ZoomErrTransient && failures <= quickRetries {
+			w.Log.Info("zoom registrants: a call failed, trying again", "meeting_row", t.MeetingRowID,
+				"failures", failures, "err", err)
+			if !w.pause(ctx, quickDelay(max(failures, 1))) {
+				return nil // stopping: the list stays due
+			}
+			continue
+		}
+		retry := f.RetryAt
+		if retry.IsZero() {
+			retry = w.Now().Add(w.Options.RetryMax)
+		}
+		w.Log.Warn("zoom registrants: sync failed", "meeting_row", t.MeetingRowID, "zoom_id", t.ZoomID,
+			"kind", f.Kind, "retry_at", retry, "err", err)
+		return w.Store.RegistrantListFailed(record, l, t.MeetingRowID, retry, f.Kind+": "+f.Message, moved)
 	}
-	f := zoomFailure(err, store.ZoomMeetingTask{Attempts: t.Attempts, ZoomID: t.ZoomID}, w.Now(), w.Options)
-	retry := f.RetryAt
-	if retry.IsZero() {
-		retry = w.Now().Add(w.Options.RetryMax)
+}
+
+// pause waits d; false when kaisai stops or the run ends meanwhile.
+func (w *SyncZoomRegistrantsWorker) pause(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-w.Stopping:
+	case <-ctx.Done():
 	}
-	w.Log.Warn("zoom registrants: sync failed", "meeting_row", t.MeetingRowID, "zoom_id", t.ZoomID,
-		"kind", f.Kind, "retry_at", retry, "err", err)
-	return w.Store.RegistrantListFailed(record, l, t.MeetingRowID, retry, f.Kind+": "+f.Message)
+	return false
 }
 
 // reconcile brings Zoom's registrant list in line with the applications;
-// checked reports that Zoom's list was read (and drift repaired).
-func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease, t store.RegistrantListTask) (checked bool, err error) {
+// checked reports that Zoom's list was read (and drift repaired), progress
+// that some registrant was added or cancelled on Zoom.
+func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease, t store.RegistrantListTask) (checked, progress bool, err error) {
 	record := context.WithoutCancel(ctx)
 	if !t.Registration || t.ScheduleID == 0 {
-		return false, nil // no registration: Zoom lets anyone in with the URL
+		return false, false, nil // no registration: Zoom lets anyone in with the URL
 	}
 	want, err := w.wanted(ctx, t)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	rows, err := w.Store.MeetingRegistrants(ctx, t.MeetingRowID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	var stale []int64 // adds whose outcome is unknown
 	for _, r := range rows {
@@ -177,19 +236,20 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 		}
 	}
 	if len(stale) > 0 || w.checkDue(t) {
-		if rows, err = w.repair(ctx, l, t, rows); err != nil {
-			return false, err
+		var found bool
+		if rows, found, err = w.repair(ctx, l, t, rows); err != nil {
+			return false, false, err
 		}
-		checked = true
+		checked, progress = true, found
 	}
 
 	// Cancel who is no longer wanted (or now has another e-mail).
 	var cancel []store.RegistrantRow
 	var drop []int64
-	have := map[string]bool{}
+	have := map[string]bool{} // registered, or refused by Zoom as it is: not sent again
 	for _, r := range rows {
 		if a, ok := want[r.Email]; ok && a.ID == r.ApplicationID {
-			if r.Status == store.RegistrantRegistered {
+			if r.Status == store.RegistrantRegistered || r.Status == store.RegistrantFailed && r.ErrorKind == ZoomErrInvalid {
 				have[r.Email] = true
 			}
 			continue
@@ -201,7 +261,7 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 		}
 	}
 	if err := w.Store.RegistrantsCancelled(record, l, t.MeetingRowID, drop); err != nil {
-		return checked, err
+		return checked, progress, err
 	}
 	for batch := range slices.Chunk(cancel, zoom.MaxBatchRegistrants) {
 		refs := make([]zoom.RegistrantRef, len(batch))
@@ -213,11 +273,12 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 			return cl.UpdateRegistrantStatus(ctx, t.ZoomID, zoom.RegistrantCancel, refs)
 		})
 		if err != nil {
-			return checked, err
+			return checked, progress, err
 		}
 		if err := w.Store.RegistrantsCancelled(record, l, t.MeetingRowID, ids); err != nil {
-			return checked, err
+			return checked, progress, err
 		}
+		progress = true
 	}
 
 	// Add who is missing, in the applications' order.
@@ -230,13 +291,15 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 	slices.SortFunc(add, func(a, b event.Application) int { return int(a.ID - b.ID) })
 	for batch := range slices.Chunk(add, zoom.MaxBatchRegistrants) {
 		if stopped(ctx, w.Stopping) {
-			return checked, errStopping
+			return checked, progress, errStopping
 		}
-		if err := w.addBatch(ctx, l, t, batch); err != nil {
-			return checked, err
+		added, err := w.addBatch(ctx, l, t, batch)
+		progress = progress || added
+		if err != nil {
+			return checked, progress, err
 		}
 	}
-	return checked, nil
+	return checked, progress, nil
 }
 
 // errStopping ends a sync early when kaisai stops; the list stays due.
@@ -283,27 +346,28 @@ func (w *SyncZoomRegistrantsWorker) checkDue(t store.RegistrantListTask) bool {
 // repair reads Zoom's approved registrants and brings kaisai's rows in line:
 // an add whose answer was lost is registered if Zoom has it, else forgotten
 // (to be added again); a registrant Zoom no longer has is forgotten too.
-func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, l store.Lease, t store.RegistrantListTask, rows []store.RegistrantRow) ([]store.RegistrantRow, error) {
+// found reports that some add whose answer was lost turned out to be on Zoom.
+func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, l store.Lease, t store.RegistrantListTask, rows []store.RegistrantRow) (_ []store.RegistrantRow, found bool, err error) {
 	record := context.WithoutCancel(ctx)
 	var onZoom []zoom.Registrant
-	err := w.call(ctx, t, func(cl *zoom.Client) (err error) {
+	err = w.call(ctx, t, func(cl *zoom.Client) (err error) {
 		onZoom, err = cl.Registrants(ctx, t.ZoomID, zoom.RegistrantApproved)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	byEmail := make(map[string]zoom.Registrant, len(onZoom))
 	for _, r := range onZoom {
 		byEmail[event.NormalizeEmail(r.Email)] = r
 	}
-	var found []store.RegisteredRow
+	var registered []store.RegisteredRow
 	var forget []int64
 	for _, r := range rows {
 		z, ok := byEmail[r.Email]
 		switch {
 		case r.Status == store.RegistrantAdding && ok:
-			found = append(found, store.RegisteredRow{ID: r.ID, RegistrantID: z.ID, JoinURL: z.JoinURL})
+			registered = append(registered, store.RegisteredRow{ID: r.ID, RegistrantID: z.ID, JoinURL: z.JoinURL})
 		case r.Status == store.RegistrantAdding, r.Status == store.RegistrantRegistered && !ok:
 			forget = append(forget, r.ID)
 		}
@@ -311,74 +375,116 @@ func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, l store.Lease, t
 	if len(forget) > 0 {
 		w.Log.Info("zoom registrants: not on Zoom, to be added again", "meeting_row", t.MeetingRowID, "n", len(forget))
 	}
-	if err := w.Store.RegistrantsRegistered(record, l, t.MeetingRowID, found); err != nil {
-		return nil, err
+	if err := w.Store.RegistrantsRegistered(record, l, t.MeetingRowID, registered); err != nil {
+		return nil, false, err
 	}
 	if err := w.Store.RegistrantsForgotten(record, l, t.MeetingRowID, forget); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return w.Store.MeetingRegistrants(ctx, t.MeetingRowID)
+	rows, err = w.Store.MeetingRegistrants(ctx, t.MeetingRowID)
+	return rows, len(registered) > 0, err
 }
 
-// addBatch records up to 30 adds, sends them, and records Zoom's answer.
-func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, l store.Lease, t store.RegistrantListTask, batch []event.Application) error {
+// addBatch records up to 30 adds, sends them, and records Zoom's answer;
+// added reports that Zoom registered some. An entry Zoom refuses (its
+// e-mail's daily adds used up, or a field Zoom finds invalid) is marked
+// failed with Zoom's words, and the rest of the batch is sent again at once.
+func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, l store.Lease, t store.RegistrantListTask, batch []event.Application) (added bool, err error) {
 	record := context.WithoutCancel(ctx)
-	news := make([]store.NewRegistrantRow, len(batch))
-	regs := make([]zoom.NewRegistrant, len(batch))
-	for i, a := range batch {
-		email := event.NormalizeEmail(a.Email)
-		news[i] = store.NewRegistrantRow{ApplicationID: a.ID, Email: email}
-		regs[i] = zoom.NewRegistrant{Email: email, FirstName: registrantName(a.Name)}
-	}
-	ids, err := w.Store.RegistrantsAdding(record, l, t.OrgID, t.MeetingRowID, news)
-	if err != nil {
-		return err
-	}
-	var added []zoom.AddedRegistrant
-	err = w.call(ctx, t, func(cl *zoom.Client) (err error) {
-		added, err = cl.AddBatchRegistrants(ctx, t.ZoomID, regs, true)
-		return err
-	})
-	if i := overAddedEmail(err, news); i >= 0 {
-		// Zoom allows an e-mail only a few adds a day and refused the whole
-		// batch for this one: it waits (retried with the list), the rest go on.
-		w.Log.Warn("zoom registrants: an e-mail's daily adds are used up", "meeting_row", t.MeetingRowID)
-		if err := w.Store.RegistrantsFailed(record, l, t.MeetingRowID, ids[i:i+1], ZoomErrDailyLimit, err.Error()); err != nil {
+	for len(batch) > 0 {
+		news := make([]store.NewRegistrantRow, len(batch))
+		regs := make([]zoom.NewRegistrant, len(batch))
+		for i, a := range batch {
+			email := event.NormalizeEmail(a.Email)
+			news[i] = store.NewRegistrantRow{ApplicationID: a.ID, Email: email}
+			regs[i] = zoom.NewRegistrant{Email: email, FirstName: registrantName(a.Name)}
+		}
+		ids, err := w.Store.RegistrantsAdding(record, l, t.OrgID, t.MeetingRowID, news)
+		if err != nil {
+			return added, err
+		}
+		var answer []zoom.AddedRegistrant
+		err = w.call(ctx, t, func(cl *zoom.Client) (err error) {
+			answer, err = cl.AddBatchRegistrants(ctx, t.ZoomID, regs, true)
 			return err
+		})
+		refused := refusedEntries(err, news)
+		if len(refused) > 0 {
+			// Nothing of the batch was added: the refused entries wait (an
+			// e-mail's daily limit: with the list's next sync; an invalid
+			// field: until the application changes or 再試行), the rest go
+			// again now.
+			for i, why := range refused {
+				w.Log.Warn("zoom registrants: Zoom refused an entry", "meeting_row", t.MeetingRowID,
+					"application", batch[i].ID, "kind", why.kind, "why", why.message)
+				if err := w.Store.RegistrantsFailed(record, l, t.MeetingRowID, ids[i:i+1], why.kind, why.message); err != nil {
+					return added, err
+				}
+			}
+			rest := make([]event.Application, 0, len(batch))
+			for i, a := range batch {
+				if _, out := refused[i]; !out {
+					rest = append(rest, a)
+				}
+			}
+			batch = rest
+			continue
 		}
-		rest := slices.Delete(slices.Clone(batch), i, i+1)
-		if len(rest) == 0 {
-			return nil
+		var ae *zoom.APIError
+		if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests &&
+			!zoom.IsInvalidToken(err) && meetingGone(err) == err && !zoom.IsRegistrationOff(err) {
+			// A definite refusal of the whole batch: nothing was added.
+			kind := ZoomErrInvalid
+			if ae.Code == 200 {
+				kind = ZoomErrLicense
+			}
+			if ferr := w.Store.RegistrantsFailed(record, l, t.MeetingRowID, ids, kind, ae.Message); ferr != nil {
+				return added, ferr
+			}
+			return added, err
 		}
-		return w.addBatch(ctx, l, t, rest)
-	}
-	var ae *zoom.APIError
-	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests &&
-		!zoom.IsInvalidToken(err) && meetingGone(err) == err {
-		// A definite refusal: nothing was added.
-		kind := ZoomErrInvalid
-		if ae.Code == 200 {
-			kind = ZoomErrLicense
+		if err != nil {
+			// No answer, or one that does not say what Zoom did: the rows
+			// stay "adding", looked up before anything is sent again.
+			return added, err
 		}
-		if ferr := w.Store.RegistrantsFailed(record, l, t.MeetingRowID, ids, kind, ae.Message); ferr != nil {
-			return ferr
+		byEmail := make(map[string]zoom.AddedRegistrant, len(answer))
+		for _, a := range answer {
+			byEmail[event.NormalizeEmail(a.Email)] = a
 		}
-		return err
-	}
-	if err != nil {
-		return err // the rows stay "adding": looked up before anything is sent again
-	}
-	byEmail := make(map[string]zoom.AddedRegistrant, len(added))
-	for _, a := range added {
-		byEmail[event.NormalizeEmail(a.Email)] = a
-	}
-	done := make([]store.RegisteredRow, 0, len(ids))
-	for i, n := range news {
-		if a, ok := byEmail[n.Email]; ok {
-			done = append(done, store.RegisteredRow{ID: ids[i], RegistrantID: a.RegistrantID, JoinURL: a.JoinURL})
+		done := make([]store.RegisteredRow, 0, len(ids))
+		for i, n := range news {
+			if a, ok := byEmail[n.Email]; ok {
+				done = append(done, store.RegisteredRow{ID: ids[i], RegistrantID: a.RegistrantID, JoinURL: a.JoinURL})
+			}
 		}
+		return len(done) > 0, w.Store.RegistrantsRegistered(record, l, t.MeetingRowID, done)
 	}
-	return w.Store.RegistrantsRegistered(record, l, t.MeetingRowID, done)
+	return added, nil
+}
+
+// refusal is why Zoom refused one entry of a batch.
+type refusal struct{ kind, message string }
+
+// refusedEntries are the entries of a batch that Zoom's answer refuses by
+// name, by index: an e-mail whose daily adds are used up (a 429 naming it),
+// or entries whose fields Zoom finds invalid (a validation failure naming
+// registrants[i]). None for any other answer.
+func refusedEntries(err error, news []store.NewRegistrantRow) map[int]refusal {
+	if i := overAddedEmail(err, news); i >= 0 {
+		return map[int]refusal{i: {ZoomErrDailyLimit, err.Error()}}
+	}
+	var out map[int]refusal
+	for i, why := range zoom.RefusedEntries(err, "registrants") {
+		if i >= len(news) {
+			return nil // not this batch's numbering: the whole batch is refused
+		}
+		if out == nil {
+			out = map[int]refusal{}
+		}
+		out[i] = refusal{ZoomErrInvalid, why}
+	}
+	return out
 }
 
 // overAddedEmail is the index of the e-mail whose daily adds a 429 names

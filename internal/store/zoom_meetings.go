@@ -468,6 +468,9 @@ type ZoomMeetingResult struct {
 	// Created: a new meeting (made or found after a lost answer), so no
 	// change on Zoom's side is pending any more.
 	Created bool
+	// Registration: the settings applied take registrants (登録,
+	// approval_type 1); a registrant list waiting for them goes now.
+	Registration bool
 }
 
 // ZoomMeetingSynced records a meeting held by l in step with the settings of rev; a
@@ -495,8 +498,12 @@ func (s *Store) ZoomMeetingSynced(ctx context.Context, l Lease, id, rev int64, r
 			inflight = '', create_started_at = NULL, attempts = 0, error_kind = '', error_code = 0, error_message = '',
 			zoom_state = CASE WHEN $5 THEN '' ELSE zoom_state END,
 			zoom_changes = CASE WHEN $5 THEN '' ELSE zoom_changes END,
-			due_at = CASE WHEN rev = $6 THEN NULL ELSE due_at END, lease_owner = NULL, updated_at = $7
-			WHERE id = $8`, r.ZoomID, r.JoinURL, r.Passcode, r.Applied, r.Created, rev, now, id)
+			due_at = CASE WHEN rev = $6 THEN NULL ELSE due_at END, lease_owner = NULL, updated_at = $7,
+			applied_registration = $8 WHERE id = $9`,
+			r.ZoomID, r.JoinURL, r.Passcode, r.Applied, r.Created, rev, now, r.Registration, id)
+		if err == nil && r.Registration {
+			s.queue(tx, queuedRegistrants) // a list waiting for the registration goes now
+		}
 		return err
 	})
 	if err != nil {

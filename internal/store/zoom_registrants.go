@@ -57,9 +57,15 @@ type RegistrantListTask struct {
 
 // registrantDueWhere selects the lists that can be synced now ($1): due,
 // not leased, of a created meeting kaisai still wants, with a linked host.
-var registrantDueWhere = `m.reg_due_at <= $1 AND ` + registrantWork.free("m", "$1") + `
-	AND m.want = 'present' AND m.zoom_id IS NOT NULL AND m.zoom_state <> 'deleted'
-	AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`
+var registrantDueWhere = `m.reg_due_at <= $1 AND ` + registrantWork.free("m", "$1") + ` AND ` + registrantListReady
+
+// registrantListReady selects the lists that can be synced at all: of a
+// created meeting kaisai still wants, with a linked host, and, where the
+// group has 登録, with the meeting's registration applied on Zoom (Zoom
+// refuses registrants before).
+const registrantListReady = `m.want = 'present' AND m.zoom_id IS NOT NULL AND m.zoom_state <> 'deleted'
+	AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')
+	AND (m.applied_registration OR NOT EXISTS (SELECT 1 FROM schedule_groups g WHERE g.id = m.group_id AND g.zoom_registration))`
 
 // RegistrantListsDue reports whether some registrant list can be synced now.
 func (s *Store) RegistrantListsDue(ctx context.Context) (bool, error) {
@@ -73,9 +79,7 @@ func (s *Store) RegistrantListsDue(ctx context.Context) (bool, error) {
 // be claimed; zero when none waits.
 func (s *Store) NextRegistrantListDue(ctx context.Context) (time.Time, error) {
 	return s.nextDue(ctx, `SELECT m.reg_due_at, l.expires_at FROM zoom_meetings m`+registrantWork.join("m")+`
-		WHERE m.reg_due_at IS NOT NULL AND m.want = 'present' AND m.zoom_id IS NOT NULL AND m.zoom_state <> 'deleted'
-		  AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')
-		ORDER BY m.reg_due_at LIMIT 100`)
+		WHERE m.reg_due_at IS NOT NULL AND `+registrantListReady+` ORDER BY m.reg_due_at LIMIT 100`)
 }
 
 // RegistrantListsIdle reports whether no registrant list is due or held:
@@ -157,12 +161,13 @@ type RegistrantRow struct {
 	Status        string
 	RegistrantID  string
 	JoinURL       string
+	ErrorKind     string // why Zoom refused it (failed)
 }
 
 // MeetingRegistrants are a meeting's live registrant rows (not cancelled).
 func (s *Store) MeetingRegistrants(ctx context.Context, meetingRowID int64) ([]RegistrantRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, COALESCE(application_id, 0), email, status, registrant_id, join_url
-		FROM zoom_registrants WHERE meeting_id = $1 AND status <> 'cancelled' ORDER BY id`, meetingRowID)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, COALESCE(application_id, 0), email, status, registrant_id, join_url,
+		error_kind FROM zoom_registrants WHERE meeting_id = $1 AND status <> 'cancelled' ORDER BY id`, meetingRowID)
 	if err != nil {
 		return nil, fmt.Errorf("store.MeetingRegistrants: %w", err)
 	}
@@ -170,7 +175,7 @@ func (s *Store) MeetingRegistrants(ctx context.Context, meetingRowID int64) ([]R
 	var out []RegistrantRow
 	for rows.Next() {
 		var r RegistrantRow
-		if err := rows.Scan(&r.ID, &r.ApplicationID, &r.Email, &r.Status, &r.RegistrantID, &r.JoinURL); err != nil {
+		if err := rows.Scan(&r.ID, &r.ApplicationID, &r.Email, &r.Status, &r.RegistrantID, &r.JoinURL, &r.ErrorKind); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -302,15 +307,28 @@ func (s *Store) RegistrantListSynced(ctx context.Context, l Lease, meetingRowID,
 }
 
 // RegistrantListFailed records a failed sync of a list held by l and gives
-// it back; it is tried again at retryAt.
-func (s *Store) RegistrantListFailed(ctx context.Context, l Lease, meetingRowID int64, retryAt time.Time, message string) error {
+// it back; it is tried again at retryAt. progress: the run moved the list
+// on before it failed, so the failures counted for its backoff start again.
+func (s *Store) RegistrantListFailed(ctx context.Context, l Lease, meetingRowID int64, retryAt time.Time, message string, progress bool) error {
 	if len(message) > 500 {
 		message = message[:500]
 	}
 	r, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_lease_owner = NULL,
-		reg_attempts = reg_attempts + 1, reg_error = $2 WHERE id = $3 AND reg_lease_owner = $4`,
-		retryAt.UTC(), message, meetingRowID, l.Owner)
+		reg_attempts = CASE WHEN $2 THEN 1 ELSE reg_attempts + 1 END, reg_error = $3
+		WHERE id = $4 AND reg_lease_owner = $5`, retryAt.UTC(), progress, message, meetingRowID, l.Owner)
 	return leaseHeld(r, err, "store.RegistrantListFailed(%d)", meetingRowID)
+}
+
+// RegistrantListAwaitsSettings gives back a list held by l that Zoom
+// refused because the meeting takes no registrations: the meeting's
+// registration is not applied after all (changed on Zoom's side, or not
+// yet sent). The list stays due and waits for the meeting's next sync that
+// applies it (ZoomMeetingSynced), then goes at once.
+func (s *Store) RegistrantListAwaitsSettings(ctx context.Context, l Lease, meetingRowID int64) error {
+	r, err := s.exec(ctx, `UPDATE zoom_meetings SET applied_registration = FALSE, reg_lease_owner = NULL,
+		reg_error = 'waiting for the meeting''s registration on Zoom'
+		WHERE id = $1 AND reg_lease_owner = $2`, meetingRowID, l.Owner)
+	return leaseHeld(r, err, "store.RegistrantListAwaitsSettings(%d)", meetingRowID)
 }
 
 // CheckRegistrantLists makes due the lists of meetings with registration
@@ -379,11 +397,17 @@ func (s *Store) ApplicationRegistrants(ctx context.Context, ids []int64) (map[in
 	return out, rows.Err()
 }
 
-// RetryRegistrants makes a schedule's registrant list due now (再試行).
+// RetryRegistrants makes a schedule's registrant list due now (再試行), and
+// the adds Zoom refused are sent again.
 func (s *Store) RetryRegistrants(ctx context.Context, orgID, scheduleID int64) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_attempts = 0 WHERE org_id = $1 AND schedule_id = $2
 			AND want = 'present'`, orgID, scheduleID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM zoom_registrants WHERE status = 'failed' AND meeting_id IN
+			(SELECT id FROM zoom_meetings WHERE org_id = $1 AND schedule_id = $2 AND want = 'present')`,
+			orgID, scheduleID); err != nil {
 			return err
 		}
 		return s.registrantsChanged(ctx, tx, scheduleID)

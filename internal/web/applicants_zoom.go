@@ -24,9 +24,10 @@ var registrantStateKeys = map[string]string{
 // registrantErrorKeys explain why Zoom refused an add (the registrant sync's
 // error kinds); an unknown kind reads as "other".
 var registrantErrorKeys = map[string]string{
-	"invalid": "zoom.registrant_error.invalid",
-	"license": "zoom.registrant_error.license",
-	"other":   "zoom.registrant_error.other",
+	"invalid":     "zoom.registrant_error.invalid",
+	"license":     "zoom.registrant_error.license",
+	"daily_limit": "zoom.registrant_error.daily_limit",
+	"other":       "zoom.registrant_error.other",
 }
 
 // registrantView is one application's registrant state as the organizer

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -119,6 +120,47 @@ func RetryAfter(err error) time.Duration {
 		return e.RetryAfter
 	}
 	return 0
+}
+
+// RefusedEntries are the entries of a batch call that Zoom's validation
+// failure names ("registrants[10].email: Invalid field."), by their index
+// in the batch, each with Zoom's words; nil when err names none. list is
+// the batch's field ("registrants").
+func RefusedEntries(err error, list string) map[int]string {
+	e, ok := asAPIError(err)
+	if !ok || e.Status != http.StatusBadRequest {
+		return nil
+	}
+	var out map[int]string
+	for _, f := range e.Fields {
+		rest, ok := strings.CutPrefix(f.Field, list+"[")
+		if !ok {
+			continue
+		}
+		n, field, ok := strings.Cut(rest, "].")
+		i, err := strconv.Atoi(n)
+		if !ok || err != nil || i < 0 {
+			continue
+		}
+		if out == nil {
+			out = map[int]string{}
+		}
+		msg := field + ": " + f.Message
+		if prev, dup := out[i]; dup {
+			msg = prev + "; " + msg
+		}
+		out[i] = msg
+	}
+	return out
+}
+
+// IsRegistrationOff reports whether Zoom refused registrants because the
+// meeting does not take registrations (approval_type 2): "Registration has
+// not been enabled for this meeting" (code 404 on batch_registrants, 300 on
+// the others, both with HTTP 400).
+func IsRegistrationOff(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Status == http.StatusBadRequest && strings.Contains(e.Message, "Registration has not been enabled")
 }
 
 // parseRetryAfter reads Retry-After as seconds or as a date (Zoom writes
