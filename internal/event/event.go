@@ -16,12 +16,12 @@ const (
 	// MaxEmailLen is Zoom's limit on a registrant's e-mail (its API spec:
 	// 128 characters): any applicant may end up on a Zoom registrant list,
 	// and an address Zoom refuses there is refused here, at the form.
-	MaxEmailLen = 128
-	MaxAddressLen     = 500
-	MaxURLLen         = 2000
-	MaxPriceJPY       = 10_000_000
-	MaxCapacity       = 100_000
-	DefaultTimeZone   = "Asia/Tokyo"
+	MaxEmailLen     = 128
+	MaxAddressLen   = 500
+	MaxURLLen       = 2000
+	MaxPriceJPY     = 10_000_000
+	MaxCapacity     = 100_000
+	DefaultTimeZone = "Asia/Tokyo"
 )
 
 // Fee says whether an event is free (無料) or paid (有料).
