@@ -3,19 +3,24 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // event time zones work on machines without tzdata
 
 	"kaisai/internal/app"
@@ -30,7 +35,9 @@ const usage = `kaisai — seminar and event management with Zoom integration
 
 Usage:
   kaisai serve [flags]   run the web app, webhooks and job workers
-  kaisai zoomsim [flags] run the Zoom simulator alone, with its web UI at / (--addr, --state, --seed, --webhook-url)
+  kaisai zoomsim [flags] run the Zoom simulator alone, with its web UI at / (--addr, --state, --seed,
+                         --webhook-url, --webhook-secret, --redirect-uri); several kaisai serve
+                         share it with --zoom-simulator=URL
   kaisai version         print the version
   kaisai help            show this help
 
@@ -100,6 +107,41 @@ func versionString() string {
 }
 
 func serve(args []string, stdout, stderr io.Writer) error {
+	cfg, choice, err := serveConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(cfg.Logger)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	switch {
+	case choice.builtIn:
+		if cfg.DatabaseURL != "" {
+			cfg.Logger.Warn("this instance runs a Zoom simulator of its own: instances sharing the database must share one `kaisai zoomsim` instead (--zoom-simulator=URL)")
+		}
+		sim, err := startZoomSimulator(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+		cfg.ZoomSimulator = simAdapter{sim}
+		cfg.ZoomClientID, cfg.ZoomClientSecret = seededApp, seededAppSecret
+	case choice.shared != "":
+		if err := useSharedSimulator(ctx, choice.shared, &cfg); err != nil {
+			return err
+		}
+	default:
+		if err := refuseUnsaidSimulator(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	return app.Run(ctx, cfg)
+}
+
+// serveConfig builds the Config of `kaisai serve` from its flags and the
+// environment, and says which Zoom simulator, if any, it asks for.
+func serveConfig(args []string, stderr io.Writer) (app.Config, zoomSimChoice, error) {
 	fs := flag.NewFlagSet("kaisai serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg app.Config
@@ -117,8 +159,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.ZoomClientID, "zoom-client-id", env("KAISAI_ZOOM_CLIENT_ID", ""), "Client ID of the Zoom Marketplace app (KAISAI_ZOOM_CLIENT_ID)")
 	fs.StringVar(&cfg.ZoomClientSecret, "zoom-client-secret", env("KAISAI_ZOOM_CLIENT_SECRET", ""), "Client Secret of the Zoom Marketplace app (KAISAI_ZOOM_CLIENT_SECRET)")
 	fs.StringVar(&cfg.ZoomRedirectURL, "zoom-redirect-url", env("KAISAI_ZOOM_REDIRECT_URL", ""), "OAuth redirect URL of the Zoom app; default BASE_URL"+app.ZoomCallbackPath+" (KAISAI_ZOOM_REDIRECT_URL)")
-	simDefault := "auto"
-	fs.StringVar(&simDefault, "zoom-simulator", env("KAISAI_ZOOM_SIMULATOR", "auto"), "run the built-in Zoom simulator beside kaisai: auto (when no Zoom app and no --database-url is configured), on, off (KAISAI_ZOOM_SIMULATOR)")
+	fs.StringVar(&cfg.ZoomOAuthURL, "zoom-oauth-url", env("KAISAI_ZOOM_OAUTH_URL", ""), "host of the OAuth endpoints /oauth/authorize, /oauth/token and /oauth/revoke of a Zoom-compatible server; default https://zoom.us (KAISAI_ZOOM_OAUTH_URL)")
+	fs.StringVar(&cfg.ZoomAPIURL, "zoom-api-url", env("KAISAI_ZOOM_API_URL", ""), "host of the REST API (/v2) of a Zoom-compatible server, replacing the api_url of every token; default the api_url Zoom returns with each token (KAISAI_ZOOM_API_URL)")
+	var simMode string
+	fs.StringVar(&simMode, "zoom-simulator", env("KAISAI_ZOOM_SIMULATOR", "auto"), "Zoom simulator: auto (the built-in one beside kaisai when no Zoom app, no Zoom URL and no --database-url is configured), on (the built-in one), off, or the URL of a running `kaisai zoomsim` shared by several instances (KAISAI_ZOOM_SIMULATOR)")
 	fs.StringVar(&logLevel, "log-level", env("KAISAI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (KAISAI_LOG_LEVEL)")
 	fs.StringVar(&logFormat, "log-format", env("KAISAI_LOG_FORMAT", "text"), "log format: text or json (KAISAI_LOG_FORMAT)")
 	fs.Usage = func() {
@@ -126,17 +170,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return cfg, zoomSimChoice{}, err
 	}
 	if err := errors.Join(e.errs...); err != nil {
-		return err
+		return cfg, zoomSimChoice{}, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+		return cfg, zoomSimChoice{}, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+		return cfg, zoomSimChoice{}, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch logFormat {
@@ -145,53 +189,184 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	case "json":
 		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, opts))
 	default:
-		return fmt.Errorf("--log-format must be text or json, not %q", logFormat)
+		return cfg, zoomSimChoice{}, fmt.Errorf("--log-format must be text or json, not %q", logFormat)
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://" + cfg.Addr
 	}
 	cfg.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
-	slog.SetDefault(cfg.Logger)
+	var err error
+	if cfg.ZoomOAuthURL, err = httpURL("--zoom-oauth-url", cfg.ZoomOAuthURL); err != nil {
+		return cfg, zoomSimChoice{}, err
+	}
+	if cfg.ZoomAPIURL, err = httpURL("--zoom-api-url", cfg.ZoomAPIURL); err != nil {
+		return cfg, zoomSimChoice{}, err
+	}
+	sim, err := chooseZoomSimulator(simMode, cfg)
+	return cfg, sim, err
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	useSim, err := wantZoomSimulator(simDefault, cfg)
-	if err != nil {
-		return err
+// httpURL checks that a URL setting, when set, is an absolute http(s) URL,
+// and returns it without a trailing slash.
+func httpURL(name, s string) (string, error) {
+	if s == "" {
+		return "", nil
 	}
-	if useSim {
-		sim, err := startZoomSimulator(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer sim.Close()
-		cfg.ZoomSimulator = simAdapter{sim}
-		cfg.ZoomClientID, cfg.ZoomClientSecret = seededApp, seededAppSecret
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%s must be an http:// or https:// URL such as https://zoom.us, not %q", name, s)
 	}
-	return app.Run(ctx, cfg)
+	return strings.TrimRight(s, "/"), nil
 }
 
 // The app zoomsim.DefaultSeed registers for kaisai.
 const seededApp, seededAppSecret = "kaisai-dev", "kaisai-dev-secret"
 
-// wantZoomSimulator decides whether Zoom is simulated. A fake Zoom must never
-// stand in for the real one by accident: with a Zoom app configured it is
-// never used, and with --database-url (a production-shaped deployment) only
-// when asked for.
-func wantZoomSimulator(mode string, cfg app.Config) (bool, error) {
-	configured := cfg.ZoomClientID != "" || cfg.ZoomClientSecret != ""
+// zoomSimChoice is the Zoom simulator kaisai talks to, if any.
+type zoomSimChoice struct {
+	builtIn bool   // run the built-in simulator beside kaisai
+	shared  string // the URL of a running `kaisai zoomsim`, shared by several instances
+}
+
+// chooseZoomSimulator decides whether Zoom is simulated, from
+// --zoom-simulator. A fake Zoom must never stand in for the real one by
+// accident: with a Zoom app or Zoom URLs configured the built-in one is
+// never used, with --database-url (a production-shaped deployment) only
+// when asked for, and a simulator elsewhere only when named by its URL.
+func chooseZoomSimulator(mode string, cfg app.Config) (zoomSimChoice, error) {
+	appSet := cfg.ZoomClientID != "" || cfg.ZoomClientSecret != ""
+	urlSet := cfg.ZoomOAuthURL != "" || cfg.ZoomAPIURL != ""
 	switch mode {
 	case "auto":
-		return !configured && cfg.DatabaseURL == "", nil
+		return zoomSimChoice{builtIn: !appSet && !urlSet && cfg.DatabaseURL == ""}, nil
 	case "on":
-		if configured {
-			return false, errors.New("--zoom-simulator=on with a Zoom app configured: choose one")
+		if appSet || urlSet {
+			return zoomSimChoice{}, errors.New("--zoom-simulator=on runs the built-in simulator, with a Zoom app or Zoom URLs configured: choose one")
 		}
-		return true, nil
+		return zoomSimChoice{builtIn: true}, nil
 	case "off":
-		return false, nil
+		return zoomSimChoice{}, nil
 	}
-	return false, fmt.Errorf("--zoom-simulator must be auto, on or off, not %q", mode)
+	if !strings.Contains(mode, "://") {
+		return zoomSimChoice{}, fmt.Errorf("--zoom-simulator must be auto, on, off or the URL of a running `kaisai zoomsim` (http://host:port), not %q", mode)
+	}
+	u, err := httpURL("--zoom-simulator", mode)
+	if err != nil {
+		return zoomSimChoice{}, err
+	}
+	// The simulator is both; another URL beside it would split kaisai
+	// between two servers.
+	if cfg.ZoomOAuthURL != "" {
+		return zoomSimChoice{}, errors.New("--zoom-simulator=URL serves OAuth: unset --zoom-oauth-url (KAISAI_ZOOM_OAUTH_URL)")
+	}
+	if cfg.ZoomAPIURL != "" {
+		return zoomSimChoice{}, errors.New("--zoom-simulator=URL serves the API: unset --zoom-api-url (KAISAI_ZOOM_API_URL)")
+	}
+	return zoomSimChoice{shared: u}, nil
+}
+
+// simulatorState reads GET /_sim/state of the `kaisai zoomsim` at base.
+func simulatorState(ctx context.Context, base string, timeout time.Duration) (zoomsim.Snapshot, error) {
+	var snap zoomsim.Snapshot
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/_sim/state", nil)
+	if err != nil {
+		return snap, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return snap, fmt.Errorf("no Zoom simulator answers: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return snap, fmt.Errorf("no Zoom simulator answers: %w", err)
+	}
+	var keys map[string]json.RawMessage
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &keys) != nil || keys["apps"] == nil || keys["summary"] == nil {
+		return snap, fmt.Errorf("not a kaisai zoomsim: GET /_sim/state answered %s", resp.Status)
+	}
+	if err := json.Unmarshal(body, &snap); err != nil {
+		return snap, fmt.Errorf("the state of the Zoom simulator: %w", err)
+	}
+	return snap, nil
+}
+
+// useSharedSimulator points cfg at the `kaisai zoomsim` at simURL, shared
+// by several instances, after checking that it is set up for this one: its
+// app accepts kaisai's OAuth callback, and its webhooks go to
+// /webhooks/zoom signed with the secret this instance has. The operator
+// sets these once on the simulator (`kaisai zoomsim --redirect-uri
+// --webhook-url --webhook-secret`); instances only read them, so none can
+// overwrite another's. Anything amiss stops kaisai here, saying what to do,
+// rather than later in an organizer's browser or as webhooks refused.
+func useSharedSimulator(ctx context.Context, simURL string, cfg *app.Config) error {
+	wrap := func(err error) error { return fmt.Errorf("--zoom-simulator=%s: %w", simURL, err) }
+	state, err := simulatorState(ctx, simURL, 10*time.Second)
+	if err != nil {
+		return wrap(err)
+	}
+	clientID := cfg.ZoomClientID
+	if clientID == "" {
+		clientID = seededApp
+	}
+	var sa *zoomsim.AppState
+	for i := range state.Apps {
+		if state.Apps[i].ClientID == clientID {
+			sa = &state.Apps[i]
+		}
+	}
+	switch {
+	case sa == nil:
+		return wrap(fmt.Errorf("the simulator has no app %q: start it with its seed (the app %s), or give --zoom-client-id of one of its apps", clientID, seededApp))
+	case cfg.ZoomClientSecret != "" && cfg.ZoomClientSecret != sa.ClientSecret:
+		return wrap(fmt.Errorf("--zoom-client-secret is not the secret of the simulator's app %s: leave it unset to use the simulator's", clientID))
+	}
+	redirect := cfg.ZoomRedirectURL
+	if redirect == "" {
+		redirect = strings.TrimRight(cfg.BaseURL, "/") + app.ZoomCallbackPath
+	}
+	if !slices.Contains(sa.RedirectURIs, redirect) {
+		return wrap(fmt.Errorf("the simulator's app %s does not accept %s as its OAuth redirect URI: start `kaisai zoomsim` with --redirect-uri %s (once for each public URL of the instances)",
+			clientID, redirect, redirect))
+	}
+	hook := strings.TrimRight(cfg.BaseURL, "/") + "/webhooks/zoom"
+	switch u, _ := url.Parse(sa.EventURL); {
+	case sa.EventURL == "":
+		return wrap(fmt.Errorf("the simulator's app %s sends no webhooks: start `kaisai zoomsim` with --webhook-url %s --webhook-secret SECRET, and give every instance that SECRET in KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN",
+			clientID, hook))
+	case u == nil || !strings.HasSuffix(u.Path, "/webhooks/zoom"):
+		return wrap(fmt.Errorf("the simulator's app %s sends webhooks to %s, which is not kaisai's /webhooks/zoom: start `kaisai zoomsim` with --webhook-url %s",
+			clientID, sa.EventURL, hook))
+	case cfg.ZoomWebhookSecret == "":
+		return wrap(errors.New("KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN is not set: give every instance the simulator's --webhook-secret"))
+	case cfg.ZoomWebhookSecret != sa.SecretToken:
+		return wrap(fmt.Errorf("KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN is not the secret token of the simulator's app %s: every instance must have the simulator's --webhook-secret", clientID))
+	}
+	cfg.ZoomClientID, cfg.ZoomClientSecret = sa.ClientID, sa.ClientSecret
+	cfg.ZoomOAuthURL, cfg.ZoomAPIURL, cfg.ZoomSimulated = simURL, simURL, true
+	cfg.Logger.Info("Zoom simulator shared by the instances", "simulator", simURL, "client_id", clientID,
+		"redirect_uri", redirect, "webhooks", sa.EventURL)
+	return nil
+}
+
+// refuseUnsaidSimulator keeps a simulator from standing in for Zoom
+// without the banner: an OAuth or API URL that names another server than
+// Zoom is asked whether it is a `kaisai zoomsim`, and if it is, kaisai
+// does not start until it is named with --zoom-simulator. A server that
+// does not answer is taken for what it claims to be.
+func refuseUnsaidSimulator(ctx context.Context, cfg app.Config) error {
+	for _, s := range []struct{ flag, url string }{{"--zoom-oauth-url", cfg.ZoomOAuthURL}, {"--zoom-api-url", cfg.ZoomAPIURL}} {
+		if s.url == "" {
+			continue
+		}
+		if _, err := simulatorState(ctx, s.url, 5*time.Second); err == nil {
+			return fmt.Errorf("%s %s is a Zoom simulator: name it with --zoom-simulator=%s instead, so that every page says Zoom is simulated",
+				s.flag, s.url, s.url)
+		}
+	}
+	return nil
 }
 
 // startZoomSimulator starts the simulator on a free local port, its state in
@@ -260,8 +435,13 @@ func zoomsimRun(ctx context.Context, args []string, stderr io.Writer) error {
 	stateFile := fs.String("state", "", "JSON file that keeps the simulator's state across restarts (default: memory only)")
 	baseURL := fs.String("base-url", "", "public URL of the simulator (default: http://ADDR)")
 	seed := fs.Bool("seed", true, "start with the default users (licensed@, numeric@, basic@example.com; password \"password\") and the app kaisai-dev")
-	webhookURL := fs.String("webhook-url", "", "event notification endpoint of the seeded app kaisai-dev, e.g. http://127.0.0.1:8080/zoom/webhook (default: none)")
+	webhookURL := fs.String("webhook-url", "", "event notification endpoint of the seeded app kaisai-dev, e.g. http://127.0.0.1:8080/webhooks/zoom (default: none)")
 	webhookSecret := fs.String("webhook-secret", "", "secret token of the seeded app's event subscription (needed with --webhook-url)")
+	var redirectURIs []string
+	fs.Func("redirect-uri", "one more OAuth redirect URI of the seeded app kaisai-dev, e.g. http://127.0.0.1:8081"+app.ZoomCallbackPath+"; repeatable", func(s string) error {
+		redirectURIs = append(redirectURIs, s)
+		return nil
+	})
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: kaisai zoomsim [flags]\n\nFlags:")
 		fs.PrintDefaults()
@@ -275,22 +455,39 @@ func zoomsimRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if *webhookURL != "" && *webhookSecret == "" {
 		return errors.New("zoomsim: --webhook-url needs --webhook-secret")
 	}
+	if len(redirectURIs) > 0 && !*seed {
+		return fmt.Errorf("zoomsim: --redirect-uri is for the seeded app %s, which --seed=false leaves out", seededApp)
+	}
 	opts := zoomsim.Options{BaseURL: *baseURL, StateFile: *stateFile, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
 	if *seed {
 		opts.Seed = zoomsim.DefaultSeed()
+		for i := range opts.Seed.Apps {
+			if opts.Seed.Apps[i].ClientID == seededApp {
+				opts.Seed.Apps[i].RedirectURIs = append(opts.Seed.Apps[i].RedirectURIs, redirectURIs...)
+			}
+		}
 	}
 	sim, err := zoomsim.New(opts)
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
+	// The seed adds an app only when the state file has none of that id,
+	// and the simulator cannot add a redirect URI to an existing app.
+	for _, a := range sim.State().Apps {
+		for _, uri := range redirectURIs {
+			if a.ClientID == seededApp && !slices.Contains(a.RedirectURIs, uri) {
+				return fmt.Errorf("zoomsim: the app %s of the state file %s lacks the redirect URI %s, and --redirect-uri cannot add it there: remove the state file to start afresh",
+					seededApp, *stateFile, uri)
+			}
+		}
+	}
 	base, err := sim.Start(ctx, *addr)
 	if err != nil {
 		return err
 	}
 	opts.Logger.Info("Zoom simulator listening — not the real Zoom", "url", base, "ui", base+"/", "control_api", base+"/_sim/state", "state", *stateFile)
 	if *webhookURL != "" {
-		const seededApp = "kaisai-dev"
 		if err := sim.SetWebhookEndpoint(seededApp, *webhookURL, *webhookSecret); err != nil {
 			return fmt.Errorf("--webhook-url: %w (is the app %s seeded?)", err, seededApp)
 		}

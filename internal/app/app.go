@@ -83,12 +83,17 @@ type Config struct {
 	// ZoomRedirectURL is the app's OAuth redirect URL
 	// (KAISAI_ZOOM_REDIRECT_URL); empty: BaseURL + /integrations/zoom/callback.
 	ZoomRedirectURL string
-	// ZoomOAuthURL is the host of Zoom's OAuth endpoints: https://zoom.us
+	// ZoomOAuthURL is the host of the OAuth endpoints (/oauth/authorize,
+	// /oauth/token, /oauth/revoke; KAISAI_ZOOM_OAUTH_URL): https://zoom.us
 	// when empty (the simulator's URL when kaisai runs beside it).
 	ZoomOAuthURL string
-	// ZoomSimulated says ZoomOAuthURL is the Zoom simulator: every
-	// organizer page shows a banner saying so. cmd/kaisai sets it when it
-	// starts the simulator; this package never imports it.
+	// ZoomAPIURL is the host of the REST API (KAISAI_ZOOM_API_URL). Empty:
+	// the api_url Zoom returns with each token, as Zoom means it. Set, it
+	// replaces every token's api_url, also of tokens stored before.
+	ZoomAPIURL string
+	// ZoomSimulated says ZoomOAuthURL is a Zoom simulator: every organizer
+	// page shows a banner saying so. cmd/kaisai sets it when it starts the
+	// simulator or is pointed at a shared one; this package never imports it.
 	ZoomSimulated bool
 	// ZoomHTTPClient makes the calls to Zoom; http.DefaultClient when nil.
 	ZoomHTTPClient *http.Client
@@ -244,7 +249,7 @@ func zoomSetup(cfg Config) (box *secretbox.Box, zc *zoom.OAuthConfig, zoomOff st
 		return nil, nil, zoomOff, nil
 	}
 	zc = &zoom.OAuthConfig{ClientID: cfg.ZoomClientID, ClientSecret: cfg.ZoomClientSecret,
-		RedirectURL: cfg.ZoomRedirectURL, HTTPClient: cfg.ZoomHTTPClient}
+		RedirectURL: cfg.ZoomRedirectURL, APIURL: cfg.ZoomAPIURL, HTTPClient: cfg.ZoomHTTPClient}
 	if zc.RedirectURL == "" && cfg.BaseURL != "" {
 		zc.RedirectURL = strings.TrimRight(cfg.BaseURL, "/") + ZoomCallbackPath
 	}
@@ -312,8 +317,10 @@ func (a *App) Start(ctx context.Context) error {
 		if err := sim.SetWebhookEndpoint(a.URL()+"/webhooks/zoom", a.cfg.ZoomWebhookSecret); err != nil {
 			a.cfg.Logger.Error("Zoom simulator: webhook endpoint", "err", err)
 		}
-		a.cfg.Logger.Warn("Zoom is SIMULATED: kaisai talks to the built-in Zoom simulator, not to the real Zoom",
-			"simulator", sim.BaseURL())
+	}
+	if a.cfg.ZoomSimulated && a.zoom != nil {
+		a.cfg.Logger.Warn("Zoom is SIMULATED: kaisai talks to a Zoom simulator, not to the real Zoom",
+			"simulator", a.cfg.ZoomOAuthURL)
 	}
 	return nil
 }

@@ -29,6 +29,10 @@ type OAuthConfig struct {
 	AuthURL                string
 	TokenURL               string
 	RevokeURL              string
+	// APIURL, when set, is the API host of every token (a Zoom-compatible
+	// server, a proxy): it replaces the api_url the token endpoint names.
+	// Empty: each token's api_url, as Zoom means it.
+	APIURL string
 	// HTTPClient makes the token and revoke calls; http.DefaultClient when nil.
 	HTTPClient *http.Client
 	// Timeout bounds each call (DefaultTimeout when zero).
@@ -105,7 +109,7 @@ func (c *OAuthConfig) Exchange(ctx context.Context, code, verifier string) (*Tok
 		}
 		return nil, err
 	}
-	return fromOAuth2(t), nil
+	return c.fromOAuth2(t), nil
 }
 
 // Refresh makes exactly one refresh. Zoom rotates refresh tokens: the one
@@ -120,7 +124,7 @@ func (c *OAuthConfig) Refresh(ctx context.Context, refreshToken string) (*Token,
 	if err != nil {
 		return nil, oauthErr("refresh", err)
 	}
-	return fromOAuth2(t), nil
+	return c.fromOAuth2(t), nil
 }
 
 // Revoke ends the user's authorization of the app (either token ends all
@@ -154,11 +158,21 @@ func (c *OAuthConfig) Revoke(ctx context.Context, token string) error {
 	return newOAuthError("revoke", resp.StatusCode, body)
 }
 
-func fromOAuth2(t *oauth2.Token) *Token {
-	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry, APIURL: DefaultAPIURL}
-	if s, ok := t.Extra("api_url").(string); ok && s != "" {
-		out.APIURL = strings.TrimRight(s, "/")
+// API is the API host for a token whose api_url is tokenAPIURL (as stored
+// with it): APIURL when set, else tokenAPIURL, else Zoom's.
+func (c *OAuthConfig) API(tokenAPIURL string) string {
+	switch {
+	case c.APIURL != "":
+		return strings.TrimRight(c.APIURL, "/")
+	case tokenAPIURL != "":
+		return strings.TrimRight(tokenAPIURL, "/")
 	}
+	return DefaultAPIURL
+}
+
+func (c *OAuthConfig) fromOAuth2(t *oauth2.Token) *Token {
+	apiURL, _ := t.Extra("api_url").(string)
+	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry, APIURL: c.API(apiURL)}
 	if s, ok := t.Extra("scope").(string); ok {
 		out.Scope = strings.Fields(s)
 	}

@@ -110,6 +110,35 @@ func TestRefreshRotates(t *testing.T) {
 	}
 }
 
+// An explicit APIURL (a Zoom-compatible server, a proxy) is the API host
+// of every token, whatever api_url the token endpoint names; without one,
+// each token's api_url is, and Zoom's API without that.
+func TestAPIURLReplacesTokensAPIURL(t *testing.T) {
+	s := startSim(t)
+	const elsewhere = "http://api.elsewhere.example"
+	s.cfg.APIURL = elsewhere + "/"
+	tok := s.link(t, "licensed@example.com")
+	if tok.APIURL != elsewhere {
+		t.Errorf("exchanged token's APIURL %q, want %q", tok.APIURL, elsewhere)
+	}
+	tok, err := s.cfg.Refresh(context.Background(), tok.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.APIURL != elsewhere {
+		t.Errorf("refreshed token's APIURL %q, want %q", tok.APIURL, elsewhere)
+	}
+	if got := s.cfg.API(s.base); got != elsewhere {
+		t.Errorf("API(a stored api_url) = %q, want %q", got, elsewhere)
+	}
+	s.cfg.APIURL = ""
+	for stored, want := range map[string]string{s.base: s.base, "": DefaultAPIURL} {
+		if got := s.cfg.API(stored); got != want {
+			t.Errorf("without APIURL, API(%q) = %q, want %q", stored, got, want)
+		}
+	}
+}
+
 func TestRevoke(t *testing.T) {
 	s := startSim(t)
 	ctx := context.Background()

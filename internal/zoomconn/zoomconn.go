@@ -58,7 +58,8 @@ func (c *Clients) Do(ctx context.Context, orgID, connID int64, fn func(*zoom.Cli
 			return err
 		}
 		access := t.AccessToken
-		cl := zoom.NewClient(c.httpClient(), t.APIURL, func(context.Context) (string, error) { return access, nil })
+		// An API URL configured since the tokens were stored applies to them too.
+		cl := zoom.NewClient(c.httpClient(), c.OAuth.API(t.APIURL), func(context.Context) (string, error) { return access, nil })
 		cl.Log = c.Log
 		if c.Configure != nil {
 			c.Configure(cl)
