@@ -109,27 +109,6 @@ func postBatches(w *meetingWorld) int {
 	return w.calls.count("POST /v2/meetings/{id}/batch_registrants")
 }
 
-// holdList holds a meeting's registrant list with a lease of the test's,
-// so that no sync touches it until the lease ends.
-func holdList(t *testing.T, st *store.Store, meetingRowID int64) store.Lease {
-	t.Helper()
-	ctx := context.Background()
-	l, err := st.TakeLease(ctx, "test", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	within(t, 30*time.Second, "the list to be free to hold", func() bool {
-		r, err := st.WriteDB().ExecContext(ctx, `UPDATE zoom_meetings SET reg_lease_owner = $1 WHERE id = $2
-			AND (reg_lease_owner IS NULL OR reg_lease_owner NOT IN (SELECT owner FROM work_leases))`, l.Owner, meetingRowID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, _ := r.RowsAffected()
-		return n == 1
-	})
-	return l
-}
-
 // TestZoomRegistrantFaultsCostSeconds: 500 applicants of a paid event are
 // marked 入金済 at once while Zoom answers 20% of calls with 5xx, 10% with
 // 429 and drops 5% of connections; all of them are approved on Zoom within
@@ -205,7 +184,7 @@ func paidRun(t *testing.T, w *meetingWorld, host int64, prefix string, faults ..
 	row := w.rows(t, e.ID)[0]
 	// Marked 入金済 while the list is held (marking 500 takes a while on a
 	// busy machine, and is not what is measured), then let go at once.
-	hold := holdList(t, st, row.ID)
+	hold := holdRows(t, st, "reg_lease_owner", row.ID)
 	var marking errgroup.Group
 	marking.SetLimit(8)
 	for _, a := range apps {
