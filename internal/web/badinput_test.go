@@ -163,6 +163,13 @@ func TestMalformedForms(t *testing.T) {
 					return applyValues(scheduleID, "山田 花子", "Hanako <hanako@example.com>", k)
 				}, ja("validation.email")},
 				{"no email", func(k string) url.Values { return applyValues(scheduleID, "山田 花子", "", k) }, ja("validation.required")},
+				// Longer than Zoom takes for a registrant: refused here, not by Zoom later.
+				{"email too long", func(k string) url.Values {
+					return applyValues(scheduleID, "山田 花子", strings.Repeat("h", 120)+"@example.jp", k)
+				}, ja("validation.too_long", 128)},
+				{"email with a quoted local part", func(k string) url.Values {
+					return applyValues(scheduleID, "山田 花子", `"hanako yamada"@example.jp`, k)
+				}, ja("validation.email")},
 				{"no name", func(k string) url.Values { return applyValues(scheduleID, "  ", "hanako@example.com", k) }, ja("validation.required")},
 				{"name too long", func(k string) url.Values {
 					return applyValues(scheduleID, strings.Repeat("長", 101), "hanako@example.com", k)
