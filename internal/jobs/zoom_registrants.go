@@ -131,12 +131,15 @@ func (w *SyncZoomRegistrantsWorker) Work(ctx context.Context, job *river.Job[Syn
 // whose answer was lost, as long as each pass moves the list on; only
 // quickRetries failures in a row with no progress (about 16 s of Zoom
 // failing everything) give the list back to wait out the list's backoff.
-const quickRetries = 6
+const quickRetries = 7
 
-// quickDelay is the wait before quick retry n (from 1): 250 ms, doubled
-// each time.
+// quickDelay is the wait before quick retry n (from 1): none for the first
+// (most failures are one call's), then 250 ms, doubled each time.
 func quickDelay(n int) time.Duration {
-	return 250 * time.Millisecond << (n - 1)
+	if n <= 1 {
+		return 0
+	}
+	return 250 * time.Millisecond << (n - 2)
 }
 
 // sync reconciles one list and records the outcome; only an error
@@ -185,7 +188,7 @@ func (w *SyncZoomRegistrantsWorker) sync(ctx context.Context, l store.Lease, t s
 		if f.Kind == ZoomErrTransient && failures <= quickRetries {
 			w.Log.Info("zoom registrants: a call failed, trying again", "meeting_row", t.MeetingRowID,
 				"failures", failures, "err", err)
-			if !w.pause(ctx, quickDelay(max(failures, 1))) {
+			if !w.pause(ctx, quickDelay(failures)) {
 				return nil // stopping: the list stays due
 			}
 			continue
