@@ -292,6 +292,9 @@ const refreshSkew = time.Minute
 // re-read under the lock, so who waited finds the new tokens and does not
 // refresh again; both new tokens are stored before they are returned. A
 // refused refresh marks the connection 要再連携 (ErrZoomRelinkRequired).
+// The outcome is written only while the connection still holds the refresh
+// token used: on SQLite, app_deauthorized or a new link can come while Zoom
+// answers, and what they wrote stands (a new link's tokens are returned).
 func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale string, refresh RefreshFunc) (t ZoomTokens, err error) {
 	defer func() {
 		if err != nil {
@@ -304,12 +307,12 @@ func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale stri
 	if s.dialect == Postgres {
 		var refused error
 		err = s.Tx(ctx, func(tx *sql.Tx) error {
-			cur, userID, err := s.zoomTokens(ctx, tx, orgID, id, " FOR UPDATE")
-			if err != nil || !s.needsRefresh(cur, stale) {
-				t = cur
+			cur, err := s.zoomTokens(ctx, tx, orgID, id, " FOR UPDATE")
+			if err != nil || !s.needsRefresh(cur.ZoomTokens, stale) {
+				t = cur.ZoomTokens
 				return err
 			}
-			t, refused, err = s.refreshZoom(ctx, tx, orgID, id, userID, cur, refresh)
+			t, refused, err = s.refreshZoom(ctx, tx, orgID, id, cur, refresh)
 			return err
 		})
 		if err == nil && refused != nil {
@@ -321,13 +324,13 @@ func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale stri
 	mu, _ := s.refreshLocks.LoadOrStore(id, new(sync.Mutex))
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
-	cur, userID, err := s.zoomTokens(ctx, s.read, orgID, id, "")
-	if err != nil || !s.needsRefresh(cur, stale) {
-		return cur, err
+	cur, err := s.zoomTokens(ctx, s.read, orgID, id, "")
+	if err != nil || !s.needsRefresh(cur.ZoomTokens, stale) {
+		return cur.ZoomTokens, err
 	}
 	var refused error
 	// Zoom is called with no transaction open; the result is written in a short one.
-	t, refused, err = s.refreshZoom(ctx, nil, orgID, id, userID, cur, refresh)
+	t, refused, err = s.refreshZoom(ctx, nil, orgID, id, cur, refresh)
 	if err == nil && refused != nil {
 		err = errors.Join(ErrZoomRelinkRequired, refused)
 	}
@@ -338,14 +341,21 @@ func (s *Store) needsRefresh(t ZoomTokens, stale string) bool {
 	return !t.Expiry.After(s.now().Add(refreshSkew)) || (stale != "" && t.AccessToken == stale)
 }
 
+// zoomGrant is a connection's tokens as stored.
+type zoomGrant struct {
+	ZoomTokens
+	userID, status string
+	refreshEnc     []byte // the refresh token as sealed: which grant this is
+}
+
 // zoomTokens reads and opens a connection's tokens; ErrZoomRelinkRequired
 // when it has none or is not 連携中.
-func (s *Store) zoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (ZoomTokens, string, error) {
-	t, userID, status, err := s.storedZoomTokens(ctx, q, orgID, id, lock)
-	if err == nil && status != ZoomLinked {
+func (s *Store) zoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (zoomGrant, error) {
+	g, err := s.storedZoomTokens(ctx, q, orgID, id, lock)
+	if err == nil && g.status != ZoomLinked {
 		err = ErrZoomRelinkRequired
 	}
-	return t, userID, err
+	return g, err
 }
 
 // ZoomStoredTokens are the tokens as stored, whatever the status, without
@@ -354,81 +364,103 @@ func (s *Store) ZoomStoredTokens(ctx context.Context, orgID, id int64) (ZoomToke
 	if s.secrets == nil {
 		return ZoomTokens{}, ErrNoSecrets
 	}
-	t, _, _, err := s.storedZoomTokens(ctx, s.read, orgID, id, "")
+	g, err := s.storedZoomTokens(ctx, s.read, orgID, id, "")
 	if err != nil {
-		return t, fmt.Errorf("store.ZoomStoredTokens(org %d, %d): %w", orgID, id, err)
+		return g.ZoomTokens, fmt.Errorf("store.ZoomStoredTokens(org %d, %d): %w", orgID, id, err)
 	}
-	return t, nil
+	return g.ZoomTokens, nil
 }
 
-func (s *Store) storedZoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (ZoomTokens, string, string, error) {
-	var t ZoomTokens
-	var userID, status, scopes string
-	var access, refresh []byte
+func (s *Store) storedZoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (zoomGrant, error) {
+	var g zoomGrant
+	var scopes string
+	var access []byte
 	var expiry sql.NullTime
 	err := q.QueryRowContext(ctx, `SELECT zoom_user_id, status, access_token_enc, refresh_token_enc, token_expiry,
 		scopes, api_url FROM zoom_connections WHERE org_id = $1 AND id = $2`+lock, orgID, id).
-		Scan(&userID, &status, &access, &refresh, &expiry, &scopes, &t.APIURL)
+		Scan(&g.userID, &g.status, &access, &g.refreshEnc, &expiry, &scopes, &g.APIURL)
 	if err != nil {
-		return t, "", "", notFound(err)
+		return g, notFound(err)
 	}
-	if refresh == nil {
-		return t, userID, status, ErrZoomRelinkRequired
+	if g.refreshEnc == nil {
+		return g, ErrZoomRelinkRequired
 	}
-	a, err := s.secrets.Open(access, sealAD(orgID, userID, "access"))
+	a, err := s.secrets.Open(access, sealAD(orgID, g.userID, "access"))
 	if err != nil {
-		return t, userID, status, err
+		return g, err
 	}
-	r, err := s.secrets.Open(refresh, sealAD(orgID, userID, "refresh"))
+	r, err := s.secrets.Open(g.refreshEnc, sealAD(orgID, g.userID, "refresh"))
 	if err != nil {
-		return t, userID, status, err
+		return g, err
 	}
-	t.AccessToken, t.RefreshToken, t.Expiry, t.Scopes = string(a), string(r), timeOf(expiry), strings.Fields(scopes)
-	return t, userID, status, nil
+	g.AccessToken, g.RefreshToken, g.Expiry, g.Scopes = string(a), string(r), timeOf(expiry), strings.Fields(scopes)
+	return g, nil
 }
 
 // refreshZoom refreshes and stores the result: in tx when given (PostgreSQL,
 // under the row lock), else in a short transaction of its own after Zoom
 // answered. refused is Zoom's refusal, after the connection was marked 要再連携.
-func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, userID string, cur ZoomTokens, refresh RefreshFunc) (t ZoomTokens, refused, err error) {
-	write := func(fn func(*sql.Tx) error) error {
-		if tx != nil {
-			return fn(tx)
-		}
-		return s.Tx(ctx, fn)
-	}
-	nt, err := refresh(ctx, cur.RefreshToken)
-	if errors.Is(err, ErrRefreshRefused) {
-		err = write(func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE zoom_connections SET status = 'relink_required', updated_at = $1
-				WHERE org_id = $2 AND id = $3`, s.nowUTC(), orgID, id)
+// Either outcome is written only while the row still holds cur's refresh
+// token; else the connection was unlinked or linked again while Zoom
+// answered (possible on SQLite, which holds no lock across the call), and
+// what it holds now is returned instead.
+func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, cur zoomGrant, refresh RefreshFunc) (t ZoomTokens, refused, err error) {
+	held := true // the row still held cur's grant when the outcome was written
+	write := func(query string, args ...any) error {
+		do := func(tx *sql.Tx) error {
+			r, err := tx.ExecContext(ctx, query+` AND status = 'linked' AND refresh_token_enc = $`+
+				strconv.Itoa(len(args)+1), append(args, cur.refreshEnc)...)
 			if err != nil {
 				return err
 			}
-			return s.notifyZoomRelink(ctx, tx, orgID, id)
-		})
-		return t, ErrRefreshRefused, err
+			n, err := r.RowsAffected()
+			held = n > 0
+			if err == nil && held && refused != nil {
+				err = s.notifyZoomRelink(ctx, tx, orgID, id)
+			}
+			return err
+		}
+		if tx != nil {
+			return do(tx)
+		}
+		return s.Tx(ctx, do)
 	}
-	if err != nil {
+	nt, err := refresh(ctx, cur.RefreshToken)
+	switch {
+	case errors.Is(err, ErrRefreshRefused):
+		refused = ErrRefreshRefused
+		err = write(`UPDATE zoom_connections SET status = 'relink_required', updated_at = $1
+			WHERE org_id = $2 AND id = $3`, s.nowUTC(), orgID, id)
+	case err != nil:
 		return t, nil, err
-	}
-	if nt.APIURL == "" {
-		nt.APIURL = cur.APIURL
-	}
-	if len(nt.Scopes) == 0 {
-		nt.Scopes = cur.Scopes
-	}
-	access, refreshEnc, err := s.seal(orgID, userID, nt)
-	if err != nil {
-		return t, nil, err
-	}
-	err = write(func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE zoom_connections SET access_token_enc = $1, refresh_token_enc = $2,
-			token_expiry = $3, scopes = $4, api_url = $5, updated_at = $6 WHERE org_id = $7 AND id = $8`,
+	default:
+		if nt.APIURL == "" {
+			nt.APIURL = cur.APIURL
+		}
+		if len(nt.Scopes) == 0 {
+			nt.Scopes = cur.Scopes
+		}
+		access, refreshEnc, err := s.seal(orgID, cur.userID, nt)
+		if err != nil {
+			return t, nil, err
+		}
+		t = nt
+		err = write(`UPDATE zoom_connections SET access_token_enc = $1, refresh_token_enc = $2, token_expiry = $3,
+			scopes = $4, api_url = $5, updated_at = $6 WHERE org_id = $7 AND id = $8`,
 			access, refreshEnc, nt.Expiry.UTC(), strings.Join(nt.Scopes, " "), nt.APIURL, s.nowUTC(), orgID, id)
-		return err
-	})
-	return nt, nil, err
+		if err != nil {
+			return t, nil, err
+		}
+	}
+	if err != nil || held {
+		return t, refused, err
+	}
+	var q querier = s.read
+	if tx != nil {
+		q = tx
+	}
+	now, err := s.zoomTokens(ctx, q, orgID, id, "")
+	return now.ZoomTokens, nil, err
 }
 
 // zoomOAuthStateTTL bounds how long a person may take on Zoom's consent page.

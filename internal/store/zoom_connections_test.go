@@ -216,3 +216,90 @@ func TestZoomOAuthState(t *testing.T) {
 		}
 	})
 }
+
+// TestZoomRefreshMeetsUnlinkOrRelink: a refresh in flight while the
+// connection is unlinked (app_deauthorized) or linked again (Zoom ends the
+// earlier grant, so its refresh is refused) writes nothing over that: the
+// outcome belongs to a grant that is gone. The connection stays 解除済, or
+// 連携中 with its new tokens, and nobody is told to relink.
+func TestZoomRefreshMeetsUnlinkOrRelink(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st := openWithSecrets(t, db)
+		org := newFixture(t, st, "a@example.com", 10, false).org
+		u := store.ZoomUser{ID: "zu-race", Email: "z@example.com", DisplayName: "山田", Type: 2}
+		refused := func(context.Context, string) (store.ZoomTokens, error) {
+			return store.ZoomTokens{}, fmt.Errorf("invalid_grant: %w", store.ErrRefreshRefused)
+		}
+		granted := func(context.Context, string) (store.ZoomTokens, error) {
+			return store.ZoomTokens{AccessToken: "refreshed", RefreshToken: "refreshed-r", Expiry: time.Now().Add(time.Hour)}, nil
+		}
+		// during runs change while Zoom answers the refresh. On SQLite the
+		// refresh holds no transaction, so change runs then; on PostgreSQL
+		// the refresh holds the row's lock, so change waits for it and runs
+		// after the refresh's outcome is written (wait for it with wg).
+		var wg sync.WaitGroup
+		during := func(change func() error, answer RefreshAnswer) store.RefreshFunc {
+			return func(ctx context.Context, rt string) (store.ZoomTokens, error) {
+				wg.Go(func() {
+					if err := change(); err != nil {
+						t.Error(err)
+					}
+				})
+				if db.DatabaseURL == "" {
+					wg.Wait()
+				}
+				return answer(ctx, rt)
+			}
+		}
+		for _, tc := range []struct {
+			name   string
+			change func(id int64) error
+			answer RefreshAnswer
+			status string
+			tokens string // the access token left, "" for none
+			err    error  // of ZoomAccessToken
+		}{
+			{"unlinked during a refused refresh", func(int64) error {
+				_, err := st.DeauthorizeZoomUser(ctx, u.ID, time.Time{})
+				return err
+			}, refused, store.ZoomUnlinked, "", store.ErrZoomRelinkRequired},
+			{"unlinked during a refresh", func(int64) error {
+				_, err := st.DeauthorizeZoomUser(ctx, u.ID, time.Time{})
+				return err
+			}, granted, store.ZoomUnlinked, "", nil},
+			{"linked again during a refused refresh", func(int64) error {
+				_, err := st.LinkZoomConnection(ctx, org.ID, u, store.ZoomTokens{AccessToken: "relinked", RefreshToken: "relinked-r",
+					Expiry: time.Now().Add(time.Hour)})
+				return err
+			}, refused, store.ZoomLinked, "relinked", nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				id, err := st.LinkZoomConnection(ctx, org.ID, u, expired(1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				before, _ := st.Mails(ctx, org.ID, 100, 0)
+				_, err = st.ZoomAccessToken(ctx, org.ID, id, "", during(func() error { return tc.change(id) }, tc.answer))
+				if tc.err != nil && !errors.Is(err, tc.err) {
+					t.Errorf("ZoomAccessToken: %v, want %v", err, tc.err)
+				}
+				wg.Wait()
+				c, err := st.ZoomConnection(ctx, org.ID, id)
+				if err != nil || c.Status != tc.status {
+					t.Fatalf("status %s, want %s: %+v, %v", c.Status, tc.status, c, err)
+				}
+				tok, err := st.ZoomStoredTokens(ctx, org.ID, id)
+				if tc.tokens == "" && !errors.Is(err, store.ErrZoomRelinkRequired) || tc.tokens != "" && tok.AccessToken != tc.tokens {
+					t.Errorf("tokens left %q, %v; want %q", tok.AccessToken, err, tc.tokens)
+				}
+				if after, _ := st.Mails(ctx, org.ID, 100, 0); db.DatabaseURL == "" && len(after) != len(before) {
+					t.Errorf("the organizer was told to relink: %+v", after[0])
+				}
+			})
+		}
+	})
+}
+
+// RefreshAnswer is how Zoom answers a refresh.
+type RefreshAnswer = func(context.Context, string) (store.ZoomTokens, error)
