@@ -66,6 +66,19 @@ type ZoomConnection struct {
 	UpdatedAt        time.Time
 }
 
+// Host is the connection as a possible host of a group's meetings, for the
+// rules of package event: linked or not, and its licence as last seen.
+func (c ZoomConnection) Host() event.ZoomHost {
+	h := event.ZoomHost{ConnID: c.ID, Linked: c.Status == ZoomLinked}
+	switch c.User.Type {
+	case 1:
+		h.Licence = event.ZoomLicenceBasic
+	case 2:
+		h.Licence = event.ZoomLicenceLicensed
+	}
+	return h
+}
+
 // sealing binds a sealed token to its row and kind, so a value copied to
 // another row or column does not open.
 func sealAD(orgID int64, zoomUserID, kind string) []byte {
