@@ -46,7 +46,8 @@ func (t ZoomTokens) String() string {
 	return fmt.Sprintf("store.ZoomTokens{expiry %s, api %s}", t.Expiry.UTC().Format(time.RFC3339), t.APIURL)
 }
 
-// ZoomUser is what kaisai keeps of a linked Zoom user.
+// ZoomUser is what kaisai keeps of a linked Zoom user. Its name, e-mail and
+// type stay when the user is unlinked, as last seen (ZoomConnection.LinkedAt).
 type ZoomUser struct {
 	ID, AccountID, Email, DisplayName string
 	Type                              int // 1 Basic, 2 Licensed
@@ -62,8 +63,12 @@ type ZoomConnection struct {
 	TokenExpiry      time.Time
 	HasTokens        bool
 	RelinkNotifiedAt time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// LinkedAt is when the Zoom user was last linked, when kaisai last read
+	// its name, e-mail and type (zero for a connection linked before kaisai
+	// recorded it).
+	LinkedAt  time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Host is the connection as a possible host of a group's meetings, for the
@@ -127,16 +132,16 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 }
 
 const zoomConnColumns = `id, org_id, zoom_user_id, zoom_account_id, email, display_name, user_type, status,
-	scopes, api_url, token_expiry, refresh_token_enc IS NOT NULL, relink_notified_at, created_at, updated_at`
+	scopes, api_url, token_expiry, refresh_token_enc IS NOT NULL, relink_notified_at, linked_at, created_at, updated_at`
 
 func scanZoomConn(row interface{ Scan(...any) error }) (ZoomConnection, error) {
 	var c ZoomConnection
 	var scopes string
-	var expiry, notified sql.NullTime
+	var expiry, notified, linked sql.NullTime
 	err := row.Scan(&c.ID, &c.OrgID, &c.User.ID, &c.User.AccountID, &c.User.Email, &c.User.DisplayName,
-		&c.User.Type, &c.Status, &scopes, &c.APIURL, &expiry, &c.HasTokens, &notified, &c.CreatedAt, &c.UpdatedAt)
+		&c.User.Type, &c.Status, &scopes, &c.APIURL, &expiry, &c.HasTokens, &notified, &linked, &c.CreatedAt, &c.UpdatedAt)
 	c.Scopes = strings.Fields(scopes)
-	c.TokenExpiry, c.RelinkNotifiedAt = timeOf(expiry), timeOf(notified)
+	c.TokenExpiry, c.RelinkNotifiedAt, c.LinkedAt = timeOf(expiry), timeOf(notified), timeOf(linked)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, err
 }
@@ -243,10 +248,16 @@ func (s *Store) UnlinkZoomConnection(ctx context.Context, orgID, id int64) error
 
 // DeauthorizeZoomUser is Zoom's app_deauthorized: the user removed the app
 // at time at, so every connection to that Zoom user (in any organization)
-// linked before then loses its tokens and the Zoom user's data kaisai
-// stored, and is 解除済. Only Zoom's opaque user id stays, to recognize the
-// user if they link again. A connection linked again since keeps its new
-// grant (the event came late). A zero at: every connection.
+// linked before then loses its tokens, scopes, API URL and account, and is
+// 解除済. A connection linked again since keeps its new grant (the event
+// came late). A zero at: every connection.
+//
+// The user's name, e-mail and account type stay, as last seen (LinkedAt):
+// DESIGN.md §5 first had them deleted too, but then サービス連携, the
+// event page and the group form showed an unnamed host, and a Licensed one
+// as Basic, so the organizer could not tell whom to link again (issue 13).
+// They are what the Zoom user showed the organization when linking, not
+// secrets; only Zoom's opaque user id is needed to recognize a new link.
 func (s *Store) DeauthorizeZoomUser(ctx context.Context, zoomUserID string, at time.Time) (int64, error) {
 	return s.deauthorizeZoom(ctx, "zoom_user_id", zoomUserID, at)
 }
@@ -265,8 +276,7 @@ func (s *Store) deauthorizeZoom(ctx context.Context, column, id string, at time.
 		at = s.nowUTC()
 	}
 	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', access_token_enc = NULL,
-		refresh_token_enc = NULL, token_expiry = NULL, zoom_account_id = '', email = '', display_name = '',
-		user_type = 0, scopes = '', api_url = '', updated_at = $1
+		refresh_token_enc = NULL, token_expiry = NULL, zoom_account_id = '', scopes = '', api_url = '', updated_at = $1
 		WHERE `+column+` = $2 AND (linked_at IS NULL OR linked_at <= $3)`, s.nowUTC(), id, at.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("store.deauthorizeZoom(%s): %w", column, err)

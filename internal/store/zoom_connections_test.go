@@ -79,10 +79,15 @@ func TestZoomConnectionLinkListUnlink(t *testing.T) {
 			t.Errorf("token of an unlinked connection: %v", err)
 		}
 
-		// app_deauthorized: the Zoom user's data goes too. One about a grant
-		// older than the link (delivered late) leaves the new link alone.
+		// app_deauthorized: the grant's data goes, the user's name, e-mail
+		// and type stay as last seen. One about a grant older than the link
+		// (delivered late) leaves the new link alone.
 		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(3)); err != nil {
 			t.Fatal(err)
+		}
+		linked, _ := st.ZoomConnection(ctx, a.ID, id)
+		if linked.LinkedAt.IsZero() || linked.User.AccountID != "acc" || len(linked.Scopes) == 0 || linked.APIURL == "" {
+			t.Fatalf("linked: %+v", linked)
 		}
 		if n, err := st.DeauthorizeZoomUser(ctx, "zu1", time.Now().Add(-time.Minute)); err != nil || n != 0 {
 			t.Fatalf("a late app_deauthorized about an earlier grant unlinked %d connections, %v", n, err)
@@ -91,8 +96,24 @@ func TestZoomConnectionLinkListUnlink(t *testing.T) {
 			t.Fatalf("deauthorize: %d, %v", n, err)
 		}
 		c, _ = st.ZoomConnection(ctx, a.ID, id)
-		if c.Status != store.ZoomUnlinked || c.HasTokens || c.User.Email != "" || c.User.DisplayName != "" {
-			t.Errorf("after app_deauthorized: %+v", c)
+		kept := store.ZoomUser{ID: "zu1", Email: "z@example.com", DisplayName: "Hanako", Type: 2}
+		if c.Status != store.ZoomUnlinked || c.HasTokens || !c.TokenExpiry.IsZero() || c.User != kept ||
+			len(c.Scopes) != 0 || c.APIURL != "" || !c.LinkedAt.Equal(linked.LinkedAt) {
+			t.Errorf("after app_deauthorized: %+v, want no grant left and the user %+v as last seen at %s",
+				c, kept, linked.LinkedAt)
+		}
+		if _, err := st.ZoomStoredTokens(ctx, a.ID, id); !errors.Is(err, store.ErrZoomRelinkRequired) {
+			t.Errorf("tokens after app_deauthorized: %v", err)
+		}
+		// By account: the same.
+		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(4)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.DeauthorizeZoomAccount(ctx, "acc", time.Time{}); err != nil || n != 1 {
+			t.Fatalf("deauthorize the account: %d, %v", n, err)
+		}
+		if c, _ = st.ZoomConnection(ctx, a.ID, id); c.Status != store.ZoomUnlinked || c.HasTokens || c.User != kept {
+			t.Errorf("after app_deauthorized of the account: %+v", c)
 		}
 	})
 }

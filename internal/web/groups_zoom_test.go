@@ -179,3 +179,32 @@ func TestZoomGroupFormByHostState(t *testing.T) {
 		refused(gLic, en("validation.zoom_registration_licence_unknown"), turnOn)
 	})
 }
+
+// TestZoomUnlinkedHostShownAsLastSeen: after app_deauthorized the host is
+// still named — on the event page's meetings block and in the group form's
+// host list — with its e-mail and licence as last seen, marked as such.
+func TestZoomUnlinkedHostShownAsLastSeen(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		o := newZoomOrganizer(t, db, "licensed@example.com")
+		c, host := o.c, o.hosts["licensed@example.com"]
+		ev, g, _ := o.zoomEvent(t, "licensed@example.com", "abc123")
+		r := o.block(t, ev)
+		wantText(t, r, "Hanako Yamada (licensed@example.com)")
+		wantNoText(t, r, ja("zoom.as_last_seen"))
+
+		if err := o.w.sim.RemoveApp("licensed@example.com", "kaisai-dev"); err != nil {
+			t.Fatal(err)
+		}
+		o.waitConnStatus(t, host, store.ZoomUnlinked)
+		wantText(t, o.block(t, ev), "Hanako Yamada (licensed@example.com) <small>— "+ja("zoom.status.unlinked")+", "+
+			ja("zoom.as_last_seen")+"</small>", ja("zoom.meeting_state.unmanaged"))
+		wantText(t, c.get(fmt.Sprintf("/events/%d/groups/%d/edit", ev, g)),
+			"Hanako Yamada (licensed@example.com) — "+ja("zoom.type.licensed")+" ("+ja("zoom.as_last_seen")+") — "+
+				ja("zoom.status.unlinked")+": "+ja("groups.zoom_host_waits"))
+		// In English too.
+		c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}})
+		wantText(t, o.block(t, ev), "Hanako Yamada (licensed@example.com) <small>— "+en("zoom.status.unlinked")+", "+
+			en("zoom.as_last_seen")+"</small>")
+	})
+}

@@ -20,8 +20,11 @@ import (
 // zoomConnView is one linked Zoom user on the page.
 type zoomConnView struct {
 	store.ZoomConnection
-	TypeKey   string // zoom.type.basic / zoom.type.licensed
+	TypeKey   string // zoom.type.basic / zoom.type.licensed / …
 	StatusKey string // zoom.status.linked / …
+	// LastSeen is when the name, e-mail and type were last seen, for a
+	// Zoom user that is not linked ("" when linked, or not known).
+	LastSeen string
 }
 
 func (s *Server) integrations(w http.ResponseWriter, r *http.Request) {
@@ -37,14 +40,12 @@ func (s *Server) renderIntegrations(w http.ResponseWriter, r *http.Request, p *p
 	}
 	views := make([]zoomConnView, len(conns))
 	for i, c := range conns {
-		v := zoomConnView{ZoomConnection: c, StatusKey: "zoom.status." + c.Status, TypeKey: "zoom.type.other"}
-		switch c.User.Type {
-		case zoom.UserBasic:
-			v.TypeKey = "zoom.type.basic"
-		case zoom.UserLicensed:
-			v.TypeKey = "zoom.type.licensed"
+		v := zoomConnView{ZoomConnection: c, StatusKey: "zoom.status." + c.Status, TypeKey: zoomTypeKey(c.User.Type)}
+		// 要再連携 shows here every time; "told once" is the e-mail's (relink_notified_at)
+		if c.Status != store.ZoomLinked && !c.LinkedAt.IsZero() {
+			v.LastSeen = i18nDateTime(r, c.LinkedAt, (&event.Event{TimeZone: event.DefaultTimeZone}).Location())
 		}
-		views[i] = v // 要再連携 shows here every time; "told once" is the e-mail's (relink_notified_at)
+		views[i] = v
 	}
 	p.Data = map[string]any{"Connections": views, "Unavailable": s.zoomOff}
 	s.render(w, r, status, "integrations", p)

@@ -17,6 +17,7 @@ import (
 	"kaisai/internal/app"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/web/i18n"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomconn"
 	"kaisai/internal/zoomsim"
@@ -252,7 +253,8 @@ func TestZoomRefresh(t *testing.T) {
 }
 
 // Removing the app in Zoom (Added Apps → Remove) sends app_deauthorized:
-// that user's tokens and Zoom data go, the connection is 解除済, and the
+// that user's tokens and the rest of the grant go, the connection is 解除済
+// and shows the user's name, e-mail and type as last seen, and the
 // organization's other Zoom user stays linked.
 func TestZoomAppDeauthorized(t *testing.T) {
 	t.Parallel()
@@ -273,8 +275,11 @@ func TestZoomAppDeauthorized(t *testing.T) {
 			}
 			lic, basic := conns[0], conns[1]
 			if lic.Status == store.ZoomUnlinked {
-				if lic.HasTokens || lic.User.Email != "" || lic.User.DisplayName != "" || lic.User.AccountID != "" {
-					t.Errorf("after app_deauthorized the Zoom user's data stays: %+v", lic)
+				if lic.HasTokens || lic.User.AccountID != "" || lic.APIURL != "" || len(lic.Scopes) != 0 {
+					t.Errorf("after app_deauthorized the grant's data stays: %+v", lic)
+				}
+				if lic.User.Email != "licensed@example.com" || lic.User.DisplayName != "Hanako Yamada" || lic.User.Type != zoom.UserLicensed {
+					t.Errorf("after app_deauthorized the Zoom user is not kept as last seen: %+v", lic.User)
 				}
 				if basic.Status != store.ZoomLinked || !basic.HasTokens {
 					t.Errorf("the other Zoom user was unlinked too: %+v", basic)
@@ -287,8 +292,14 @@ func TestZoomAppDeauthorized(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		r := c.get("/integrations")
-		wantText(t, r, ja("zoom.status.unlinked"), "basic@example.com")
-		wantNoText(t, r, "licensed@example.com")
+		_, conns := w.connections(t, "owner@deauth.example")
+		lastSeen := i18n.DateTime(i18n.Japanese, conns[0].LinkedAt, tokyo)
+		wantText(t, r, ja("zoom.status.unlinked"), "basic@example.com", "Hanako Yamada", "licensed@example.com",
+			ja("zoom.type.licensed"), ja("zoom.as_last_seen_at", lastSeen))
+		wantNoText(t, r, ja("zoom.identity_unknown"))
+		if n := strings.Count(r.Text(), ja("zoom.as_last_seen_at", lastSeen)); n != 1 {
+			t.Errorf("%d rows are marked as last seen, want the unlinked one: %s", n, r)
+		}
 	})
 }
 
