@@ -463,17 +463,14 @@ func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, cu
 		if len(nt.Scopes) == 0 {
 			nt.Scopes = cur.Scopes
 		}
-		access, refreshEnc, err := s.seal(orgID, cur.userID, nt)
-		if err != nil {
+		var access, refreshEnc []byte
+		if access, refreshEnc, err = s.seal(orgID, cur.userID, nt); err != nil {
 			return t, nil, err
 		}
 		t = nt
 		err = write(`UPDATE zoom_connections SET access_token_enc = $1, refresh_token_enc = $2, token_expiry = $3,
 			scopes = $4, api_url = $5, updated_at = $6 WHERE org_id = $7 AND id = $8`,
 			access, refreshEnc, nt.Expiry.UTC(), strings.Join(nt.Scopes, " "), nt.APIURL, s.nowUTC(), orgID, id)
-		if err != nil {
-			return t, nil, err
-		}
 	}
 	if err != nil || held {
 		return t, refused, err
