@@ -18,8 +18,14 @@ import (
 // Zoom connection statuses.
 const (
 	ZoomLinked         = "linked"          // 連携中
-	ZoomRelinkRequired = "relink_required" // 要再連携: Zoom refused the refresh
+	ZoomRelinkRequired = "relink_required" // 要再連携: Zoom refused the refresh, or ended the grant
 	ZoomUnlinked       = "unlinked"        // 解除済: unlinked from kaisai or from Zoom
+)
+
+// Why a connection is 要再連携 (ZoomConnection.RelinkReason).
+const (
+	RelinkRefused         = ""                 // Zoom refused the refresh token
+	RelinkLinkedElsewhere = "linked_elsewhere" // another organization linked the same Zoom user
 )
 
 var (
@@ -58,6 +64,7 @@ type ZoomConnection struct {
 	ID, OrgID        int64
 	User             ZoomUser
 	Status           string
+	RelinkReason     string // why it is 要再連携: RelinkRefused, RelinkLinkedElsewhere
 	Scopes           []string
 	APIURL           string
 	TokenExpiry      time.Time
@@ -101,6 +108,19 @@ func (s *Store) seal(orgID int64, zoomUserID string, t ZoomTokens) (access, refr
 // LinkZoomConnection saves a linked Zoom user with its tokens: the same Zoom
 // user linked again (also after 解除 or 要再連携) is the same connection,
 // linked again.
+//
+// Zoom keeps one grant per user and app: a user who authorizes the app
+// again gets new tokens, and those of the earlier authorization stop
+// working (Zoom's developer forum: "If you generate a new token, the
+// previous token will be invalidated. This behavior is similar to our
+// regular OAuth tokens", https://devforum.zoom.us/t/server-to-server-oauth-annoying-token-invalidation/72070;
+// the same user linking one app from two systems, the first stops working:
+// https://devforum.zoom.us/t/the-procedure-for-increasing-the-token-tolerance-token-index-and-its-impact/95429).
+// So the same Zoom user linked by another organization has ended this
+// grant: in the same transaction, every other organization's connection to
+// the user that was 連携中 becomes 要再連携 (RelinkLinkedElsewhere), loses
+// its dead tokens, and its owners are told by mail, instead of finding out
+// from a refused call later.
 func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser, t ZoomTokens) (id int64, err error) {
 	access, refresh, err := s.seal(orgID, u.ID, t)
 	if err != nil {
@@ -113,17 +133,21 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 			created_at, updated_at, linked_at) VALUES ($1, $2, $3, $4, $5, $6, 'linked', $7, $8, $9, $10, $11, $12, $12, $12)
 			ON CONFLICT (org_id, zoom_user_id) DO UPDATE SET zoom_account_id = excluded.zoom_account_id,
 			  email = excluded.email, display_name = excluded.display_name, user_type = excluded.user_type,
-			  status = 'linked', access_token_enc = excluded.access_token_enc,
+			  status = 'linked', relink_reason = '', access_token_enc = excluded.access_token_enc,
 			  refresh_token_enc = excluded.refresh_token_enc, token_expiry = excluded.token_expiry,
 			  scopes = excluded.scopes, api_url = excluded.api_url, relink_notified_at = NULL,
 			  updated_at = excluded.updated_at, linked_at = excluded.linked_at
 			RETURNING id`, orgID, u.ID, u.AccountID, u.Email, u.DisplayName, u.Type, access, refresh,
 			t.Expiry.UTC(), strings.Join(t.Scopes, " "), t.APIURL, now).Scan(&id)
-		if err == nil {
-			// Linked again: its meetings' pending work resumes.
-			s.queue(tx, queuedMeetings)
+		if err != nil {
+			return err
 		}
-		return err
+		if err := s.endZoomLinksElsewhere(ctx, tx, orgID, u.ID); err != nil {
+			return err
+		}
+		// Linked again: its meetings' pending work resumes.
+		s.queue(tx, queuedMeetings)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store.LinkZoomConnection(org %d): %w", orgID, err)
@@ -131,15 +155,63 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 	return id, nil
 }
 
+// endZoomLinksElsewhere marks the other organizations' links to the Zoom user
+// 要再連携 (linked elsewhere), deletes their tokens, which Zoom no longer
+// accepts, and tells their owners.
+func (s *Store) endZoomLinksElsewhere(ctx context.Context, tx *sql.Tx, orgID int64, zoomUserID string) error {
+	rows, err := tx.QueryContext(ctx, `UPDATE zoom_connections SET status = 'relink_required',
+		relink_reason = 'linked_elsewhere', access_token_enc = NULL, refresh_token_enc = NULL, token_expiry = NULL,
+		relink_notified_at = NULL, updated_at = $1
+		WHERE zoom_user_id = $2 AND org_id <> $3 AND status = 'linked' RETURNING org_id, id`,
+		s.nowUTC(), zoomUserID, orgID)
+	if err != nil {
+		return fmt.Errorf("end links elsewhere: %w", err)
+	}
+	type conn struct{ org, id int64 }
+	var ended []conn
+	for rows.Next() {
+		var c conn
+		if err := rows.Scan(&c.org, &c.id); err != nil {
+			rows.Close()
+			return err
+		}
+		ended = append(ended, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range ended {
+		if err := s.notifyZoomRelink(ctx, tx, c.org, c.id, event.MailZoomLinkedElsewhere); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ZoomUserLinkedElsewhere reports whether another organization has the Zoom
+// user linked (連携中): linking it here ends that link (LinkZoomConnection).
+func (s *Store) ZoomUserLinkedElsewhere(ctx context.Context, orgID int64, zoomUserID string) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_connections
+		WHERE zoom_user_id = $1 AND org_id <> $2 AND status = 'linked'`, zoomUserID, orgID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store.ZoomUserLinkedElsewhere(org %d): %w", orgID, err)
+	}
+	return n > 0, nil
+}
+
 const zoomConnColumns = `id, org_id, zoom_user_id, zoom_account_id, email, display_name, user_type, status,
-	scopes, api_url, token_expiry, refresh_token_enc IS NOT NULL, relink_notified_at, linked_at, created_at, updated_at`
+	relink_reason, scopes, api_url, token_expiry, refresh_token_enc IS NOT NULL, relink_notified_at, linked_at,
+	created_at, updated_at`
 
 func scanZoomConn(row interface{ Scan(...any) error }) (ZoomConnection, error) {
 	var c ZoomConnection
 	var scopes string
 	var expiry, notified, linked sql.NullTime
 	err := row.Scan(&c.ID, &c.OrgID, &c.User.ID, &c.User.AccountID, &c.User.Email, &c.User.DisplayName,
-		&c.User.Type, &c.Status, &scopes, &c.APIURL, &expiry, &c.HasTokens, &notified, &linked, &c.CreatedAt, &c.UpdatedAt)
+		&c.User.Type, &c.Status, &c.RelinkReason, &scopes, &c.APIURL, &expiry, &c.HasTokens, &notified, &linked,
+		&c.CreatedAt, &c.UpdatedAt)
 	c.Scopes = strings.Fields(scopes)
 	c.TokenExpiry, c.RelinkNotifiedAt, c.LinkedAt = timeOf(expiry), timeOf(notified), timeOf(linked)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
@@ -196,10 +268,11 @@ func (s *Store) MarkZoomRelinkNotified(ctx context.Context, orgID, id int64) (fi
 
 // notifyZoomRelink tells the organization's owners, once, that the
 // connection needs relinking: in tx, with the connection marked 要再連携, it
-// sets relink_notified_at and writes a zoom_relink mail to each owner, unless
-// they were told already. Linking again clears relink_notified_at, so a later
-// refusal tells them again.
-func (s *Store) notifyZoomRelink(ctx context.Context, tx *sql.Tx, orgID, id int64) error {
+// sets relink_notified_at and writes a mail of kind (event.MailZoomRelink,
+// event.MailZoomLinkedElsewhere) to each owner, unless they were told
+// already. Linking again clears relink_notified_at, so a later refusal tells
+// them again.
+func (s *Store) notifyZoomRelink(ctx context.Context, tx *sql.Tx, orgID, id int64, kind event.MailKind) error {
 	var name, email string
 	err := tx.QueryRowContext(ctx, `UPDATE zoom_connections SET relink_notified_at = $1 WHERE org_id = $2 AND id = $3
 		AND status = 'relink_required' AND relink_notified_at IS NULL RETURNING display_name, email`,
@@ -230,7 +303,7 @@ func (s *Store) notifyZoomRelink(ctx context.Context, tx *sql.Tx, orgID, id int6
 	}
 	vars := map[string]string{"zoom_user": name, "zoom_email": email}
 	for _, m := range owners {
-		if err := s.enqueueMemberMail(ctx, tx, orgID, m, event.MailZoomRelink, vars); err != nil {
+		if err := s.enqueueMemberMail(ctx, tx, orgID, m, kind, vars); err != nil {
 			return err
 		}
 	}
@@ -275,8 +348,9 @@ func (s *Store) deauthorizeZoom(ctx context.Context, column, id string, at time.
 	if at.IsZero() {
 		at = s.nowUTC()
 	}
-	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', access_token_enc = NULL,
-		refresh_token_enc = NULL, token_expiry = NULL, zoom_account_id = '', scopes = '', api_url = '', updated_at = $1
+	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', relink_reason = '',
+		access_token_enc = NULL, refresh_token_enc = NULL, token_expiry = NULL, zoom_account_id = '',
+		scopes = '', api_url = '', updated_at = $1
 		WHERE `+column+` = $2 AND (linked_at IS NULL OR linked_at <= $3)`, s.nowUTC(), id, at.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("store.deauthorizeZoom(%s): %w", column, err)
@@ -439,7 +513,7 @@ func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, cu
 			n, err := r.RowsAffected()
 			held = n > 0
 			if err == nil && held && refused != nil {
-				err = s.notifyZoomRelink(ctx, tx, orgID, id)
+				err = s.notifyZoomRelink(ctx, tx, orgID, id, event.MailZoomRelink)
 			}
 			return err
 		}
@@ -452,7 +526,7 @@ func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, cu
 	switch {
 	case errors.Is(err, ErrRefreshRefused):
 		refused = ErrRefreshRefused
-		err = write(`UPDATE zoom_connections SET status = 'relink_required', updated_at = $1
+		err = write(`UPDATE zoom_connections SET status = 'relink_required', relink_reason = '', updated_at = $1
 			WHERE org_id = $2 AND id = $3`, s.nowUTC(), orgID, id)
 	case err != nil:
 		return t, nil, err

@@ -118,6 +118,113 @@ func TestZoomConnectionLinkListUnlink(t *testing.T) {
 	})
 }
 
+// TestZoomLinkedElsewhere: Zoom keeps one grant per user and app, so the
+// same Zoom user linked by a second organization ends the first one's link:
+// it becomes 要再連携 (linked elsewhere) without its dead tokens, and its
+// owner is mailed once. The first organization linking again turns it round.
+func TestZoomLinkedElsewhere(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st := openWithSecrets(t, db)
+		a := newFixture(t, st, "a@example.com", 10, false).org
+		b := newFixture(t, st, "b@example.com", 10, false).org
+		u := store.ZoomUser{ID: "zu-shared", AccountID: "acc", Email: "z@example.com", DisplayName: "山田 花子", Type: 2}
+		other := store.ZoomUser{ID: "zu-other", Email: "o@example.com", DisplayName: "別の人", Type: 1}
+		linkedElsewhere := func(org int64) bool {
+			t.Helper()
+			yes, err := st.ZoomUserLinkedElsewhere(ctx, org, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return yes
+		}
+		conn := func(org, id int64) store.ZoomConnection {
+			t.Helper()
+			c, err := st.ZoomConnection(ctx, org, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		mails := func(org int64) []store.MailRow {
+			t.Helper()
+			ms, err := st.Mails(ctx, org, 10, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ms
+		}
+
+		aConn, err := st.LinkZoomConnection(ctx, a.ID, u, expired(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		aOther, err := st.LinkZoomConnection(ctx, a.ID, other, expired(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if linkedElsewhere(a.ID) || !linkedElsewhere(b.ID) {
+			t.Fatal("ZoomUserLinkedElsewhere does not see organization a's link from b only")
+		}
+		// Linked again in the same organization: nobody else is touched.
+		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(3)); err != nil {
+			t.Fatal(err)
+		}
+		if len(mails(a.ID)) != 0 {
+			t.Fatalf("relinking in the same organization mailed %+v", mails(a.ID))
+		}
+
+		bConn, err := st.LinkZoomConnection(ctx, b.ID, u, expired(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := conn(a.ID, aConn)
+		if c.Status != store.ZoomRelinkRequired || c.RelinkReason != store.RelinkLinkedElsewhere || c.HasTokens ||
+			c.User.Email != u.Email || c.RelinkNotifiedAt.IsZero() {
+			t.Fatalf("a's link after b linked the same Zoom user: %+v", c)
+		}
+		if _, err := st.ZoomAccessToken(ctx, a.ID, aConn, "", nil); !errors.Is(err, store.ErrZoomRelinkRequired) {
+			t.Errorf("a's token after b linked: %v", err)
+		}
+		if c := conn(a.ID, aOther); c.Status != store.ZoomLinked || !c.HasTokens {
+			t.Errorf("a's other Zoom user was touched: %+v", c)
+		}
+		if c := conn(b.ID, bConn); c.Status != store.ZoomLinked || !c.HasTokens || c.RelinkReason != "" {
+			t.Errorf("b's link: %+v", c)
+		}
+		if ms := mails(a.ID); len(ms) != 1 || ms[0].Kind != event.MailZoomLinkedElsewhere || ms[0].MemberID == 0 {
+			t.Errorf("a's outbox: %+v, want one zoom_linked_elsewhere mail to its owner", ms)
+		}
+		if len(mails(b.ID)) != 0 {
+			t.Errorf("b's outbox: %+v", mails(b.ID))
+		}
+
+		// a links it again: b's link ends, a's is whole again.
+		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(5)); err != nil {
+			t.Fatal(err)
+		}
+		if c := conn(a.ID, aConn); c.Status != store.ZoomLinked || c.RelinkReason != "" || !c.HasTokens || !c.RelinkNotifiedAt.IsZero() {
+			t.Errorf("a relinked: %+v", c)
+		}
+		if c := conn(b.ID, bConn); c.Status != store.ZoomRelinkRequired || c.RelinkReason != store.RelinkLinkedElsewhere {
+			t.Errorf("b after a relinked: %+v", c)
+		}
+		if ms := mails(b.ID); len(ms) != 1 || ms[0].Kind != event.MailZoomLinkedElsewhere {
+			t.Errorf("b's outbox: %+v", ms)
+		}
+
+		// app_deauthorized reaches both organizations' rows.
+		if n, err := st.DeauthorizeZoomUser(ctx, u.ID, time.Time{}); err != nil || n != 2 {
+			t.Fatalf("deauthorize: %d, %v", n, err)
+		}
+		for _, c := range []store.ZoomConnection{conn(a.ID, aConn), conn(b.ID, bConn)} {
+			if c.Status != store.ZoomUnlinked || c.HasTokens || c.User.DisplayName != u.DisplayName {
+				t.Errorf("after app_deauthorized: %+v", c)
+			}
+		}
+	})
+}
+
 func TestZoomAccessTokenRefreshesOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
