@@ -22,6 +22,11 @@ const (
 // MailKinds (which an event may reword).
 const MailZoomRelink MailKind = "zoom_relink"
 
+// MailZoomLinkedElsewhere tells an organization's owners that another
+// organization linked one of their Zoom users, which ended their link at
+// Zoom (要再連携). Mail to an organizer, as MailZoomRelink.
+const MailZoomLinkedElsewhere MailKind = "zoom_linked_elsewhere"
+
 // MailKinds are the kinds, in the order the organizer's settings show them.
 var MailKinds = []MailKind{MailApplied, MailPaid, MailCancelled, MailPromoted}
 

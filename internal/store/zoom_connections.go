@@ -18,8 +18,14 @@ import (
 // Zoom connection statuses.
 const (
 	ZoomLinked         = "linked"          // 連携中
-	ZoomRelinkRequired = "relink_required" // 要再連携: Zoom refused the refresh
+	ZoomRelinkRequired = "relink_required" // 要再連携: Zoom refused the refresh, or ended the grant
 	ZoomUnlinked       = "unlinked"        // 解除済: unlinked from kaisai or from Zoom
+)
+
+// Why a connection is 要再連携 (ZoomConnection.RelinkReason).
+const (
+	RelinkRefused         = ""                 // Zoom refused the refresh token
+	RelinkLinkedElsewhere = "linked_elsewhere" // another organization linked the same Zoom user
 )
 
 var (
@@ -46,7 +52,8 @@ func (t ZoomTokens) String() string {
 	return fmt.Sprintf("store.ZoomTokens{expiry %s, api %s}", t.Expiry.UTC().Format(time.RFC3339), t.APIURL)
 }
 
-// ZoomUser is what kaisai keeps of a linked Zoom user.
+// ZoomUser is what kaisai keeps of a linked Zoom user. Its name, e-mail and
+// type stay when the user is unlinked, as last seen (ZoomConnection.LinkedAt).
 type ZoomUser struct {
 	ID, AccountID, Email, DisplayName string
 	Type                              int // 1 Basic, 2 Licensed
@@ -57,13 +64,31 @@ type ZoomConnection struct {
 	ID, OrgID        int64
 	User             ZoomUser
 	Status           string
+	RelinkReason     string // why it is 要再連携: RelinkRefused, RelinkLinkedElsewhere
 	Scopes           []string
 	APIURL           string
 	TokenExpiry      time.Time
 	HasTokens        bool
 	RelinkNotifiedAt time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// LinkedAt is when the Zoom user was last linked, when kaisai last read
+	// its name, e-mail and type (zero for a connection linked before kaisai
+	// recorded it).
+	LinkedAt  time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Host is the connection as a possible host of a group's meetings, for the
+// rules of package event: linked or not, and its licence as last seen.
+func (c ZoomConnection) Host() event.ZoomHost {
+	h := event.ZoomHost{ConnID: c.ID, Linked: c.Status == ZoomLinked}
+	switch c.User.Type {
+	case 1:
+		h.Licence = event.ZoomLicenceBasic
+	case 2:
+		h.Licence = event.ZoomLicenceLicensed
+	}
+	return h
 }
 
 // sealing binds a sealed token to its row and kind, so a value copied to
@@ -83,6 +108,19 @@ func (s *Store) seal(orgID int64, zoomUserID string, t ZoomTokens) (access, refr
 // LinkZoomConnection saves a linked Zoom user with its tokens: the same Zoom
 // user linked again (also after 解除 or 要再連携) is the same connection,
 // linked again.
+//
+// Zoom keeps one grant per user and app: a user who authorizes the app
+// again gets new tokens, and those of the earlier authorization stop
+// working (Zoom's developer forum: "If you generate a new token, the
+// previous token will be invalidated. This behavior is similar to our
+// regular OAuth tokens", https://devforum.zoom.us/t/server-to-server-oauth-annoying-token-invalidation/72070;
+// the same user linking one app from two systems, the first stops working:
+// https://devforum.zoom.us/t/the-procedure-for-increasing-the-token-tolerance-token-index-and-its-impact/95429).
+// So the same Zoom user linked by another organization has ended this
+// grant: in the same transaction, every other organization's connection to
+// the user that was 連携中 becomes 要再連携 (RelinkLinkedElsewhere), loses
+// its dead tokens, and its owners are told by mail, instead of finding out
+// from a refused call later.
 func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser, t ZoomTokens) (id int64, err error) {
 	access, refresh, err := s.seal(orgID, u.ID, t)
 	if err != nil {
@@ -95,17 +133,21 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 			created_at, updated_at, linked_at) VALUES ($1, $2, $3, $4, $5, $6, 'linked', $7, $8, $9, $10, $11, $12, $12, $12)
 			ON CONFLICT (org_id, zoom_user_id) DO UPDATE SET zoom_account_id = excluded.zoom_account_id,
 			  email = excluded.email, display_name = excluded.display_name, user_type = excluded.user_type,
-			  status = 'linked', access_token_enc = excluded.access_token_enc,
+			  status = 'linked', relink_reason = '', access_token_enc = excluded.access_token_enc,
 			  refresh_token_enc = excluded.refresh_token_enc, token_expiry = excluded.token_expiry,
 			  scopes = excluded.scopes, api_url = excluded.api_url, relink_notified_at = NULL,
 			  updated_at = excluded.updated_at, linked_at = excluded.linked_at
 			RETURNING id`, orgID, u.ID, u.AccountID, u.Email, u.DisplayName, u.Type, access, refresh,
 			t.Expiry.UTC(), strings.Join(t.Scopes, " "), t.APIURL, now).Scan(&id)
-		if err == nil {
-			// Linked again: its meetings' pending work resumes.
-			s.queue(tx, queuedMeetings)
+		if err != nil {
+			return err
 		}
-		return err
+		if err := s.endZoomLinksElsewhere(ctx, tx, orgID, u.ID); err != nil {
+			return err
+		}
+		// Linked again: its meetings' pending work resumes.
+		s.queue(tx, queuedMeetings)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store.LinkZoomConnection(org %d): %w", orgID, err)
@@ -113,17 +155,65 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 	return id, nil
 }
 
+// endZoomLinksElsewhere marks the other organizations' links to the Zoom user
+// 要再連携 (linked elsewhere), deletes their tokens, which Zoom no longer
+// accepts, and tells their owners.
+func (s *Store) endZoomLinksElsewhere(ctx context.Context, tx *sql.Tx, orgID int64, zoomUserID string) error {
+	rows, err := tx.QueryContext(ctx, `UPDATE zoom_connections SET status = 'relink_required',
+		relink_reason = 'linked_elsewhere', access_token_enc = NULL, refresh_token_enc = NULL, token_expiry = NULL,
+		relink_notified_at = NULL, updated_at = $1
+		WHERE zoom_user_id = $2 AND org_id <> $3 AND status = 'linked' RETURNING org_id, id`,
+		s.nowUTC(), zoomUserID, orgID)
+	if err != nil {
+		return fmt.Errorf("end links elsewhere: %w", err)
+	}
+	type conn struct{ org, id int64 }
+	var ended []conn
+	for rows.Next() {
+		var c conn
+		if err := rows.Scan(&c.org, &c.id); err != nil {
+			rows.Close()
+			return err
+		}
+		ended = append(ended, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range ended {
+		if err := s.notifyZoomRelink(ctx, tx, c.org, c.id, event.MailZoomLinkedElsewhere); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ZoomUserLinkedElsewhere reports whether another organization has the Zoom
+// user linked (連携中): linking it here ends that link (LinkZoomConnection).
+func (s *Store) ZoomUserLinkedElsewhere(ctx context.Context, orgID int64, zoomUserID string) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_connections
+		WHERE zoom_user_id = $1 AND org_id <> $2 AND status = 'linked'`, zoomUserID, orgID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store.ZoomUserLinkedElsewhere(org %d): %w", orgID, err)
+	}
+	return n > 0, nil
+}
+
 const zoomConnColumns = `id, org_id, zoom_user_id, zoom_account_id, email, display_name, user_type, status,
-	scopes, api_url, token_expiry, refresh_token_enc IS NOT NULL, relink_notified_at, created_at, updated_at`
+	relink_reason, scopes, api_url, token_expiry, refresh_token_enc IS NOT NULL, relink_notified_at, linked_at,
+	created_at, updated_at`
 
 func scanZoomConn(row interface{ Scan(...any) error }) (ZoomConnection, error) {
 	var c ZoomConnection
 	var scopes string
-	var expiry, notified sql.NullTime
+	var expiry, notified, linked sql.NullTime
 	err := row.Scan(&c.ID, &c.OrgID, &c.User.ID, &c.User.AccountID, &c.User.Email, &c.User.DisplayName,
-		&c.User.Type, &c.Status, &scopes, &c.APIURL, &expiry, &c.HasTokens, &notified, &c.CreatedAt, &c.UpdatedAt)
+		&c.User.Type, &c.Status, &c.RelinkReason, &scopes, &c.APIURL, &expiry, &c.HasTokens, &notified, &linked,
+		&c.CreatedAt, &c.UpdatedAt)
 	c.Scopes = strings.Fields(scopes)
-	c.TokenExpiry, c.RelinkNotifiedAt = timeOf(expiry), timeOf(notified)
+	c.TokenExpiry, c.RelinkNotifiedAt, c.LinkedAt = timeOf(expiry), timeOf(notified), timeOf(linked)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, err
 }
@@ -178,10 +268,11 @@ func (s *Store) MarkZoomRelinkNotified(ctx context.Context, orgID, id int64) (fi
 
 // notifyZoomRelink tells the organization's owners, once, that the
 // connection needs relinking: in tx, with the connection marked 要再連携, it
-// sets relink_notified_at and writes a zoom_relink mail to each owner, unless
-// they were told already. Linking again clears relink_notified_at, so a later
-// refusal tells them again.
-func (s *Store) notifyZoomRelink(ctx context.Context, tx *sql.Tx, orgID, id int64) error {
+// sets relink_notified_at and writes a mail of kind (event.MailZoomRelink,
+// event.MailZoomLinkedElsewhere) to each owner, unless they were told
+// already. Linking again clears relink_notified_at, so a later refusal tells
+// them again.
+func (s *Store) notifyZoomRelink(ctx context.Context, tx *sql.Tx, orgID, id int64, kind event.MailKind) error {
 	var name, email string
 	err := tx.QueryRowContext(ctx, `UPDATE zoom_connections SET relink_notified_at = $1 WHERE org_id = $2 AND id = $3
 		AND status = 'relink_required' AND relink_notified_at IS NULL RETURNING display_name, email`,
@@ -212,7 +303,7 @@ func (s *Store) notifyZoomRelink(ctx context.Context, tx *sql.Tx, orgID, id int6
 	}
 	vars := map[string]string{"zoom_user": name, "zoom_email": email}
 	for _, m := range owners {
-		if err := s.enqueueMemberMail(ctx, tx, orgID, m, event.MailZoomRelink, vars); err != nil {
+		if err := s.enqueueMemberMail(ctx, tx, orgID, m, kind, vars); err != nil {
 			return err
 		}
 	}
@@ -230,10 +321,16 @@ func (s *Store) UnlinkZoomConnection(ctx context.Context, orgID, id int64) error
 
 // DeauthorizeZoomUser is Zoom's app_deauthorized: the user removed the app
 // at time at, so every connection to that Zoom user (in any organization)
-// linked before then loses its tokens and the Zoom user's data kaisai
-// stored, and is 解除済. Only Zoom's opaque user id stays, to recognize the
-// user if they link again. A connection linked again since keeps its new
-// grant (the event came late). A zero at: every connection.
+// linked before then loses its tokens, scopes, API URL and account, and is
+// 解除済. A connection linked again since keeps its new grant (the event
+// came late). A zero at: every connection.
+//
+// The user's name, e-mail and account type stay, as last seen (LinkedAt):
+// DESIGN.md §5 first had them deleted too, but then サービス連携, the
+// event page and the group form showed an unnamed host, and a Licensed one
+// as Basic, so the organizer could not tell whom to link again (issue 13).
+// They are what the Zoom user showed the organization when linking, not
+// secrets; only Zoom's opaque user id is needed to recognize a new link.
 func (s *Store) DeauthorizeZoomUser(ctx context.Context, zoomUserID string, at time.Time) (int64, error) {
 	return s.deauthorizeZoom(ctx, "zoom_user_id", zoomUserID, at)
 }
@@ -251,9 +348,9 @@ func (s *Store) deauthorizeZoom(ctx context.Context, column, id string, at time.
 	if at.IsZero() {
 		at = s.nowUTC()
 	}
-	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', access_token_enc = NULL,
-		refresh_token_enc = NULL, token_expiry = NULL, zoom_account_id = '', email = '', display_name = '',
-		user_type = 0, scopes = '', api_url = '', updated_at = $1
+	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', relink_reason = '',
+		access_token_enc = NULL, refresh_token_enc = NULL, token_expiry = NULL, zoom_account_id = '',
+		scopes = '', api_url = '', updated_at = $1
 		WHERE `+column+` = $2 AND (linked_at IS NULL OR linked_at <= $3)`, s.nowUTC(), id, at.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("store.deauthorizeZoom(%s): %w", column, err)
@@ -292,6 +389,9 @@ const refreshSkew = time.Minute
 // re-read under the lock, so who waited finds the new tokens and does not
 // refresh again; both new tokens are stored before they are returned. A
 // refused refresh marks the connection 要再連携 (ErrZoomRelinkRequired).
+// The outcome is written only while the connection still holds the refresh
+// token used: on SQLite, app_deauthorized or a new link can come while Zoom
+// answers, and what they wrote stands (a new link's tokens are returned).
 func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale string, refresh RefreshFunc) (t ZoomTokens, err error) {
 	defer func() {
 		if err != nil {
@@ -304,12 +404,12 @@ func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale stri
 	if s.dialect == Postgres {
 		var refused error
 		err = s.Tx(ctx, func(tx *sql.Tx) error {
-			cur, userID, err := s.zoomTokens(ctx, tx, orgID, id, " FOR UPDATE")
-			if err != nil || !s.needsRefresh(cur, stale) {
-				t = cur
+			cur, err := s.zoomTokens(ctx, tx, orgID, id, " FOR UPDATE")
+			if err != nil || !s.needsRefresh(cur.ZoomTokens, stale) {
+				t = cur.ZoomTokens
 				return err
 			}
-			t, refused, err = s.refreshZoom(ctx, tx, orgID, id, userID, cur, refresh)
+			t, refused, err = s.refreshZoom(ctx, tx, orgID, id, cur, refresh)
 			return err
 		})
 		if err == nil && refused != nil {
@@ -321,13 +421,13 @@ func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale stri
 	mu, _ := s.refreshLocks.LoadOrStore(id, new(sync.Mutex))
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
-	cur, userID, err := s.zoomTokens(ctx, s.read, orgID, id, "")
-	if err != nil || !s.needsRefresh(cur, stale) {
-		return cur, err
+	cur, err := s.zoomTokens(ctx, s.read, orgID, id, "")
+	if err != nil || !s.needsRefresh(cur.ZoomTokens, stale) {
+		return cur.ZoomTokens, err
 	}
 	var refused error
 	// Zoom is called with no transaction open; the result is written in a short one.
-	t, refused, err = s.refreshZoom(ctx, nil, orgID, id, userID, cur, refresh)
+	t, refused, err = s.refreshZoom(ctx, nil, orgID, id, cur, refresh)
 	if err == nil && refused != nil {
 		err = errors.Join(ErrZoomRelinkRequired, refused)
 	}
@@ -338,14 +438,21 @@ func (s *Store) needsRefresh(t ZoomTokens, stale string) bool {
 	return !t.Expiry.After(s.now().Add(refreshSkew)) || (stale != "" && t.AccessToken == stale)
 }
 
+// zoomGrant is a connection's tokens as stored.
+type zoomGrant struct {
+	ZoomTokens
+	userID, status string
+	refreshEnc     []byte // the refresh token as sealed: which grant this is
+}
+
 // zoomTokens reads and opens a connection's tokens; ErrZoomRelinkRequired
 // when it has none or is not 連携中.
-func (s *Store) zoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (ZoomTokens, string, error) {
-	t, userID, status, err := s.storedZoomTokens(ctx, q, orgID, id, lock)
-	if err == nil && status != ZoomLinked {
+func (s *Store) zoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (zoomGrant, error) {
+	g, err := s.storedZoomTokens(ctx, q, orgID, id, lock)
+	if err == nil && g.status != ZoomLinked {
 		err = ErrZoomRelinkRequired
 	}
-	return t, userID, err
+	return g, err
 }
 
 // ZoomStoredTokens are the tokens as stored, whatever the status, without
@@ -354,81 +461,100 @@ func (s *Store) ZoomStoredTokens(ctx context.Context, orgID, id int64) (ZoomToke
 	if s.secrets == nil {
 		return ZoomTokens{}, ErrNoSecrets
 	}
-	t, _, _, err := s.storedZoomTokens(ctx, s.read, orgID, id, "")
+	g, err := s.storedZoomTokens(ctx, s.read, orgID, id, "")
 	if err != nil {
-		return t, fmt.Errorf("store.ZoomStoredTokens(org %d, %d): %w", orgID, id, err)
+		return g.ZoomTokens, fmt.Errorf("store.ZoomStoredTokens(org %d, %d): %w", orgID, id, err)
 	}
-	return t, nil
+	return g.ZoomTokens, nil
 }
 
-func (s *Store) storedZoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (ZoomTokens, string, string, error) {
-	var t ZoomTokens
-	var userID, status, scopes string
-	var access, refresh []byte
+func (s *Store) storedZoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (zoomGrant, error) {
+	var g zoomGrant
+	var scopes string
+	var access []byte
 	var expiry sql.NullTime
 	err := q.QueryRowContext(ctx, `SELECT zoom_user_id, status, access_token_enc, refresh_token_enc, token_expiry,
 		scopes, api_url FROM zoom_connections WHERE org_id = $1 AND id = $2`+lock, orgID, id).
-		Scan(&userID, &status, &access, &refresh, &expiry, &scopes, &t.APIURL)
+		Scan(&g.userID, &g.status, &access, &g.refreshEnc, &expiry, &scopes, &g.APIURL)
 	if err != nil {
-		return t, "", "", notFound(err)
+		return g, notFound(err)
 	}
-	if refresh == nil {
-		return t, userID, status, ErrZoomRelinkRequired
+	if g.refreshEnc == nil {
+		return g, ErrZoomRelinkRequired
 	}
-	a, err := s.secrets.Open(access, sealAD(orgID, userID, "access"))
+	a, err := s.secrets.Open(access, sealAD(orgID, g.userID, "access"))
 	if err != nil {
-		return t, userID, status, err
+		return g, err
 	}
-	r, err := s.secrets.Open(refresh, sealAD(orgID, userID, "refresh"))
+	r, err := s.secrets.Open(g.refreshEnc, sealAD(orgID, g.userID, "refresh"))
 	if err != nil {
-		return t, userID, status, err
+		return g, err
 	}
-	t.AccessToken, t.RefreshToken, t.Expiry, t.Scopes = string(a), string(r), timeOf(expiry), strings.Fields(scopes)
-	return t, userID, status, nil
+	g.AccessToken, g.RefreshToken, g.Expiry, g.Scopes = string(a), string(r), timeOf(expiry), strings.Fields(scopes)
+	return g, nil
 }
 
 // refreshZoom refreshes and stores the result: in tx when given (PostgreSQL,
 // under the row lock), else in a short transaction of its own after Zoom
 // answered. refused is Zoom's refusal, after the connection was marked 要再連携.
-func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, userID string, cur ZoomTokens, refresh RefreshFunc) (t ZoomTokens, refused, err error) {
-	write := func(fn func(*sql.Tx) error) error {
-		if tx != nil {
-			return fn(tx)
-		}
-		return s.Tx(ctx, fn)
-	}
-	nt, err := refresh(ctx, cur.RefreshToken)
-	if errors.Is(err, ErrRefreshRefused) {
-		err = write(func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE zoom_connections SET status = 'relink_required', updated_at = $1
-				WHERE org_id = $2 AND id = $3`, s.nowUTC(), orgID, id)
+// Either outcome is written only while the row still holds cur's refresh
+// token; else the connection was unlinked or linked again while Zoom
+// answered (possible on SQLite, which holds no lock across the call), and
+// what it holds now is returned instead.
+func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, cur zoomGrant, refresh RefreshFunc) (t ZoomTokens, refused, err error) {
+	held := true // the row still held cur's grant when the outcome was written
+	write := func(query string, args ...any) error {
+		do := func(tx *sql.Tx) error {
+			r, err := tx.ExecContext(ctx, query+` AND status = 'linked' AND refresh_token_enc = $`+
+				strconv.Itoa(len(args)+1), append(args, cur.refreshEnc)...)
 			if err != nil {
 				return err
 			}
-			return s.notifyZoomRelink(ctx, tx, orgID, id)
-		})
-		return t, ErrRefreshRefused, err
+			n, err := r.RowsAffected()
+			held = n > 0
+			if err == nil && held && refused != nil {
+				err = s.notifyZoomRelink(ctx, tx, orgID, id, event.MailZoomRelink)
+			}
+			return err
+		}
+		if tx != nil {
+			return do(tx)
+		}
+		return s.Tx(ctx, do)
 	}
-	if err != nil {
+	nt, err := refresh(ctx, cur.RefreshToken)
+	switch {
+	case errors.Is(err, ErrRefreshRefused):
+		refused = ErrRefreshRefused
+		err = write(`UPDATE zoom_connections SET status = 'relink_required', relink_reason = '', updated_at = $1
+			WHERE org_id = $2 AND id = $3`, s.nowUTC(), orgID, id)
+	case err != nil:
 		return t, nil, err
-	}
-	if nt.APIURL == "" {
-		nt.APIURL = cur.APIURL
-	}
-	if len(nt.Scopes) == 0 {
-		nt.Scopes = cur.Scopes
-	}
-	access, refreshEnc, err := s.seal(orgID, userID, nt)
-	if err != nil {
-		return t, nil, err
-	}
-	err = write(func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE zoom_connections SET access_token_enc = $1, refresh_token_enc = $2,
-			token_expiry = $3, scopes = $4, api_url = $5, updated_at = $6 WHERE org_id = $7 AND id = $8`,
+	default:
+		if nt.APIURL == "" {
+			nt.APIURL = cur.APIURL
+		}
+		if len(nt.Scopes) == 0 {
+			nt.Scopes = cur.Scopes
+		}
+		var access, refreshEnc []byte
+		if access, refreshEnc, err = s.seal(orgID, cur.userID, nt); err != nil {
+			return t, nil, err
+		}
+		t = nt
+		err = write(`UPDATE zoom_connections SET access_token_enc = $1, refresh_token_enc = $2, token_expiry = $3,
+			scopes = $4, api_url = $5, updated_at = $6 WHERE org_id = $7 AND id = $8`,
 			access, refreshEnc, nt.Expiry.UTC(), strings.Join(nt.Scopes, " "), nt.APIURL, s.nowUTC(), orgID, id)
-		return err
-	})
-	return nt, nil, err
+	}
+	if err != nil || held {
+		return t, refused, err
+	}
+	var q querier = s.read
+	if tx != nil {
+		q = tx
+	}
+	now, err := s.zoomTokens(ctx, q, orgID, id, "")
+	return now.ZoomTokens, nil, err
 }
 
 // zoomOAuthStateTTL bounds how long a person may take on Zoom's consent page.

@@ -79,10 +79,15 @@ func TestZoomConnectionLinkListUnlink(t *testing.T) {
 			t.Errorf("token of an unlinked connection: %v", err)
 		}
 
-		// app_deauthorized: the Zoom user's data goes too. One about a grant
-		// older than the link (delivered late) leaves the new link alone.
+		// app_deauthorized: the grant's data goes, the user's name, e-mail
+		// and type stay as last seen. One about a grant older than the link
+		// (delivered late) leaves the new link alone.
 		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(3)); err != nil {
 			t.Fatal(err)
+		}
+		linked, _ := st.ZoomConnection(ctx, a.ID, id)
+		if linked.LinkedAt.IsZero() || linked.User.AccountID != "acc" || len(linked.Scopes) == 0 || linked.APIURL == "" {
+			t.Fatalf("linked: %+v", linked)
 		}
 		if n, err := st.DeauthorizeZoomUser(ctx, "zu1", time.Now().Add(-time.Minute)); err != nil || n != 0 {
 			t.Fatalf("a late app_deauthorized about an earlier grant unlinked %d connections, %v", n, err)
@@ -91,8 +96,131 @@ func TestZoomConnectionLinkListUnlink(t *testing.T) {
 			t.Fatalf("deauthorize: %d, %v", n, err)
 		}
 		c, _ = st.ZoomConnection(ctx, a.ID, id)
-		if c.Status != store.ZoomUnlinked || c.HasTokens || c.User.Email != "" || c.User.DisplayName != "" {
-			t.Errorf("after app_deauthorized: %+v", c)
+		kept := store.ZoomUser{ID: "zu1", Email: "z@example.com", DisplayName: "Hanako", Type: 2}
+		if c.Status != store.ZoomUnlinked || c.HasTokens || !c.TokenExpiry.IsZero() || c.User != kept ||
+			len(c.Scopes) != 0 || c.APIURL != "" || !c.LinkedAt.Equal(linked.LinkedAt) {
+			t.Errorf("after app_deauthorized: %+v, want no grant left and the user %+v as last seen at %s",
+				c, kept, linked.LinkedAt)
+		}
+		if _, err := st.ZoomStoredTokens(ctx, a.ID, id); !errors.Is(err, store.ErrZoomRelinkRequired) {
+			t.Errorf("tokens after app_deauthorized: %v", err)
+		}
+		// By account: the same.
+		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(4)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.DeauthorizeZoomAccount(ctx, "acc", time.Time{}); err != nil || n != 1 {
+			t.Fatalf("deauthorize the account: %d, %v", n, err)
+		}
+		if c, _ = st.ZoomConnection(ctx, a.ID, id); c.Status != store.ZoomUnlinked || c.HasTokens || c.User != kept {
+			t.Errorf("after app_deauthorized of the account: %+v", c)
+		}
+	})
+}
+
+// TestZoomLinkedElsewhere: Zoom keeps one grant per user and app, so the
+// same Zoom user linked by a second organization ends the first one's link:
+// it becomes 要再連携 (linked elsewhere) without its dead tokens, and its
+// owner is mailed once. The first organization linking again turns it round.
+func TestZoomLinkedElsewhere(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st := openWithSecrets(t, db)
+		a := newFixture(t, st, "a@example.com", 10, false).org
+		b := newFixture(t, st, "b@example.com", 10, false).org
+		u := store.ZoomUser{ID: "zu-shared", AccountID: "acc", Email: "z@example.com", DisplayName: "山田 花子", Type: 2}
+		other := store.ZoomUser{ID: "zu-other", Email: "o@example.com", DisplayName: "別の人", Type: 1}
+		linkedElsewhere := func(org int64) bool {
+			t.Helper()
+			yes, err := st.ZoomUserLinkedElsewhere(ctx, org, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return yes
+		}
+		conn := func(org, id int64) store.ZoomConnection {
+			t.Helper()
+			c, err := st.ZoomConnection(ctx, org, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		mails := func(org int64) []store.MailRow {
+			t.Helper()
+			ms, err := st.Mails(ctx, org, 10, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ms
+		}
+
+		aConn, err := st.LinkZoomConnection(ctx, a.ID, u, expired(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		aOther, err := st.LinkZoomConnection(ctx, a.ID, other, expired(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if linkedElsewhere(a.ID) || !linkedElsewhere(b.ID) {
+			t.Fatal("ZoomUserLinkedElsewhere does not see organization a's link from b only")
+		}
+		// Linked again in the same organization: nobody else is touched.
+		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(3)); err != nil {
+			t.Fatal(err)
+		}
+		if len(mails(a.ID)) != 0 {
+			t.Fatalf("relinking in the same organization mailed %+v", mails(a.ID))
+		}
+
+		bConn, err := st.LinkZoomConnection(ctx, b.ID, u, expired(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := conn(a.ID, aConn)
+		if c.Status != store.ZoomRelinkRequired || c.RelinkReason != store.RelinkLinkedElsewhere || c.HasTokens ||
+			c.User.Email != u.Email || c.RelinkNotifiedAt.IsZero() {
+			t.Fatalf("a's link after b linked the same Zoom user: %+v", c)
+		}
+		if _, err := st.ZoomAccessToken(ctx, a.ID, aConn, "", nil); !errors.Is(err, store.ErrZoomRelinkRequired) {
+			t.Errorf("a's token after b linked: %v", err)
+		}
+		if c := conn(a.ID, aOther); c.Status != store.ZoomLinked || !c.HasTokens {
+			t.Errorf("a's other Zoom user was touched: %+v", c)
+		}
+		if c := conn(b.ID, bConn); c.Status != store.ZoomLinked || !c.HasTokens || c.RelinkReason != "" {
+			t.Errorf("b's link: %+v", c)
+		}
+		if ms := mails(a.ID); len(ms) != 1 || ms[0].Kind != event.MailZoomLinkedElsewhere || ms[0].MemberID == 0 {
+			t.Errorf("a's outbox: %+v, want one zoom_linked_elsewhere mail to its owner", ms)
+		}
+		if len(mails(b.ID)) != 0 {
+			t.Errorf("b's outbox: %+v", mails(b.ID))
+		}
+
+		// a links it again: b's link ends, a's is whole again.
+		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(5)); err != nil {
+			t.Fatal(err)
+		}
+		if c := conn(a.ID, aConn); c.Status != store.ZoomLinked || c.RelinkReason != "" || !c.HasTokens || !c.RelinkNotifiedAt.IsZero() {
+			t.Errorf("a relinked: %+v", c)
+		}
+		if c := conn(b.ID, bConn); c.Status != store.ZoomRelinkRequired || c.RelinkReason != store.RelinkLinkedElsewhere {
+			t.Errorf("b after a relinked: %+v", c)
+		}
+		if ms := mails(b.ID); len(ms) != 1 || ms[0].Kind != event.MailZoomLinkedElsewhere {
+			t.Errorf("b's outbox: %+v", ms)
+		}
+
+		// app_deauthorized reaches both organizations' rows.
+		if n, err := st.DeauthorizeZoomUser(ctx, u.ID, time.Time{}); err != nil || n != 2 {
+			t.Fatalf("deauthorize: %d, %v", n, err)
+		}
+		for _, c := range []store.ZoomConnection{conn(a.ID, aConn), conn(b.ID, bConn)} {
+			if c.Status != store.ZoomUnlinked || c.HasTokens || c.User.DisplayName != u.DisplayName {
+				t.Errorf("after app_deauthorized: %+v", c)
+			}
 		}
 	})
 }
@@ -216,3 +344,90 @@ func TestZoomOAuthState(t *testing.T) {
 		}
 	})
 }
+
+// TestZoomRefreshMeetsUnlinkOrRelink: a refresh in flight while the
+// connection is unlinked (app_deauthorized) or linked again (Zoom ends the
+// earlier grant, so its refresh is refused) writes nothing over that: the
+// outcome belongs to a grant that is gone. The connection stays 解除済, or
+// 連携中 with its new tokens, and nobody is told to relink.
+func TestZoomRefreshMeetsUnlinkOrRelink(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st := openWithSecrets(t, db)
+		org := newFixture(t, st, "a@example.com", 10, false).org
+		u := store.ZoomUser{ID: "zu-race", Email: "z@example.com", DisplayName: "山田", Type: 2}
+		refused := func(context.Context, string) (store.ZoomTokens, error) {
+			return store.ZoomTokens{}, fmt.Errorf("invalid_grant: %w", store.ErrRefreshRefused)
+		}
+		granted := func(context.Context, string) (store.ZoomTokens, error) {
+			return store.ZoomTokens{AccessToken: "refreshed", RefreshToken: "refreshed-r", Expiry: time.Now().Add(time.Hour)}, nil
+		}
+		// during runs change while Zoom answers the refresh. On SQLite the
+		// refresh holds no transaction, so change runs then; on PostgreSQL
+		// the refresh holds the row's lock, so change waits for it and runs
+		// after the refresh's outcome is written (wait for it with wg).
+		var wg sync.WaitGroup
+		during := func(change func() error, answer RefreshAnswer) store.RefreshFunc {
+			return func(ctx context.Context, rt string) (store.ZoomTokens, error) {
+				wg.Go(func() {
+					if err := change(); err != nil {
+						t.Error(err)
+					}
+				})
+				if db.DatabaseURL == "" {
+					wg.Wait()
+				}
+				return answer(ctx, rt)
+			}
+		}
+		for _, tc := range []struct {
+			name   string
+			change func(id int64) error
+			answer RefreshAnswer
+			status string
+			tokens string // the access token left, "" for none
+			err    error  // of ZoomAccessToken
+		}{
+			{"unlinked during a refused refresh", func(int64) error {
+				_, err := st.DeauthorizeZoomUser(ctx, u.ID, time.Time{})
+				return err
+			}, refused, store.ZoomUnlinked, "", store.ErrZoomRelinkRequired},
+			{"unlinked during a refresh", func(int64) error {
+				_, err := st.DeauthorizeZoomUser(ctx, u.ID, time.Time{})
+				return err
+			}, granted, store.ZoomUnlinked, "", nil},
+			{"linked again during a refused refresh", func(int64) error {
+				_, err := st.LinkZoomConnection(ctx, org.ID, u, store.ZoomTokens{AccessToken: "relinked", RefreshToken: "relinked-r",
+					Expiry: time.Now().Add(time.Hour)})
+				return err
+			}, refused, store.ZoomLinked, "relinked", nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				id, err := st.LinkZoomConnection(ctx, org.ID, u, expired(1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				before, _ := st.Mails(ctx, org.ID, 100, 0)
+				_, err = st.ZoomAccessToken(ctx, org.ID, id, "", during(func() error { return tc.change(id) }, tc.answer))
+				if tc.err != nil && !errors.Is(err, tc.err) {
+					t.Errorf("ZoomAccessToken: %v, want %v", err, tc.err)
+				}
+				wg.Wait()
+				c, err := st.ZoomConnection(ctx, org.ID, id)
+				if err != nil || c.Status != tc.status {
+					t.Fatalf("status %s, want %s: %+v, %v", c.Status, tc.status, c, err)
+				}
+				tok, err := st.ZoomStoredTokens(ctx, org.ID, id)
+				if tc.tokens == "" && !errors.Is(err, store.ErrZoomRelinkRequired) || tc.tokens != "" && tok.AccessToken != tc.tokens {
+					t.Errorf("tokens left %q, %v; want %q", tok.AccessToken, err, tc.tokens)
+				}
+				if after, _ := st.Mails(ctx, org.ID, 100, 0); db.DatabaseURL == "" && len(after) != len(before) {
+					t.Errorf("the organizer was told to relink: %+v", after[0])
+				}
+			})
+		}
+	})
+}
+
+// RefreshAnswer is how Zoom answers a refresh.
+type RefreshAnswer = func(context.Context, string) (store.ZoomTokens, error)

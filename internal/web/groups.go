@@ -71,7 +71,7 @@ func (s *Server) groupCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	groupForm(r, g, p)
 	key := formKey(r, p, "group")
-	err = s.validateGroup(r, g, d, nil, e.Location())
+	err = s.validateGroup(r, g, p, d, nil, e.Location())
 	existing := false
 	if err == nil {
 		existing, err = s.store.CreateGroup(r.Context(), g, key)
@@ -136,7 +136,7 @@ func (s *Server) groupUpdate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	err = s.validateGroup(r, &edited, d, schedules, e.Location())
+	err = s.validateGroup(r, &edited, p, d, schedules, e.Location())
 	if err == nil {
 		// Moving or deleting meetings changes what participants were told:
 		// the organizer confirms it first.

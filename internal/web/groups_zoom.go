@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,11 +29,16 @@ const zoomPolicyTimeout = 3 * time.Second
 type groupFormData struct {
 	Event *event.Event
 	Group *event.ScheduleGroup // nil for a new group
-	Hosts []hostOption
+	// Stored are the group's Zoom settings as saved, nil when it has none:
+	// what the form cannot offer keeps these (event.EditZoomSettings).
+	Stored *event.ZoomSettings
+	Hosts  []hostOption
 	// AnyLinked: some host can be chosen; else the form links to /integrations.
 	AnyLinked bool
 	// Selected is the chosen host, nil when none is.
 	Selected *hostOption
+	// Offer is what the form offers for the chosen host.
+	Offer event.ZoomOffer
 	// PasscodeFallback: the host's passcode policy could not be read, so
 	// the pre-filled passcode is a plain one (saving still works).
 	PasscodeFallback bool
@@ -45,12 +51,28 @@ type groupFormData struct {
 type hostOption struct {
 	ID          string
 	Name, Email string
-	Licensed    bool
+	TypeKey     string // zoom.type.licensed, …
 	Linked      bool
 	Status      string // store.ZoomLinked, …
 	// Current: the group's host now, which may be kept while not linked
 	// (its meetings wait for re-linking).
 	Current bool
+	Host    event.ZoomHost
+	// NoRegistration is why 登録 cannot be turned on with this host ("" when it can).
+	NoRegistration string
+}
+
+// zoomTypeKey names a Zoom user's account type as last seen.
+func zoomTypeKey(userType int) string {
+	switch userType {
+	case zoom.UserBasic:
+		return "zoom.type.basic"
+	case zoom.UserLicensed:
+		return "zoom.type.licensed"
+	case 0:
+		return "zoom.type.unknown"
+	}
+	return "zoom.type.other"
 }
 
 func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.ScheduleGroup) (*page, *groupFormData, error) {
@@ -59,25 +81,41 @@ func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.Schedul
 		return nil, nil, err
 	}
 	d := &groupFormData{Event: e, Group: g}
+	if g != nil && g.Venue == event.VenueZoom {
+		d.Stored = g.Zoom
+	}
 	for _, c := range conns {
 		h := hostOption{ID: strconv.FormatInt(c.ID, 10), Name: c.User.DisplayName, Email: c.User.Email,
-			Licensed: c.User.Type == zoom.UserLicensed, Linked: c.Status == store.ZoomLinked, Status: c.Status,
-			Current: g != nil && g.Zoom != nil && g.Zoom.ConnID == c.ID}
+			TypeKey: zoomTypeKey(c.User.Type), Linked: c.Status == store.ZoomLinked, Status: c.Status,
+			Current: d.Stored != nil && d.Stored.ConnID == c.ID, Host: c.Host()}
+		h.NoRegistration = h.Host.NoRegistration()
 		d.Hosts = append(d.Hosts, h)
 		d.AnyLinked = d.AnyLinked || h.Linked
 	}
 	return s.newPage(r, d), d, nil
 }
 
-// selectHost records the chosen host, for what depends on it (登録 needs a
-// Licensed host).
+// selectHost records the chosen host, and what the form offers with it (登録
+// needs a host linked with a Licensed account).
 func (d *groupFormData) selectHost(id string) {
 	d.Selected = nil
+	host := event.ZoomHost{}
 	for i := range d.Hosts {
 		if d.Hosts[i].ID == id {
-			d.Selected = &d.Hosts[i]
+			d.Selected, host = &d.Hosts[i], d.Hosts[i].Host
 		}
 	}
+	d.Offer = event.OfferZoomSettings(d.Stored, host)
+}
+
+// host is the organization's Zoom user of a connection id, nil for none.
+func (d *groupFormData) host(connID int64) *event.ZoomHost {
+	for i := range d.Hosts {
+		if d.Hosts[i].Host.ConnID == connID {
+			return &d.Hosts[i].Host
+		}
+	}
+	return nil
 }
 
 // defaultHost is the host a new Zoom section starts with: the first linked one.
@@ -194,11 +232,15 @@ var passcodeRuleKeys = map[string]string{
 	"consecutive":  "validation.zoom_passcode_consecutive",
 }
 
-// validateGroup checks a group as the domain does and, for Zoom, what needs
-// the host: 登録 needs a Licensed host, the passcode must satisfy the host's
-// policy (skipped when Zoom cannot tell it: the job then reports Zoom's
-// refusal), and the group's schedules must fit Zoom's meeting length.
-func (s *Server) validateGroup(r *http.Request, g *event.ScheduleGroup, d *groupFormData, schedules []event.Schedule, loc *time.Location) error {
+// validateGroup checks a group as the domain does and, for Zoom, decides
+// with the group's stored settings what is saved (event.EditZoomSettings:
+// what the form could not offer keeps its stored value; a change kaisai
+// cannot carry out, such as 登録 for a host without a licence, is refused),
+// then what needs the host: the passcode must satisfy the host's policy
+// (skipped when Zoom cannot tell it: the job then reports Zoom's refusal),
+// and the group's schedules must fit Zoom's meeting length. The form's
+// values follow what is saved.
+func (s *Server) validateGroup(r *http.Request, g *event.ScheduleGroup, p *page, d *groupFormData, schedules []event.Schedule, loc *time.Location) error {
 	var fe event.FieldErrors
 	if err := g.Validate(); err != nil && !errors.As(err, &fe) {
 		return err
@@ -206,14 +248,19 @@ func (s *Server) validateGroup(r *http.Request, g *event.ScheduleGroup, d *group
 	if g.Venue != event.VenueZoom {
 		return fe.Err()
 	}
-	z := g.Zoom
-	d.selectHost(strconv.FormatInt(z.ConnID, 10))
-	if h := d.Selected; h != nil {
-		if z.Registration && !h.Licensed {
-			fe.Add("zoom_registration", "validation.zoom_registration_licensed")
+	z, refused := event.EditZoomSettings(d.Stored, g.Zoom, d.host(g.Zoom.ConnID))
+	g.Zoom = &z
+	fe = append(fe, refused...)
+	for name := range p.Form {
+		if strings.HasPrefix(name, "zoom_") {
+			p.Form.Del(name)
 		}
-		if _, bad := fe.For("zoom_passcode"); h.Linked && !bad {
-			s.checkHostPasscode(r.Context(), d.Event.OrgID, z, &fe)
+	}
+	maps.Copy(p.Form, zoomValues(g.Zoom))
+	d.selectHost(strconv.FormatInt(z.ConnID, 10))
+	if h := d.Selected; h != nil && h.Linked {
+		if _, bad := fe.For("zoom_passcode"); !bad {
+			s.checkHostPasscode(r.Context(), d.Event.OrgID, g.Zoom, &fe)
 		}
 	}
 	var tooLong []string

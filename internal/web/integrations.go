@@ -20,8 +20,13 @@ import (
 // zoomConnView is one linked Zoom user on the page.
 type zoomConnView struct {
 	store.ZoomConnection
-	TypeKey   string // zoom.type.basic / zoom.type.licensed
+	TypeKey   string // zoom.type.basic / zoom.type.licensed / …
 	StatusKey string // zoom.status.linked / …
+	// HintKey explains 要再連携: why, and what to do.
+	HintKey string
+	// LastSeen is when the name, e-mail and type were last seen, for a
+	// Zoom user that is not linked ("" when linked, or not known).
+	LastSeen string
 }
 
 func (s *Server) integrations(w http.ResponseWriter, r *http.Request) {
@@ -37,14 +42,18 @@ func (s *Server) renderIntegrations(w http.ResponseWriter, r *http.Request, p *p
 	}
 	views := make([]zoomConnView, len(conns))
 	for i, c := range conns {
-		v := zoomConnView{ZoomConnection: c, StatusKey: "zoom.status." + c.Status, TypeKey: "zoom.type.other"}
-		switch c.User.Type {
-		case zoom.UserBasic:
-			v.TypeKey = "zoom.type.basic"
-		case zoom.UserLicensed:
-			v.TypeKey = "zoom.type.licensed"
+		v := zoomConnView{ZoomConnection: c, StatusKey: "zoom.status." + c.Status, TypeKey: zoomTypeKey(c.User.Type)}
+		// 要再連携 shows here every time; "told once" is the e-mail's (relink_notified_at)
+		if c.Status == store.ZoomRelinkRequired {
+			v.HintKey = "zoom.relink_hint"
+			if c.RelinkReason == store.RelinkLinkedElsewhere {
+				v.HintKey = "zoom.relink_hint_linked_elsewhere"
+			}
 		}
-		views[i] = v // 要再連携 shows here every time; "told once" is the e-mail's (relink_notified_at)
+		if c.Status != store.ZoomLinked && !c.LinkedAt.IsZero() {
+			v.LastSeen = i18nDateTime(r, c.LinkedAt, (&event.Event{TimeZone: event.DefaultTimeZone}).Location())
+		}
+		views[i] = v
 	}
 	p.Data = map[string]any{"Connections": views, "Unavailable": s.zoomOff}
 	s.render(w, r, status, "integrations", p)
@@ -126,6 +135,15 @@ func (s *Server) zoomLinkCallback(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = strings.TrimSpace(u.FirstName + " " + u.LastName)
 	}
+	// Zoom has ended another organization's link to this user already (one
+	// grant per user and app, see store.LinkZoomConnection): say so.
+	flash := "flash.zoom_linked"
+	if elsewhere, err := s.store.ZoomUserLinkedElsewhere(r.Context(), m.OrgID, u.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if elsewhere {
+		flash = "flash.zoom_linked_elsewhere_ended"
+	}
 	_, err = s.store.LinkZoomConnection(r.Context(), m.OrgID,
 		store.ZoomUser{ID: u.ID, AccountID: u.AccountID, Email: u.Email, DisplayName: name, Type: u.Type},
 		store.ZoomTokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry,
@@ -134,7 +152,7 @@ func (s *Server) zoomLinkCallback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	redirect(w, r, "/integrations", "flash.zoom_linked")
+	redirect(w, r, "/integrations", flash)
 }
 
 func (s *Server) revokeQuietly(ctx context.Context, token string) {

@@ -17,6 +17,7 @@ import (
 	"kaisai/internal/app"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/web/i18n"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomconn"
 	"kaisai/internal/zoomsim"
@@ -252,7 +253,8 @@ func TestZoomRefresh(t *testing.T) {
 }
 
 // Removing the app in Zoom (Added Apps → Remove) sends app_deauthorized:
-// that user's tokens and Zoom data go, the connection is 解除済, and the
+// that user's tokens and the rest of the grant go, the connection is 解除済
+// and shows the user's name, e-mail and type as last seen, and the
 // organization's other Zoom user stays linked.
 func TestZoomAppDeauthorized(t *testing.T) {
 	t.Parallel()
@@ -273,8 +275,11 @@ func TestZoomAppDeauthorized(t *testing.T) {
 			}
 			lic, basic := conns[0], conns[1]
 			if lic.Status == store.ZoomUnlinked {
-				if lic.HasTokens || lic.User.Email != "" || lic.User.DisplayName != "" || lic.User.AccountID != "" {
-					t.Errorf("after app_deauthorized the Zoom user's data stays: %+v", lic)
+				if lic.HasTokens || lic.User.AccountID != "" || lic.APIURL != "" || len(lic.Scopes) != 0 {
+					t.Errorf("after app_deauthorized the grant's data stays: %+v", lic)
+				}
+				if lic.User.Email != "licensed@example.com" || lic.User.DisplayName != "Hanako Yamada" || lic.User.Type != zoom.UserLicensed {
+					t.Errorf("after app_deauthorized the Zoom user is not kept as last seen: %+v", lic.User)
 				}
 				if basic.Status != store.ZoomLinked || !basic.HasTokens {
 					t.Errorf("the other Zoom user was unlinked too: %+v", basic)
@@ -287,8 +292,14 @@ func TestZoomAppDeauthorized(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		r := c.get("/integrations")
-		wantText(t, r, ja("zoom.status.unlinked"), "basic@example.com")
-		wantNoText(t, r, "licensed@example.com")
+		_, conns := w.connections(t, "owner@deauth.example")
+		lastSeen := i18n.DateTime(i18n.Japanese, conns[0].LinkedAt, tokyo)
+		wantText(t, r, ja("zoom.status.unlinked"), "basic@example.com", "Hanako Yamada", "licensed@example.com",
+			ja("zoom.type.licensed"), ja("zoom.as_last_seen_at", lastSeen))
+		wantNoText(t, r, ja("zoom.identity_unknown"))
+		if n := strings.Count(r.Text(), ja("zoom.as_last_seen_at", lastSeen)); n != 1 {
+			t.Errorf("%d rows are marked as last seen, want the unlinked one: %s", n, r)
+		}
 	})
 }
 
@@ -351,4 +362,88 @@ func TestZoomRefreshAcrossInstances(t *testing.T) {
 	if c, err := second.Store.ZoomConnection(ctx, orgID, id); err != nil || c.Status != store.ZoomLinked {
 		t.Fatalf("the connection broke: %+v, %v", c, err)
 	}
+}
+
+// The same Zoom user linked by a second organization: Zoom keeps one grant
+// per user and app (the simulator as Zoom), so the first organization's
+// tokens stop working. kaisai tells the second organization so when it
+// links, and shows the first one's link 要再連携, saying why, with a mail to
+// its owner, instead of failing at its next call to Zoom. Linking again in
+// the first organization turns it round.
+func TestZoomSameUserLinkedByTwoOrganizations(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		w := startZoomWorld(t, db)
+		first, second := newClient(t, w.app), newClient(t, w.app)
+		first.signup("最初の社", "owner@first.example")
+		second.signup("二番目の社", "owner@second.example")
+		wantText(t, first.get("/integrations"), ja("integrations.zoom_one_org"))
+
+		link := func(c *client) *resp {
+			t.Helper()
+			r := w.linkZoom(t, c, "licensed@example.com")
+			if r.LocationPath() != "/integrations" {
+				t.Fatalf("linking: %s", r)
+			}
+			return c.get(r.Location())
+		}
+		r := link(first)
+		wantText(t, r, ja("flash.zoom_linked"))
+		wantNoText(t, r, ja("flash.zoom_linked_elsewhere_ended"))
+		firstOrg, conns := w.connections(t, "owner@first.example")
+		firstConn := conns[0].ID
+		old, err := w.app.Store.ZoomStoredTokens(ctx, firstOrg, firstConn)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		r = link(second)
+		wantText(t, r, ja("flash.zoom_linked_elsewhere_ended"), ja("zoom.status.linked"))
+		// Zoom ended the first grant.
+		if _, err := w.oauth.Refresh(ctx, old.RefreshToken); !errors.Is(err, zoom.ErrInvalidGrant) {
+			t.Errorf("the first organization's refresh token still works at Zoom: %v", err)
+		}
+		cl := zoom.NewClient(nil, old.APIURL, func(context.Context) (string, error) { return old.AccessToken, nil })
+		if _, err := cl.Me(ctx); err == nil {
+			t.Error("the first organization's access token still works at Zoom")
+		}
+		// The first organization sees why, and its owner was mailed.
+		r = first.get("/integrations")
+		wantText(t, r, ja("zoom.status.relink_required"), ja("zoom.relink_hint_linked_elsewhere"), "Hanako Yamada")
+		c, err := w.app.Store.ZoomConnection(ctx, firstOrg, firstConn)
+		if err != nil || c.Status != store.ZoomRelinkRequired || c.RelinkReason != store.RelinkLinkedElsewhere || c.HasTokens {
+			t.Fatalf("the first organization's link: %+v, %v", c, err)
+		}
+		// The dev outbox keeps the mail once rendered.
+		var mails []store.MailRow
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			if mails, err = w.app.Store.Mails(ctx, firstOrg, 10, 0); err != nil {
+				t.Fatal(err)
+			}
+			if len(mails) > 0 && mails[0].Status == store.MailKept || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if len(mails) != 1 || mails[0].Kind != "zoom_linked_elsewhere" || mails[0].To != "owner@first.example" ||
+			!strings.Contains(mails[0].Subject, "別の組織で連携されました") || !strings.Contains(mails[0].Body, "licensed@example.com") {
+			t.Fatalf("the first organization's mail: %+v", mails)
+		}
+		secondOrg, conns := w.connections(t, "owner@second.example")
+		if len(conns) != 1 || conns[0].Status != store.ZoomLinked {
+			t.Fatalf("the second organization's link: %+v", conns)
+		}
+
+		// The first organization links it again: the second one's link ends.
+		wantText(t, link(first), ja("flash.zoom_linked_elsewhere_ended"))
+		if c, _ := w.app.Store.ZoomConnection(ctx, firstOrg, firstConn); c.Status != store.ZoomLinked || c.RelinkReason != "" {
+			t.Errorf("relinked in the first organization: %+v", c)
+		}
+		wantText(t, second.get("/integrations"), ja("zoom.status.relink_required"), ja("zoom.relink_hint_linked_elsewhere"))
+		if c, _ := w.app.Store.ZoomConnection(ctx, secondOrg, conns[0].ID); c.Status != store.ZoomRelinkRequired {
+			t.Errorf("the second organization's link after the first relinked: %+v", c)
+		}
+	})
 }

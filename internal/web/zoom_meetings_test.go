@@ -175,9 +175,10 @@ func TestZoomGroupFormRoundTrip(t *testing.T) {
 		}
 		for _, s := range []string{`name="venue" value="zoom" id="venue-zoom" checked`,
 			`name="zoom_waiting_room" value="1" checked`, `name="zoom_authentication" value="1" checked`,
-			`id="zoom-registration" checked`, `id="zoom-registrant-emails" checked`, `id="zoom-registration-basic" hidden`,
+			`id="zoom-registration" checked`, `id="zoom-registrant-emails" checked`,
+			`id="zoom-registration-basic" data-no-registration="basic" hidden`,
 			`name="zoom_mute_upon_entry" value="1" checked`, `name="zoom_host_video" value="on" checked`,
-			`name="zoom_participant_video" value="off" checked`, `value="` + itoa(host) + `" data-licensed="1" selected`} {
+			`name="zoom_participant_video" value="off" checked`, `value="` + itoa(host) + `" data-no-registration="" selected`} {
 			if !strings.Contains(r.Body, s) {
 				t.Errorf("edit form lacks %s", s)
 			}
@@ -274,7 +275,8 @@ func TestZoomGroupFormRefusals(t *testing.T) {
 		// A Basic host's form disables 登録 and says why.
 		g := c.addGroup(ev, zoomGroup(basic, "abc123", "zoom_waiting_room", "1"))
 		r := c.get(fmt.Sprintf("/events/%d/groups/%d/edit", ev, g))
-		if !strings.Contains(r.Body, `id="zoom-registration" disabled`) || strings.Contains(r.Body, `id="zoom-registration-basic" hidden`) {
+		if !strings.Contains(r.Body, `id="zoom-registration" disabled`) ||
+			!strings.Contains(r.Body, `id="zoom-registration-basic" data-no-registration="basic">`) {
 			t.Fatalf("登録 is not disabled for a Basic host: %s", r)
 		}
 

@@ -229,7 +229,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		userID = c.UserID
-		// A new authorization replaces the earlier one of the same user and app.
+		// A new authorization replaces the earlier one of the same user and
+		// app: Zoom keeps one valid token per user and app, so the earlier
+		// access and refresh tokens stop working when the new ones are
+		// issued ("If you generate a new token, the previous token will be
+		// invalidated. This behavior is similar to our regular OAuth tokens",
+		// https://devforum.zoom.us/t/server-to-server-oauth-annoying-token-invalidation/72070;
+		// the same user linking one app from two systems breaks the first:
+		// https://devforum.zoom.us/t/the-procedure-for-increasing-the-token-tolerance-token-index-and-its-impact/95429).
 		s.revokeGrantLocked(app.ClientID, userID)
 	case "refresh_token":
 		rt := r.Form.Get("refresh_token")

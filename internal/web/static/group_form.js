@@ -1,19 +1,25 @@
-// The 日程グループ form works without this script: the server disables 登録
-// for the Basic host it rendered the form with, and refuses 登録 for a Basic
-// host on saving. This only follows the host chosen afterwards.
+// The 日程グループ form works without this script: the server renders 登録
+// as it may be changed with the host the form was rendered with, and decides
+// again on saving (event.EditZoomSettings). This only follows the host chosen
+// afterwards, by the same rule: 登録 may be changed when the host can have it
+// (data-no-registration is empty) or when it is on (to turn it off);
+// otherwise it is disabled, showing what is kept (off), with the reason.
 document.addEventListener("DOMContentLoaded", () => {
   const host = document.getElementById("zoom-host");
   const reg = document.getElementById("zoom-registration");
   if (!host || !reg) return;
   const mails = document.getElementById("zoom-registrant-emails");
-  const basicNote = document.getElementById("zoom-registration-basic");
-  const licensedNote = document.getElementById("zoom-registration-licensed");
+  const notes = document.querySelectorAll("p[data-no-registration]");
+  const storedOn = reg.dataset.stored === "1";
   host.addEventListener("change", () => {
     const opt = host.selectedOptions[0];
-    const basic = !!opt && opt.dataset.licensed !== "1";
-    reg.disabled = basic;
-    if (mails) mails.disabled = basic;
-    if (basicNote) basicNote.hidden = !basic;
-    if (licensedNote) licensedNote.hidden = basic;
+    const why = opt ? opt.dataset.noRegistration || "" : "not_linked";
+    const offered = why === "" || storedOn;
+    for (const box of [reg, mails]) {
+      if (!box) continue;
+      box.disabled = !offered;
+      if (!offered) box.checked = false;
+    }
+    for (const note of notes) note.hidden = note.dataset.noRegistration !== why;
   });
 });
