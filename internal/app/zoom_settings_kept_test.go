@@ -4,70 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"testing"
 
-	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoomsim"
 )
-
-// organizer is a member's browser session on kaisai, over plain HTTP.
-type organizer struct {
-	t     *testing.T
-	base  string
-	hc    *http.Client
-	orgID int64
-}
-
-// signUpOrganizer signs an organization up through the sign-up form.
-func signUpOrganizer(t *testing.T, a *app.App, email string) *organizer {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	o := &organizer{t: t, base: a.URL(), hc: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	if status, _, _ := o.post("/signup", url.Values{"org_name": {"設定を守る社"}, "name": {"担当"},
-		"email": {email}, "password": {"correct horse battery"}}); status != http.StatusSeeOther {
-		t.Fatalf("sign up: %d", status)
-	}
-	m, _, err := a.Store.MemberForLogin(context.Background(), email)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.orgID = m.OrgID
-	return o
-}
-
-func (o *organizer) get(path string) string {
-	o.t.Helper()
-	resp, err := o.hc.Get(o.base + path)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		o.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
-	}
-	return string(b)
-}
-
-func (o *organizer) post(path string, form url.Values) (status int, location, body string) {
-	o.t.Helper()
-	resp, err := o.hc.PostForm(o.base+path, form)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(b)
-}
 
 // TestZoomSettingsKeptAcrossAppRemoval is issue 13's first part end to end:
 // a group with 認証 OFF / 登録 ON, someone applied, the host removes
@@ -80,7 +25,7 @@ func TestZoomSettingsKeptAcrossAppRemoval(t *testing.T) {
 		ctx := context.Background()
 		w := startMeetingWorld(t, db)
 		st := w.app.Store
-		o := signUpOrganizer(t, w.app, "owner@kept.example")
+		o := signUp(t, w.app)
 		w.org.ID = o.orgID // the world's helpers act for the signed-up organization
 		conn := linkZoomUser(t, st, w.oauth, w.sim.BaseURL(), o.orgID, "licensed@example.com")
 		z := licensedZoom
@@ -99,12 +44,12 @@ func TestZoomSettingsKeptAcrossAppRemoval(t *testing.T) {
 		})
 
 		edit := fmt.Sprintf("/events/%d/groups/%d/edit", ze.event.ID, ze.group.ID)
-		form, err := apptest.BrowserForm(o.get(edit), edit)
+		form, err := apptest.BrowserForm(o.page(t, w.app, edit), edit)
 		if err != nil {
 			t.Fatal(err)
 		}
 		form.Set("name", "名前だけ変更")
-		if status, loc, body := o.post(edit, form); status != http.StatusSeeOther ||
+		if status, loc, body := o.post(t, w.app, edit, form); status != http.StatusSeeOther ||
 			!strings.HasPrefix(loc, fmt.Sprintf("/events/%d", ze.event.ID)) {
 			t.Fatalf("saving the name: %d %q %s", status, loc, body)
 		}

@@ -3,9 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -60,33 +58,6 @@ func ownSimConfig(sim *zoomsim.Server) func(*app.Config) {
 	}
 }
 
-// organizer is a person in a browser, signed up at one instance; the
-// session cookie is good at every instance (they share the database).
-type organizer struct {
-	hc    *http.Client // keeps cookies, follows no redirect
-	orgID int64
-}
-
-func signUp(t *testing.T, a *app.App) organizer {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	o := organizer{hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-	email := fmt.Sprintf("owner-%d@shared.example", time.Now().UnixNano())
-	resp, err := o.hc.PostForm(a.URL()+"/signup", url.Values{"org_name": {"共有社"}, "name": {"担当"},
-		"email": {email}, "password": {"correct horse battery"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if err := a.Store.WriteDB().QueryRowContext(context.Background(), `SELECT org_id FROM members WHERE email = $1`,
-		email).Scan(&o.orgID); err != nil {
-		t.Fatalf("sign up: %v", err)
-	}
-	return o
-}
-
 // linkThrough links licensed@example.com through instance a as the
 // organizer's browser does: 「Zoomと連携する」, the consent page of the
 // simulator a sends them to, and back to a's callback.
@@ -138,21 +109,6 @@ func (o organizer) startHost(t *testing.T, a *app.App, eventID, meetingID int64)
 	}
 	resp.Body.Close()
 	return resp.StatusCode, resp.Header.Get("Location")
-}
-
-// page answers the body of an organizer page at instance a.
-func (o organizer) page(t *testing.T, a *app.App, path string) string {
-	t.Helper()
-	resp, err := o.hc.Get(a.URL() + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s at %s: %d", path, a.URL(), resp.StatusCode)
-	}
-	return string(b)
 }
 
 // linkedMeeting links a Zoom user through a, makes a Zoom meeting as that
