@@ -247,6 +247,7 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 	}
 
 	// Cancel who is no longer wanted (or now has another e-mail).
+	var failed error // a transient failure of a batch, the others going on
 	var cancel []store.RegistrantRow
 	var drop []int64
 	have := map[string]bool{} // registered, or refused by Zoom as it is: not sent again
@@ -275,6 +276,9 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 		err := w.call(ctx, t, func(cl *zoom.Client) error {
 			return cl.UpdateRegistrantStatus(ctx, t.ZoomID, zoom.RegistrantCancel, refs)
 		})
+		if w.passOn(ctx, err, t, &failed) {
+			continue
+		}
 		if err != nil {
 			return checked, progress, err
 		}
@@ -298,11 +302,31 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 		}
 		added, err := w.addBatch(ctx, l, t, batch)
 		progress = progress || added
+		if w.passOn(ctx, err, t, &failed) {
+			continue
+		}
 		if err != nil {
 			return checked, progress, err
 		}
 	}
-	return checked, progress, nil
+	return checked, progress, failed
+}
+
+// passOn reports whether a batch's failure lets the pass go on with the
+// next batches: a transient one (no answer, Zoom 5xx) costs its own batch,
+// whose rows are looked up and sent again on the next pass; *failed keeps
+// it for the pass's outcome. Anything else (a refusal, a long wait, the
+// host's tokens) ends the pass.
+func (w *SyncZoomRegistrantsWorker) passOn(ctx context.Context, err error, t store.RegistrantListTask, failed *error) bool {
+	if err == nil || ctx.Err() != nil || errors.Is(err, store.ErrLeaseLost) || meetingGone(err) != err {
+		return false
+	}
+	if zoomFailure(err, store.ZoomMeetingTask{}, w.Now(), w.Options).Kind != ZoomErrTransient {
+		return false
+	}
+	w.Log.Info("zoom registrants: a batch failed, the others go on", "meeting_row", t.MeetingRowID, "err", err)
+	*failed = err
+	return true
 }
 
 // errStopping ends a sync early when kaisai stops; the list stays due.
