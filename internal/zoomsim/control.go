@@ -308,12 +308,13 @@ func (s *Server) ctlPlan(w http.ResponseWriter, r *http.Request) {
 var faultKinds = map[string]FaultKind{
 	"status": FaultStatus, "latency": FaultLatency, "timeout": FaultTimeout,
 	"token_expired": FaultTokenExpired, "token_revoked": FaultTokenRevoked, "drop_webhook": FaultDropWebhook,
-	"lost_answer": FaultLostAnswer,
+	"lost_answer": FaultLostAnswer, "rate_limit": FaultRateLimit,
 }
 
 // ctlSetFaults: POST /_sim/faults {"seed": 1, "faults": [{"kind":
-// "status"|"latency"|"timeout"|"token_expired"|"token_revoked"|"drop_webhook"|"lost_answer",
-// "op", "rate", "count", "status", "delay": "2s"}]} replaces the faults.
+// "status"|"latency"|"timeout"|"token_expired"|"token_revoked"|"drop_webhook"|"lost_answer"|"rate_limit",
+// "op", "rate", "count", "status", "delay": "2s", "rate_limit_type"}]}
+// replaces the faults. No rate with a count: the next count calls.
 func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Seed   uint64 `json:"seed"`
@@ -324,6 +325,7 @@ func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 			Count  int     `json:"count"`
 			Status int     `json:"status"`
 			Delay  string  `json:"delay"`
+			Type   string  `json:"rate_limit_type"`
 		} `json:"faults"`
 	}
 	if !ctlDecode(w, r, &req) {
@@ -340,8 +342,16 @@ func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].rate must be 0–1", i))
 			return
 		}
-		if f.Status != 0 && (f.Status < 500 || f.Status > 599) {
-			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].status must be 5xx", i))
+		if f.Status != 0 && f.Status != http.StatusTooManyRequests && (f.Status < 500 || f.Status > 599) {
+			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].status must be 5xx or 429", i))
+			return
+		}
+		if f.Count < 0 {
+			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].count must not be negative", i))
+			return
+		}
+		if f.Type != "" && f.Type != "QPS" && f.Type != "Daily-limit" {
+			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].rate_limit_type must be QPS or Daily-limit", i))
 			return
 		}
 		var delay time.Duration
@@ -353,7 +363,8 @@ func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 			}
 			delay = d
 		}
-		fs = append(fs, Fault{Kind: kind, Op: f.Op, Rate: f.Rate, Count: f.Count, Status: f.Status, Delay: delay})
+		fs = append(fs, Fault{Kind: kind, Op: f.Op, Rate: f.Rate, Count: f.Count, Status: f.Status, Delay: delay,
+			RateLimitType: f.Type})
 	}
 	s.SetFaults(req.Seed, fs...)
 	w.WriteHeader(http.StatusNoContent)
