@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // event time zones work on machines without tzdata
 
 	"kaisai/internal/app"
@@ -262,6 +263,7 @@ func zoomsimRun(ctx context.Context, args []string, stderr io.Writer) error {
 	seed := fs.Bool("seed", true, "start with the default users (licensed@, numeric@, basic@example.com; password \"password\") and the app kaisai-dev")
 	webhookURL := fs.String("webhook-url", "", "event notification endpoint of the seeded app kaisai-dev, e.g. http://127.0.0.1:8080/zoom/webhook (default: none)")
 	webhookSecret := fs.String("webhook-secret", "", "secret token of the seeded app's event subscription (needed with --webhook-url)")
+	tokenTTL := fs.Duration("access-token-ttl", time.Hour, "lifetime of the access tokens it gives (Zoom's: 1h); shorter to see tokens expire")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: kaisai zoomsim [flags]\n\nFlags:")
 		fs.PrintDefaults()
@@ -284,6 +286,9 @@ func zoomsimRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer sim.Close()
+	if err := sim.SetAccessTokenTTL(*tokenTTL); err != nil {
+		return fmt.Errorf("--access-token-ttl: %w", err)
+	}
 	base, err := sim.Start(ctx, *addr)
 	if err != nil {
 		return err

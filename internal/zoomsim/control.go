@@ -152,6 +152,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_sim/users", s.ctlAddUser)
 	mux.HandleFunc("POST /_sim/apps", s.ctlAddApp)
 	mux.HandleFunc("POST /_sim/plan", s.ctlPlan)
+	mux.HandleFunc("POST /_sim/token-lifetime", s.ctlTokenLifetime)
 	mux.HandleFunc("POST /_sim/faults", s.ctlSetFaults)
 	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		s.ClearFaults()
@@ -302,6 +303,26 @@ func (s *Server) ctlPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.SetPlan(req.AccountID, req.Plan)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ctlTokenLifetime: POST /_sim/token-lifetime {"access_token": "30s"}
+// sets the lifetime of access tokens given from now on.
+func (s *Server) ctlTokenLifetime(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		AccessToken string `json:"access_token"`
+	}
+	if !ctlDecode(w, r, &req) {
+		return
+	}
+	d, err := time.ParseDuration(req.AccessToken)
+	if err == nil {
+		err = s.SetAccessTokenTTL(d)
+	}
+	if err != nil {
+		ctlError(w, http.StatusBadRequest, fmt.Errorf("access_token: %w", err))
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

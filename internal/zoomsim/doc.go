@@ -27,7 +27,8 @@
 //	/v2/…                   users/me, users/{userId}/settings, meetings, registrants, past participants
 //
 // The control API for tests is the exported methods of *Server: AddUser,
-// AddApp, SetClock, User, Meeting, ExpireAccessTokens, SetPlan and
+// AddApp, SetClock, User, Meeting, ExpireAccessTokens, SetAccessTokenTTL
+// (Options.AccessTokenTTL; Zoom's is an hour), SetPlan and
 // SetLimits (Zoom's rate limits, limits.go: on by default, Options.Limits
 // shortens them or switches them off), SetFaults and ClearFaults (5xx
 // answers, 429s answered as the rate limiter answers them, latency,
@@ -57,6 +58,8 @@
 //	POST   /_sim/apps                  an App: {"client_id", "client_secret", "redirect_uris", "scopes",
 //	                                   "event_url", "secret_token"} → 201; event_url is validated as
 //	                                   SetWebhookEndpoint does
+//	POST   /_sim/token-lifetime    {"access_token": "30s"}: the lifetime of access tokens given from
+//	                                   now on (whole seconds; Zoom: 1h) → 204
 //	POST   /_sim/plan                  {"email" | "account_id", "plan": "Free" | "Pro" | "Business"} → 204
 //	POST   /_sim/faults                {"seed", "faults": [{"kind": "status" | "rate_limit" | "latency" |
 //	                                   "timeout" | "lost_answer" | "token_expired" | "token_revoked" |

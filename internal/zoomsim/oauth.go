@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -297,6 +298,19 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	s.revokeGrantLocked(t.ClientID, t.UserID)
 	s.saveLocked()
 	writeJSON(w, http.StatusOK, map[string]string{"status": "success"})
+}
+
+// SetAccessTokenTTL sets the lifetime of the access tokens given from now
+// on (Zoom's is an hour), whole seconds as expires_in counts them, at least
+// one; tokens already given keep theirs.
+func (s *Server) SetAccessTokenTTL(d time.Duration) error {
+	if d < time.Second || d%time.Second != 0 {
+		return fmt.Errorf("zoomsim: access token lifetime %v: whole seconds, at least 1s", d)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.AccessTokenTTL = d
+	return nil
 }
 
 // ExpireAccessTokens makes every access token expired (for tests of refresh).

@@ -248,3 +248,43 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 		t.Error("tokens lost across a restart")
 	}
 }
+
+// The access token lifetime can be shortened, so that tests see tokens
+// expire in seconds; tokens already given keep theirs.
+func TestAccessTokenLifetime(t *testing.T) {
+	ts := startSim(t, Options{})
+	t.Cleanup(ts.Close)
+	before, _ := ts.login(t, "licensed@example.com")
+	ts.ctlMust(t, 204, "POST", "/_sim/token-lifetime", map[string]any{"access_token": "5s"})
+	code := ts.consent(t, "numeric@example.com", "approve", nil).Get("code")
+	status, body := ts.tokenCall(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {testRedirect}, "code_verifier": {"verifier-numeric@example.com"}})
+	if status != 200 || body["expires_in"] != float64(5) {
+		t.Fatalf("token: %d %v, want expires_in 5", status, body)
+	}
+	access := body["access_token"].(string)
+	ts.clock.Advance(4 * time.Second)
+	if got := ts.apiStatus(t, access); got != 200 {
+		t.Errorf("after 4 s: %d, want 200", got)
+	}
+	ts.clock.Advance(time.Second)
+	if got := ts.apiStatus(t, access); got != 401 {
+		t.Errorf("after 5 s: %d, want 401", got)
+	}
+	if got := ts.apiStatus(t, before); got != 200 {
+		t.Errorf("a token given before the change: %d, want 200 (an hour)", got)
+	}
+	// The refreshed token has the new lifetime too.
+	status, body = ts.tokenCall(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}})
+	if status != 200 || body["expires_in"] != float64(5) {
+		t.Errorf("refresh: %d %v, want expires_in 5", status, body)
+	}
+	for _, bad := range []any{"0s", "500ms", "soon", 5} {
+		if status, _ := ts.ctl(t, "POST", "/_sim/token-lifetime", map[string]any{"access_token": bad}); status != 400 {
+			t.Errorf("lifetime %v: %d, want 400", bad, status)
+		}
+	}
+	if err := ts.SetAccessTokenTTL(time.Hour); err != nil {
+		t.Error(err)
+	}
+}

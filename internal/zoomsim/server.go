@@ -24,7 +24,8 @@ type Options struct {
 	BaseURL string
 	// StateFile, when set, keeps the state across restarts.
 	StateFile string
-	// AccessTokenTTL is the lifetime of access tokens (Zoom: 1 hour).
+	// AccessTokenTTL is the lifetime of access tokens (Zoom: 1 hour, the
+	// default); SetAccessTokenTTL changes it later.
 	AccessTokenTTL time.Duration
 	// Now is the clock; time.Now when nil. SetClock changes it later.
 	Now func() time.Time
