@@ -17,7 +17,8 @@
 //
 // Endpoints:
 //
-//	GET  /oauth/authorize   consent page; response_type=code, client_id, redirect_uri, state, code_challenge (S256)
+//	GET  /oauth/authorize   consent page; response_type=code, client_id, redirect_uri, state, and optionally
+//	                        PKCE: code_challenge with code_challenge_method=S256 (then code_verifier is required)
 //	POST /oauth/authorize   the consent form: sign in as a user by e-mail and password, approve or deny
 //	POST /oauth/token       HTTP Basic client auth; grant_type authorization_code | refresh_token
 //	POST /oauth/revoke      token=…

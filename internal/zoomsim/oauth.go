@@ -128,8 +128,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	case r.Form.Get("response_type") != "code":
 		redirect(url.Values{"error": {"unsupported_response_type"}})
 		return
-	case d.CodeChallenge == "" || d.Method != "S256":
-		redirect(url.Values{"error": {"invalid_request"}, "error_description": {"code_challenge with code_challenge_method=S256 is required"}})
+	case (d.CodeChallenge != "" || d.Method != "") && (d.CodeChallenge == "" || d.Method != "S256"):
+		// PKCE is optional, as at Zoom: its OAuth guide's authorization
+		// URL has response_type, client_id and redirect_uri alone, and
+		// PKCE is something Zoom "supports" (devforum.zoom.us/t/63830).
+		// When asked for, it is S256 with a challenge.
+		redirect(url.Values{"error": {"invalid_request"}, "error_description": {"code_challenge with code_challenge_method=S256 is required for PKCE"}})
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -223,8 +227,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Redirect URI mismatch.")
 			return
 		}
+		// A code given for a PKCE challenge needs its verifier; one given
+		// without a challenge needs none (a verifier sent anyway is ignored).
 		sum := sha256.Sum256([]byte(r.Form.Get("code_verifier")))
-		if base64.RawURLEncoding.EncodeToString(sum[:]) != c.CodeChallenge {
+		if c.CodeChallenge != "" && base64.RawURLEncoding.EncodeToString(sum[:]) != c.CodeChallenge {
 			s.saveLocked()
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Invalid code_verifier.")
 			return
