@@ -320,8 +320,11 @@ func (s *Server) registrantStatus(c *call) (int, any, error) {
 				for _, f := range from {
 					if r.Status == f {
 						r.Status = to
-						if *req.Action == "cancel" {
+						switch *req.Action {
+						case "cancel":
 							s.emitRegistrationCancelledLocked(m, r, c.user)
+						case "approve":
+							s.emitRegistrationApprovedLocked(m, r, c.user)
 						}
 					}
 				}

@@ -540,6 +540,23 @@ func (s *Server) emitRegistrationCreatedLocked(m *meeting, r *registrant) {
 	})
 }
 
+// emitRegistrationApprovedLocked sends meeting.registration_approved. Its
+// payload names the operator, "the user who approved the meeting
+// registration" (webhooks/Meetings.json), so Zoom sends it when a user
+// approves a pending or denied registrant (PUT …/registrants/status,
+// action approve), not for one approved as it registers (auto_approve, a
+// meeting without manual approval): that one's registration_created has
+// status approved and nobody approved it.
+func (s *Server) emitRegistrationApprovedLocked(m *meeting, r *registrant, operator *User) {
+	s.emitLocked(m.HostID, "meeting.registration_approved", map[string]any{
+		"account_id": s.accountOf(m.HostID), "operator": operator.Email, "operator_id": operator.ID,
+		"object": s.registrationObject(m, map[string]any{
+			"id": r.ID, "first_name": r.FirstName, "last_name": r.LastName, "email": r.Email,
+			"join_url": s.registrantJoinURL(m, r),
+		}),
+	})
+}
+
 func (s *Server) emitRegistrationCancelledLocked(m *meeting, r *registrant, operator *User) {
 	s.emitLocked(m.HostID, webhook.EventRegistrationCancelled, map[string]any{
 		"account_id": s.accountOf(m.HostID), "operator": operator.Email, "operator_id": operator.ID,
