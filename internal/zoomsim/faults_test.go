@@ -198,32 +198,38 @@ func TestFaultRateLimitAnswersAsTheLimiter(t *testing.T) {
 		{"host daily", "licensed@example.com", func(l *Limits) { l.MeetingWritesPerHost = 1 },
 			"POST", "/users/me/meetings", Fault{Kind: FaultRateLimit, RateLimitType: "Daily-limit", Op: "meetingCreate", Count: 1}},
 	}
+	ts := startSim(t, Options{})
+	clients := map[string]*apiClient{}
+	for _, tt := range tests {
+		if clients[tt.user] == nil {
+			clients[tt.user] = ts.client(t, tt.user)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// The real one: limits shortened so that the second call is refused.
-			l := ZoomLimits()
-			tt.limits(&l)
-			ts := startSim(t, Options{Limits: &l})
-			c := ts.client(t, tt.user)
+			c := clients[tt.user]
 			body := map[string]any(nil)
 			if tt.method == "POST" {
 				body = map[string]any{"topic": "t"}
 			}
+			// The real one: limits shortened so that the second call is
+			// refused (SetLimits forgets the counts so far).
+			l := ZoomLimits()
+			tt.limits(&l)
+			ts.SetLimits(l)
 			c.doH(tt.method, tt.path, body)
 			ts.clock.Advance(100 * time.Millisecond) // Retry-After counts whole seconds, rounded up
 			wantStatus, wantH, wantOut := c.doH(tt.method, tt.path, body)
 			if wantStatus != 429 {
 				t.Fatalf("the real limit: %d %v", wantStatus, wantOut)
 			}
-			// The injected one, on a fresh simulator with the same limits.
-			ts2 := startSim(t, Options{Limits: &l})
-			c2 := ts2.client(t, tt.user)
-			ts2.clock.Advance(100 * time.Millisecond)
-			ts2.SetFaults(1, tt.fault)
-			status, h, out := c2.doH(tt.method, tt.path, body)
+			// The injected one, at the same moment, with the counts forgotten.
+			ts.SetLimits(l)
+			ts.SetFaults(1, tt.fault)
+			status, h, out := c.doH(tt.method, tt.path, body)
 			want429(t, status, h, out, wantH.Get("X-RateLimit-Category"), wantH.Get("X-RateLimit-Type"),
 				wantH.Get("X-RateLimit-Limit"), wantH.Get("Retry-After"), wantOut["message"].(string))
-			if status, _, _ := c2.doH(tt.method, tt.path, body); status == 429 {
+			if status, _, _ := c.doH(tt.method, tt.path, body); status == 429 {
 				t.Error("refused again after the count was spent")
 			}
 		})
