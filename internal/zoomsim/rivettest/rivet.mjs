@@ -237,7 +237,7 @@ async function run() {
 
   // Every delivery accepted by Rivet's receiver at the first attempt (a
   // refused one would be retried minutes later), and in its listeners.
-  const refused = (d) => d.attempts.some((a) => a.Status < 200 || a.Status > 299);
+  const refused = (d) => (d.attempts ?? []).some((a) => a.Status < 200 || a.Status > 299); // null before the first
   const deliveries = await waitFor("the webhook deliveries", async () => {
     const ds = (await appDeliveries()).filter((d) => d.event !== "endpoint.url_validation");
     const all = ds.length > 0 && ds.every((d) => d.done) && ds.at(-1).event === "app_deauthorized";
