@@ -116,11 +116,13 @@ func (s *Server) State() Snapshot {
 }
 
 // Reset goes back to the seed: users, apps, meetings, tokens, plans, rate
-// limit counts, faults and the list of webhook deliveries are forgotten,
-// and the seed is added again (users get new ids).
+// limit counts, faults, the token lifetime set since and the list of
+// webhook deliveries are forgotten, and the seed is added again (users get
+// new ids).
 func (s *Server) Reset() error {
 	s.mu.Lock()
 	s.st = newState()
+	s.tokenTTL = s.opts.AccessTokenTTL
 	s.limits.reset()
 	clear(s.limits.plans)
 	s.saveLocked()

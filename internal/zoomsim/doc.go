@@ -11,7 +11,8 @@
 //	base, err := srv.Start(ctx, "127.0.0.1:0") // http://127.0.0.1:NNNN
 //
 // or `kaisai zoomsim --addr 127.0.0.1:9090 [--state FILE] [--seed=false]
-// [--webhook-url URL --webhook-secret TOKEN]` (the web UI is at /). With a state
+// [--webhook-url URL --webhook-secret TOKEN] [--access-token-ttl 1h]` (the
+// web UI is at /). With a state
 // file, the state is loaded at start and written after every change
 // (write to a temporary file, then rename).
 //
@@ -59,7 +60,7 @@
 //	POST   /_sim/apps                  an App: {"client_id", "client_secret", "redirect_uris", "scopes",
 //	                                   "event_url", "secret_token"} → 201; event_url is validated as
 //	                                   SetWebhookEndpoint does
-//	POST   /_sim/token-lifetime    {"access_token": "30s"}: the lifetime of access tokens given from
+//	POST   /_sim/token-lifetime        {"access_token": "30s"}: the lifetime of access tokens given from
 //	                                   now on (whole seconds; Zoom: 1h) → 204
 //	POST   /_sim/plan                  {"email" | "account_id", "plan": "Free" | "Pro" | "Business"} → 204
 //	POST   /_sim/faults                {"seed", "faults": [{"kind": "status" | "rate_limit" | "latency" |

@@ -256,12 +256,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	scope := strings.Join(app.Scopes, " ")
 	access, refresh := "sim."+randomID(40), "simr."+randomID(40)
-	s.st.Access[access] = &token{ClientID: app.ClientID, UserID: userID, Scope: scope, Expires: now.Add(s.opts.AccessTokenTTL)}
+	s.st.Access[access] = &token{ClientID: app.ClientID, UserID: userID, Scope: scope, Expires: now.Add(s.tokenTTL)}
 	s.st.Refresh[refresh] = &token{ClientID: app.ClientID, UserID: userID, Scope: scope, Expires: now.Add(refreshTTL)}
 	s.saveLocked()
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken: access, TokenType: "bearer", RefreshToken: refresh,
-		ExpiresIn: int(s.opts.AccessTokenTTL / time.Second), Scope: scope, APIURL: s.opts.BaseURL,
+		ExpiresIn: int(s.tokenTTL / time.Second), Scope: scope, APIURL: s.opts.BaseURL,
 	})
 }
 
@@ -308,14 +308,15 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 
 // SetAccessTokenTTL sets the lifetime of the access tokens given from now
 // on (Zoom's is an hour), whole seconds as expires_in counts them, at least
-// one; tokens already given keep theirs.
+// one; tokens already given keep theirs. Reset goes back to
+// Options.AccessTokenTTL.
 func (s *Server) SetAccessTokenTTL(d time.Duration) error {
 	if d < time.Second || d%time.Second != 0 {
 		return fmt.Errorf("zoomsim: access token lifetime %v: whole seconds, at least 1s", d)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.opts.AccessTokenTTL = d
+	s.tokenTTL = d
 	return nil
 }
 

@@ -312,7 +312,11 @@ func TestAccessTokenLifetime(t *testing.T) {
 			t.Errorf("lifetime %v: %d, want 400", bad, status)
 		}
 	}
-	if err := ts.SetAccessTokenTTL(time.Hour); err != nil {
-		t.Error(err)
+	// Reset goes back to the lifetime the simulator started with.
+	ts.ctlMust(t, 204, "POST", "/_sim/reset", nil)
+	code = ts.consent(t, "numeric@example.com", "approve", nil).Get("code")
+	if status, body := ts.tokenCall(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {testRedirect}, "code_verifier": {"verifier-numeric@example.com"}}); status != 200 || body["expires_in"] != float64(3600) {
+		t.Errorf("after reset: %d %v, want expires_in 3600", status, body)
 	}
 }
