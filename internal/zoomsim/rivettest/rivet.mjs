@@ -1,8 +1,10 @@
 // rivet.mjs drives kaisai's Zoom simulator with Zoom's own Node SDK,
 // @zoom/rivet, the way an app built on it uses Zoom: Rivet's OAuth
 // installer (authorization code, without PKCE), its Meetings API client and
-// its webhook receiver. rivet_test.go runs it with SIM_URL set to a running
-// simulator and checks the report printed on stdout (one JSON object): each
+// its webhook receiver. ../rivet_test.go runs it with SIM_URL set to a
+// running simulator (and SIM_API_URL to its /v2, through a proxy that checks
+// requests and answers against Zoom's spec), and checks the report printed
+// on stdout (one JSON object): each
 // step's answer, the OAuth requests Rivet made and every event Rivet's
 // receiver accepted. The script checks each step too, and stops at the
 // first that fails, with "failure" in the report and exit status 1.
@@ -10,6 +12,7 @@ import axios from "axios";
 import { HttpReceiver, MeetingsOAuthClient } from "@zoom/rivet/meetings";
 
 const sim = process.env.SIM_URL;
+const apiURL = process.env.SIM_API_URL ?? `${sim}/v2`;
 const clientId = "rivet-test-app";
 const clientSecret = "rivet-test-app-secret";
 const secretToken = "rivet-test-secret-token";
@@ -107,7 +110,7 @@ async function run() {
   const server = await receiver.start();
   const base = `http://127.0.0.1:${server.address().port}`;
   const client = new MeetingsOAuthClient({
-    clientId, clientSecret, receiver, baseUrl: `${sim}/v2`,
+    clientId, clientSecret, receiver, baseUrl: apiURL,
     installerOptions: { redirectUri: base, stateStore: "rivet-test-state-secret", directInstall: true },
   });
   for (const name of events) {

@@ -1,26 +1,22 @@
-// Package rivettest checks the Zoom simulator against Zoom's own Node SDK,
-// @zoom/rivet: rivet.mjs drives a simulator with Rivet's OAuth installer,
-// Meetings API client and webhook receiver, and this test checks what it
-// reports against the simulator's own state. It needs node and
-// `npm ci` in this folder (.ci/run does it).
-package rivettest
+package zoomsim
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
-
-	"kaisai/internal/zoomsim"
 )
 
-// report is what rivet.mjs prints.
-type report struct {
+// rivetReport is what rivettest/rivet.mjs prints.
+type rivetReport struct {
 	Failure string `json:"failure"`
 	Steps   []struct {
 		Name   string  `json:"name"`
@@ -37,18 +33,24 @@ type report struct {
 }
 
 // Every event type the simulator sends, each of which Rivet must accept.
-var simulatorEvents = []string{
+var sentEvents = []string{
 	"meeting.created", "meeting.updated", "meeting.deleted", "meeting.started", "meeting.ended",
 	"meeting.participant_joined", "meeting.participant_left", "meeting.registration_created",
 	"meeting.registration_approved", "meeting.registration_cancelled", "app_deauthorized",
 }
 
-const appID = "rivet-test-app" // the app rivet.mjs adds
+const rivetAppID = "rivet-test-app" // the app rivet.mjs adds
 
-func TestRivetDrivesTheSimulator(t *testing.T) {
+// TestRivet checks the simulator against Zoom's own Node SDK, @zoom/rivet:
+// rivettest/rivet.mjs drives a simulator with Rivet's OAuth installer,
+// Meetings API client and webhook receiver, and this test checks what it
+// reports against the simulator's state. Rivet's API calls go through a
+// proxy that checks each request and answer against Zoom's spec. It needs
+// node and `npm ci` in rivettest (.ci/run does it).
+func TestRivet(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err == nil {
-		_, err = os.Stat("node_modules/@zoom/rivet/package.json")
+		_, err = os.Stat("rivettest/node_modules/@zoom/rivet/package.json")
 	}
 	if err != nil {
 		msg := "needs node and Zoom's Node SDK: cd internal/zoomsim/rivettest && npm ci (" + err.Error() + ")"
@@ -57,9 +59,10 @@ func TestRivetDrivesTheSimulator(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	// Zoom gives an endpoint 3 s to answer; a loaded machine may need more,
-	// and that is not what this test is about.
-	sim, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed(), Webhooks: zoomsim.WebhookOptions{Timeout: time.Minute}})
+	// The real clock (Rivet keeps its tokens' expiry by it). Zoom gives an
+	// endpoint 3 s to answer; a loaded machine may need more, and that is
+	// not what this test is about.
+	sim, err := New(Options{Seed: DefaultSeed(), Webhooks: WebhookOptions{Timeout: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,15 +73,21 @@ func TestRivetDrivesTheSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	target, _ := url.Parse(base)
+	checked := httputil.NewSingleHostReverseProxy(target)
+	checked.Transport = &specTransport{t: t, routers: specRouters(t, base)}
+	api := httptest.NewServer(checked)
+	t.Cleanup(api.Close)
 
 	runCtx, stop := context.WithTimeout(ctx, 5*time.Minute)
 	defer stop()
 	cmd := exec.CommandContext(runCtx, node, "rivet.mjs")
-	cmd.Env = append(os.Environ(), "SIM_URL="+base)
+	cmd.Dir = "rivettest"
+	cmd.Env = append(os.Environ(), "SIM_URL="+base, "SIM_API_URL="+api.URL+"/v2")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
-	var rep report
+	var rep rivetReport
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("rivet.mjs: %v; its report does not parse (%v):\n%s\nstderr:\n%s", runErr, err, stdout.Bytes(), stderr.Bytes())
 	}
@@ -146,9 +155,9 @@ func TestRivetDrivesTheSimulator(t *testing.T) {
 	// the first attempt (it verifies x-zm-signature over the body as
 	// JSON.stringify writes it), the same events in the same order in its
 	// listeners, and every event type the simulator sends among them.
-	var ds []zoomsim.Delivery
+	var ds []Delivery
 	for _, d := range sim.Deliveries() {
-		if d.ClientID != appID {
+		if d.ClientID != rivetAppID {
 			continue
 		}
 		if len(d.Attempts) != 1 || d.Attempts[0].Status != 200 {
@@ -175,7 +184,7 @@ func TestRivetDrivesTheSimulator(t *testing.T) {
 		}
 	}
 	slices.Sort(sent)
-	want := slices.Sorted(slices.Values(simulatorEvents))
+	want := slices.Sorted(slices.Values(sentEvents))
 	if !slices.Equal(sent, want) {
 		t.Errorf("event types delivered %v, want every one the simulator sends %v", sent, want)
 	}
