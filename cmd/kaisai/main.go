@@ -442,6 +442,7 @@ func zoomsimRun(ctx context.Context, args []string, stderr io.Writer) error {
 		redirectURIs = append(redirectURIs, s)
 		return nil
 	})
+	tokenTTL := fs.Duration("access-token-ttl", time.Hour, "lifetime of the access tokens it gives (Zoom's: 1h); shorter to see tokens expire")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: kaisai zoomsim [flags]\n\nFlags:")
 		fs.PrintDefaults()
@@ -481,6 +482,9 @@ func zoomsimRun(ctx context.Context, args []string, stderr io.Writer) error {
 					seededApp, *stateFile, uri)
 			}
 		}
+	}
+	if err := sim.SetAccessTokenTTL(*tokenTTL); err != nil {
+		return fmt.Errorf("--access-token-ttl: %w", err)
 	}
 	base, err := sim.Start(ctx, *addr)
 	if err != nil {

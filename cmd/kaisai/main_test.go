@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -542,5 +545,43 @@ func TestZoomsimRedirectURI(t *testing.T) {
 	}
 	if err := zoomsimRun(context.Background(), []string{"--addr", "127.0.0.1:0", "--seed=false", "--redirect-uri", cb}, &out); err == nil {
 		t.Error("--redirect-uri without the seeded app: accepted")
+	}
+}
+
+// --access-token-ttl shortens the lifetime of the simulator's access tokens.
+func TestZoomsimAccessTokenTTL(t *testing.T) {
+	var out bytes.Buffer
+	if err := zoomsimRun(context.Background(), []string{"--addr", "127.0.0.1:0", "--access-token-ttl", "500ms"}, &out); err == nil {
+		t.Error("--access-token-ttl 500ms must fail: whole seconds")
+	}
+	var logs syncBuffer
+	base := startZoomsim(t, &logs, "--access-token-ttl", "7s")
+	const redirect = "http://127.0.0.1:8080/integrations/zoom/callback" // the seeded app's
+	const verifier = "a-code-verifier-of-at-least-forty-three-characters"
+	sum := sha256.Sum256([]byte(verifier))
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm(base+"/oauth/authorize", url.Values{"response_type": {"code"},
+		"client_id": {"kaisai-dev"}, "redirect_uri": {redirect}, "email": {"licensed@example.com"},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
+		"password": {"password"}, "action": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	req, _ := http.NewRequest("POST", base+"/oauth/token", strings.NewReader(url.Values{"grant_type": {"authorization_code"},
+		"code": {loc.Query().Get("code")}, "redirect_uri": {redirect}, "code_verifier": {verifier}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("kaisai-dev", "kaisai-dev-secret")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		ExpiresIn int `json:"expires_in"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 || tok.ExpiresIn != 7 {
+		t.Errorf("token: %d expires_in %d (%v), want 200 and 7", resp.StatusCode, tok.ExpiresIn, err)
 	}
 }

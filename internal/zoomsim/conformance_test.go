@@ -16,9 +16,11 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// specs are Zoom's own OpenAPI files, loaded once per base URL.
+// specs are Zoom's own OpenAPI files, loaded once (loading is what takes
+// the time, seconds under -race), with a router per simulator base URL.
 var (
 	specMu    sync.Mutex
+	specDocs  = map[string]*openapi3.T{}
 	specCache = map[string][]routers.Router{}
 )
 
@@ -31,18 +33,25 @@ func specRouters(t testing.TB, base string) []routers.Router {
 	}
 	var rs []routers.Router
 	for _, name := range []string{"Meetings.json", "Users.json"} {
-		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromFile("../../../shared/zoom/" + name)
-		if err != nil {
-			t.Fatalf("loading %s: %v", name, err)
+		loaded := specDocs[name]
+		if loaded == nil {
+			var err error
+			loaded, err = openapi3.NewLoader().LoadFromFile("../../../shared/zoom/" + name)
+			if err != nil {
+				t.Fatalf("loading %s: %v", name, err)
+			}
+			// doc.Validate is skipped: it fails only because Zoom's OAuth
+			// security scheme has no tokenUrl.
+			if name == "Users.json" {
+				relaxUserSettings(loaded)
+			}
+			specDocs[name] = loaded
 		}
-		// doc.Validate is skipped: it fails only because Zoom's OAuth
-		// security scheme has no tokenUrl.
+		// The router matches on the servers: a copy of the document with
+		// the simulator's base, sharing everything else (read only).
+		doc := *loaded
 		doc.Servers = openapi3.Servers{{URL: base + "/v2"}}
-		if name == "Users.json" {
-			relaxUserSettings(doc)
-		}
-		r, err := gorillamux.NewRouter(doc)
+		r, err := gorillamux.NewRouter(&doc)
 		if err != nil {
 			t.Fatalf("router for %s: %v", name, err)
 		}

@@ -116,11 +116,13 @@ func (s *Server) State() Snapshot {
 }
 
 // Reset goes back to the seed: users, apps, meetings, tokens, plans, rate
-// limit counts, faults and the list of webhook deliveries are forgotten,
-// and the seed is added again (users get new ids).
+// limit counts, faults, the token lifetime set since and the list of
+// webhook deliveries are forgotten, and the seed is added again (users get
+// new ids).
 func (s *Server) Reset() error {
 	s.mu.Lock()
 	s.st = newState()
+	s.tokenTTL = s.opts.AccessTokenTTL
 	s.limits.reset()
 	clear(s.limits.plans)
 	s.saveLocked()
@@ -152,6 +154,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_sim/users", s.ctlAddUser)
 	mux.HandleFunc("POST /_sim/apps", s.ctlAddApp)
 	mux.HandleFunc("POST /_sim/plan", s.ctlPlan)
+	mux.HandleFunc("POST /_sim/token-lifetime", s.ctlTokenLifetime)
 	mux.HandleFunc("POST /_sim/faults", s.ctlSetFaults)
 	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		s.ClearFaults()
@@ -305,15 +308,36 @@ func (s *Server) ctlPlan(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// ctlTokenLifetime: POST /_sim/token-lifetime {"access_token": "30s"}
+// sets the lifetime of access tokens given from now on.
+func (s *Server) ctlTokenLifetime(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		AccessToken string `json:"access_token"`
+	}
+	if !ctlDecode(w, r, &req) {
+		return
+	}
+	d, err := time.ParseDuration(req.AccessToken)
+	if err == nil {
+		err = s.SetAccessTokenTTL(d)
+	}
+	if err != nil {
+		ctlError(w, http.StatusBadRequest, fmt.Errorf("access_token: %w", err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 var faultKinds = map[string]FaultKind{
 	"status": FaultStatus, "latency": FaultLatency, "timeout": FaultTimeout,
 	"token_expired": FaultTokenExpired, "token_revoked": FaultTokenRevoked, "drop_webhook": FaultDropWebhook,
-	"lost_answer": FaultLostAnswer,
+	"lost_answer": FaultLostAnswer, "rate_limit": FaultRateLimit,
 }
 
 // ctlSetFaults: POST /_sim/faults {"seed": 1, "faults": [{"kind":
-// "status"|"latency"|"timeout"|"token_expired"|"token_revoked"|"drop_webhook"|"lost_answer",
-// "op", "rate", "count", "status", "delay": "2s"}]} replaces the faults.
+// "status"|"latency"|"timeout"|"token_expired"|"token_revoked"|"drop_webhook"|"lost_answer"|"rate_limit",
+// "op", "rate", "count", "status", "delay": "2s", "rate_limit_type"}]}
+// replaces the faults. No rate with a count: the next count calls.
 func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Seed   uint64 `json:"seed"`
@@ -324,6 +348,7 @@ func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 			Count  int     `json:"count"`
 			Status int     `json:"status"`
 			Delay  string  `json:"delay"`
+			Type   string  `json:"rate_limit_type"`
 		} `json:"faults"`
 	}
 	if !ctlDecode(w, r, &req) {
@@ -340,8 +365,16 @@ func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].rate must be 0–1", i))
 			return
 		}
-		if f.Status != 0 && (f.Status < 500 || f.Status > 599) {
-			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].status must be 5xx", i))
+		if f.Status != 0 && f.Status != http.StatusTooManyRequests && (f.Status < 500 || f.Status > 599) {
+			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].status must be 5xx or 429", i))
+			return
+		}
+		if f.Count < 0 {
+			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].count must not be negative", i))
+			return
+		}
+		if f.Type != "" && f.Type != "QPS" && f.Type != "Daily-limit" {
+			ctlError(w, http.StatusBadRequest, fmt.Errorf("faults[%d].rate_limit_type must be QPS or Daily-limit", i))
 			return
 		}
 		var delay time.Duration
@@ -353,7 +386,8 @@ func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 			}
 			delay = d
 		}
-		fs = append(fs, Fault{Kind: kind, Op: f.Op, Rate: f.Rate, Count: f.Count, Status: f.Status, Delay: delay})
+		fs = append(fs, Fault{Kind: kind, Op: f.Op, Rate: f.Rate, Count: f.Count, Status: f.Status, Delay: delay,
+			RateLimitType: f.Type})
 	}
 	s.SetFaults(req.Seed, fs...)
 	w.WriteHeader(http.StatusNoContent)

@@ -80,6 +80,9 @@ func TestControlBadInput(t *testing.T) {
 		{"POST", "/_sim/faults", map[string]any{"faults": []any{map[string]any{"kind": "meteor"}}}, 400},
 		{"POST", "/_sim/faults", map[string]any{"faults": []any{map[string]any{"kind": "status", "rate": 2}}}, 400},
 		{"POST", "/_sim/faults", map[string]any{"faults": []any{map[string]any{"kind": "latency", "delay": "soon"}}}, 400},
+		{"POST", "/_sim/faults", map[string]any{"faults": []any{map[string]any{"kind": "status", "status": 404}}}, 400},
+		{"POST", "/_sim/faults", map[string]any{"faults": []any{map[string]any{"kind": "status", "count": -1}}}, 400},
+		{"POST", "/_sim/faults", map[string]any{"faults": []any{map[string]any{"kind": "rate_limit", "rate_limit_type": "Hourly"}}}, 400},
 		{"POST", "/_sim/meetings/abc/join", map[string]any{}, 400},
 		{"POST", "/_sim/meetings/123/join", map[string]any{}, 404},
 		{"POST", "/_sim/meetings/123/leave", map[string]any{"participant_id": "1"}, 404},
@@ -186,6 +189,12 @@ func TestControlFaults(t *testing.T) {
 		map[string]any{"kind": "status", "op": "userSettings", "rate": 1, "status": 503}}})
 	if status, _ := c.do("GET", "/users/me/settings", nil); status != 503 {
 		t.Errorf("with a status fault: %d, want 503", status)
+	}
+	// A 429 status is the rate limit fault, with Zoom's headers.
+	ts.ctlMust(t, 204, "POST", "/_sim/faults", map[string]any{"faults": []any{
+		map[string]any{"kind": "status", "op": "userSettings", "status": 429}}})
+	if status, h, _ := c.doH("GET", "/users/me/settings", nil); status != 429 || h.Get("Retry-After") != "1" || h.Get("X-RateLimit-Type") != "QPS" {
+		t.Errorf("with a 429 status fault: %d %v", status, h)
 	}
 	ts.ctlMust(t, 204, "DELETE", "/_sim/faults", nil)
 	if status, _ := c.do("GET", "/users/me/settings", nil); status != 200 {

@@ -11,13 +11,15 @@
 //	base, err := srv.Start(ctx, "127.0.0.1:0") // http://127.0.0.1:NNNN
 //
 // or `kaisai zoomsim --addr 127.0.0.1:9090 [--state FILE] [--seed=false]
-// [--webhook-url URL --webhook-secret TOKEN]` (the web UI is at /). With a state
+// [--webhook-url URL --webhook-secret TOKEN] [--access-token-ttl 1h]` (the
+// web UI is at /). With a state
 // file, the state is loaded at start and written after every change
 // (write to a temporary file, then rename).
 //
 // Endpoints:
 //
-//	GET  /oauth/authorize   consent page; response_type=code, client_id, redirect_uri, state, code_challenge (S256)
+//	GET  /oauth/authorize   consent page; response_type=code, client_id, redirect_uri, state, and optionally
+//	                        PKCE: code_challenge with code_challenge_method=S256 (then code_verifier is required)
 //	POST /oauth/authorize   the consent form: sign in as a user by e-mail and password, approve or deny
 //	POST /oauth/token       HTTP Basic client auth; grant_type authorization_code | refresh_token
 //	POST /oauth/revoke      token=…
@@ -27,11 +29,17 @@
 //	/v2/…                   users/me, users/{userId}/settings, meetings, registrants, past participants
 //
 // The control API for tests is the exported methods of *Server: AddUser,
-// AddApp, SetClock, User, Meeting, ExpireAccessTokens, SetPlan and
+// AddApp, SetClock, User, Meeting, ExpireAccessTokens, SetAccessTokenTTL
+// (Options.AccessTokenTTL; Zoom's is an hour), SetPlan and
 // SetLimits (Zoom's rate limits, limits.go: on by default, Options.Limits
 // shortens them or switches them off), SetFaults and ClearFaults (5xx
-// answers, latency, timeouts, expired or revoked tokens and dropped
-// webhooks, by operation and rate, faults.go). Webhooks (webhooks.go):
+// answers, 429s answered as the rate limiter answers them, latency,
+// timeouts, lost answers, expired or revoked tokens and dropped webhooks,
+// by operation, faults.go). A fault hits at a seeded Rate, or
+// deterministically: with a Count and no Rate it fails the next Count
+// matching calls and is spent, e.g. Fault{Kind: FaultRateLimit, Op:
+// "meetingCreate", Count: 2} refuses the next two creates with 429.
+// Webhooks (webhooks.go):
 // SetWebhookEndpoint, WebhookValidated, Deliveries, WaitDeliveries, Close,
 // EditMeeting and DeleteMeeting (changes on the Zoom side), RemoveApp;
 // deliveries are signed and retried 5, 20 and 60 minutes after a failure
@@ -52,11 +60,17 @@
 //	POST   /_sim/apps                  an App: {"client_id", "client_secret", "redirect_uris", "scopes",
 //	                                   "event_url", "secret_token"} → 201; event_url is validated as
 //	                                   SetWebhookEndpoint does
+//	POST   /_sim/token-lifetime        {"access_token": "30s"}: the lifetime of access tokens given from
+//	                                   now on (whole seconds; Zoom: 1h) → 204
 //	POST   /_sim/plan                  {"email" | "account_id", "plan": "Free" | "Pro" | "Business"} → 204
-//	POST   /_sim/faults                {"seed", "faults": [{"kind": "status" | "latency" | "timeout" |
-//	                                   "token_expired" | "token_revoked" | "drop_webhook" | "lost_answer",
-//	                                   "op", "rate",
-//	                                   "count", "status", "delay": "2s"}]} replaces the faults → 204
+//	POST   /_sim/faults                {"seed", "faults": [{"kind": "status" | "rate_limit" | "latency" |
+//	                                   "timeout" | "lost_answer" | "token_expired" | "token_revoked" |
+//	                                   "drop_webhook", "op", "rate", "count", "status" (5xx, or 429 =
+//	                                   rate_limit), "rate_limit_type": "QPS" | "Daily-limit",
+//	                                   "delay": "2s"}]} replaces the faults → 204. "op" is a route or an
+//	                                   operationId (an event for drop_webhook); no "rate" with a
+//	                                   "count": the next count calls fail, e.g. {"kind": "timeout",
+//	                                   "op": "meetingCreate", "count": 1}
 //	DELETE /_sim/faults                clears them → 204
 //	POST   /_sim/meetings/{id}/join    {"email", "name", "passcode", "registrant_id", "join_url"} → 200
 //	                                   the participant ("waiting": true in a waiting room); 403 with

@@ -32,6 +32,13 @@ const (
 	// until the client gives up) and drops the connection without an
 	// answer: the caller cannot know that it succeeded.
 	FaultLostAnswer
+	// FaultRateLimit answers 429 exactly as the rate limiter does when a
+	// limit is hit (limits.go): Zoom's body and the X-RateLimit-* and
+	// Retry-After headers, with the account's figures (Zoom's published
+	// ones when the limits are off). RateLimitType picks the limit:
+	// "QPS" (the default) or "Daily-limit". A FaultStatus with Status 429
+	// is this fault.
+	FaultRateLimit
 )
 
 // Fault is one injected fault.
@@ -41,15 +48,21 @@ type Fault struct {
 	// or its operationId in Zoom's spec ("meetingCreate"); for
 	// FaultDropWebhook, an event ("meeting.created"). Empty: every one.
 	Op string
-	// Rate is the probability, 0–1, that a matching call is hit.
+	// Rate is the probability, 0–1, that a matching call is hit; zero
+	// means every matching call, with no draw.
 	Rate float64
-	// Count, when positive, is how many calls it hits before it is spent.
+	// Count, when positive, is how many calls it hits before it is spent:
+	// with no Rate, "fail the next Count calls".
 	Count int
 	// Status is the answer of FaultStatus (500 when zero).
 	Status int
 	// Delay is the latency of FaultLatency and the hold of FaultTimeout and
 	// FaultLostAnswer.
 	Delay time.Duration
+	// RateLimitType is the limit a FaultRateLimit reports as hit: "QPS"
+	// (when empty) or "Daily-limit" (the host's daily meeting writes for
+	// meetingCreate and meetingUpdate, the account's daily limit otherwise).
+	RateLimitType string
 }
 
 // faults are the injected faults, with their own lock: they are drawn
@@ -71,6 +84,9 @@ func (s *Server) SetFaults(seed uint64, fs ...Fault) {
 	f.rng = rand.New(rand.NewPCG(seed, seed))
 	f.list = f.list[:0]
 	for _, x := range fs {
+		if x.Kind == FaultStatus && x.Status == http.StatusTooManyRequests {
+			x.Kind = FaultRateLimit
+		}
 		f.list = append(f.list, &x)
 	}
 }
@@ -90,7 +106,7 @@ func (f *faults) draw(op string, opID string, kinds ...FaultKind) *Fault {
 		if !hasKind(kinds, x.Kind) || (x.Op != "" && x.Op != op && x.Op != opID) {
 			continue
 		}
-		if x.Rate < 1 && f.rng.Float64() >= x.Rate {
+		if x.Rate > 0 && x.Rate < 1 && f.rng.Float64() >= x.Rate {
 			continue
 		}
 		hit := *x
@@ -165,12 +181,15 @@ func hold(r *http.Request, d time.Duration) {
 	}
 }
 
-// admit applies token faults and rate limits to an authenticated call
-// (with s.mu held).
+// admit applies token and rate limit faults and the rate limits to an
+// authenticated call (with s.mu held).
 func (s *Server) admit(c *call) error {
 	op := operations[c.r.Pattern]
-	if x := s.faults.draw(c.r.Pattern, op.id, FaultTokenExpired, FaultTokenRevoked); x != nil {
-		if x.Kind == FaultTokenExpired {
+	if x := s.faults.draw(c.r.Pattern, op.id, FaultTokenExpired, FaultTokenRevoked, FaultRateLimit); x != nil {
+		switch x.Kind {
+		case FaultRateLimit:
+			return s.limits.injected(c, x.RateLimitType == "Daily-limit")
+		case FaultTokenExpired:
 			return zerr(http.StatusUnauthorized, 124, "Access token is expired.")
 		}
 		tok, _ := strings.CutPrefix(c.r.Header.Get("Authorization"), "Bearer ")

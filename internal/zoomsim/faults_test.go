@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -133,5 +134,104 @@ func TestDropWebhook(t *testing.T) {
 	ts.ClearFaults()
 	if ts.dropWebhook("app_deauthorized") {
 		t.Error("dropped after ClearFaults")
+	}
+}
+
+// "Fail the next N calls": a fault with a Count and no Rate hits every
+// matching call until the count is spent, with no draw involved.
+func TestFaultNextCalls(t *testing.T) {
+	ts := startSim(t, Options{Limits: &Limits{Off: true}})
+	c := ts.client(t, "licensed@example.com").unchecked()
+	ts.SetFaults(1, Fault{Kind: FaultStatus, Op: "meetingCreate", Count: 3, Status: 502})
+	c.must(200, "GET", "/users/me", nil) // another operation spends nothing
+	for i := range 3 {
+		if status, _ := c.do("POST", "/users/me/meetings", map[string]any{"topic": "t"}); status != 502 {
+			t.Fatalf("call %d: %d, want 502", i+1, status)
+		}
+	}
+	c.must(201, "POST", "/users/me/meetings", map[string]any{"topic": "t"})
+
+	// The same over the control API, for a 429 and a lost answer.
+	ts.ctlMust(t, 204, "POST", "/_sim/faults", map[string]any{"faults": []any{
+		map[string]any{"kind": "rate_limit", "op": "GET /v2/users/{userId}", "count": 2},
+		map[string]any{"kind": "lost_answer", "op": "meetingCreate", "count": 1, "delay": "10ms"},
+	}})
+	for range 2 {
+		// With the limits off, the answer carries Zoom's published figures.
+		status, h, out := c.doH("GET", "/users/me", nil)
+		want429(t, status, h, out, "Light", "QPS", "30", "1", perSecondMessage)
+	}
+	c.must(200, "GET", "/users/me", nil)
+	before := len(ts.State().Meetings)
+	req, _ := http.NewRequest("POST", ts.base+"/v2/users/me/meetings", strings.NewReader(`{"topic":"lost"}`))
+	req.Header.Set("Authorization", "Bearer "+c.access)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req); err == nil {
+		resp.Body.Close()
+		t.Errorf("lost answer: got %d", resp.StatusCode)
+	}
+	if got := len(ts.State().Meetings); got != before+1 {
+		t.Errorf("lost answer: %d meetings, want %d (created, answer lost)", got, before+1)
+	}
+	c.must(201, "POST", "/users/me/meetings", map[string]any{"topic": "t"})
+}
+
+// An injected 429 is answered exactly as the rate limiter answers a real
+// one: the same status, body and headers.
+func TestFaultRateLimitAnswersAsTheLimiter(t *testing.T) {
+	tests := []struct {
+		name   string
+		user   string
+		limits func(*Limits)
+		method string
+		path   string
+		fault  Fault
+	}{
+		{"per second", "licensed@example.com", func(l *Limits) { l.Plans[PlanPro].Rate[Medium] = Rate{N: 1, Per: time.Second} },
+			"GET", "/users/me/settings", Fault{Kind: FaultRateLimit, Op: "userSettings", Count: 1}},
+		{"per minute", "licensed@example.com", func(l *Limits) { l.Plans[PlanPro].Rate[Medium] = Rate{N: 1, Per: time.Minute} },
+			"GET", "/users/me/settings", Fault{Kind: FaultRateLimit, Op: "userSettings", Count: 1}},
+		{"a 429 status fault", "licensed@example.com", func(l *Limits) { l.Plans[PlanPro].Rate[Light] = Rate{N: 1, Per: time.Second} },
+			"GET", "/users/me", Fault{Kind: FaultStatus, Status: 429, Op: "user", Count: 1}},
+		{"account daily", "basic@example.com", func(l *Limits) { l.Plans[PlanFree].Daily[Light] = 1 },
+			"GET", "/users/me", Fault{Kind: FaultRateLimit, RateLimitType: "Daily-limit", Op: "user", Count: 1}},
+		{"host daily", "licensed@example.com", func(l *Limits) { l.MeetingWritesPerHost = 1 },
+			"POST", "/users/me/meetings", Fault{Kind: FaultRateLimit, RateLimitType: "Daily-limit", Op: "meetingCreate", Count: 1}},
+	}
+	ts := startSim(t, Options{})
+	clients := map[string]*apiClient{}
+	for _, tt := range tests {
+		if clients[tt.user] == nil {
+			clients[tt.user] = ts.client(t, tt.user)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := clients[tt.user]
+			body := map[string]any(nil)
+			if tt.method == "POST" {
+				body = map[string]any{"topic": "t"}
+			}
+			// The real one: limits shortened so that the second call is
+			// refused (SetLimits forgets the counts so far).
+			l := ZoomLimits()
+			tt.limits(&l)
+			ts.SetLimits(l)
+			c.doH(tt.method, tt.path, body)
+			ts.clock.Advance(100 * time.Millisecond) // Retry-After counts whole seconds, rounded up
+			wantStatus, wantH, wantOut := c.doH(tt.method, tt.path, body)
+			if wantStatus != 429 {
+				t.Fatalf("the real limit: %d %v", wantStatus, wantOut)
+			}
+			// The injected one, at the same moment, with the counts forgotten.
+			ts.SetLimits(l)
+			ts.SetFaults(1, tt.fault)
+			status, h, out := c.doH(tt.method, tt.path, body)
+			want429(t, status, h, out, wantH.Get("X-RateLimit-Category"), wantH.Get("X-RateLimit-Type"),
+				wantH.Get("X-RateLimit-Limit"), wantH.Get("Retry-After"), wantOut["message"].(string))
+			if status, _, _ := c.doH(tt.method, tt.path, body); status == 429 {
+				t.Error("refused again after the count was spent")
+			}
+		})
 	}
 }

@@ -235,11 +235,8 @@ func (l *limiter) admitRate(c *call) error {
 	pl := l.cfg.Plans[l.plan(c.user)]
 	acct := c.user.AccountID + "|"
 	if r, ok := pl.Rate[op.category]; ok && r.N > 0 {
-		ok, _, reset := take(l.windows, acct+cat, now, r.Per, r.N)
-		if !ok {
-			secs := max(1, int((reset.Sub(now)+time.Second-1)/time.Second))
-			return tooMany(w, cat, "QPS", r.N, strconv.Itoa(secs),
-				"You have reached the maximum per-second rate limit for this API. Try again later.")
+		if ok, _, _ := take(l.windows, acct+cat, now, r.Per, r.N); !ok {
+			return perSecondHit(w, op.category, r, now)
 		}
 	}
 	hdrLimit, hdrUsed, hdrType := 0, 0, ""
@@ -248,19 +245,17 @@ func (l *limiter) admitRate(c *call) error {
 		pool = Heavy
 	}
 	if n, ok := pl.Daily[pool]; ok && n > 0 {
-		ok, used, reset := take(l.days, acct+string(pool), now, day, n)
+		ok, used, _ := take(l.days, acct+string(pool), now, day, n)
 		if !ok {
-			return tooMany(w, cat, "Daily-limit", n, retryAt(reset),
-				"You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.")
+			return accountDailyHit(w, op.category, n, now)
 		}
 		hdrLimit, hdrUsed, hdrType = n, used, "Daily-limit"
 	}
-	if (op.id == "meetingCreate" || op.id == "meetingUpdate") && l.cfg.MeetingWritesPerHost > 0 {
+	if isMeetingWrite(op) && l.cfg.MeetingWritesPerHost > 0 {
 		n := l.cfg.MeetingWritesPerHost
-		ok, used, reset := take(l.hosts, c.user.ID, now, day, n)
+		ok, used, _ := take(l.hosts, c.user.ID, now, day, n)
 		if !ok {
-			return tooMany(w, cat, "Daily-limit", n, retryAt(reset),
-				"You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.", n)
+			return hostDailyHit(w, op.category, n, now)
 		}
 		hdrLimit, hdrUsed, hdrType = n, used, "Daily-limit"
 	}
@@ -271,6 +266,70 @@ func (l *limiter) admitRate(c *call) error {
 		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(hdrLimit-hdrUsed))
 	}
 	return nil
+}
+
+func isMeetingWrite(op operation) bool { return op.id == "meetingCreate" || op.id == "meetingUpdate" }
+
+// The 429 answers of hit limits, shared by the limiter and injected faults.
+
+// perSecondHit: the account's per-second (per-minute) limit r is hit;
+// Retry-After is the rest of the window in whole seconds.
+func perSecondHit(w http.ResponseWriter, cat Category, r Rate, now time.Time) error {
+	reset := now.Truncate(r.Per).Add(r.Per)
+	secs := max(1, int((reset.Sub(now)+time.Second-1)/time.Second))
+	return tooMany(w, string(cat), "QPS", r.N, strconv.Itoa(secs),
+		"You have reached the maximum per-second rate limit for this API. Try again later.")
+}
+
+// accountDailyHit: the account's daily limit n is hit, until 00:00 UTC.
+func accountDailyHit(w http.ResponseWriter, cat Category, n int, now time.Time) error {
+	return tooMany(w, string(cat), "Daily-limit", n, retryAt(now.Truncate(day).Add(day)),
+		"You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.")
+}
+
+// hostDailyHit: the host's n meeting creates and updates a day are spent.
+func hostDailyHit(w http.ResponseWriter, cat Category, n int, now time.Time) error {
+	return tooMany(w, string(cat), "Daily-limit", n, retryAt(now.Truncate(day).Add(day)),
+		"You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.", n)
+}
+
+// injected is the 429 of a FaultRateLimit: what the limiter would answer
+// had the call hit the account's per-second limit (or, daily, the host's
+// meeting writes or the account's daily limit), with the simulator's
+// figures, or Zoom's published ones where the simulator has none (limits
+// off, or no daily limit on the plan: then the Free plan's).
+func (l *limiter) injected(c *call, daily bool) error {
+	op := operations[c.r.Pattern]
+	now := c.s.now().UTC()
+	zoom := ZoomLimits()
+	plan := l.plan(c.user)
+	pl, ok := l.cfg.Plans[plan]
+	if l.cfg.Off || !ok {
+		pl = zoom.Plans[plan]
+	}
+	if !daily {
+		r := pl.Rate[op.category]
+		if r.N <= 0 {
+			r = zoom.Plans[plan].Rate[op.category]
+		}
+		return perSecondHit(c.w, op.category, r, now)
+	}
+	if isMeetingWrite(op) {
+		n := l.cfg.MeetingWritesPerHost
+		if l.cfg.Off || n <= 0 {
+			n = zoom.MeetingWritesPerHost
+		}
+		return hostDailyHit(c.w, op.category, n, now)
+	}
+	pool := op.category
+	if pl.HeavyShared && pool == ResourceIntensive {
+		pool = Heavy
+	}
+	n := pl.Daily[pool]
+	if n <= 0 {
+		n = zoom.Plans[PlanFree].Daily[op.category]
+	}
+	return accountDailyHit(c.w, op.category, n, now)
 }
 
 // admitRegistrants applies the per-meeting limits to adding emails to m:

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -127,8 +128,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	case r.Form.Get("response_type") != "code":
 		redirect(url.Values{"error": {"unsupported_response_type"}})
 		return
-	case d.CodeChallenge == "" || d.Method != "S256":
-		redirect(url.Values{"error": {"invalid_request"}, "error_description": {"code_challenge with code_challenge_method=S256 is required"}})
+	case (d.CodeChallenge != "" || d.Method != "") && (d.CodeChallenge == "" || d.Method != "S256"):
+		// PKCE is optional, as at Zoom: its OAuth guide's authorization
+		// URL has response_type, client_id and redirect_uri alone, and
+		// PKCE is something Zoom "supports" (devforum.zoom.us/t/63830).
+		// When asked for, it is S256 with a challenge.
+		redirect(url.Values{"error": {"invalid_request"}, "error_description": {"code_challenge with code_challenge_method=S256 is required for PKCE"}})
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -222,8 +227,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Redirect URI mismatch.")
 			return
 		}
+		// A code given for a PKCE challenge needs its verifier; one given
+		// without a challenge needs none (a verifier sent anyway is ignored).
 		sum := sha256.Sum256([]byte(r.Form.Get("code_verifier")))
-		if base64.RawURLEncoding.EncodeToString(sum[:]) != c.CodeChallenge {
+		if c.CodeChallenge != "" && base64.RawURLEncoding.EncodeToString(sum[:]) != c.CodeChallenge {
 			s.saveLocked()
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Invalid code_verifier.")
 			return
@@ -256,12 +263,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	scope := strings.Join(app.Scopes, " ")
 	access, refresh := "sim."+randomID(40), "simr."+randomID(40)
-	s.st.Access[access] = &token{ClientID: app.ClientID, UserID: userID, Scope: scope, Expires: now.Add(s.opts.AccessTokenTTL)}
+	s.st.Access[access] = &token{ClientID: app.ClientID, UserID: userID, Scope: scope, Expires: now.Add(s.tokenTTL)}
 	s.st.Refresh[refresh] = &token{ClientID: app.ClientID, UserID: userID, Scope: scope, Expires: now.Add(refreshTTL)}
 	s.saveLocked()
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken: access, TokenType: "bearer", RefreshToken: refresh,
-		ExpiresIn: int(s.opts.AccessTokenTTL / time.Second), Scope: scope, APIURL: s.opts.BaseURL,
+		ExpiresIn: int(s.tokenTTL / time.Second), Scope: scope, APIURL: s.opts.BaseURL,
 	})
 }
 
@@ -304,6 +311,20 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	s.revokeGrantLocked(t.ClientID, t.UserID)
 	s.saveLocked()
 	writeJSON(w, http.StatusOK, map[string]string{"status": "success"})
+}
+
+// SetAccessTokenTTL sets the lifetime of the access tokens given from now
+// on (Zoom's is an hour), whole seconds as expires_in counts them, at least
+// one; tokens already given keep theirs. Reset goes back to
+// Options.AccessTokenTTL.
+func (s *Server) SetAccessTokenTTL(d time.Duration) error {
+	if d < time.Second || d%time.Second != 0 {
+		return fmt.Errorf("zoomsim: access token lifetime %v: whole seconds, at least 1s", d)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenTTL = d
+	return nil
 }
 
 // ExpireAccessTokens makes every access token expired (for tests of refresh).

@@ -23,8 +23,11 @@ func TestAuthorizePage(t *testing.T) {
 		{"consent page", nil, 200, "licensed@example.com", ""},
 		{"unknown client", url.Values{"client_id": {"nope"}}, 400, "Invalid client_id", ""},
 		{"unlisted redirect", url.Values{"redirect_uri": {"http://evil.example/cb"}}, 400, "Invalid redirect", ""},
-		{"no PKCE", url.Values{"code_challenge": {""}}, 302, "", "invalid_request"},
+		// Zoom supports PKCE and does not require it (see authorize).
+		{"no PKCE", url.Values{"code_challenge": {""}, "code_challenge_method": {""}}, 200, "licensed@example.com", ""},
 		{"plain PKCE", url.Values{"code_challenge_method": {"plain"}}, 302, "", "invalid_request"},
+		{"challenge without a method", url.Values{"code_challenge_method": {""}}, 302, "", "invalid_request"},
+		{"method without a challenge", url.Values{"code_challenge": {""}}, 302, "", "invalid_request"},
 		{"token response type", url.Values{"response_type": {"token"}}, 302, "", "unsupported_response_type"},
 	}
 	for _, tt := range tests {
@@ -103,6 +106,30 @@ func TestTokenExchange(t *testing.T) {
 	}
 }
 
+// Without PKCE the code is exchanged with the client's secret alone; a
+// code_verifier sent anyway is ignored, as there is nothing to check it
+// against.
+func TestTokenExchangeWithoutPKCE(t *testing.T) {
+	ts := startSim(t, Options{})
+	for _, verifier := range []string{"", "some-verifier"} {
+		q := ts.consent(t, "licensed@example.com", "approve", url.Values{"code_challenge": {""}, "code_challenge_method": {""}})
+		if q.Get("code") == "" || q.Get("state") != "st-1" {
+			t.Fatalf("approve without PKCE: %v", q)
+		}
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {testRedirect}}
+		if verifier != "" {
+			f.Set("code_verifier", verifier)
+		}
+		status, body := ts.tokenCall(t, f)
+		if status != 200 || body["access_token"] == nil {
+			t.Fatalf("exchange without PKCE (verifier %q): %d %v", verifier, status, body)
+		}
+		if got := ts.apiStatus(t, body["access_token"].(string)); got != 200 {
+			t.Errorf("token from a code without PKCE: %d", got)
+		}
+	}
+}
+
 func TestTokenExchangeFaults(t *testing.T) {
 	ts := startSim(t, Options{})
 	exchange := func(change url.Values) (int, map[string]any) {
@@ -121,6 +148,7 @@ func TestTokenExchangeFaults(t *testing.T) {
 		error  string
 	}{
 		{"wrong verifier", url.Values{"code_verifier": {"other"}}, 400, "invalid_request"},
+		{"no verifier for a challenge", url.Values{"code_verifier": {""}}, 400, "invalid_request"},
 		{"wrong redirect", url.Values{"redirect_uri": {"http://127.0.0.1:1/other"}}, 400, "invalid_request"},
 		{"unknown code", url.Values{"code": {"nope"}}, 400, "invalid_grant"},
 		{"unknown grant", url.Values{"grant_type": {"password"}}, 400, "unsupported_grant_type"},
@@ -246,5 +274,49 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 	again.mu.Unlock()
 	if !ok {
 		t.Error("tokens lost across a restart")
+	}
+}
+
+// The access token lifetime can be shortened, so that tests see tokens
+// expire in seconds; tokens already given keep theirs.
+func TestAccessTokenLifetime(t *testing.T) {
+	ts := startSim(t, Options{})
+	t.Cleanup(ts.Close)
+	before, _ := ts.login(t, "licensed@example.com")
+	ts.ctlMust(t, 204, "POST", "/_sim/token-lifetime", map[string]any{"access_token": "5s"})
+	code := ts.consent(t, "numeric@example.com", "approve", nil).Get("code")
+	status, body := ts.tokenCall(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {testRedirect}, "code_verifier": {"verifier-numeric@example.com"}})
+	if status != 200 || body["expires_in"] != float64(5) {
+		t.Fatalf("token: %d %v, want expires_in 5", status, body)
+	}
+	access := body["access_token"].(string)
+	ts.clock.Advance(4 * time.Second)
+	if got := ts.apiStatus(t, access); got != 200 {
+		t.Errorf("after 4 s: %d, want 200", got)
+	}
+	ts.clock.Advance(time.Second)
+	if got := ts.apiStatus(t, access); got != 401 {
+		t.Errorf("after 5 s: %d, want 401", got)
+	}
+	if got := ts.apiStatus(t, before); got != 200 {
+		t.Errorf("a token given before the change: %d, want 200 (an hour)", got)
+	}
+	// The refreshed token has the new lifetime too.
+	status, body = ts.tokenCall(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}})
+	if status != 200 || body["expires_in"] != float64(5) {
+		t.Errorf("refresh: %d %v, want expires_in 5", status, body)
+	}
+	for _, bad := range []any{"0s", "500ms", "soon", 5} {
+		if status, _ := ts.ctl(t, "POST", "/_sim/token-lifetime", map[string]any{"access_token": bad}); status != 400 {
+			t.Errorf("lifetime %v: %d, want 400", bad, status)
+		}
+	}
+	// Reset goes back to the lifetime the simulator started with.
+	ts.ctlMust(t, 204, "POST", "/_sim/reset", nil)
+	code = ts.consent(t, "numeric@example.com", "approve", nil).Get("code")
+	if status, body := ts.tokenCall(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {testRedirect}, "code_verifier": {"verifier-numeric@example.com"}}); status != 200 || body["expires_in"] != float64(3600) {
+		t.Errorf("after reset: %d %v, want expires_in 3600", status, body)
 	}
 }

@@ -2,6 +2,7 @@ package zoomsim
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -91,6 +92,12 @@ func (c *call) hostEmail(m *meeting, email string) bool {
 
 func (s *Server) addRegistrant(c *call) (int, any, error) {
 	m, err := c.pathMeeting()
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code == 3001 {
+		// meetingRegistrantCreate documents code 1001 for an unknown
+		// meeting (Meetings.json), where the other operations say 3001.
+		ae.Code = 1001
+	}
 	if err != nil {
 		return 0, nil, err
 	}
@@ -320,8 +327,11 @@ func (s *Server) registrantStatus(c *call) (int, any, error) {
 				for _, f := range from {
 					if r.Status == f {
 						r.Status = to
-						if *req.Action == "cancel" {
+						switch *req.Action {
+						case "cancel":
 							s.emitRegistrationCancelledLocked(m, r, c.user)
+						case "approve":
+							s.emitRegistrationApprovedLocked(m, r, c.user)
 						}
 					}
 				}

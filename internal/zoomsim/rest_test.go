@@ -1,8 +1,11 @@
 package zoomsim
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -183,5 +186,63 @@ func TestBadInput(t *testing.T) {
 	raw.access = other
 	if status, out := raw.do("GET", path, nil); status != 400 || out["code"] != float64(3000) {
 		t.Errorf("another host's meeting: %d %v", status, out)
+	}
+}
+
+// An unknown meeting is answered 404 with the error code each operation's
+// spec documents for it: 3001 for most, 1001 for meetingRegistrantCreate.
+func TestUnknownMeetingCodesAsDocumented(t *testing.T) {
+	raw, err := os.ReadFile("../../../shared/zoom/Meetings.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+			Responses   map[string]struct {
+				Description string `json:"description"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]float64{} // operationId → the 404's error code
+	codeRE := regexp.MustCompile("Error Code:\\*\\* `(\\d+)`")
+	for _, ops := range doc.Paths {
+		for _, op := range ops {
+			if m := codeRE.FindStringSubmatch(op.Responses["404"].Description); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				documented[op.OperationID] = float64(n)
+			}
+		}
+	}
+	ts := startSim(t, Options{Limits: &Limits{Off: true}})
+	c := ts.client(t, "licensed@example.com")
+	const unknown = "/meetings/12345678901"
+	tests := []struct {
+		op, method, path string
+		body             any
+	}{
+		{"meeting", "GET", unknown, nil},
+		{"meetingUpdate", "PATCH", unknown, map[string]any{"topic": "t"}},
+		{"meetingDelete", "DELETE", unknown, nil},
+		{"meetingRegistrantCreate", "POST", unknown + "/registrants", map[string]any{"email": "a@example.org", "first_name": "A"}},
+		{"meetingRegistrants", "GET", unknown + "/registrants", nil},
+		{"addBatchRegistrants", "POST", unknown + "/batch_registrants", map[string]any{"registrants": []any{map[string]any{"email": "a@example.org", "first_name": "A"}}}},
+		{"meetingRegistrantStatus", "PUT", unknown + "/registrants/status", map[string]any{"action": "approve"}},
+		{"meetingregistrantdelete", "DELETE", unknown + "/registrants/abc", nil},
+		{"pastMeetingParticipants", "GET", "/past_meetings/12345678901/participants", nil},
+	}
+	for _, tt := range tests {
+		want, ok := documented[tt.op]
+		if !ok {
+			t.Errorf("%s: the spec documents no 404 code", tt.op)
+			continue
+		}
+		status, out := c.do(tt.method, tt.path, tt.body)
+		if status != 404 || out["code"] != want || out["message"] != "Meeting does not exist: 12345678901." {
+			t.Errorf("%s: %d %v, want 404 code %v", tt.op, status, out, want)
+		}
 	}
 }

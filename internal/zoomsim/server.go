@@ -24,7 +24,8 @@ type Options struct {
 	BaseURL string
 	// StateFile, when set, keeps the state across restarts.
 	StateFile string
-	// AccessTokenTTL is the lifetime of access tokens (Zoom: 1 hour).
+	// AccessTokenTTL is the lifetime of access tokens (Zoom: 1 hour, the
+	// default); SetAccessTokenTTL changes it later.
 	AccessTokenTTL time.Duration
 	// Now is the clock; time.Now when nil. SetClock changes it later.
 	Now func() time.Time
@@ -122,10 +123,11 @@ type Server struct {
 	limits  *limiter // rate limits, used with mu held
 	faults  *faults  // injected faults, with their own lock
 
-	mu    sync.Mutex
-	now   func() time.Time
-	st    *state
-	hooks *webhooks // webhook deliveries; has its own lock
+	mu       sync.Mutex
+	now      func() time.Time
+	tokenTTL time.Duration // of access tokens given from now on
+	st       *state
+	hooks    *webhooks // webhook deliveries; has its own lock
 }
 
 // state is everything the simulator knows; it is what the state file holds.
@@ -150,7 +152,8 @@ func New(opts Options) (*Server, error) {
 	if opts.AccessTokenTTL <= 0 {
 		opts.AccessTokenTTL = time.Hour
 	}
-	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, st: newState(), hooks: newWebhooks(opts.Webhooks)}
+	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, tokenTTL: opts.AccessTokenTTL, st: newState(),
+		hooks: newWebhooks(opts.Webhooks)}
 	s.limits, s.faults = newLimiter(opts.Limits), newFaults()
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

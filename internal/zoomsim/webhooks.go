@@ -9,8 +9,11 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"kaisai/internal/zoom/webhook"
 )
@@ -208,7 +211,7 @@ func (s *Server) emitToLocked(targets []*App, event string, payload any, withTS 
 	if withTS {
 		env["event_ts"] = s.now().UnixMilli()
 	}
-	body, err := json.Marshal(env)
+	body, err := webhookJSON(env)
 	if err != nil {
 		s.log.Error("zoomsim: webhook body", "event", event, "err", err)
 		return
@@ -336,7 +339,7 @@ func (s *Server) sendValidation(clientID, url, secret string) {
 	now := s.now()
 	s.mu.Unlock()
 	plain := randomID(22)
-	body, _ := json.Marshal(map[string]any{
+	body, _ := webhookJSON(map[string]any{
 		"event": webhook.EventURLValidation, "event_ts": now.UnixMilli(),
 		"payload": map[string]string{"plainToken": plain},
 	})
@@ -537,6 +540,23 @@ func (s *Server) emitRegistrationCreatedLocked(m *meeting, r *registrant) {
 	})
 }
 
+// emitRegistrationApprovedLocked sends meeting.registration_approved. Its
+// payload names the operator, "the user who approved the meeting
+// registration" (webhooks/Meetings.json), so Zoom sends it when a user
+// approves a pending or denied registrant (PUT …/registrants/status,
+// action approve), not for one approved as it registers (auto_approve, a
+// meeting without manual approval): that one's registration_created has
+// status approved and nobody approved it.
+func (s *Server) emitRegistrationApprovedLocked(m *meeting, r *registrant, operator *User) {
+	s.emitLocked(m.HostID, "meeting.registration_approved", map[string]any{
+		"account_id": s.accountOf(m.HostID), "operator": operator.Email, "operator_id": operator.ID,
+		"object": s.registrationObject(m, map[string]any{
+			"id": r.ID, "first_name": r.FirstName, "last_name": r.LastName, "email": r.Email,
+			"join_url": s.registrantJoinURL(m, r),
+		}),
+	})
+}
+
 func (s *Server) emitRegistrationCancelledLocked(m *meeting, r *registrant, operator *User) {
 	s.emitLocked(m.HostID, webhook.EventRegistrationCancelled, map[string]any{
 		"account_id": s.accountOf(m.HostID), "operator": operator.Email, "operator_id": operator.ID,
@@ -585,4 +605,41 @@ func (s *Server) DeleteMeeting(id int64) error {
 	s.saveLocked()
 	s.emitMeetingDeletedLocked(m, s.st.Users[m.HostID])
 	return nil
+}
+
+// webhookJSON marshals a webhook body as JavaScript's JSON.stringify
+// writes the value JSON.parse reads from it, byte for byte: a receiver
+// may verify x-zm-signature over such a re-serialized body (Zoom's Node
+// SDK, @zoom/rivet, does), and Zoom's bodies survive that. Go's encoder
+// writes what JSON.stringify does (compact; keys sorted, an order
+// JSON.parse keeps since no key here is an array index, which JavaScript
+// would move first; numbers as ES6 writes them; \b \f \n \r \t;
+// \u00xx, lower case, for other control characters) except that it
+// escapes <, >, & and U+2028, U+2029 as \uXXXX and writes invalid UTF-8
+// as \ufffd, which JSON.stringify writes as the characters themselves.
+// So every \uXXXX that is not a control character is written out.
+func webhookJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			out = append(out, b[i])
+			continue
+		}
+		// An escape: \uXXXX, or a backslash and one character.
+		if b[i+1] == 'u' {
+			r, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 32)
+			if err == nil && r >= 0x20 && !utf16.IsSurrogate(rune(r)) {
+				out = utf8.AppendRune(out, rune(r))
+				i += 5
+				continue
+			}
+		}
+		out = append(out, b[i], b[i+1])
+		i++
+	}
+	return out, nil
 }

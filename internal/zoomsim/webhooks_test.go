@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -349,5 +350,42 @@ func TestRemoveApp(t *testing.T) {
 	}
 	if err := ts.RemoveApp("licensed@example.com", testClientID); err == nil {
 		t.Error("removing an app twice succeeded")
+	}
+}
+
+// meeting.registration_approved is sent when the host approves a pending
+// or denied registrant (PUT …/registrants/status, action approve), not for
+// a registrant approved as it registers (auto_approve, or a meeting that
+// approves automatically): that one's registration_created says so.
+func TestWebhookRegistrationApproved(t *testing.T) {
+	ts, rc := startHookedSim(t)
+	c := ts.client(t, "licensed@example.com")
+	path := registrationMeeting(t, c, 1) // manual approval
+	p := c.must(201, "POST", path+"/registrants", map[string]any{"email": "p@example.org", "first_name": "P&Q", "last_name": "<R>"})
+	c.must(201, "POST", path+"/registrants", map[string]any{"email": "auto@example.org", "first_name": "Auto", "auto_approve": true})
+	d := c.must(201, "POST", path+"/registrants", map[string]any{"email": "d@example.org", "first_name": "D"})
+	c.must(204, "PUT", path+"/registrants/status", map[string]any{"action": "deny",
+		"registrants": []any{map[string]any{"id": d["registrant_id"]}}})
+	c.must(204, "PUT", path+"/registrants/status", map[string]any{"action": "approve", "registrants": []any{
+		map[string]any{"id": p["registrant_id"]},
+		map[string]any{"email": "auto@example.org"}, // already approved: nothing to send
+		map[string]any{"email": "D@example.org"},
+	}})
+	waitEvents(t, ts, "meeting.created", "meeting.registration_created", "meeting.registration_created",
+		"meeting.registration_created", "meeting.registration_approved", "meeting.registration_approved")
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	host, _ := ts.User("licensed@example.com")
+	for i, want := range []any{p["registrant_id"], d["registrant_id"]} {
+		v := checkBody(t, rc.bodies[4+i])
+		pl := v["payload"].(map[string]any)
+		reg := pl["object"].(map[string]any)["registrant"].(map[string]any)
+		if reg["id"] != want || pl["operator"] != host.Email || pl["operator_id"] != host.ID || pl["account_id"] != host.AccountID ||
+			reg["join_url"] == "" {
+			t.Errorf("registration_approved %d: %s", i, rc.bodies[4+i])
+		}
+	}
+	if reg := rc.bodies[4]; !strings.Contains(string(reg), `"first_name":"P&Q","id":`) {
+		t.Errorf("registrant's name: %s", reg)
 	}
 }
