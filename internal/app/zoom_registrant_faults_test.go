@@ -25,6 +25,19 @@ func productionRetries(c *app.Config) {
 	c.ZoomMeetings.RetryBase, c.ZoomMeetings.RetryMax = 30*time.Second, time.Hour
 }
 
+// eventWithout登録 is kaisai beside the simulator, with production backoff,
+// and a one-schedule Zoom event of the licensed host whose meeting is made,
+// 登録 off.
+func eventWithout登録(t *testing.T, db testdb.DB) (*meetingWorld, zoomEvent) {
+	t.Helper()
+	w := startMeetingWorld(t, db, productionRetries)
+	z := licensedZoom
+	z.ConnID, z.Registration = w.link(t, "licensed@example.com"), false
+	ze := newZoomEvent(t, w.app.Store, w.org.ID, z, 1)
+	w.waitInStep(t)
+	return w, ze
+}
+
 // TestZoomRegistrationTurnedOnPushesAtOnce: turning 登録 on for a meeting
 // with applicants registers them as soon as the meeting's new settings are
 // on Zoom. Before, the list was sent first, Zoom answered "Registration has
@@ -32,12 +45,8 @@ func productionRetries(c *app.Config) {
 func TestZoomRegistrationTurnedOnPushesAtOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		w := startMeetingWorld(t, db, productionRetries)
+		w, ze := eventWithout登録(t, db)
 		st := w.app.Store
-		z := licensedZoom
-		z.ConnID, z.Registration = w.link(t, "licensed@example.com"), false
-		ze := newZoomEvent(t, st, w.org.ID, z, 1)
-		w.waitInStep(t)
 		emails, _ := applyMany(t, st, ze, "on", 35)
 		ze.group.Zoom.Registration = true
 		if err := st.UpdateGroup(ctx, &ze.group); err != nil {
@@ -60,12 +69,8 @@ func TestZoomRegistrationTurnedOnPushesAtOnce(t *testing.T) {
 func TestZoomRefusedEntryDoesNotBlockOthers(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		w := startMeetingWorld(t, db, productionRetries)
+		w, ze := eventWithout登録(t, db)
 		st := w.app.Store
-		z := licensedZoom
-		z.ConnID, z.Registration = w.link(t, "licensed@example.com"), false
-		ze := newZoomEvent(t, st, w.org.ID, z, 1)
-		w.waitInStep(t)
 		emails, apps := applyMany(t, st, ze, "r", 40)
 		long := strings.Repeat("x", 120) + "@example.jp"
 		if _, err := st.WriteDB().ExecContext(ctx, `UPDATE applications SET email = $1 WHERE id = $2`, long, apps[10].ID); err != nil {
