@@ -25,10 +25,10 @@ func productionRetries(c *app.Config) {
 	c.ZoomMeetings.RetryBase, c.ZoomMeetings.RetryMax = 30*time.Second, time.Hour
 }
 
-// eventWithout登録 is kaisai beside the simulator, with production backoff,
+// eventWithoutRegistration is kaisai beside the simulator, with production backoff,
 // and a one-schedule Zoom event of the licensed host whose meeting is made,
 // 登録 off.
-func eventWithout登録(t *testing.T, db testdb.DB) (*meetingWorld, zoomEvent) {
+func eventWithoutRegistration(t *testing.T, db testdb.DB) (*meetingWorld, zoomEvent) {
 	t.Helper()
 	w := startMeetingWorld(t, db, productionRetries)
 	z := licensedZoom
@@ -45,7 +45,7 @@ func eventWithout登録(t *testing.T, db testdb.DB) (*meetingWorld, zoomEvent) {
 func TestZoomRegistrationTurnedOnPushesAtOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		w, ze := eventWithout登録(t, db)
+		w, ze := eventWithoutRegistration(t, db)
 		st := w.app.Store
 		emails, _ := applyMany(t, st, ze, "on", 35)
 		ze.group.Zoom.Registration = true
@@ -69,7 +69,7 @@ func TestZoomRegistrationTurnedOnPushesAtOnce(t *testing.T) {
 func TestZoomRefusedEntryDoesNotBlockOthers(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		w, ze := eventWithout登録(t, db)
+		w, ze := eventWithoutRegistration(t, db)
 		st := w.app.Store
 		emails, apps := applyMany(t, st, ze, "r", 40)
 		long := strings.Repeat("x", 120) + "@example.jp"
