@@ -62,13 +62,16 @@ func (n *Nudger) NudgeAfter(d time.Duration) {
 	if n.wake != nil {
 		n.wake.Stop()
 	}
-	n.wakeAt = at
-	n.wake = time.AfterFunc(d, func() {
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
 		n.wakeMu.Lock()
-		n.wake = nil
+		if n.wake == t { // not replaced by an earlier one meanwhile
+			n.wake = nil
+		}
 		n.wakeMu.Unlock()
 		n.Nudge()
 	})
+	n.wake, n.wakeAt = t, at
 }
 
 // Stopping is closed by Stop.
