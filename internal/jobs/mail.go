@@ -101,8 +101,10 @@ func drainJobOpts() river.InsertOpts {
 	}
 }
 
-// uniquePeriod is the period of drainJobOpts' uniqueness.
-const uniquePeriod = 30 * time.Second
+// uniquePeriod is the period of drainJobOpts' uniqueness: as long as a
+// dead worker's lease lives, so that after a crash the next run is let in
+// when the dead worker's rows are free, not later.
+const uniquePeriod = store.DefaultLeaseTTL
 
 // DeliverMailWorker drains the outbox: it claims due mails in batches,
 // renders and sends each, and records the outcome, until none is due.
