@@ -47,8 +47,13 @@ func leased(ctx context.Context, st *store.Store, job string, ttl time.Duration,
 }
 
 // keepLease renews l every TTL/5 until ctx ends, and cancels ctx when l is
-// lost. A renewal that fails for another reason (the database busy) is
-// tried again at the next tick: four of them fit in the TTL.
+// lost. A renewal waits its turn at the database as long as it takes: one
+// that arrives after the lease ran out is refused by the store (lost), so
+// there is no deadline to keep but ctx's. A renewal given up after a while
+// would be worse than none: on SQLite it would leave the writers' queue and
+// join it again at the back, behind the claims that then take the work
+// over, so that a queue longer than that while loses every lease. A renewal
+// that fails otherwise (the database down) is tried again at the next tick.
 func keepLease(ctx context.Context, st *store.Store, l store.Lease, log *slog.Logger, lost context.CancelCauseFunc) {
 	t := time.NewTicker(l.TTL / 5)
 	defer t.Stop()
@@ -58,9 +63,7 @@ func keepLease(ctx context.Context, st *store.Store, l store.Lease, log *slog.Lo
 			return
 		case <-t.C:
 		}
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.TTL/5)
-		err := st.RenewLease(rctx, l)
-		cancel()
+		err := st.RenewLease(ctx, l)
 		switch {
 		case errors.Is(err, store.ErrLeaseLost):
 			lost(err)
