@@ -163,26 +163,37 @@ func (w *ProcessZoomWebhooksWorker) drain(ctx context.Context, l store.Lease) er
 			return 0, err
 		}
 		// Events whose kind has a batch handler go to it together, after
-		// the others, and are marked processed together.
+		// the others, and are marked processed together; events with no
+		// handler are marked ignored together.
 		batches := map[string][]*store.ZoomWebhook{}
 		var kinds []string
+		var ignored []int64
 		for i := range events {
 			ev := &events[i]
-			if _, ok := w.Batch[ev.Event]; ok {
+			_, batched := w.Batch[ev.Event]
+			_, handled := w.Handlers[ev.Event]
+			switch {
+			case batched:
 				if batches[ev.Event] == nil {
 					kinds = append(kinds, ev.Event)
 				}
 				batches[ev.Event] = append(batches[ev.Event], ev)
-				continue
-			}
-			if err := w.process(ctx, l, ev); err != nil {
-				return 0, err
+			case handled:
+				if err := w.process(ctx, l, ev); err != nil {
+					return 0, err
+				}
+			default:
+				w.Log.Debug("zoom webhook: no handler, ignored", "id", ev.ID, "event", ev.Event)
+				ignored = append(ignored, ev.ID)
 			}
 		}
 		for _, kind := range kinds {
 			if err := w.processBatch(ctx, l, w.Batch[kind], batches[kind]); err != nil {
 				return 0, err
 			}
+		}
+		if err := w.Store.MarkZoomWebhooksDone(context.WithoutCancel(ctx), l, store.WebhookIgnored, ignored); err != nil {
+			return 0, err
 		}
 		return len(events), nil
 	})
@@ -192,11 +203,7 @@ func (w *ProcessZoomWebhooksWorker) drain(ctx context.Context, l store.Lease) er
 // name, id and error are logged: payloads carry names and e-mail addresses.
 func (w *ProcessZoomWebhooksWorker) process(ctx context.Context, l store.Lease, ev *store.ZoomWebhook) error {
 	record := context.WithoutCancel(ctx)
-	h, ok := w.Handlers[ev.Event]
-	if !ok {
-		w.Log.Debug("zoom webhook: no handler, ignored", "id", ev.ID, "event", ev.Event)
-		return w.Store.MarkZoomWebhook(record, l, ev.ID, store.WebhookIgnored, "", time.Time{})
-	}
+	h := w.Handlers[ev.Event]
 	e, err := webhook.Parse(ev.Body)
 	if err == nil {
 		err = w.call(ctx, h, e)
@@ -234,7 +241,7 @@ func (w *ProcessZoomWebhooksWorker) processBatch(ctx context.Context, l store.Le
 			return err
 		}
 	}
-	return w.Store.MarkZoomWebhooksProcessed(record, l, done)
+	return w.Store.MarkZoomWebhooksDone(record, l, store.WebhookProcessed, done)
 }
 
 // failed records a handler's error: the event is retried with backoff, or

@@ -73,10 +73,10 @@ func TestLeaseTakeOverAndFence(t *testing.T) {
 		if err := st.MarkZoomWebhook(ctx, a, held[0].ID, store.WebhookFailed, "late", time.Time{}); !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("a's late result: %v, want ErrLeaseLost", err)
 		}
-		if err := st.MarkZoomWebhooksProcessed(ctx, a, []int64{held[1].ID}); !errors.Is(err, store.ErrLeaseLost) {
+		if err := st.MarkZoomWebhooksDone(ctx, a, store.WebhookProcessed, []int64{held[1].ID}); !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("a's late batch result: %v, want ErrLeaseLost", err)
 		}
-		if err := st.MarkZoomWebhooksProcessed(ctx, b, []int64{held[0].ID, held[1].ID}); err != nil {
+		if err := st.MarkZoomWebhooksDone(ctx, b, store.WebhookProcessed, []int64{held[0].ID, held[1].ID}); err != nil {
 			t.Fatal(err)
 		}
 		rows, err := st.ZoomWebhooks(ctx, 10)
@@ -153,7 +153,7 @@ func TestLeaseClaimsRace(t *testing.T) {
 						ids[i] = e.ID
 					}
 					mu.Unlock()
-					if err := st.MarkZoomWebhooksProcessed(ctx, l, ids); err != nil {
+					if err := st.MarkZoomWebhooksDone(ctx, l, store.WebhookProcessed, ids); err != nil {
 						errs <- err
 						return
 					}

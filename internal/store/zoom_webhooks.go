@@ -125,19 +125,23 @@ func (s *Store) MarkZoomWebhook(ctx context.Context, l Lease, id int64, status, 
 	return leaseHeld(r, err, "store.MarkZoomWebhook(%d)", id)
 }
 
-// MarkZoomWebhooksProcessed marks events held by l processed, in one
-// write. Events another worker took over are left to it (ErrLeaseLost).
-func (s *Store) MarkZoomWebhooksProcessed(ctx context.Context, l Lease, ids []int64) error {
+// MarkZoomWebhooksDone marks events held by l done, with status
+// WebhookProcessed or WebhookIgnored, in one write. Events another worker
+// took over are left to it (ErrLeaseLost).
+func (s *Store) MarkZoomWebhooksDone(ctx context.Context, l Lease, status string, ids []int64) error {
+	if status != WebhookProcessed && status != WebhookIgnored {
+		return fmt.Errorf("store.MarkZoomWebhooksDone: status %q is not done", status)
+	}
 	if len(ids) == 0 {
 		return nil
 	}
-	args := []any{s.nowUTC(), l.Owner}
+	args := []any{s.nowUTC(), l.Owner, status}
 	ph := make([]string, len(ids))
 	for i, id := range ids {
 		args = append(args, id)
 		ph[i] = fmt.Sprintf("$%d", len(args))
 	}
-	r, err := s.exec(ctx, `UPDATE zoom_webhook_events SET status = 'processed', last_error = '',
+	r, err := s.exec(ctx, `UPDATE zoom_webhook_events SET status = $3, last_error = '',
 		next_attempt_at = $1, lease_owner = NULL, processed_at = $1 WHERE lease_owner = $2 AND id IN (`+strings.Join(ph, ", ")+`)`, args...)
 	if err == nil {
 		if n, _ := r.RowsAffected(); n < int64(len(ids)) {
@@ -145,7 +149,7 @@ func (s *Store) MarkZoomWebhooksProcessed(ctx context.Context, l Lease, ids []in
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("store.MarkZoomWebhooksProcessed(%d events): %w", len(ids), err)
+		return fmt.Errorf("store.MarkZoomWebhooksDone(%s, %d events): %w", status, len(ids), err)
 	}
 	return nil
 }
