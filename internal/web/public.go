@@ -103,6 +103,13 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 			p.Errors = fe
 		case errors.As(err, &ee) && (ee == store.ErrScheduleFull || ee == store.ErrScheduleClosed):
 			p.Errors.Add("schedule_id", ee.Key)
+		case errors.Is(err, store.ErrSubmitKeyUsed):
+			// Someone else's (or an edited) submission of a sent form: a
+			// fresh form with what was typed, and nobody's application.
+			p.Form.Del("submit_key")
+			p.Errors.Add("form", "apply.key_used")
+			s.publicEventPage(w, r, &e, p, http.StatusConflict)
+			return
 		default:
 			s.fail(w, r, err)
 			return
