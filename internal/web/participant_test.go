@@ -6,6 +6,8 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"kaisai/internal/testdb"
@@ -64,5 +66,45 @@ func TestSubmitKeyReusedByAnotherPerson(t *testing.T) {
 		if got := tokenOf(t, c.postApply(public, applyValues(first, "最初 花子", "HANAKO@example.com", key))); got != token {
 			t.Fatalf("the same submission again led to %s, want %s", got, token)
 		}
+	})
+}
+
+// TestFlashShownOnce: the message of a redirect is shown on the page it
+// leads to, once: not on a reload, not on a bookmark of that page (the old
+// ?flash= link included), and not on another page opened meanwhile.
+func TestFlashShownOnce(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		a := startKaisai(t, db)
+		owner := newClient(t, a)
+		owner.signup("一度だけ", "once@example.com")
+		eventID := owner.createEvent(eventSpec{Title: "一度だけの表示"})
+		groupID := owner.addGroup(eventID, placeGroup("仙台市"))
+		scheduleID := owner.addSchedule(eventID, groupID, 10)
+		public := owner.publicPath(eventID)
+
+		c := newClient(t, a)
+		key := c.applyForm(public)
+		r := c.postApply(public, applyValues(scheduleID, "一度 花子", "once-hanako@example.com", key))
+		token := tokenOf(t, r)
+		if strings.Contains(r.Location(), "flash") {
+			t.Errorf("the redirect carries its message in the URL: %q", r.Location())
+		}
+		// Another page opened in between leaves the message alone.
+		wantNoText(t, c.get(public), ja("flash.applied"))
+		r = c.get(r.Location())
+		wantText(t, r, ja("flash.applied"))
+		// Shown once: a reload does not say it again.
+		wantNoText(t, c.get("/a/"+token), ja("flash.applied"))
+		// Nor does a link that still carries the message (a bookmark
+		// made before), in this browser or another.
+		wantNoText(t, c.get("/a/"+token+"?flash=flash.applied"), ja("flash.applied"))
+		wantNoText(t, newClient(t, a).get("/a/"+token+"?flash=flash.applied"), ja("flash.applied"))
+
+		// The same for an organizer's page.
+		r = owner.post("/events/"+itoa(eventID)+"/mail/reset", url.Values{"kind": {"applied"}})
+		loc := wantRedirect(t, r, "/events/"+itoa(eventID)+"/mail")
+		wantText(t, owner.get(loc), ja("flash.mail_template_reset"))
+		wantNoText(t, owner.get(loc), ja("flash.mail_template_reset"))
 	})
 }
