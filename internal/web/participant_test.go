@@ -5,8 +5,10 @@ package web_test
 // join button and the resending of application links.
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,5 +108,108 @@ func TestFlashShownOnce(t *testing.T) {
 		loc := wantRedirect(t, r, "/events/"+itoa(eventID)+"/mail")
 		wantText(t, owner.get(loc), ja("flash.mail_template_reset"))
 		wantNoText(t, owner.get(loc), ja("flash.mail_template_reset"))
+	})
+}
+
+// mailTo is the body of the one mail of the log to email whose subject
+// contains subject.
+func mailTo(t *testing.T, rows []mailRow, email, subject string) string {
+	t.Helper()
+	var found []string
+	for _, row := range rows {
+		if strings.Contains(row.Text, email) && strings.Contains(row.Subject, subject) {
+			found = append(found, row.Body)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d mails to %s with %q in the subject, want 1: %+v", len(found), email, subject, rows)
+	}
+	return found[0]
+}
+
+// TestAppliedMailSaysStatus: the 申込完了 mail says what is true of the
+// application: a seat held for 申込済, the waitlist only for キャンセル待ち.
+func TestAppliedMailSaysStatus(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		a := startKaisai(t, db)
+		owner := newClient(t, a)
+		owner.signup("申込完了メール", "status-mail@example.com")
+		eventID := owner.createEvent(eventSpec{Title: "一席だけの会", Waitlist: true})
+		groupID := owner.addGroup(eventID, placeGroup("福岡市"))
+		scheduleID := owner.addSchedule(eventID, groupID, 1)
+		public := owner.publicPath(eventID)
+		newClient(t, a).apply(public, scheduleID, "確定 花子", "seated@example.com")
+		newClient(t, a).apply(public, scheduleID, "待機 次郎", "waiting@example.com")
+
+		_, rows := owner.waitMailLog(2)
+		subject := strings.TrimPrefix(ja("mail.default.applied.subject"), "【{event}】")
+		seated := mailTo(t, rows, "seated@example.com", subject)
+		waiting := mailTo(t, rows, "waiting@example.com", subject)
+		if !strings.Contains(seated, ja("mail.status_note.applied")) || strings.Contains(seated, "キャンセル待ち") {
+			t.Errorf("the 申込済 participant's mail should say the seat is held, and nothing of the waitlist:\n%s", seated)
+		}
+		if !strings.Contains(waiting, ja("mail.status_note.waitlisted")) || strings.Contains(waiting, ja("mail.status_note.applied")) {
+			t.Errorf("the キャンセル待ち participant's mail should say they wait for a seat:\n%s", waiting)
+		}
+	})
+}
+
+// TestZoomSignInNotice: with 認証 (Zoomにサインイン) ON, the public page, the
+// application page and the mail carrying the join URL say the participant
+// must sign in to Zoom with the e-mail they applied with; with it OFF none
+// does. The application page's join URL is a 「Zoomに参加する」 button.
+func TestZoomSignInNotice(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		const host = "licensed@example.com"
+		o := newZoomOrganizer(t, db, host)
+		for i, tc := range []struct {
+			name   string
+			signIn bool
+		}{{"認証ON", true}, {"認証OFF", false}} {
+			var extra []string
+			if tc.signIn {
+				extra = []string{"zoom_authentication", "1"}
+			}
+			ev, sc, m := o.zoomScheduleEvent(t, eventSpec{Title: "サインイン" + tc.name}, host, extra...)
+			if m.JoinURL == "" {
+				t.Fatalf("%s: the meeting has no join URL: %+v", tc.name, m)
+			}
+			public := o.c.publicPath(ev)
+			p := newClient(t, o.w.app)
+			pub := p.get(public)
+			wantStatus(t, pub, http.StatusOK)
+			email := "signin" + itoa(int64(i)) + "@example.com"
+			token := p.apply(public, sc, "参加 "+tc.name, email)
+			page := p.get("/a/" + token)
+			wantStatus(t, page, http.StatusOK)
+			_, rows := o.c.waitMailLog(i + 1)
+			body := mailTo(t, rows, email, strings.TrimPrefix(ja("mail.default.applied.subject"), "【{event}】"))
+
+			texts := []struct {
+				where string
+				r     *resp
+				text  string
+			}{
+				{"public page", pub, ja("public.zoom_signin")},
+				{"application form", pub, ja("public.zoom_signin_email")},
+				{"application page", page, ja("application.zoom_signin", email)},
+				{"mail", &resp{Body: body}, ja("mail.zoom_signin", email)},
+			}
+			for _, x := range texts {
+				if x.r.Has(x.text) != tc.signIn {
+					t.Errorf("%s: %s shows the sign-in notice: %v, want %v:\n%s", tc.name, x.where, !tc.signIn, tc.signIn, x.r.Text())
+				}
+			}
+			if !strings.Contains(body, m.JoinURL) {
+				t.Errorf("%s: the mail has no join URL:\n%s", tc.name, body)
+			}
+			// The join URL is a button, its URL shown beside it to copy.
+			btn := regexp.MustCompile(`<a class="button join" href="([^"]*)"[^>]*>([^<]*)</a>`).FindStringSubmatch(page.Body)
+			if btn == nil || html.UnescapeString(btn[1]) != m.JoinURL || btn[2] != ja("application.join_zoom") {
+				t.Errorf("%s: no 「%s」 button to %s: %s", tc.name, ja("application.join_zoom"), m.JoinURL, page)
+			}
+		}
 	})
 }

@@ -31,6 +31,8 @@ type pages struct {
 var funcs = template.FuncMap{
 	"static": staticPath,
 	"list":   func(items ...string) []string { return items },
+	// zoomSignIn: the group's Zoom meeting needs a sign-in (認証).
+	"zoomSignIn": zoomSignIn,
 	// dict builds the argument of a partial template from key/value pairs.
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
