@@ -79,6 +79,9 @@ func (r *Renderer) RenderFor(m *store.OutgoingMail, personalURL string, date tim
 	if m.Member != nil {
 		return r.renderOrganizer(m, date)
 	}
+	if m.Kind == event.MailApplicationLinks {
+		return r.renderLinks(m, date)
+	}
 	t := DefaultTemplate(r.msgs, m.Kind)
 	if m.Template != nil {
 		t = *m.Template
@@ -110,6 +113,29 @@ func (r *Renderer) renderOrganizer(m *store.OutgoingMail, date time.Time) Messag
 	return Message{
 		From:      r.From,
 		To:        netmail.Address{Name: m.Member.Name, Address: m.Member.Email},
+		Subject:   subject,
+		Body:      body,
+		MessageID: m.MessageID,
+		Date:      date,
+	}
+}
+
+// renderLinks renders a 申込内容の確認 mail: the links to the participant's
+// applications of the event (m.Links), from the default wording.
+func (r *Renderer) renderLinks(m *store.OutgoingMail, date time.Time) Message {
+	loc := m.Event.Location()
+	base := strings.TrimRight(r.BaseURL, "/")
+	var list strings.Builder
+	for _, l := range m.Links {
+		fmt.Fprintf(&list, "■ %s – %s(%s)\n%s/a/%s\n\n", i18n.DateTime(lang, l.StartsAt, loc), i18n.Time(l.EndsAt, loc),
+			r.msgs.T(lang, "application_status."+string(l.Status)), base, l.Token)
+	}
+	t := DefaultTemplate(r.msgs, m.Kind)
+	subject, body := t.Render(map[string]string{"name": m.Application.Name, "event": m.Event.Title,
+		"applications": strings.TrimRight(list.String(), "\n")})
+	return Message{
+		From:      r.From,
+		To:        netmail.Address{Name: m.Application.Name, Address: m.Application.Email},
 		Subject:   subject,
 		Body:      body,
 		MessageID: m.MessageID,

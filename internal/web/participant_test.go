@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"kaisai/internal/testdb"
 )
@@ -117,7 +118,7 @@ func mailTo(t *testing.T, rows []mailRow, email, subject string) string {
 	t.Helper()
 	var found []string
 	for _, row := range rows {
-		if strings.Contains(row.Text, email) && strings.Contains(row.Subject, subject) {
+		if strings.Contains(strings.ToLower(row.Text), email) && strings.Contains(row.Subject, subject) {
 			found = append(found, row.Body)
 		}
 	}
@@ -211,5 +212,114 @@ func TestZoomSignInNotice(t *testing.T) {
 				t.Errorf("%s: no 「%s」 button to %s: %s", tc.name, ja("application.join_zoom"), m.JoinURL, page)
 			}
 		}
+	})
+}
+
+// TestResendApplicationLinks: 申込内容の確認メールを再送 mails an address that
+// applied the links to its applications of the event (and none of another
+// address's), answers an address that did not apply the same and mails it
+// nothing, refuses a bad address saying why, and limits requests per
+// address and per client (429, saying when to try again, nothing recorded).
+func TestResendApplicationLinks(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		clk := &clock{}
+		a := startKaisai(t, db, clk.option())
+		owner := newClient(t, a)
+		owner.signup("再送", "resend-owner@example.com")
+		eventID := owner.createEvent(eventSpec{Title: "再送テスト"})
+		groupID := owner.addGroup(eventID, placeGroup("那覇市"))
+		first := owner.addSchedule(eventID, groupID, 10)
+		second := owner.addSchedule(eventID, groupID, 10)
+		public := owner.publicPath(eventID)
+		p := newClient(t, a)
+		t1 := p.apply(public, first, "再送 花子", "hanako@example.com")
+		t2 := p.apply(public, second, "再送 花子", "Hanako@example.com")
+		other := p.apply(public, first, "別人 次郎", "jiro@example.com")
+		owner.waitMailLog(3)
+
+		links := public + "/links"
+		r := p.get(public)
+		if !strings.Contains(r.Body, `href="`+links+`"`) {
+			t.Fatalf("the public page does not link to %s: %s", links, r)
+		}
+		wantText(t, p.get(links), ja("links.title"), ja("links.intro"))
+
+		// A bad address: said so, nothing sent.
+		r = p.post(links, url.Values{"email": {"not-an-address"}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantText(t, r, ja("validation.email"), "not-an-address")
+
+		// The address that applied, typed differently.
+		answer := func(email string) *resp {
+			t.Helper()
+			c := newClient(t, a)
+			r := c.post(links, url.Values{"email": {email}})
+			wantRedirect(t, r, links)
+			if flashOf(r) != "flash.links_sent" {
+				t.Fatalf("request for %s: want the links_sent flash, got %s", email, r)
+			}
+			page := c.get(r.Location())
+			wantText(t, page, ja("flash.links_sent"))
+			return page
+		}
+		applied := answer(" HANAKO@example.com ")
+		_, rows := owner.waitMailLog(4)
+		subject := strings.TrimPrefix(ja("mail.default.application_links.subject"), "【{event}】")
+		body := mailTo(t, rows, "hanako@example.com", subject)
+		for _, tok := range []string{t1, t2} {
+			if !strings.Contains(body, "/a/"+tok) {
+				t.Errorf("the mail lacks the link to /a/%s:\n%s", tok, body)
+			}
+		}
+		if strings.Contains(body, other) {
+			t.Errorf("the mail links another person's application:\n%s", body)
+		}
+
+		// An address that never applied: the same answer, no mail.
+		notApplied := answer("nobody@example.com")
+		if applied.Text() != notApplied.Text() {
+			t.Errorf("the answers differ for an address that applied and one that did not:\n%s\n%s", applied, notApplied)
+		}
+		wantNoText(t, applied, "hanako@example.com", t1)
+		owner.waitMailLog(4)
+		for _, row := range func() []mailRow { _, rs := owner.mailLog(); return rs }() {
+			if strings.Contains(row.Text, "nobody@example.com") {
+				t.Fatalf("a mail went to an address that never applied: %+v", row)
+			}
+		}
+
+		// Per address: the limit, then 429 saying when.
+		c := newClient(t, a)
+		for i := 1; i < 3; i++ { // one was made above
+			wantRedirect(t, c.post(links, url.Values{"email": {"hanako@example.com"}}), links)
+		}
+		_, rows = owner.waitMailLog(6)
+		r = c.post(links, url.Values{"email": {"hanako@example.com"}})
+		wantStatus(t, r, http.StatusTooManyRequests)
+		if r.Header.Get("Retry-After") == "" {
+			t.Errorf("429 without Retry-After: %s", r)
+		}
+		if !strings.Contains(r.Text(), strings.SplitN(ja("links.too_many", "%s"), "%s", 2)[0]) {
+			t.Fatalf("the refusal does not say why: %s", r)
+		}
+		// Another address from a fresh client still goes.
+		wantRedirect(t, newClient(t, a).post(links, url.Values{"email": {"jiro@example.com"}}), links)
+		_, after := owner.waitMailLog(7)
+		if len(after) != len(rows)+1 {
+			t.Fatalf("mails: %d, want %d", len(after), len(rows)+1)
+		}
+
+		// Per client (every test client is 127.0.0.1): five requests so
+		// far; five more addresses, then 429 whatever the address.
+		for i := 0; i < 5; i++ {
+			wantRedirect(t, c.post(links, url.Values{"email": {"probe" + itoa(int64(i)) + "@example.com"}}), links)
+		}
+		r = c.post(links, url.Values{"email": {"probe-next@example.com"}})
+		wantStatus(t, r, http.StatusTooManyRequests)
+		// An hour later both limits have passed.
+		clk.Advance(61 * time.Minute)
+		wantRedirect(t, c.post(links, url.Values{"email": {"hanako@example.com"}}), links)
+		owner.waitMailLog(8)
 	})
 }
