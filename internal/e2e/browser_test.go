@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,7 +114,7 @@ func TestOrganizerPublishesParticipantApplies(t *testing.T) {
 	participant.click(`#apply-form input[name="schedule_id"]`)
 	participant.fill(`#apply-form input[name="name"]`, applicant)
 	participant.fill(`#apply-form input[name="email"]`, email)
-	participant.follow("apply", "#apply-submit", `^/a/([^/]+)$`)
+	applied := participant.follow("apply", "#apply-submit", `^/a/([^/]+)$`)
 
 	if got := participant.text("#application-status"); got != "申込済" {
 		t.Fatalf("participant: application status is %q, want 申込済", got)
@@ -126,6 +127,21 @@ func TestOrganizerPublishesParticipantApplies(t *testing.T) {
 	}
 	if !participant.exists("#cancel-application") {
 		t.Fatalf("participant: the application page has no cancel button")
+	}
+	// The join URL is a large button, the URL beside it to copy; the
+	// message of the redirect is shown once, not again on a reload.
+	if got := participant.text("#join-button"); got != "オンライン会場に参加する" {
+		t.Fatalf("participant: the join button reads %q, want オンライン会場に参加する", got)
+	}
+	if h, _ := strconv.ParseFloat(participant.eval(`String(document.querySelector("#join-button").getBoundingClientRect().height)`), 64); h < 40 {
+		t.Fatalf("participant: the join button is %.0f px high, want a large button (≥ 40 px)", h)
+	}
+	if got := participant.text(".flash"); !strings.Contains(got, "お申し込みを受け付けました") {
+		t.Fatalf("participant: the application page says %q, want the 受付 message", got)
+	}
+	participant.open("/a/"+applied[1], `^/a/`+regexp.QuoteMeta(applied[1])+`$`)
+	if participant.exists(".flash") {
+		t.Fatalf("participant: the reloaded application page says %q again", participant.text(".flash"))
 	}
 
 	// Back in the organizer's browser context, the applicant is listed.

@@ -97,6 +97,15 @@ func (in *ApplicationInput) Validate() error {
 	return fe.Err()
 }
 
+// SameSubmission reports whether in is the form that made a, sent again (a
+// double click, a reload): a submit key gives back its application only to
+// the same schedule and e-mail. Anything else sent with that key (another
+// person at the same browser, a form edited after sending) is a new
+// submission, and must not be shown someone else's application.
+func (a *Application) SameSubmission(in ApplicationInput) bool {
+	return a.ScheduleID == in.ScheduleID && strings.EqualFold(strings.TrimSpace(a.Email), strings.TrimSpace(in.Email))
+}
+
 // Outcome of an application attempt.
 type ApplyResult struct {
 	Application Application

@@ -10,7 +10,7 @@ import (
 type MailKind string
 
 const (
-	MailApplied   MailKind = "applied"   // 申込完了 (also sent when waitlisted; {status} says which)
+	MailApplied   MailKind = "applied"   // 申込完了 (also sent when waitlisted; {status} and {status_note} say which)
 	MailPaid      MailKind = "paid"      // 入金完了 (入金お礼)
 	MailCancelled MailKind = "cancelled" // キャンセル完了
 	MailPromoted  MailKind = "promoted"  // キャンセル待ち繰り上げ
@@ -41,7 +41,7 @@ func (k MailKind) Valid() bool {
 }
 
 // MailPlaceholders are what a mail template may contain, written {name}.
-var MailPlaceholders = []string{"name", "event", "schedule", "venue", "status", "online_url", "application_url", "price"}
+var MailPlaceholders = []string{"name", "event", "schedule", "venue", "status", "status_note", "online_url", "application_url", "price"}
 
 // Bounds of an organizer's mail template.
 const (

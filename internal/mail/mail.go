@@ -79,6 +79,9 @@ func (r *Renderer) RenderFor(m *store.OutgoingMail, personalURL string, date tim
 	if m.Member != nil {
 		return r.renderOrganizer(m, date)
 	}
+	if m.Kind == event.MailApplicationLinks {
+		return r.renderLinks(m, date)
+	}
 	t := DefaultTemplate(r.msgs, m.Kind)
 	if m.Template != nil {
 		t = *m.Template
@@ -110,6 +113,29 @@ func (r *Renderer) renderOrganizer(m *store.OutgoingMail, date time.Time) Messag
 	return Message{
 		From:      r.From,
 		To:        netmail.Address{Name: m.Member.Name, Address: m.Member.Email},
+		Subject:   subject,
+		Body:      body,
+		MessageID: m.MessageID,
+		Date:      date,
+	}
+}
+
+// renderLinks renders a 申込内容の確認 mail: the links to the participant's
+// applications of the event (m.Links), from the default wording.
+func (r *Renderer) renderLinks(m *store.OutgoingMail, date time.Time) Message {
+	loc := m.Event.Location()
+	base := strings.TrimRight(r.BaseURL, "/")
+	var list strings.Builder
+	for _, l := range m.Links {
+		fmt.Fprintf(&list, "■ %s – %s(%s)\n%s/a/%s\n\n", i18n.DateTime(lang, l.StartsAt, loc), i18n.Time(l.EndsAt, loc),
+			r.msgs.T(lang, "application_status."+string(l.Status)), base, l.Token)
+	}
+	t := DefaultTemplate(r.msgs, m.Kind)
+	subject, body := t.Render(map[string]string{"name": m.Application.Name, "event": m.Event.Title,
+		"applications": strings.TrimRight(list.String(), "\n")})
+	return Message{
+		From:      r.From,
+		To:        netmail.Address{Name: m.Application.Name, Address: m.Application.Email},
 		Subject:   subject,
 		Body:      body,
 		MessageID: m.MessageID,
@@ -170,10 +196,34 @@ func (r *Renderer) VarsFor(m *store.OutgoingMail, personalURL string) map[string
 		"schedule":        i18n.DateTime(lang, sc.StartsAt, loc) + " – " + i18n.Time(sc.EndsAt, loc),
 		"venue":           venue,
 		"status":          r.msgs.T(lang, "application_status."+string(a.Status)),
-		"online_url":      r.onlineURL(a, e, g, personalURL),
+		"status_note":     r.statusNote(a, e),
+		"online_url":      r.onlineURL(a, e, g, personalURL) + r.signInNotice(a, g),
 		"application_url": strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token,
 		"price":           price,
 	}
+}
+
+// statusNote is the sentence that says what the application's status means
+// for the participant: a seat held, one held until paid, a place on the
+// waitlist, or a cancelled application. The 申込完了 mail says it, so that
+// a confirmed participant is not told about the waitlist.
+func (r *Renderer) statusNote(a *event.Application, e *event.Event) string {
+	key := "mail.status_note." + string(a.Status)
+	if a.Status == event.Applied && e.Paid() && a.Payment != event.PaymentPaid {
+		key = "mail.status_note.applied_unpaid"
+	}
+	return r.msgs.T(lang, key)
+}
+
+// signInNotice follows the join URL (or what stands for it) of a meeting
+// that needs a Zoom sign-in (認証): the participant must sign in with the
+// e-mail they applied with. It rides with {online_url}, so every mail that
+// mentions the URL says it, an organizer's own wording included.
+func (r *Renderer) signInNotice(a *event.Application, g *event.ScheduleGroup) string {
+	if g.Venue != event.VenueZoom || !a.Active() || !zoompolicy.SignInRequired(zoompolicy.Of(g.Zoom)) {
+		return ""
+	}
+	return "\n" + r.msgs.T(lang, "mail.zoom_signin", a.Email)
 }
 
 // onlineURL is the group's online URL for an eligible applicant (free:

@@ -19,6 +19,9 @@ var (
 	ErrAlreadyApplied  = event.FieldErrors{{Field: "email", Key: "apply.already_applied"}}
 	ErrUnknownSchedule = event.FieldErrors{{Field: "schedule_id", Key: "validation.choose_schedule"}}
 	ErrAlreadyCanceled = event.Errorf(event.EConflict, "application.already_cancelled")
+	// ErrSubmitKeyUsed: the form's key made an application of another
+	// schedule or e-mail; nothing was created (event.Application.SameSubmission).
+	ErrSubmitKeyUsed   = event.Errorf(event.EConflict, "apply.key_used")
 	errDuplicateInsert = errors.New("duplicate application")
 )
 
@@ -42,14 +45,18 @@ func applicationWhere(ctx context.Context, q querier, where string, args ...any)
 // Apply takes a seat on one of a published event's schedules, or a place on
 // its waitlist. A seat is taken by one conditional UPDATE in the same
 // transaction as the INSERT, so no schedule is ever oversold on either
-// database. Submitting the same form again (same SubmitKey) returns the first
-// application.
+// database. Submitting the same form again (same SubmitKey) with the same
+// schedule and e-mail returns the first application; the key sent with
+// anything else is refused (ErrSubmitKeyUsed) and creates nothing.
 func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationInput) (event.ApplyResult, error) {
 	var res event.ApplyResult
 	now := s.nowUTC()
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		q := s.inTx(tx)
 		if a, err := applicationWhere(ctx, q, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
+			if !a.SameSubmission(in) {
+				return ErrSubmitKeyUsed
+			}
 			res = event.ApplyResult{Application: a, Existing: true}
 			return nil
 		} else if !errors.Is(err, errNotFound) {
@@ -117,6 +124,9 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 		// Either the same form won a race with this one, or the address has
 		// applied to this schedule already; the transaction took nothing.
 		if a, err := applicationWhere(ctx, s.read, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
+			if !a.SameSubmission(in) {
+				return res, ErrSubmitKeyUsed
+			}
 			return event.ApplyResult{Application: a, Existing: true}, nil
 		}
 		return res, ErrAlreadyApplied

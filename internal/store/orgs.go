@@ -156,8 +156,8 @@ func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
 }
 
 // DeleteExpired removes expired sessions, and login failures, form
-// submission keys and work leases (of workers long dead) older than
-// before; run periodically.
+// submission keys, work leases (of workers long dead) and requests to
+// resend application links older than before; run periodically.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
@@ -180,7 +180,12 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 		if err != nil {
 			return err
 		}
-		n = a + b + c + d
+		r, err = tx.ExecContext(ctx, `DELETE FROM link_requests WHERE created_at < $1`, before.UTC())
+		if err != nil {
+			return err
+		}
+		f, _ := r.RowsAffected()
+		n = a + b + c + d + f
 		return nil
 	})
 	return n, err

@@ -74,6 +74,9 @@ type OutgoingMail struct {
 	// participant's mail, which has Application, Event and Schedule instead).
 	Member *event.Member
 	Vars   map[string]string // an organizer's mail's values, taken when it was written
+	// Links are the applications of the event by the application's address,
+	// for a 申込内容の確認 mail (event.MailApplicationLinks).
+	Links []ApplicationLink
 	// CreatedAt is when the change that caused the mail was committed.
 	CreatedAt time.Time
 }
@@ -176,6 +179,14 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 			schedules[a.ScheduleID] = sg
 		}
 		m.Schedule, m.Group = sg.Schedule, sg.Group
+		if m.Kind == event.MailApplicationLinks {
+			// Written from the default wording, with the applications as they are now.
+			if m.Links, err = s.applicationLinks(ctx, a.EventID, a.Email); err != nil {
+				return nil, fmt.Errorf("store.ClaimMail: links: %w", err)
+			}
+			mails = append(mails, m)
+			continue
+		}
 		k := tmplKey{e.ID, m.Kind}
 		t, ok := templates[k]
 		if !ok {

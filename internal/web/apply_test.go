@@ -50,7 +50,7 @@ func TestFreeOnlineEventShowsURLAtOnce(t *testing.T) {
 		key := participant.applyForm(public)
 		r = participant.postApply(public, applyValues(scheduleID, "オンライン 太郎", "online@example.com", key))
 		token := tokenOf(t, r)
-		if u, _ := url.Parse(r.Location()); u.Query().Get("flash") != "flash.applied" {
+		if flashOf(r) != "flash.applied" {
 			t.Errorf("apply redirect %q: want flash.applied", r.Location())
 		}
 		r = participant.get(r.Location())
@@ -240,7 +240,7 @@ func TestFullSchedule(t *testing.T) {
 			key := second.applyForm(public) // the form is still offered
 			r = second.postApply(public, applyValues(scheduleID, "待機 二号", "second@example.com", key))
 			token := tokenOf(t, r)
-			if u, _ := url.Parse(r.Location()); u.Query().Get("flash") != "flash.waitlisted" {
+			if flashOf(r) != "flash.waitlisted" {
 				t.Errorf("waitlisted redirect %q: want flash.waitlisted", r.Location())
 			}
 			r = second.get("/a/" + token)
@@ -327,7 +327,7 @@ func TestDoubleSubmit(t *testing.T) {
 		if t1 != t2 {
 			t.Fatalf("sequential double submit: two applications %s and %s", t1, t2)
 		}
-		if u, _ := url.Parse(r2.Location()); u.Query().Get("flash") != "flash.already_submitted" {
+		if flashOf(r2) != "flash.already_submitted" {
 			t.Errorf("second submit redirect %q: want flash.already_submitted", r2.Location())
 		}
 		wantText(t, c.get(r2.Location()), ja("flash.already_submitted"))
@@ -415,7 +415,7 @@ func TestDoubleSubmitOrganizerForms(t *testing.T) {
 			first.LocationPath() != second.LocationPath() || !eventPathRE.MatchString(first.LocationPath()) {
 			t.Fatalf("event form sent twice:\n%s\n%s", first, second)
 		}
-		if u, _ := url.Parse(second.Location()); u.Query().Get("flash") != "flash.already_created" {
+		if flashOf(second) != "flash.already_created" {
 			t.Errorf("second submit redirect %q: want flash.already_created", second.Location())
 		}
 		eventID, _ := strconv.ParseInt(eventPathRE.FindStringSubmatch(first.LocationPath())[1], 10, 64)

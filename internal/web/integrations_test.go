@@ -156,7 +156,7 @@ func TestZoomLinkAndUnlink(t *testing.T) {
 		start := c.post("/integrations/zoom/start", url.Values{})
 		state := mustURL(t, start.Location()).Query().Get("state")
 		r = other.get(app.ZoomCallbackPath + "?code=x&state=" + url.QueryEscape(state))
-		if r.Status != http.StatusSeeOther || !strings.Contains(r.Location(), "flash.zoom_bad_state") {
+		if r.Status != http.StatusSeeOther || flashOf(r) != "flash.zoom_bad_state" {
 			t.Fatalf("another session's state: %s", r)
 		}
 		if _, conns := w.connections(t, "owner@other.example"); len(conns) != 0 {

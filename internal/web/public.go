@@ -24,6 +24,12 @@ func (s *Server) loadPublicEvent(w http.ResponseWriter, r *http.Request) (event.
 	return e, true
 }
 
+// zoomSignIn reports whether joining a group's meetings needs the
+// participant signed in to Zoom with the e-mail they applied with (認証).
+func zoomSignIn(g event.ScheduleGroup) bool {
+	return g.Venue == event.VenueZoom && zoompolicy.SignInRequired(zoompolicy.Of(g.Zoom))
+}
+
 func (s *Server) publicEventPage(w http.ResponseWriter, r *http.Request, e *event.Event, p *page, status int) {
 	gs, err := s.store.Groups(r.Context(), e.OrgID, e.ID)
 	if err != nil {
@@ -32,7 +38,9 @@ func (s *Server) publicEventPage(w http.ResponseWriter, r *http.Request, e *even
 	}
 	now := s.now()
 	open := 0
+	signIn := false
 	for _, g := range gs {
+		signIn = signIn || zoomSignIn(g.ScheduleGroup)
 		for _, sc := range g.Schedules {
 			if sc.StartsAt.After(now) && (!sc.Full() || e.WaitlistEnabled) {
 				open++
@@ -42,7 +50,8 @@ func (s *Server) publicEventPage(w http.ResponseWriter, r *http.Request, e *even
 	if p.Form.Get("submit_key") == "" {
 		p.Form.Set("submit_key", newSubmitKey())
 	}
-	p.Data = map[string]any{"Event": e, "Groups": gs, "Loc": e.Location(), "Now": now, "Open": open}
+	p.Data = map[string]any{"Event": e, "Groups": gs, "Loc": e.Location(), "Now": now, "Open": open,
+		"SignIn": signIn}
 	s.render(w, r, status, "public_event", p)
 }
 
@@ -103,6 +112,13 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 			p.Errors = fe
 		case errors.As(err, &ee) && (ee == store.ErrScheduleFull || ee == store.ErrScheduleClosed):
 			p.Errors.Add("schedule_id", ee.Key)
+		case errors.Is(err, store.ErrSubmitKeyUsed):
+			// Someone else's (or an edited) submission of a sent form: a
+			// fresh form with what was typed, and nobody's application.
+			p.Form.Del("submit_key")
+			p.Errors.Add("form", "apply.key_used")
+			s.publicEventPage(w, r, &e, p, http.StatusConflict)
+			return
 		default:
 			s.fail(w, r, err)
 			return
@@ -139,7 +155,8 @@ func (s *Server) loadApplicationByToken(w http.ResponseWriter, r *http.Request) 
 		return nil, false
 	}
 	d := map[string]any{"Application": &a, "Event": &e, "Schedule": &sc, "Group": &g, "Loc": e.Location(),
-		"Eligible": a.Eligible(&e), "Started": !sc.StartsAt.After(s.now())}
+		"Eligible": a.Eligible(&e), "Started": !sc.StartsAt.After(s.now()),
+		"SignIn": zoomSignIn(g) && a.Active()}
 	if g.Venue == event.VenueZoom {
 		j, err := s.zoomJoin(r.Context(), &e, &a, &g)
 		if err != nil {

@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -29,6 +31,8 @@ type pages struct {
 var funcs = template.FuncMap{
 	"static": staticPath,
 	"list":   func(items ...string) []string { return items },
+	// zoomSignIn: the group's Zoom meeting needs a sign-in (認証).
+	"zoomSignIn": zoomSignIn,
 	// dict builds the argument of a partial template from key/value pairs.
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
@@ -127,9 +131,6 @@ func (s *Server) newPage(r *http.Request, data any) *page {
 		p.Member = &m
 		p.ZoomSimulated = s.zoomSim
 	}
-	if f := r.URL.Query().Get("flash"); strings.HasPrefix(f, "flash.") && s.msgs.Has(p.Lang, f) {
-		p.Flash = f
-	}
 	return p
 }
 
@@ -139,6 +140,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p, ok := data.(*page)
 	if !ok {
 		p = s.newPage(r, data)
+	}
+	if p.Flash == "" {
+		p.Flash = s.takeFlash(w, r)
 	}
 	t := s.pages.byName[name]
 	if t == nil {
@@ -237,16 +241,61 @@ func pathID(r *http.Request, name string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// redirect answers a successful POST, with an optional flash message key.
+// redirect answers a successful POST, with an optional flash message key
+// for the page it leads to.
 func redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
 	if flash != "" {
-		sep := "?"
-		if strings.Contains(to, "?") {
-			sep = "&"
-		}
-		to += sep + "flash=" + url.QueryEscape(flash)
+		setFlash(w, r, to, flash)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// A flash message goes from a redirect to the page it leads to in a
+// short-lived cookie, which that page reads and clears: shown once, and
+// never part of a URL, so a bookmarked or reloaded page does not say
+// お申し込みを受け付けました again. The cookie names its page by a hash of
+// the page's path (a participant's private link must not sit in a cookie),
+// so another page rendered meanwhile (another tab) leaves it alone. It holds
+// nothing secret, hence no Secure flag needed; it is set when the request
+// came over TLS anyway.
+const (
+	flashCookie = "kaisai_flash"
+	flashTTL    = time.Minute
+)
+
+// flashFor is the cookie value of flash key for the page at path.
+func flashFor(key, path string) string {
+	sum := sha256.Sum256([]byte(path))
+	return key + "~" + base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// setFlash makes key the flash of the next page at to (a path, maybe with
+// a query).
+func setFlash(w http.ResponseWriter, r *http.Request, to, key string) {
+	p := to
+	if u, err := url.Parse(to); err == nil {
+		p = u.Path
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: flashFor(key, p), Path: "/",
+		MaxAge: int(flashTTL / time.Second), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+// takeFlash returns the flash meant for this page, if any, and clears it.
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil || r.Method != http.MethodGet {
+		return ""
+	}
+	key, _, ok := strings.Cut(c.Value, "~")
+	if !ok || c.Value != flashFor(key, r.URL.Path) {
+		return "" // another page's: it waits for that page or runs out
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	if !strings.HasPrefix(key, "flash.") || !s.msgs.Has(langOf(r), key) {
+		return ""
+	}
+	return key
 }
 
 // safeNext keeps a post-login or language-switch destination on this site.

@@ -153,6 +153,8 @@ func (s *Server) routes() []route {
 		pub("GET", "/e/{slug}", s.publicEvent),
 		pub("GET", "/e/{slug}/seats", s.publicSeats),
 		pub("POST", "/e/{slug}/apply", s.apply),
+		pub("GET", "/e/{slug}/links", s.linksForm),
+		pub("POST", "/e/{slug}/links", s.linksRequest),
 		pub("GET", "/a/{token}", s.applicationPage),
 		pub("POST", "/a/{token}/cancel", s.cancelApplication),
 

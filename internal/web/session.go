@@ -51,7 +51,7 @@ func (s *Server) requireMember(next http.Handler) http.HandlerFunc {
 				q.Set("next", r.URL.RequestURI())
 			}
 			if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-				q.Set("flash", "flash.session_expired")
+				setFlash(w, r, "/login", "flash.session_expired")
 				s.clearSessionCookie(w)
 			}
 			if r.Header.Get("HX-Request") == "true" {

@@ -62,6 +62,14 @@ func JoinAccess(m Meeting, e *event.Event, a *event.Application, registered bool
 	}
 }
 
+// SignInRequired reports whether joining the meeting needs the participant
+// signed in to Zoom with the e-mail they applied with (認証 ON, with or
+// without 登録): Zoom lets nobody else in (with 登録) or checks them in by
+// that e-mail alone (without). Participants are told so wherever the join
+// URL or the meeting is shown: the public page, the application page and
+// the mails that carry the URL.
+func SignInRequired(m Meeting) bool { return m.Authentication }
+
 // Match is how a participant's join is matched to an application for 自動受付.
 type Match int
 

@@ -68,3 +68,20 @@ func TestPolicyTable(t *testing.T) {
 		t.Error("Of does not carry the settings")
 	}
 }
+
+func TestSignInRequired(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		m    Meeting
+		want bool
+	}{
+		{"認証ON 登録ON", Meeting{Authentication: true, Registration: true}, true},
+		{"認証ON 登録OFF", Meeting{Authentication: true}, true},
+		{"認証OFF 登録ON", Meeting{Registration: true}, false},
+		{"認証OFF 登録OFF", Meeting{}, false},
+	} {
+		if got := SignInRequired(tt.m); got != tt.want {
+			t.Errorf("%s: SignInRequired = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
