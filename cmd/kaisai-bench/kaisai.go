@@ -214,8 +214,8 @@ type applicant struct {
 	prefix     string // keeps names and e-mail addresses unique across phases
 }
 
-// iterate is one application. A 303 to /a/{token} with flash.applied is
-// accepted; 422 is a correct refusal (the schedule is full).
+// iterate is one application. A 303 to /a/{token} that sets the flash
+// flash.applied is accepted; 422 is a correct refusal (the schedule is full).
 func (a *applicant) iterate(ctx context.Context, worker, seq int) sample {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
@@ -247,10 +247,10 @@ func (a *applicant) iterate(ctx context.Context, worker, seq int) sample {
 	case err != nil:
 		s.Outcome, s.Detail = failed, "POST apply: read body: "+errorClass(err)
 	case res.StatusCode == http.StatusSeeOther && loc != nil && tokenPathRE.MatchString(loc.Path) &&
-		loc.Query().Get("flash") == "flash.applied":
+		flashOf(res) == "flash.applied":
 		s.Outcome = accepted
 	case res.StatusCode == http.StatusSeeOther:
-		s.Outcome, s.Detail = failed, "POST apply: 303 to "+redactToken(loc)
+		s.Outcome, s.Detail = failed, "POST apply: 303 to "+redactToken(loc)+" flash="+flashOf(res)
 	case res.StatusCode == http.StatusUnprocessableEntity:
 		s.Outcome, s.Detail = rejected, "POST apply: 422"
 	default:
@@ -307,5 +307,17 @@ func redactToken(u *url.URL) string {
 	if tokenPathRE.MatchString(path) {
 		path = "/a/…"
 	}
-	return path + " flash=" + u.Query().Get("flash")
+	return path
+}
+
+// flashOf is the message key of the flash a response sets for the page it
+// redirects to: kaisai keeps it in a short-lived cookie, "key~pagehash".
+func flashOf(res *http.Response) string {
+	for _, c := range res.Cookies() {
+		if c.Name == "kaisai_flash" && c.MaxAge >= 0 {
+			key, _, _ := strings.Cut(c.Value, "~")
+			return key
+		}
+	}
+	return ""
 }
