@@ -117,7 +117,7 @@ func (s *Server) api(h func(*call) (int, any, error)) http.Handler {
 			return status, body, err
 		}()
 		if err == nil {
-			if x := s.faults.draw(r.Pattern, operations[r.Pattern].id, FaultLostAnswer); x != nil {
+			if x := s.faults.draw(callTarget(r), FaultLostAnswer); x != nil {
 				// Done, but the answer never reaches the caller.
 				hold(r, x.Delay)
 				panic(http.ErrAbortHandler)

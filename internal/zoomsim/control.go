@@ -336,19 +336,20 @@ var faultKinds = map[string]FaultKind{
 
 // ctlSetFaults: POST /_sim/faults {"seed": 1, "faults": [{"kind":
 // "status"|"latency"|"timeout"|"token_expired"|"token_revoked"|"drop_webhook"|"lost_answer"|"rate_limit",
-// "op", "rate", "count", "status", "delay": "2s", "rate_limit_type"}]}
+// "op", "meeting", "rate", "count", "status", "delay": "2s", "rate_limit_type"}]}
 // replaces the faults. No rate with a count: the next count calls.
 func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Seed   uint64 `json:"seed"`
 		Faults []struct {
-			Kind   string  `json:"kind"`
-			Op     string  `json:"op"`
-			Rate   float64 `json:"rate"`
-			Count  int     `json:"count"`
-			Status int     `json:"status"`
-			Delay  string  `json:"delay"`
-			Type   string  `json:"rate_limit_type"`
+			Kind    string  `json:"kind"`
+			Op      string  `json:"op"`
+			Meeting int64   `json:"meeting"`
+			Rate    float64 `json:"rate"`
+			Count   int     `json:"count"`
+			Status  int     `json:"status"`
+			Delay   string  `json:"delay"`
+			Type    string  `json:"rate_limit_type"`
 		} `json:"faults"`
 	}
 	if !ctlDecode(w, r, &req) {
@@ -386,7 +387,7 @@ func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 			}
 			delay = d
 		}
-		fs = append(fs, Fault{Kind: kind, Op: f.Op, Rate: f.Rate, Count: f.Count, Status: f.Status, Delay: delay,
+		fs = append(fs, Fault{Kind: kind, Op: f.Op, Meeting: f.Meeting, Rate: f.Rate, Count: f.Count, Status: f.Status, Delay: delay,
 			RateLimitType: f.Type})
 	}
 	s.SetFaults(req.Seed, fs...)

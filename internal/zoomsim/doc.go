@@ -65,10 +65,11 @@
 //	POST   /_sim/plan                  {"email" | "account_id", "plan": "Free" | "Pro" | "Business"} → 204
 //	POST   /_sim/faults                {"seed", "faults": [{"kind": "status" | "rate_limit" | "latency" |
 //	                                   "timeout" | "lost_answer" | "token_expired" | "token_revoked" |
-//	                                   "drop_webhook", "op", "rate", "count", "status" (5xx, or 429 =
+//	                                   "drop_webhook", "op", "meeting", "rate", "count", "status" (5xx, or 429 =
 //	                                   rate_limit), "rate_limit_type": "QPS" | "Daily-limit",
 //	                                   "delay": "2s"}]} replaces the faults → 204. "op" is a route or an
-//	                                   operationId (an event for drop_webhook); no "rate" with a
+//	                                   operationId (an event for drop_webhook); "meeting" a Zoom
+//	                                   meeting ID, limiting it to that meeting's calls; no "rate" with a
 //	                                   "count": the next count calls fail, e.g. {"kind": "timeout",
 //	                                   "op": "meetingCreate", "count": 1}
 //	DELETE /_sim/faults                clears them → 204

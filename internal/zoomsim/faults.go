@@ -3,6 +3,7 @@ package zoomsim
 import (
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,10 @@ type Fault struct {
 	// or its operationId in Zoom's spec ("meetingCreate"); for
 	// FaultDropWebhook, an event ("meeting.created"). Empty: every one.
 	Op string
+	// Meeting, when set, limits the fault to calls on that meeting (the
+	// {meetingId} of their route), so that one meeting's calls can fail
+	// while another's, timed beside it, do not. Webhooks are never on one.
+	Meeting int64
 	// Rate is the probability, 0–1, that a matching call is hit; zero
 	// means every matching call, with no draw.
 	Rate float64
@@ -98,12 +103,23 @@ func (s *Server) ClearFaults() {
 	s.faults.list = nil
 }
 
-// draw picks the first fault among kinds that matches op and hits.
-func (f *faults) draw(op string, opID string, kinds ...FaultKind) *Fault {
+// target is what a fault is drawn for: an API call's route, its
+// operationId and its {meetingId} (empty when it has none), or a webhook's
+// event in both op and opID.
+type target struct{ op, opID, meeting string }
+
+// callTarget is the target of an API request.
+func callTarget(r *http.Request) target {
+	return target{op: r.Pattern, opID: operations[r.Pattern].id, meeting: r.PathValue("meetingId")}
+}
+
+// draw picks the first fault among kinds that matches t and hits.
+func (f *faults) draw(t target, kinds ...FaultKind) *Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, x := range f.list {
-		if !hasKind(kinds, x.Kind) || (x.Op != "" && x.Op != op && x.Op != opID) {
+		if !hasKind(kinds, x.Kind) || (x.Op != "" && x.Op != t.op && x.Op != t.opID) ||
+			(x.Meeting != 0 && strconv.FormatInt(x.Meeting, 10) != t.meeting) {
 			continue
 		}
 		if x.Rate > 0 && x.Rate < 1 && f.rng.Float64() >= x.Rate {
@@ -133,13 +149,13 @@ func hasKind(kinds []FaultKind, k FaultKind) bool {
 // dropWebhook reports whether a delivery of event is to be dropped, for
 // the webhook sender to consult before each attempt.
 func (s *Server) dropWebhook(event string) bool {
-	return s.faults.draw(event, event, FaultDropWebhook) != nil
+	return s.faults.draw(target{op: event, opID: event}, FaultDropWebhook) != nil
 }
 
 // injectTransport applies 5xx, latency and timeout faults to a /v2 request
 // before it is handled; it reports whether it answered.
 func (s *Server) injectTransport(w http.ResponseWriter, r *http.Request) bool {
-	x := s.faults.draw(r.Pattern, operations[r.Pattern].id, FaultStatus, FaultLatency, FaultTimeout)
+	x := s.faults.draw(callTarget(r), FaultStatus, FaultLatency, FaultTimeout)
 	if x == nil {
 		return false
 	}
@@ -184,8 +200,7 @@ func hold(r *http.Request, d time.Duration) {
 // admit applies token and rate limit faults and the rate limits to an
 // authenticated call (with s.mu held).
 func (s *Server) admit(c *call) error {
-	op := operations[c.r.Pattern]
-	if x := s.faults.draw(c.r.Pattern, op.id, FaultTokenExpired, FaultTokenRevoked, FaultRateLimit); x != nil {
+	if x := s.faults.draw(callTarget(c.r), FaultTokenExpired, FaultTokenRevoked, FaultRateLimit); x != nil {
 		switch x.Kind {
 		case FaultRateLimit:
 			return s.limits.injected(c, x.RateLimitType == "Daily-limit")

@@ -3,6 +3,7 @@ package zoomsim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -234,4 +235,29 @@ func TestFaultRateLimitAnswersAsTheLimiter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A fault with a Meeting hits only the calls on that meeting, by the Go API
+// and the control API alike.
+func TestFaultOnOneMeeting(t *testing.T) {
+	ts := startSim(t, Options{Limits: &Limits{Off: true}})
+	c := ts.client(t, "licensed@example.com").unchecked()
+	id := func(out map[string]any) int64 { return int64(out["id"].(float64)) }
+	a := id(c.must(201, "POST", "/users/me/meetings", map[string]any{"topic": "a"}))
+	b := id(c.must(201, "POST", "/users/me/meetings", map[string]any{"topic": "b"}))
+	check := func(how string) {
+		t.Helper()
+		for range 3 {
+			if status, _ := c.do("GET", fmt.Sprintf("/meetings/%d", a), nil); status != 503 {
+				t.Errorf("%s: meeting a answered %d, want 503", how, status)
+			}
+			c.must(200, "GET", fmt.Sprintf("/meetings/%d", b), nil)
+			c.must(200, "GET", "/users/me", nil) // on no meeting
+		}
+	}
+	ts.SetFaults(1, Fault{Kind: FaultStatus, Meeting: a, Status: 503})
+	check("SetFaults")
+	ts.ctlMust(t, 204, "POST", "/_sim/faults", map[string]any{"faults": []any{
+		map[string]any{"kind": "status", "meeting": a, "status": 503}}})
+	check("POST /_sim/faults")
 }
