@@ -220,8 +220,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 }
 
-// parseForm reads a POSTed form, answering a too-large or malformed body
-// itself; it reports whether the handler may go on.
+// parseForm reads a POSTed form, answering a too-large or malformed body,
+// or one that is not text (checkFormText), itself; it reports whether the
+// handler may go on.
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
@@ -232,7 +233,7 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 		s.renderError(w, r, http.StatusBadRequest, "error.bad_request")
 		return false
 	}
-	return true
+	return s.checkFormText(w, r)
 }
 
 // pathID reads a numeric path value; any other text is a 404.
