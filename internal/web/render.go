@@ -192,8 +192,9 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, r, http.StatusNotFound, "error.not_found")
 }
 
-// fail answers err: a domain error by its code and message, anything else as
-// an internal error that is logged and never shown.
+// fail answers err: a domain error by its code and message, a failure because
+// the client hung up with 499 (clientClosed), anything else as an internal
+// error that is logged and never shown.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ee *event.Error
 	if errors.As(err, &ee) {
@@ -214,6 +215,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var fe event.FieldErrors
 	if errors.As(err, &fe) {
 		s.renderError(w, r, http.StatusBadRequest, fe[0].Key, fe[0].Args...)
+		return
+	}
+	if clientGone(r) {
+		s.clientClosed(w, r, err)
 		return
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
