@@ -80,8 +80,8 @@ func (s *Server) fieldLabel(r *http.Request, lang i18n.Lang, name string) string
 	if name == "name" && strings.Contains(r.URL.Path, "/groups/") {
 		return s.msgs.T(lang, "field.group_name")
 	}
-	if name == "name" && (r.URL.Path == "/signup" || r.URL.Path == "/members") {
-		return s.msgs.T(lang, "field.name")
+	if name == "name" && r.URL.Path == "/signup" {
+		return s.msgs.T(lang, "field.your_name")
 	}
 	if f, ok := typedFields[name]; ok {
 		return s.msgs.T(lang, f.label)
