@@ -80,13 +80,16 @@ func (in *ApplicationInput) Validate() error {
 	if in.ScheduleID <= 0 {
 		fe.Add("schedule_id", "validation.choose_schedule")
 	}
-	switch n := utf8.RuneCountInString(in.Name); {
-	case n == 0:
-		fe.Add("name", "validation.required")
-	case n > MaxNameLen:
-		fe.Add("name", "validation.too_long", MaxNameLen)
+	if checkText(&fe, "name", in.Name, false) {
+		switch n := utf8.RuneCountInString(in.Name); {
+		case n == 0:
+			fe.Add("name", "validation.required")
+		case n > MaxNameLen:
+			fe.Add("name", "validation.too_long", MaxNameLen)
+		}
 	}
 	switch {
+	case !checkText(&fe, "email", in.Email, false):
 	case in.Email == "":
 		fe.Add("email", "validation.required")
 	case utf8.RuneCountInString(in.Email) > MaxEmailLen:

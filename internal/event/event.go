@@ -74,7 +74,7 @@ func (e *Event) Paid() bool { return e.Fee == FeePaid }
 // Normalize trims what people type and fills in defaults.
 func (e *Event) Normalize() {
 	e.Title = strings.TrimSpace(e.Title)
-	e.Description = strings.TrimSpace(e.Description)
+	e.Description = strings.TrimSpace(NormalizeNewlines(e.Description))
 	e.TimeZone = strings.TrimSpace(e.TimeZone)
 	if e.TimeZone == "" {
 		e.TimeZone = DefaultTimeZone
@@ -87,13 +87,15 @@ func (e *Event) Normalize() {
 // Validate checks the event as an organizer entered it.
 func (e *Event) Validate() error {
 	var fe FieldErrors
-	switch n := utf8.RuneCountInString(e.Title); {
-	case n == 0:
-		fe.Add("title", "validation.required")
-	case n > MaxTitleLen:
-		fe.Add("title", "validation.too_long", MaxTitleLen)
+	if checkText(&fe, "title", e.Title, false) {
+		switch n := utf8.RuneCountInString(e.Title); {
+		case n == 0:
+			fe.Add("title", "validation.required")
+		case n > MaxTitleLen:
+			fe.Add("title", "validation.too_long", MaxTitleLen)
+		}
 	}
-	if utf8.RuneCountInString(e.Description) > MaxDescriptionLen {
+	if checkText(&fe, "description", e.Description, true) && utf8.RuneCountInString(e.Description) > MaxDescriptionLen {
 		fe.Add("description", "validation.too_long", MaxDescriptionLen)
 	}
 	switch e.Fee {
@@ -163,11 +165,14 @@ func (g *ScheduleGroup) Normalize() {
 // Validate checks the group as an organizer entered it.
 func (g *ScheduleGroup) Validate() error {
 	var fe FieldErrors
-	if utf8.RuneCountInString(g.Name) > MaxTitleLen {
+	if checkText(&fe, "name", g.Name, false) && utf8.RuneCountInString(g.Name) > MaxTitleLen {
 		fe.Add("name", "validation.too_long", MaxTitleLen)
 	}
 	switch g.Venue {
 	case VenuePlace:
+		if !checkText(&fe, "address", g.Address, false) {
+			break
+		}
 		switch n := utf8.RuneCountInString(g.Address); {
 		case n == 0:
 			fe.Add("address", "validation.required")
@@ -175,6 +180,9 @@ func (g *ScheduleGroup) Validate() error {
 			fe.Add("address", "validation.too_long", MaxAddressLen)
 		}
 	case VenueURL:
+		if !checkText(&fe, "online_url", g.OnlineURL, false) {
+			break
+		}
 		if g.OnlineURL == "" {
 			fe.Add("online_url", "validation.required")
 		} else if !validWebURL(g.OnlineURL) {

@@ -62,7 +62,10 @@ var placeholderPattern = regexp.MustCompile(`\{([^{}\s]*)\}`)
 // the first unknown one.
 func (t *MailTemplate) Validate() error {
 	var fe FieldErrors
-	check := func(field, text string, max int) {
+	check := func(field, text string, max int, multiLine bool) {
+		if !checkText(&fe, field, text, multiLine) {
+			return
+		}
 		switch n := utf8.RuneCountInString(strings.TrimSpace(text)); {
 		case n == 0:
 			fe.Add(field, "validation.required")
@@ -78,8 +81,8 @@ func (t *MailTemplate) Validate() error {
 			}
 		}
 	}
-	check(string(t.Kind)+"_subject", t.Subject, MaxMailSubjectLen)
-	check(string(t.Kind)+"_body", t.Body, MaxMailBodyLen)
+	check(string(t.Kind)+"_subject", t.Subject, MaxMailSubjectLen, false)
+	check(string(t.Kind)+"_body", t.Body, MaxMailBodyLen, true)
 	return fe.Err()
 }
 

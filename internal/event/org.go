@@ -65,11 +65,13 @@ func (in *SignupInput) Normalize() {
 // Validate checks the sign-up form.
 func (in *SignupInput) Validate() error {
 	var fe FieldErrors
-	switch n := utf8.RuneCountInString(in.OrgName); {
-	case n == 0:
-		fe.Add("org_name", "validation.required")
-	case n > MaxTitleLen:
-		fe.Add("org_name", "validation.too_long", MaxTitleLen)
+	if checkText(&fe, "org_name", in.OrgName, false) {
+		switch n := utf8.RuneCountInString(in.OrgName); {
+		case n == 0:
+			fe.Add("org_name", "validation.required")
+		case n > MaxTitleLen:
+			fe.Add("org_name", "validation.too_long", MaxTitleLen)
+		}
 	}
 	validatePerson(&fe, in.Name, in.Email, in.Password)
 	return fe.Err()
@@ -89,19 +91,26 @@ func (in *MemberInput) Validate() error {
 }
 
 func validatePerson(fe *FieldErrors, name, email, password string) {
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		fe.Add("name", "validation.required")
-	case n > MaxNameLen:
-		fe.Add("name", "validation.too_long", MaxNameLen)
+	if checkText(fe, "name", name, false) {
+		switch n := utf8.RuneCountInString(name); {
+		case n == 0:
+			fe.Add("name", "validation.required")
+		case n > MaxNameLen:
+			fe.Add("name", "validation.too_long", MaxNameLen)
+		}
 	}
 	switch {
+	case !checkText(fe, "email", email, false):
 	case email == "":
 		fe.Add("email", "validation.required")
 	case !ValidEmail(email):
 		fe.Add("email", "validation.email")
 	}
+	// A password is never shown, mailed or stored as typed, but it is typed
+	// again at every login: it too must be text.
 	switch n := utf8.RuneCountInString(password); {
+	case CheckText(password, false) != nil:
+		fe.Add("password", "validation.bad_text")
 	case n < MinPasswordLen:
 		fe.Add("password", "validation.password_short", MinPasswordLen)
 	case len(password) > MaxPasswordLen:

@@ -32,7 +32,7 @@ type ZoomSettings struct {
 // Normalize trims what people type.
 func (z *ZoomSettings) Normalize() {
 	z.Passcode = strings.TrimSpace(z.Passcode)
-	z.Agenda = strings.TrimSpace(z.Agenda)
+	z.Agenda = strings.TrimSpace(NormalizeNewlines(z.Agenda))
 	if !z.Registration {
 		z.RegistrantEmails = false
 	}
@@ -51,7 +51,7 @@ func (z *ZoomSettings) validate(fe *FieldErrors) {
 		// Zoom would turn the waiting room on by itself: say so instead.
 		fe.Add("zoom_security", "validation.zoom_security_required")
 	}
-	if utf8.RuneCountInString(z.Agenda) > MaxZoomAgendaLen {
+	if checkText(fe, "zoom_agenda", z.Agenda, true) && utf8.RuneCountInString(z.Agenda) > MaxZoomAgendaLen {
 		fe.Add("zoom_agenda", "validation.too_long", MaxZoomAgendaLen)
 	}
 }

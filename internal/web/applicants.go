@@ -262,11 +262,15 @@ func (s *Server) applicationMemo(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.parseForm(w, r) {
 		return
 	}
-	memo := strings.TrimSpace(r.PostForm.Get("memo"))
-	if utf8.RuneCountInString(memo) > maxMemoLen {
+	memo := strings.TrimSpace(event.NormalizeNewlines(r.PostForm.Get("memo")))
+	if bad, long := event.CheckText(memo, true) != nil, utf8.RuneCountInString(memo) > maxMemoLen; bad || long {
 		p := s.newPage(r, nil)
 		p.Form = url.Values{"name": {a.Name}, "email": {a.Email}, "memo": {memo}}
-		p.Errors.Add("memo", "validation.too_long", maxMemoLen)
+		if bad {
+			p.Errors.Add("memo", "validation.bad_text")
+		} else {
+			p.Errors.Add("memo", "validation.too_long", maxMemoLen)
+		}
 		s.renderApplicant(w, r, p, &e, &a, http.StatusUnprocessableEntity)
 		return
 	}

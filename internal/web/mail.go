@@ -89,14 +89,14 @@ func (s *Server) mailTemplatesSave(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Browsers send a textarea's lines ending in CRLF.
-	nl := strings.NewReplacer("\r\n", "\n", "\r", "\n")
 	p := s.newPage(r, nil)
 	var save []event.MailTemplate
 	var reset []event.MailKind
 	for _, k := range event.MailKinds {
-		t := event.MailTemplate{Kind: k, Subject: strings.TrimSpace(nl.Replace(r.PostForm.Get(string(k) + "_subject"))),
-			Body: nl.Replace(r.PostForm.Get(string(k) + "_body"))}
+		// parseForm made the bodies' line ends LF and refused a subject
+		// with any.
+		t := event.MailTemplate{Kind: k, Subject: strings.TrimSpace(r.PostForm.Get(string(k) + "_subject")),
+			Body: r.PostForm.Get(string(k) + "_body")}
 		p.Form.Set(string(k)+"_subject", t.Subject)
 		p.Form.Set(string(k)+"_body", t.Body)
 		if err := t.Validate(); err != nil {

@@ -192,8 +192,9 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, r, http.StatusNotFound, "error.not_found")
 }
 
-// fail answers err: a domain error by its code and message, anything else as
-// an internal error that is logged and never shown.
+// fail answers err: a domain error by its code and message, a failure because
+// the client hung up with 499 (clientClosed), anything else as an internal
+// error that is logged and never shown.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ee *event.Error
 	if errors.As(err, &ee) {
@@ -216,12 +217,17 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.renderError(w, r, http.StatusBadRequest, fe[0].Key, fe[0].Args...)
 		return
 	}
+	if clientGone(r) {
+		s.clientClosed(w, r, err)
+		return
+	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 }
 
-// parseForm reads a POSTed form, answering a too-large or malformed body
-// itself; it reports whether the handler may go on.
+// parseForm reads a POSTed form, answering a too-large or malformed body,
+// or one that is not text (checkFormText), itself; it reports whether the
+// handler may go on.
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
@@ -232,7 +238,7 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 		s.renderError(w, r, http.StatusBadRequest, "error.bad_request")
 		return false
 	}
-	return true
+	return s.checkFormText(w, r)
 }
 
 // pathID reads a numeric path value; any other text is a 404.

@@ -119,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, "error.cross_origin")
 	}))
-	s.handler = s.recoverer(s.logRequests(cop.Handler(s.limitBody(mux))))
+	s.handler = s.recoverer(s.logRequests(cop.Handler(s.limitBody(s.textURLs(mux)))))
 	return s, nil
 }
 

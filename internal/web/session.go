@@ -33,7 +33,7 @@ func (s *Server) currentMember(r *http.Request) (event.Member, bool) {
 	m, err := s.store.SessionMember(r.Context(), auth.SessionHash(c.Value))
 	if err != nil {
 		if !errors.Is(err, event.ErrNotFound) {
-			s.log.Error("session lookup", "err", err)
+			s.logFailure(r, "session lookup", "err", err)
 		}
 		return event.Member{}, false
 	}
@@ -45,6 +45,11 @@ func (s *Server) currentMember(r *http.Request) (event.Member, bool) {
 func (s *Server) requireMember(next http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		m, ok := s.currentMember(r)
+		if !ok && clientGone(r) {
+			// Not a logged-out member: one who left before we knew.
+			s.clientClosed(w, r, r.Context().Err())
+			return
+		}
 		if !ok {
 			q := url.Values{}
 			if r.Method == http.MethodGet {
@@ -143,14 +148,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		if err := s.store.RecordLoginFailure(r.Context(), email, ip); err != nil {
-			s.log.Error("record login failure", "err", err)
+			s.logFailure(r, "record login failure", "err", err)
 		}
 		p.Errors.Add("email", "login.failed")
 		s.render(w, r, http.StatusUnauthorized, "login", p)
 		return
 	}
 	if err := s.store.ClearLoginFailures(r.Context(), email); err != nil {
-		s.log.Error("clear login failures", "err", err)
+		s.logFailure(r, "clear login failures", "err", err)
 	}
 	if err := s.startSession(w, r, m.ID); err != nil {
 		s.fail(w, r, err)

@@ -66,6 +66,10 @@ func (s *Server) zoomWebhook(w http.ResponseWriter, r *http.Request) {
 	inserted, err := s.store.RecordZoomWebhook(r.Context(), e.Event, e.EventTS, store.WebhookDedupeKey(body), body)
 	if err != nil {
 		// Not acknowledged: Zoom retries.
+		if clientGone(r) {
+			s.clientClosed(w, r, err)
+			return
+		}
 		s.log.Error("zoom webhook: store", "event", e.Event, "err", err)
 		webhookError(w, http.StatusInternalServerError, "cannot store event")
 		return

@@ -1,0 +1,183 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"kaisai/internal/app"
+	"kaisai/internal/testdb"
+)
+
+// logBuffer collects a running kaisai's log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor polls until cond holds, failing the test at the deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestClientHangUpIsNotAServerError: a participant who closes the
+// connection while the application is waiting for the database is logged
+// as a client that closed its request (INFO, 499 in the access log), not
+// as a server error (ERROR, 500).
+func TestClientHangUpIsNotAServerError(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		var logs logBuffer
+		a := startKaisai(t, db, func(cfg *app.Config) {
+			cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		})
+		owner := newClient(t, a)
+		owner.signup("切断テスト", "hangup@example.com")
+		eventID := owner.createEvent(eventSpec{Title: "切断テスト用イベント"})
+		groupID := owner.addGroup(eventID, placeGroup("金沢市"))
+		scheduleID := owner.addSchedule(eventID, groupID, 10)
+		public := owner.publicPath(eventID)
+		participant := newClient(t, a)
+		key := participant.applyForm(public)
+
+		// Another connection holds what the application must write, so the
+		// handler waits for the database.
+		ctx := context.Background()
+		var lock *sql.DB
+		var blocked func() bool
+		if db.DatabaseURL != "" {
+			var err error
+			if lock, err = sql.Open("pgx", db.DatabaseURL); err != nil {
+				t.Fatal(err)
+			}
+			// Observable: the handler's UPDATE waits for this row lock.
+			blocked = func() bool {
+				var n int
+				err := lock.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE schedules%'`).Scan(&n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n > 0
+			}
+		} else {
+			var err error
+			if lock, err = sql.Open("sqlite", "file:"+filepath.Join(db.DataDir, "kaisai.db")+"?_pragma=busy_timeout(10000)"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		defer lock.Close()
+		lock.SetMaxOpenConns(2)
+		conn, err := lock.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if db.DatabaseURL != "" {
+			if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(ctx, `SELECT 1 FROM schedules WHERE id = $1 FOR UPDATE`, scheduleID); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+			t.Fatal(err)
+		}
+		release := sync.OnceFunc(func() {
+			if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+				t.Error(err)
+			}
+		})
+		defer release()
+
+		// The participant applies and hangs up: once the handler is seen
+		// waiting on PostgreSQL; once the request is sent on SQLite (whose
+		// waiting cannot be seen: the handler finds the client gone either
+		// before it asks the database or when it gives up waiting).
+		reqCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		sent := make(chan struct{})
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { close(sent) }}
+		f := applyValues(scheduleID, "切断 太郎", "hangup-applicant@example.com", key)
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(reqCtx, trace), http.MethodPost,
+			participant.base+public+"/apply", strings.NewReader(f.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		done := make(chan error, 1)
+		go func() {
+			res, err := participant.hc.Do(req)
+			if err == nil {
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+			done <- err
+		}()
+		<-sent
+		if blocked != nil {
+			waitFor(t, "the handler to wait for the row lock", blocked)
+		}
+		cancel()
+		if err := <-done; err == nil {
+			t.Fatal("the request completed although its client hung up")
+		}
+
+		// The server notices, and logs the request when its handler ends.
+		applyLine := regexp.MustCompile(`msg=request method=POST path=/e/[^ ]+/apply status=(\d+)`)
+		waitFor(t, "the access log line of the application", func() bool { return applyLine.MatchString(logs.String()) })
+		release()
+
+		out := logs.String()
+		if m := applyLine.FindStringSubmatch(out); m[1] != "499" {
+			t.Errorf("the access log says status %s, want 499:\n%s", m[1], out)
+		}
+		for line := range strings.Lines(out) {
+			// Only this request's lines: on SQLite the job queue, held off
+			// the database meanwhile, may have its own complaints.
+			if !strings.Contains(line, "/apply") {
+				continue
+			}
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "status=500") {
+				t.Errorf("a client hanging up was logged as a server error: %s", line)
+			}
+		}
+		if !strings.Contains(out, `level=INFO msg="client closed request"`) {
+			t.Errorf("no INFO line says the client closed the request:\n%s", out)
+		}
+		if rows := owner.applications(eventID); len(rows) != 0 {
+			t.Errorf("a request whose client hung up stored an application: %+v", rows)
+		}
+	})
+}
