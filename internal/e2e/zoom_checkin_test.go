@@ -83,6 +83,14 @@ func TestLiveCheckInFromZoom(t *testing.T) {
 
 	listPath := fmt.Sprintf("/events/%d/applications", e.ID)
 	org.open(listPath, `^`+listPath+`$`)
+	// The simulator's banner opens the page, coloured and in view.
+	if got := org.eval(`(() => {
+		const b = document.body.firstElementChild, s = getComputedStyle(b), r = b.getBoundingClientRect();
+		return [b.id, b.getAttribute("role"), s.backgroundColor !== "rgba(0, 0, 0, 0)" && s.backgroundColor !== s.color,
+			r.top === 0 && r.height > 0, b.innerText.includes("シミュレーター")].join(" ");
+	})()`); got != "zoom-simulated status true true true" {
+		t.Errorf("organizer: the simulated-Zoom banner reads %q (id role coloured at-top says-so)", got)
+	}
 	checkin := func(id int64) string { return fmt.Sprintf("#checkin-%d", id) }
 	if got := org.text(checkin(apps[0].ID)); strings.Contains(got, "受付済") {
 		t.Fatalf("organizer: %s reads %q before anyone joined", checkin(apps[0].ID), got)
