@@ -13,8 +13,8 @@ import (
 
 // TestLiveCheckInFromZoom: an organizer keeps 申込者一覧 open while a
 // registrant joins the Zoom meeting through their personal link. Without a
-// reload, the applicant's 受付 cell turns 受付済 (Zoom) and its 参加時間
-// says 参加中; the host, who matches no application, appears among the
+// reload, the applicant's 受付 cell turns 受付済 (Zoom), its actions offer
+// 受付を取り消す instead of 受付する, and its 参加時間 says 参加中; the host, who matches no application, appears among the
 // participants to match by hand, and matching them there checks the other
 // applicant in.
 func TestLiveCheckInFromZoom(t *testing.T) {
@@ -83,6 +83,14 @@ func TestLiveCheckInFromZoom(t *testing.T) {
 
 	listPath := fmt.Sprintf("/events/%d/applications", e.ID)
 	org.open(listPath, `^`+listPath+`$`)
+	// The simulator's banner opens the page, coloured and in view.
+	if got := org.eval(`(() => {
+		const b = document.body.firstElementChild, s = getComputedStyle(b), r = b.getBoundingClientRect();
+		return [b.id, b.getAttribute("role"), s.backgroundColor !== "rgba(0, 0, 0, 0)" && s.backgroundColor !== s.color,
+			r.top === 0 && r.height > 0, b.innerText.includes("シミュレーター")].join(" ");
+	})()`); got != "zoom-simulated status true true true" {
+		t.Errorf("organizer: the simulated-Zoom banner reads %q (id role coloured at-top says-so)", got)
+	}
 	checkin := func(id int64) string { return fmt.Sprintf("#checkin-%d", id) }
 	if got := org.text(checkin(apps[0].ID)); strings.Contains(got, "受付済") {
 		t.Fatalf("organizer: %s reads %q before anyone joined", checkin(apps[0].ID), got)
@@ -90,7 +98,27 @@ func TestLiveCheckInFromZoom(t *testing.T) {
 	if org.eval(`document.querySelector("#zoom-unmatched").hidden ? "hidden" : "shown"`) != "hidden" {
 		t.Fatalf("organizer: the unmatched participants are shown before anyone joined")
 	}
+	actions := func(id int64) string { return fmt.Sprintf("#actions-%d", id) }
+	if got := org.text(actions(apps[0].ID)); !strings.Contains(got, "受付する") || strings.Contains(got, "受付を取り消す") {
+		t.Fatalf("organizer: %s reads %q before anyone joined, want 受付する", actions(apps[0].ID), got)
+	}
+	// The poll tells the server what each row's actions show, so that it
+	// swaps only those that changed.
+	if got := org.eval(`(() => {
+		return htmx.values(document.querySelector("#applications-live"), "get").getAll("shown").join(" ");
+	})()`); !strings.Contains(got, fmt.Sprintf("%d:applied", apps[0].ID)) ||
+		!strings.Contains(got, fmt.Sprintf("%d:applied", apps[1].ID)) {
+		t.Fatalf("organizer: the poll sends shown=%q, want both rows' actions", got)
+	}
 	org.eval(`(window.__sameDocument = "yes")`) // gone if the page reloads
+	// The list's own refresh (every 15 s) is held off: what changes in the
+	// rows from here on is the live poll's doing.
+	org.eval(`(() => {
+		document.body.addEventListener("htmx:beforeRequest", e => {
+			if (e.detail.elt && e.detail.elt.id === "applications") { e.preventDefault(); window.__listRefreshHeld = (window.__listRefreshHeld || 0) + 1; }
+		});
+		return "";
+	})()`)
 
 	if _, err := sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: registrant, Passcode: "abc123"}); err != nil {
 		t.Fatalf("Zoom simulator: the registrant's join: %v", err)
@@ -101,6 +129,11 @@ func TestLiveCheckInFromZoom(t *testing.T) {
 	org.waitFor("受付済 in the registrant's row", `(() => {
 		const c = document.querySelector("`+checkin(apps[0].ID)+`");
 		return c && c.innerText.includes("受付済") && c.innerText.includes("Zoom") ? c.innerText : "";
+	})()`)
+	// Its actions follow without a reload: 受付を取り消す where 受付する was.
+	org.waitFor("受付を取り消す in the registrant's actions", `(() => {
+		const c = document.querySelector("`+actions(apps[0].ID)+`");
+		return c && c.innerText.includes("受付を取り消す") && !c.innerText.includes("受付する") ? c.innerText : "";
 	})()`)
 	if got := org.text(fmt.Sprintf("#attendance-%d", apps[0].ID)); !strings.Contains(got, "参加中") {
 		t.Errorf("organizer: the registrant's 参加時間 reads %q, want 参加中", got)
@@ -114,6 +147,9 @@ func TestLiveCheckInFromZoom(t *testing.T) {
 	}
 	if got := org.text(checkin(apps[1].ID)); strings.Contains(got, "受付済") {
 		t.Errorf("organizer: the applicant who did not join reads %q", got)
+	}
+	if got := org.text(actions(apps[1].ID)); !strings.Contains(got, "受付する") {
+		t.Errorf("organizer: the applicant who did not join has actions %q, want 受付する", got)
 	}
 
 	// Matching the unmatched participant by hand to the second applicant.

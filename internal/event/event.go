@@ -226,14 +226,34 @@ func (s *Schedule) SeatsLeft() int { return max(s.Capacity-s.SeatsTaken, 0) }
 // Full reports whether the schedule takes no more applications.
 func (s *Schedule) Full() bool { return s.SeatsLeft() == 0 }
 
-// Validate checks the schedule as an organizer entered it.
-func (s *Schedule) Validate() error {
+// MaxYearsAhead bounds how far ahead a schedule may be: its dates lie
+// between 2000-01-01 (in the event's time zone) and this many years from
+// now. A date outside is a slip of the date picker (0001-01-01,
+// 9999-12-31), never an event, and must not reach Zoom.
+const MaxYearsAhead = 5
+
+// ScheduleDateRange is the first and the last day a schedule may be on, at
+// now, as midnight in loc (the event's time zone).
+func ScheduleDateRange(now time.Time, loc *time.Location) (first, last time.Time) {
+	y, m, d := now.In(loc).AddDate(MaxYearsAhead, 0, 0).Date()
+	return time.Date(2000, time.January, 1, 0, 0, 0, 0, loc), time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// Validate checks the schedule as an organizer entered it, at now, its
+// dates read in loc (the event's time zone).
+func (s *Schedule) Validate(now time.Time, loc *time.Location) error {
 	var fe FieldErrors
 	if s.StartsAt.IsZero() {
 		fe.Add("starts_at", "validation.datetime")
 	}
 	if s.EndsAt.IsZero() {
 		fe.Add("ends_at", "validation.datetime")
+	}
+	first, last := ScheduleDateRange(now, loc)
+	end := last.AddDate(0, 0, 1) // the whole of the last day
+	outside := func(t time.Time) bool { return !t.IsZero() && (t.Before(first) || !t.Before(end)) }
+	if outside(s.StartsAt) || outside(s.EndsAt) {
+		fe.Add("starts_at", "validation.date_range", first.Format("2006-01-02"), last.Format("2006-01-02"))
 	}
 	if !s.StartsAt.IsZero() && !s.EndsAt.IsZero() && !s.EndsAt.After(s.StartsAt) {
 		fe.Add("ends_at", "validation.ends_after_start")
@@ -242,6 +262,19 @@ func (s *Schedule) Validate() error {
 		fe.Add("capacity", "validation.capacity_range", MaxCapacity)
 	}
 	return fe.Err()
+}
+
+// Started reports whether the schedule has begun at now (its start is not
+// ahead of now).
+func (s *Schedule) Started(now time.Time) bool { return !now.Before(s.StartsAt) }
+
+// NeedsPastConfirmation reports whether saving the schedule needs the
+// organizer to confirm a start in the past: a new schedule (before nil),
+// or one whose start moved, that has begun at now. A past schedule whose
+// start stays (its capacity edited, say) saves as it is.
+func (s *Schedule) NeedsPastConfirmation(before *Schedule, now time.Time) bool {
+	moved := before == nil || !before.StartsAt.Equal(s.StartsAt)
+	return moved && !s.StartsAt.IsZero() && s.Started(now)
 }
 
 // NormalizeEmail trims an address and lower-cases it, for comparisons and for

@@ -1,6 +1,8 @@
 package event
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,8 +95,9 @@ func TestScheduleValidateAndSeats(t *testing.T) {
 		{Schedule{StartsAt: start, EndsAt: start.Add(time.Hour), Capacity: 0}, "capacity=validation.capacity_range"},
 		{Schedule{StartsAt: start, EndsAt: start.Add(time.Hour), Capacity: MaxCapacity + 1}, "capacity=validation.capacity_range"},
 	}
+	now := start.Add(-30 * 24 * time.Hour)
 	for _, tt := range tests {
-		got := keys(tt.s.Validate())
+		got := keys(tt.s.Validate(now, time.UTC))
 		if tt.want == "" && len(got) != 0 || tt.want != "" && (len(got) != 1 || got[0] != tt.want) {
 			t.Errorf("%+v: Validate() = %v, want [%s]", tt.s, got, tt.want)
 		}
@@ -106,6 +109,64 @@ func TestScheduleValidateAndSeats(t *testing.T) {
 	s.SeatsTaken = 1
 	if s.SeatsLeft() != 2 || s.Full() {
 		t.Errorf("1 of 3 taken: left %d full %v", s.SeatsLeft(), s.Full())
+	}
+}
+
+func TestScheduleDatesMakeSense(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC) // 15:00 in Tokyo
+	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, tokyo) }
+	rangeErr := "starts_at=validation.date_range"
+	for _, tc := range []struct {
+		name  string
+		start time.Time
+		want  string
+	}{
+		{"year 1", at(1, 1, 1, 10, 0), rangeErr},
+		{"year 9999", at(9999, 12, 31, 10, 0), rangeErr},
+		{"the last moment of 1999", at(1999, 12, 31, 23, 0), rangeErr},
+		{"the first day of 2000", at(2000, 1, 1, 0, 0), ""},
+		{"yesterday (past, but sane)", at(2026, 12, 2, 10, 0), ""},
+		{"next year", at(2027, 6, 1, 10, 0), ""},
+		{"five years ahead, to the day", at(2031, 12, 3, 22, 0), ""},
+		{"five years and a day ahead", at(2031, 12, 4, 13, 0), rangeErr},
+	} {
+		s := Schedule{StartsAt: tc.start.UTC(), EndsAt: tc.start.Add(time.Hour).UTC(), Capacity: 10}
+		err := s.Validate(now, tokyo)
+		got := keys(err)
+		if tc.want == "" && len(got) != 0 || tc.want != "" && (len(got) != 1 || got[0] != tc.want) {
+			t.Errorf("%s: Validate() = %v, want [%s]", tc.name, got, tc.want)
+		}
+		var fe FieldErrors
+		if tc.want != "" && errors.As(err, &fe) {
+			if args := fmt.Sprint(fe[0].Args...); args != "2000-01-012031-12-03" {
+				t.Errorf("%s: the message says the range is %v", tc.name, fe[0].Args)
+			}
+		}
+	}
+
+	past := Schedule{StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour)}
+	ahead := Schedule{StartsAt: now.Add(time.Minute), EndsAt: now.Add(time.Hour)}
+	if !past.Started(now) || !(&Schedule{StartsAt: now}).Started(now) || ahead.Started(now) {
+		t.Error("Started: a schedule has begun once its start is not ahead of now")
+	}
+	for _, tc := range []struct {
+		name        string
+		s, before   *Schedule
+		wantConfirm bool
+	}{
+		{"a new schedule in the past", &past, nil, true},
+		{"a new schedule ahead", &ahead, nil, false},
+		{"moved into the past", &past, &ahead, true},
+		{"a past schedule whose start stays", &past, &Schedule{StartsAt: past.StartsAt, Capacity: 3}, false},
+		{"moved ahead", &ahead, &past, false},
+	} {
+		if got := tc.s.NeedsPastConfirmation(tc.before, now); got != tc.wantConfirm {
+			t.Errorf("%s: NeedsPastConfirmation = %v, want %v", tc.name, got, tc.wantConfirm)
+		}
 	}
 }
 

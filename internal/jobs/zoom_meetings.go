@@ -17,6 +17,7 @@ import (
 	"kaisai/internal/store"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomconn"
+	"kaisai/internal/zoompolicy"
 )
 
 // Zoom meeting sync (DESIGN.md §4). A change that needs Zoom marks its
@@ -49,7 +50,13 @@ const (
 	ZoomErrRelink      = "relink"       // the connection needs linking again
 	ZoomErrInvalid     = "invalid"      // Zoom refused the settings
 	ZoomErrOther       = "other"        // any other refusal
+	// ZoomErrStarted: not created, because the schedule had begun
+	// (zoompolicy.MayCreate); waits for the schedule to move ahead.
+	ZoomErrStarted = store.ZoomErrStarted
 )
+
+// errScheduleStarted: a create was not sent, the schedule having begun.
+var errScheduleStarted = errors.New("the schedule has started: no meeting is created for it")
 
 // ZoomMeetingOptions tune the sync; the zero value of each field is its
 // default. Tests shorten them.
@@ -196,6 +203,10 @@ func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, l store.Lease, t stor
 	if err == nil || errors.Is(err, store.ErrLeaseLost) {
 		return err
 	}
+	if errors.Is(err, errScheduleStarted) {
+		w.Log.Info("zoom meeting: not created, the schedule has started", "row", t.ID, "starts_at", t.Spec.StartsAt)
+		return w.Store.ZoomMeetingFailed(record, l, t.ID, t.Rev, w.failure(err, t))
+	}
 	var gone errMeetingGone
 	if errors.As(err, &gone) {
 		w.Log.Info("zoom meeting: deleted on Zoom's side", "row", t.ID, "zoom_id", t.ZoomID)
@@ -241,6 +252,9 @@ func (w *SyncZoomMeetingsWorker) create(ctx context.Context, l store.Lease, t st
 			t.ZoomID, t.Applied = m.ID, ""
 			return w.update(ctx, l, t)
 		}
+	}
+	if !zoompolicy.MayCreate(t.Spec.Schedule(), w.Now()) {
+		return errScheduleStarted
 	}
 	req := meetingRequest(t.Spec)
 	sent, err := json.Marshal(req)
@@ -342,6 +356,14 @@ func (w *SyncZoomMeetingsWorker) update(ctx context.Context, l store.Lease, t st
 		applied = new(zoom.MeetingRequest)
 		if err := json.Unmarshal([]byte(t.Applied), applied); err != nil {
 			applied = nil // unreadable: send everything
+		}
+	}
+	if _, ok := zoompolicy.StartTime(t.Spec.Schedule(), w.Now()); !ok {
+		// The schedule has begun: Zoom keeps the start it has (the one
+		// last applied, still recorded as such).
+		want.StartTime = nil
+		if applied != nil {
+			want.StartTime = applied.StartTime
 		}
 	}
 	patch, changed := meetingPatch(applied, &want)
@@ -507,6 +529,12 @@ func zoomFailure(err error, t store.ZoomMeetingTask, now time.Time, o ZoomMeetin
 		// Picked up again once the host is linked (rows of an unlinked
 		// host are never claimed).
 		f.Kind, f.Message, f.RetryAt = ZoomErrRelink, "", now
+		return f
+	}
+	if errors.Is(err, errScheduleStarted) {
+		// Nothing to retry: an edit that moves the schedule ahead makes
+		// the row due again.
+		f.Kind, f.Message, f.RetryAt = ZoomErrStarted, "", time.Time{}
 		return f
 	}
 	var ae *zoom.APIError

@@ -297,7 +297,12 @@ type MailRow struct {
 	Attempts      int
 	LastError     string
 	CreatedAt     time.Time
-	SentAt        time.Time
+	// SentAt is when the mail was delivered: handed to the SMTP server
+	// (MailSent), or kept in the dev outbox (MailKept, never sent); zero
+	// before that.
+	SentAt time.Time
+	// NextAttemptAt is when a pending mail is tried (again).
+	NextAttemptAt time.Time
 }
 
 // Mails lists an organization's e-mails, newest first.
@@ -305,7 +310,7 @@ func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]Ma
 	rows, err := s.read.QueryContext(ctx, `SELECT o.id, COALESCE(o.event_id, 0), COALESCE(o.application_id, 0),
 		  COALESCE(o.member_id, 0), o.kind, o.status,
 		  CASE WHEN o.to_addr = '' THEN COALESCE(a.email, m.email, '') ELSE o.to_addr END, o.subject, o.body,
-		  o.attempts, o.last_error, o.created_at, o.sent_at
+		  o.attempts, o.last_error, o.created_at, o.sent_at, o.next_attempt_at
 		FROM outbox o LEFT JOIN applications a ON a.id = o.application_id LEFT JOIN members m ON m.id = o.member_id
 		WHERE o.org_id = $1 ORDER BY o.id DESC LIMIT $2 OFFSET $3`, orgID, limit, offset)
 	if err != nil {
@@ -315,12 +320,12 @@ func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]Ma
 	var ms []MailRow
 	for rows.Next() {
 		var m MailRow
-		var sent sql.NullTime
+		var sent, next sql.NullTime
 		if err := rows.Scan(&m.ID, &m.EventID, &m.ApplicationID, &m.MemberID, &m.Kind, &m.Status, &m.To, &m.Subject, &m.Body,
-			&m.Attempts, &m.LastError, &m.CreatedAt, &sent); err != nil {
+			&m.Attempts, &m.LastError, &m.CreatedAt, &sent, &next); err != nil {
 			return nil, err
 		}
-		m.SentAt = timeOf(sent)
+		m.SentAt, m.NextAttemptAt = timeOf(sent), timeOf(next)
 		ms = append(ms, m)
 	}
 	return ms, rows.Err()

@@ -31,6 +31,11 @@ const (
 	ZoomChangedOnZoom = "changed"
 )
 
+// ZoomErrStarted is the failure kind (ZoomMeeting.ErrorKind) of a meeting
+// the sync did not create because its schedule had begun
+// (zoompolicy.MayCreate): shown as MeetingNotCreated, not as an error.
+const ZoomErrStarted = "started"
+
 // The states of a meeting as the organizer sees it (ZoomMeeting.State).
 const (
 	MeetingCreating  = "creating"  // 作成中
@@ -41,6 +46,9 @@ const (
 	MeetingDeleted   = "deleted"   // Zoomで削除済み
 	MeetingUnmanaged = "unmanaged" // 管理対象外 (連携解除)
 	MeetingRelink    = "relink"    // 要再連携: Zoom refused the host's tokens
+	// MeetingNotCreated (作成しません): the schedule had begun before the
+	// meeting was made, so none is.
+	MeetingNotCreated = "not_created"
 )
 
 // ZoomMeeting is a managed meeting as the organizer sees it.
@@ -71,6 +79,8 @@ func (m *ZoomMeeting) State() string {
 		return MeetingUnmanaged
 	case m.ZoomState == ZoomDeletedOnZoom && m.Want == ZoomWantPresent:
 		return MeetingDeleted
+	case m.ErrorKind == ZoomErrStarted && m.Want == ZoomWantPresent && m.ZoomID == 0:
+		return MeetingNotCreated
 	case m.ErrorKind != "":
 		return MeetingError
 	case m.Want == ZoomWantAbsent:
@@ -291,6 +301,11 @@ type ZoomMeetingSpec struct {
 	Title, TimeZone  string
 	StartsAt, EndsAt time.Time
 	Settings         event.ZoomSettings
+}
+
+// Schedule is the spec's schedule, for the rules that look at its dates.
+func (sp *ZoomMeetingSpec) Schedule() *event.Schedule {
+	return &event.Schedule{ID: sp.ScheduleID, StartsAt: sp.StartsAt, EndsAt: sp.EndsAt}
 }
 
 // zoomDueWhere selects the rows a worker may claim now ($1): due, not

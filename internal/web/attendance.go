@@ -101,8 +101,36 @@ func parseIDs(s string) (map[int64]bool, bool) {
 	return ids, true
 }
 
+// actionsShown sums up what decides a row's actions cell (受付する or
+// 受付を取り消す, 入金済にする, …). The cell carries it in a hidden input that the
+// list's poll sends back, and the poll swaps the cell only when it no
+// longer matches: a check-in from Zoom replaces 受付する with 受付を取り消す, and
+// a button being clicked or focused is otherwise left in place.
+func actionsShown(a event.Application) string {
+	return fmt.Sprintf("%d:%s:%s:%t", a.ID, a.Status, a.Payment, !a.CheckedInAt.IsZero())
+}
+
+// staleActions are the rows whose actions cell shows another state than
+// theirs now, by what the page sent back (shown: actionsShown values). A
+// row the page said nothing of is stale.
+func staleActions(rows []store.ApplicationRow, shown []string) map[int64]bool {
+	seen := make(map[string]bool, len(shown))
+	for _, v := range shown {
+		seen[v] = true
+	}
+	stale := map[int64]bool{}
+	for _, a := range rows {
+		if !seen[actionsShown(a.Application)] {
+			stale[a.ID] = true
+		}
+	}
+	return stale
+}
+
 // applicationsLive answers the list's poll with out-of-band swaps: the 受付
-// and 参加時間 cells of the rows asked for, and the unmatched participants —
+// and 参加時間 cells of the rows asked for, their actions cells where these
+// show another state than the row's now (see actionsShown), and the
+// unmatched participants —
 // the whole section only when its people changed (so a choice being made
 // in its forms survives), else just their minutes.
 func (s *Server) applicationsLive(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +178,8 @@ func (s *Server) applicationsLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderFragment(w, r, "applications", "live", map[string]any{"Event": &e, "Loc": e.Location(),
-		"Rows": rows, "Attendance": att, "Unmatched": ub})
+		"Rows": rows, "Attendance": att, "Unmatched": ub, "Back": back,
+		"StaleActions": staleActions(rows, r.URL.Query()["shown"])})
 }
 
 // unmatchedBlock is the section 申込と照合できなかった参加者.

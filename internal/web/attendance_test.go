@@ -155,6 +155,9 @@ func wantCell(t *testing.T, r *resp, id, want string) {
 	}
 }
 
+// shownRE finds what a row's actions cell shows (its hidden "shown" input).
+var shownRE = regexp.MustCompile(`<input type="hidden" class="actions-shown" name="shown" value="([^"]*)">`)
+
 // wantTemplatedCells checks that every cell the live answer swaps comes in
 // a <template> of its own. htmx parses the whole answer inside one
 // template, and a bare <td> there puts the parser in table-row mode: a
@@ -276,14 +279,33 @@ func TestApplicationsLive(t *testing.T) {
 			t.Errorf("the poll %q does not name the page's rows", live)
 		}
 		seen := inputValue(t, page, "seen")
+		// What each row's actions cell shows, as the page sends it back
+		// (hx-include), updated by the cells the poll swaps.
+		shown := map[string]string{}
+		keepShown := func(r *resp) {
+			for _, m := range shownRE.FindAllStringSubmatch(r.Body, -1) {
+				v := html.UnescapeString(m[1])
+				id, _, _ := strings.Cut(v, ":")
+				shown[id] = v
+			}
+		}
+		keepShown(page)
+		if len(shown) != 2 {
+			t.Fatalf("the rows' actions cells say what they show for %d rows, want 2: %s", len(shown), page)
+		}
 
 		poll := func() *resp {
 			t.Helper()
-			r := f.owner.get(live+"&seen="+url.QueryEscape(seen), "HX-Request", "true")
+			q := "&seen=" + url.QueryEscape(seen)
+			for _, v := range shown {
+				q += "&shown=" + url.QueryEscape(v)
+			}
+			r := f.owner.get(live+q, "HX-Request", "true")
 			wantStatus(t, r, http.StatusOK)
 			if strings.Contains(strings.ToLower(r.Body), "<html") {
 				t.Fatalf("the poll answered a whole page: %s", r)
 			}
+			keepShown(r)
 			return r
 		}
 		r := poll()
@@ -297,13 +319,31 @@ func TestApplicationsLive(t *testing.T) {
 			t.Errorf("nothing changed, yet the poll replaces forms or the unmatched section: %s", r)
 		}
 
-		// Carol joins between two polls.
+		// Carol joins between two polls: her 受付 cell, and her actions
+		// (受付を取り消す instead of 受付する), as the list itself shows them.
 		f.join(t, f.m1, "carol", "Carol", "carol@example.com", carol, [2]time.Duration{3 * time.Minute, -1})
 		r = poll()
 		wantCell(t, r, fmt.Sprintf("checkin-%d", carol),
 			ja("applications.checked_in")+" "+i18n.DateTime(i18n.Japanese, f.t0.Add(3*time.Minute), tokyo)+" ("+ja("checkin_source.zoom")+")")
 		wantCell(t, r, fmt.Sprintf("attendance-%d", carol), ja("attendance.in_meeting"))
 		wantCell(t, r, fmt.Sprintf("checkin-%d", alice), "–")
+		actions, ok := cell(r, fmt.Sprintf("actions-%d", carol))
+		if !ok || !strings.Contains(actions, ja("applications.undo_check_in")) || strings.Contains(actions, ja("applications.check_in")) {
+			t.Errorf("after the check-in from Zoom, the poll brings carol's actions %q (ok %v), want 受付を取り消す: %s", actions, ok, r)
+		}
+		if !strings.Contains(r.Body, `id="actions-`+itoa(carol)+`" hx-swap-oob="true"`) {
+			t.Errorf("carol's actions cell is not swapped out of band: %s", r)
+		}
+		if _, ok := cell(r, fmt.Sprintf("actions-%d", alice)); ok {
+			t.Errorf("alice's actions are swapped though nothing changed for her: %s", r)
+		}
+		wantTemplatedCells(t, r)
+		if list := f.owner.get(f.list); !strings.Contains(list.Body, `value="`+html.EscapeString(shown[itoa(carol)])+`"`) {
+			t.Errorf("the list renders carol's actions as %q, not as the poll did", shownRE.FindAllString(list.Body, -1))
+		}
+		if r = poll(); strings.Contains(r.Body, "<form") {
+			t.Errorf("the actions are swapped again though they show what is true: %s", r)
+		}
 
 		// A guest joins: the section comes whole, with its new seen.
 		f.join(t, f.m1, "guest", "ゲスト", "", 0, [2]time.Duration{time.Minute, 10 * time.Minute})

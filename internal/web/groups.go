@@ -217,14 +217,26 @@ func scheduleForm(r *http.Request, loc *time.Location, sc *event.Schedule, p *pa
 	sc.StartsAt, sc.EndsAt = parseLocal(date, start, loc), parseLocal(date, end, loc)
 	sc.Capacity, _ = strconv.Atoi(strings.TrimSpace(f.Get("capacity")))
 	p.Form = url.Values{"date": {date}, "start_time": {start}, "end_time": {end}, "capacity": {f.Get("capacity")}}
+	if f.Get("confirm_past") == "1" {
+		p.Form.Set("confirm_past", "1")
+	}
 }
 
-// validateSchedule checks a schedule as entered, and in a Zoom group also
-// Zoom's bounds on a meeting's length.
-func validateSchedule(sc *event.Schedule, g *event.ScheduleGroup) error {
-	err := sc.Validate()
+// validateSchedule checks a schedule as entered (before: as it was, nil for
+// a new one), and in a Zoom group also Zoom's bounds on a meeting's length.
+// A start in the past is saved only once the organizer ticked
+// 「過去の日時のまま保存する」 (confirm_past): until then the form comes back
+// asking for it, with all that was entered.
+func (s *Server) validateSchedule(r *http.Request, sc, before *event.Schedule, g *event.ScheduleGroup, loc *time.Location) error {
+	now := s.now()
+	err := sc.Validate(now, loc)
 	if err == nil && g.Venue == event.VenueZoom {
 		err = sc.ValidateZoom()
+	}
+	if err == nil && sc.NeedsPastConfirmation(before, now) && r.PostForm.Get("confirm_past") != "1" {
+		var fe event.FieldErrors
+		fe.Add("confirm_past", "schedules.past_confirm")
+		err = fe
 	}
 	return err
 }
@@ -243,7 +255,7 @@ func scheduleValues(sc *event.Schedule, loc *time.Location) url.Values {
 }
 
 func (s *Server) schedulePage(r *http.Request, e *event.Event, g *event.ScheduleGroup, sc *event.Schedule) *page {
-	return s.newPage(r, map[string]any{"Event": e, "Group": g, "Schedule": sc})
+	return s.newPage(r, map[string]any{"Event": e, "Group": g, "Schedule": sc, "Zoom": g != nil && g.Venue == event.VenueZoom})
 }
 
 func (s *Server) scheduleNew(w http.ResponseWriter, r *http.Request) {
@@ -265,7 +277,7 @@ func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
 	p := s.schedulePage(r, &e, &g, nil)
 	scheduleForm(r, e.Location(), sc, p)
 	key := formKey(r, p, "schedule")
-	err := validateSchedule(sc, &g)
+	err := s.validateSchedule(r, sc, nil, &g, e.Location())
 	existing := false
 	if err == nil {
 		existing, err = s.store.CreateSchedule(r.Context(), sc, key)
@@ -309,15 +321,15 @@ func (s *Server) scheduleUpdate(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.parseForm(w, r) {
 		return
 	}
-	p := s.schedulePage(r, &e, nil, &sc)
-	edited := sc
-	scheduleForm(r, e.Location(), &edited, p)
 	g, err := s.store.Group(r.Context(), e.OrgID, e.ID, sc.GroupID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	err = validateSchedule(&edited, &g)
+	p := s.schedulePage(r, &e, &g, &sc)
+	edited := sc
+	scheduleForm(r, e.Location(), &edited, p)
+	err = s.validateSchedule(r, &edited, &sc, &g, e.Location())
 	if err == nil {
 		err = s.store.UpdateSchedule(r.Context(), &edited)
 	}

@@ -210,7 +210,7 @@ func TestMailLogRetry(t *testing.T) {
 
 	r, rows := c.waitMailLog(1)
 	wantNoText(t, r, ja("mails.dev_outbox"))
-	wantText(t, r, ja("mail_status.failed"), ja("mails.last_error"), "451", ja("mails.retry"))
+	wantText(t, r, ja("mail_status.failed"), ja("mails.failed_reason"), "451", ja("mails.retry"))
 	if rows[0].Status != "failed" || len(srv.Messages()) != 0 {
 		t.Fatalf("row %+v, %d accepted", rows[0], len(srv.Messages()))
 	}
@@ -228,4 +228,120 @@ func TestMailLogRetry(t *testing.T) {
 	if n := len(srv.Messages()); n != 1 {
 		t.Errorf("the SMTP server accepted %d messages, want 1", n)
 	}
+}
+
+// TestMailLogTellsWhatHappened: each row of /mails says what the store
+// knows of its mail. Kept in the dev outbox: 未送信, with when it was kept
+// and no 送信日時. Refused for now by the SMTP server: 送信待ち with the next
+// attempt and the server's answer. Refused for good: 送信失敗 with why.
+// Taken by the server: 送信済 with its 送信日時.
+func TestMailLogTellsWhatHappened(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		sentAt := regexp.MustCompile(`(?s)<small class="mail-when">` + regexp.QuoteMeta(ja("mails.sent_at")) + ` `)
+		rowOf := func(rows []mailRow, to string) mailRow {
+			t.Helper()
+			for _, r := range rows {
+				if strings.Contains(r.Text, to) {
+					return r
+				}
+			}
+			t.Fatalf("no mail to %s in the log: %+v", to, rows)
+			return mailRow{}
+		}
+
+		// The dev outbox: nothing is sent.
+		a := startKaisai(t, db)
+		c := newClient(t, a)
+		c.signup("送信箱", "owner@outbox.example")
+		eventID := c.createEvent(eventSpec{Title: "送信箱セミナー"})
+		scheduleID := c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区1-1")), 5)
+		newClient(t, a).apply(c.publicPath(eventID), scheduleID, "保管 太郎", "kept@outbox.example")
+		r, rows := c.waitMailLog(1)
+		kept := rowOf(rows, "kept@outbox.example")
+		if kept.Status != "kept" || !strings.Contains(kept.Text, ja("mail_status.kept")) || !strings.Contains(kept.Text, ja("mails.kept_at")) {
+			t.Errorf("a kept mail reads %q, want %s with %s", kept.Text, ja("mail_status.kept"), ja("mails.kept_at"))
+		}
+		if strings.Contains(kept.Text, ja("mails.sent_at")) || sentAt.MatchString(r.Body) {
+			t.Errorf("a mail kept in the dev outbox shows a 送信日時: %s", r)
+		}
+
+		// Over SMTP: one address refused for now (retried in an hour), one
+		// for good, one taken.
+		srv := mailtest.Start(t, mailtest.Options{Faults: mailtest.Faults{RcptTemp: 1,
+			RcptReject: map[string]bool{"gone@smtp.example": true}}})
+		smtpDB := testdb.SQLite(t) // a kaisai of its own: the dev outbox's workers would keep its mail
+		if db.Name == "postgres" {
+			smtpDB = testdb.Postgres(t)
+		}
+		b := startKaisai(t, smtpDB, func(cfg *app.Config) {
+			cfg.SMTPURL = srv.URL()
+			cfg.Mail = jobs.MailOptions{MaxAttempts: 5, RetryBase: time.Hour, Sweep: 200 * time.Millisecond}
+		})
+		c = newClient(t, b)
+		c.signup("SMTP主催", "owner@smtp.example")
+		eventID = c.createEvent(eventSpec{Title: "SMTPセミナー"})
+		scheduleID = c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区2-2")), 5)
+		public := c.publicPath(eventID)
+		newClient(t, b).apply(public, scheduleID, "待ち 一郎", "later@smtp.example")
+		newClient(t, b).apply(public, scheduleID, "不達 二郎", "gone@smtp.example")
+
+		deadline := time.Now().Add(20 * time.Second)
+		var pending, failed mailRow
+		for {
+			r, rows = c.mailLog()
+			if len(rows) == 2 {
+				pending, failed = rowOf(rows, "later@smtp.example"), rowOf(rows, "gone@smtp.example")
+				if pending.Status == "pending" && strings.Contains(pending.Text, "451") && failed.Status == "failed" {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the log never showed one mail waiting for a retry and one failed: %+v", rows)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for _, want := range []string{ja("mail_status.pending"), ja("mails.next_attempt"), ja("mails.attempts", 1), ja("mails.last_error")} {
+			if !strings.Contains(pending.Text, want) {
+				t.Errorf("a mail waiting for its retry reads %q, without %q", pending.Text, want)
+			}
+		}
+		for _, want := range []string{ja("mail_status.failed"), ja("mails.failed_reason"), "550", ja("mails.retry")} {
+			if !strings.Contains(failed.Text, want) {
+				t.Errorf("a failed mail reads %q, without %q", failed.Text, want)
+			}
+		}
+		if sentAt.MatchString(r.Body) {
+			t.Errorf("mails the server did not take show a 送信日時: %s", r)
+		}
+
+		// Taken: 送信済 with its time. (The server takes an address the
+		// second time it sees it: the waiting participant's second
+		// application.)
+		wantRedirect(t, c.post("/mails/"+failed.ID+"/retry", nil), "/mails")
+		second := c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区3-3")), 5)
+		newClient(t, b).apply(public, second, "待ち 一郎", "later@smtp.example")
+		srv.Wait(t, 1, 10*time.Second)
+		deadline = time.Now().Add(20 * time.Second)
+		for {
+			r, rows = c.mailLog()
+			var sent mailRow
+			for _, row := range rows {
+				if row.Status == "sent" {
+					sent = row
+				}
+			}
+			if sent.ID != "" {
+				if !strings.Contains(sent.Text, ja("mail_status.sent")) || !strings.Contains(sent.Text, ja("mails.sent_at")) ||
+					!sentAt.MatchString(r.Body) {
+					t.Errorf("a sent mail reads %q, want %s with %s", sent.Text, ja("mail_status.sent"), ja("mails.sent_at"))
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no mail was ever shown sent: %s", r)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }

@@ -33,6 +33,8 @@ var funcs = template.FuncMap{
 	"list":   func(items ...string) []string { return items },
 	// zoomSignIn: the group's Zoom meeting needs a sign-in (認証).
 	"zoomSignIn": zoomSignIn,
+	// actionsShown: what a row's actions cell shows, for the live poll.
+	"actionsShown": actionsShown,
 	// dict builds the argument of a partial template from key/value pairs.
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {

@@ -10,6 +10,7 @@ import (
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 )
 
 // The Zoom meetings of an event's schedules, on the event page: their state
@@ -28,6 +29,7 @@ var meetingErrorKeys = map[string]string{
 	"relink":       "zoom.meeting_error.relink",
 	"invalid":      "zoom.meeting_error.invalid",
 	"other":        "zoom.meeting_error.other",
+	"started":      "zoom.meeting_error.started",
 }
 
 // zoomFieldKeys name the meeting fields Zoom reports changed on its side;
@@ -59,6 +61,9 @@ type meetingView struct {
 	Changes   []string // settings changed on Zoom's side, named for people
 	// CanStart: the meeting exists on Zoom and its host is linked.
 	CanStart bool
+	// Started: the schedule has begun, so no meeting is made for it any
+	// more (zoompolicy.MayCreate): no 再作成, nor 再試行 of a create.
+	Started bool
 }
 
 // zoomBlock is the data of the event page's meetings block.
@@ -79,7 +84,10 @@ func (s *Server) zoomMeetings(r *http.Request, e *event.Event, gs []store.GroupW
 		return nil, err
 	}
 	b := &zoomBlock{Event: e, Show: len(ms) > 0}
-	type where struct{ when, group string }
+	type where struct {
+		when, group string
+		sc          event.Schedule
+	}
 	schedules := map[int64]where{}
 	for _, g := range gs {
 		b.Show = b.Show || g.Venue == event.VenueZoom
@@ -88,7 +96,7 @@ func (s *Server) zoomMeetings(r *http.Request, e *event.Event, gs []store.GroupW
 			name = s.msgs.T(langOf(r), "groups.unnamed")
 		}
 		for _, sc := range g.Schedules {
-			schedules[sc.ID] = where{i18nDateTime(r, sc.StartsAt, e.Location()), name}
+			schedules[sc.ID] = where{i18nDateTime(r, sc.StartsAt, e.Location()), name, sc}
 		}
 	}
 	for _, m := range ms {
@@ -107,6 +115,9 @@ func (s *Server) zoomMeetings(r *http.Request, e *event.Event, gs []store.GroupW
 				}
 				v.Changes = append(v.Changes, f)
 			}
+		}
+		if sc, ok := schedules[m.ScheduleID]; ok {
+			v.Started = !zoompolicy.MayCreate(&sc.sc, s.now())
 		}
 		v.CanStart = m.Managed() && m.ZoomID != 0 && m.Want == store.ZoomWantPresent && m.ZoomState != store.ZoomDeletedOnZoom
 		switch v.State {
@@ -186,9 +197,30 @@ func (s *Server) zoomMeetingReapply(w http.ResponseWriter, r *http.Request) {
 	s.zoomMeetingAction(w, r, "flash.zoom_meeting_reapply", s.store.ReapplyZoomMeeting)
 }
 
-// zoomMeetingRecreate: 再作成, a new meeting (new join URL) for the schedule.
+// zoomMeetingRecreate: 再作成, a new meeting (new join URL) for the schedule;
+// refused once the schedule has begun (zoompolicy.MayCreate), when the
+// sync would not create it anyway.
 func (s *Server) zoomMeetingRecreate(w http.ResponseWriter, r *http.Request) {
-	s.zoomMeetingAction(w, r, "flash.zoom_meeting_recreate", s.store.RecreateZoomMeeting)
+	e, m, ok := s.loadMeeting(w, r)
+	if !ok {
+		return
+	}
+	if m.ScheduleID != 0 {
+		sc, err := s.store.Schedule(r.Context(), e.OrgID, e.ID, m.ScheduleID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !zoompolicy.MayCreate(&sc, s.now()) {
+			s.renderError(w, r, http.StatusConflict, "zoom.recreate_started")
+			return
+		}
+	}
+	if err := s.store.RecreateZoomMeeting(r.Context(), e.OrgID, m.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/events/%d", e.ID), "flash.zoom_meeting_recreate")
 }
 
 // zoomStartTimeout bounds the call for a start URL.

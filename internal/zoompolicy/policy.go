@@ -6,7 +6,11 @@
 // check-in all ask these functions, so the table lives in one place.
 package zoompolicy
 
-import "kaisai/internal/event"
+import (
+	"time"
+
+	"kaisai/internal/event"
+)
 
 // Meeting is what the policy needs of a meeting's settings.
 type Meeting struct {
@@ -99,4 +103,22 @@ func CheckInMatch(m Meeting) Match {
 	default:
 		return ManualOnly
 	}
+}
+
+// MayCreate reports whether kaisai may create a Zoom meeting for the
+// schedule at now: only before it starts. A meeting made for a date
+// already begun (or long gone) reaches nobody in time, and Zoom would list
+// it among the host's upcoming meetings; the schedule is shown without a
+// meeting instead. 再作成 makes a meeting too, and is refused the same way.
+func MayCreate(sc *event.Schedule, now time.Time) bool { return !sc.Started(now) }
+
+// StartTime is the start time kaisai sends to Zoom for the schedule's
+// meeting at now: the schedule's own while it lies ahead. Once it has
+// begun nothing is sent (ok false): an update leaves the start Zoom holds
+// as it is, so a meeting under way is never moved into the past.
+func StartTime(sc *event.Schedule, now time.Time) (start time.Time, ok bool) {
+	if sc.Started(now) {
+		return time.Time{}, false
+	}
+	return sc.StartsAt, true
 }

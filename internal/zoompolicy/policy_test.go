@@ -2,6 +2,7 @@ package zoompolicy
 
 import (
 	"testing"
+	"time"
 
 	"kaisai/internal/event"
 )
@@ -82,6 +83,30 @@ func TestSignInRequired(t *testing.T) {
 	} {
 		if got := SignInRequired(tt.m); got != tt.want {
 			t.Errorf("%s: SignInRequired = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestNoMeetingForAStartedSchedule(t *testing.T) {
+	now := time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name      string
+		start     time.Time
+		mayCreate bool
+	}{
+		{"tomorrow", now.Add(24 * time.Hour), true},
+		{"in a minute", now.Add(time.Minute), true},
+		{"starting now", now, false},
+		{"under way", now.Add(-30 * time.Minute), false},
+		{"long gone", time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		sc := &event.Schedule{StartsAt: tt.start, EndsAt: tt.start.Add(time.Hour)}
+		if got := MayCreate(sc, now); got != tt.mayCreate {
+			t.Errorf("%s: MayCreate = %v, want %v", tt.name, got, tt.mayCreate)
+		}
+		start, ok := StartTime(sc, now)
+		if ok != tt.mayCreate || ok && !start.Equal(tt.start) || !ok && !start.IsZero() {
+			t.Errorf("%s: StartTime = %v, %v; want the schedule's start only while it is ahead", tt.name, start, ok)
 		}
 	}
 }
