@@ -237,6 +237,10 @@ func TestZoomRefresh(t *testing.T) {
 		}
 
 		// The user removes the app in Zoom: the next refresh is refused → 要再連携.
+		// Zoom's app_deauthorized is lost here (kept from kaisai to the
+		// end): when it comes first, the connection is 解除済 instead,
+		// which TestZoomAppDeauthorized checks.
+		w.sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultDropWebhook, Op: "app_deauthorized"})
 		if err := w.sim.RemoveApp("licensed@example.com", "kaisai-dev"); err != nil {
 			t.Fatal(err)
 		}
