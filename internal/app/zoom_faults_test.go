@@ -153,10 +153,14 @@ func TestZoomMeetingCrashMidCreate(t *testing.T) {
 // and refused tokens injected, creates, edits, a host change and deletions
 // end with Zoom's meetings exactly as kaisai's data says: none missing,
 // none twice, none left over.
+//
+// The waits are long, for a loaded machine (9 meetings under these faults
+// take a while there), and the sweep longer: a wake-up lost on the way
+// would still be seen, never rescued by the sweep.
 func TestZoomMeetingFaultRun(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		w := startMeetingWorld(t, db)
+		w := startMeetingWorld(t, db, func(c *app.Config) { c.ZoomMeetings.Sweep = time.Hour })
 		st := w.app.Store
 		licensed := w.link(t, "licensed@example.com")
 		other := w.link(t, "numeric@example.com")
@@ -181,7 +185,7 @@ func TestZoomMeetingFaultRun(t *testing.T) {
 		if err := st.DeleteSchedule(ctx, w.org.ID, events[1].event.ID, events[1].schedules[1].ID); err != nil {
 			t.Fatal(err)
 		}
-		w.waitInStep(t)
+		waitMeetingsInStep(t, st, 90*time.Second)
 		g := events[2].group
 		g.Zoom.ConnID, g.Zoom.Passcode = other, "24681357"
 		if err := st.UpdateGroup(ctx, &g); err != nil {
