@@ -31,75 +31,79 @@ func checkedIn(t *testing.T, w *meetingWorld, e event.Event, id int64) event.App
 // personal link checks that application in, source zoom, at the first
 // join; Zoom keeps a guest out, and a second join keeps the first time.
 func TestZoomCheckInByRegistrant(t *testing.T) {
-	w := startMeetingWorld(t, testdb.SQLite(t))
-	z := licensedZoom
-	z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false // joins go straight in
-	ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "join", 2)
-	regID := reg[emails[0]]
-	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Name: "ゲスト", Passcode: z.Passcode}); !errors.Is(err, zoomsim.ErrRegistrationNeeded) {
-		t.Errorf("a guest without the personal link: %v, want Zoom to ask for the registration", err)
-	}
-	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: regID, Name: "参加者", Passcode: z.Passcode}); err != nil {
-		t.Fatal(err)
-	}
-	var first time.Time
-	until(t, "the Zoom check-in", func() bool {
-		a := checkedIn(t, w, ze.event, apps[0].ID)
-		first = a.CheckedInAt
-		return !first.IsZero()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		w := startMeetingWorld(t, db)
+		z := licensedZoom
+		z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false // joins go straight in
+		ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "join", 2)
+		regID := reg[emails[0]]
+		if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Name: "ゲスト", Passcode: z.Passcode}); !errors.Is(err, zoomsim.ErrRegistrationNeeded) {
+			t.Errorf("a guest without the personal link: %v, want Zoom to ask for the registration", err)
+		}
+		if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: regID, Name: "参加者", Passcode: z.Passcode}); err != nil {
+			t.Fatal(err)
+		}
+		var first time.Time
+		until(t, "the Zoom check-in", func() bool {
+			a := checkedIn(t, w, ze.event, apps[0].ID)
+			first = a.CheckedInAt
+			return !first.IsZero()
+		})
+		if a := checkedIn(t, w, ze.event, apps[0].ID); a.CheckinSource != event.CheckinZoom {
+			t.Errorf("checked in from %q, want zoom", a.CheckinSource)
+		}
+		time.Sleep(1100 * time.Millisecond)
+		if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: regID, Name: "参加者", Passcode: z.Passcode}); err != nil {
+			t.Fatal(err)
+		}
+		waitWebhooksDone(t, w, "meeting.participant_joined", 2)
+		if a := checkedIn(t, w, ze.event, apps[0].ID); !a.CheckedInAt.Equal(first) {
+			t.Errorf("a second join moved the check-in from %s to %s", first, a.CheckedInAt)
+		}
+		if a := checkedIn(t, w, ze.event, apps[1].ID); !a.CheckedInAt.IsZero() {
+			t.Errorf("an applicant who did not join was checked in: %+v", a)
+		}
 	})
-	if a := checkedIn(t, w, ze.event, apps[0].ID); a.CheckinSource != event.CheckinZoom {
-		t.Errorf("checked in from %q, want zoom", a.CheckinSource)
-	}
-	time.Sleep(1100 * time.Millisecond)
-	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: regID, Name: "参加者", Passcode: z.Passcode}); err != nil {
-		t.Fatal(err)
-	}
-	waitWebhooksDone(t, w, "meeting.participant_joined", 2)
-	if a := checkedIn(t, w, ze.event, apps[0].ID); !a.CheckedInAt.Equal(first) {
-		t.Errorf("a second join moved the check-in from %s to %s", first, a.CheckedInAt)
-	}
-	if a := checkedIn(t, w, ze.event, apps[1].ID); !a.CheckedInAt.IsZero() {
-		t.Errorf("an applicant who did not join was checked in: %+v", a)
-	}
 }
 
 // TestZoomCheckInByEmail: with 認証 and without 登録, a join signed in with
 // the application's e-mail (a user of the host's account, whose e-mail Zoom
 // shows) checks it in; another e-mail checks nobody in.
 func TestZoomCheckInByEmail(t *testing.T) {
-	w := startMeetingWorld(t, testdb.SQLite(t))
-	st := w.app.Store
-	host, _ := w.sim.User("licensed@example.com")
-	if _, err := w.sim.AddUser(zoomsim.User{Email: "colleague@example.com", Password: "password", FirstName: "Ko",
-		LastName: "Sato", AccountID: host.AccountID, Type: zoomsim.UserBasic}); err != nil {
-		t.Fatal(err)
-	}
-	z := licensedZoom
-	z.ConnID, z.Registration, z.Authentication = w.link(t, "licensed@example.com"), false, true
-	z.WaitingRoom = false // joins go straight in
-	ze := newZoomEvent(t, st, w.org.ID, z, 1)
-	w.waitInStep(t)
-	var apps []event.Application
-	for i, email := range []string{"colleague@example.com", "outsider@example.com"} {
-		res, err := st.Apply(context.Background(), &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
-			Name: "参加者", Email: email, SubmitKey: "email-join-key-" + string(rune('a'+i)) + "-0000000000000000"})
-		if err != nil {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		w := startMeetingWorld(t, db)
+		st := w.app.Store
+		host, _ := w.sim.User("licensed@example.com")
+		if _, err := w.sim.AddUser(zoomsim.User{Email: "colleague@example.com", Password: "password", FirstName: "Ko",
+			LastName: "Sato", AccountID: host.AccountID, Type: zoomsim.UserBasic}); err != nil {
 			t.Fatal(err)
 		}
-		apps = append(apps, res.Application)
-	}
-	zoomID := w.rows(t, ze.event.ID)[0].ZoomID
-	for _, email := range []string{"colleague@example.com", "stranger@example.com"} {
-		if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Email: email, Name: email, Passcode: z.Passcode}); err != nil {
-			t.Fatalf("join as %s: %v", email, err)
+		z := licensedZoom
+		z.ConnID, z.Registration, z.Authentication = w.link(t, "licensed@example.com"), false, true
+		z.WaitingRoom = false // joins go straight in
+		ze := newZoomEvent(t, st, w.org.ID, z, 1)
+		w.waitInStep(t)
+		var apps []event.Application
+		for i, email := range []string{"colleague@example.com", "outsider@example.com"} {
+			res, err := st.Apply(context.Background(), &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
+				Name: "参加者", Email: email, SubmitKey: "email-join-key-" + string(rune('a'+i)) + "-0000000000000000"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			apps = append(apps, res.Application)
 		}
-	}
-	until(t, "the check-in by e-mail", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
-	waitWebhooksDone(t, w, "meeting.participant_joined", 2)
-	if a := checkedIn(t, w, ze.event, apps[1].ID); !a.CheckedInAt.IsZero() {
-		t.Errorf("an application of another e-mail was checked in: %+v", a)
-	}
+		zoomID := w.rows(t, ze.event.ID)[0].ZoomID
+		for _, email := range []string{"colleague@example.com", "stranger@example.com"} {
+			if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Email: email, Name: email, Passcode: z.Passcode}); err != nil {
+				t.Fatalf("join as %s: %v", email, err)
+			}
+		}
+		until(t, "the check-in by e-mail", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
+		waitWebhooksDone(t, w, "meeting.participant_joined", 2)
+		if a := checkedIn(t, w, ze.event, apps[1].ID); !a.CheckedInAt.IsZero() {
+			t.Errorf("an application of another e-mail was checked in: %+v", a)
+		}
+	})
 }
 
 // fakeClock is the simulator's clock, moved by hand. Zoom signs webhooks
@@ -245,66 +249,68 @@ func postWebhook(t *testing.T, w *meetingWorld, secret string, signedAt time.Tim
 // genuine one delivered again is stored once and changes nothing, even
 // after the organizer undid the check-in it made.
 func TestZoomCheckInForgedAndReplayed(t *testing.T) {
-	w := startMeetingWorld(t, testdb.SQLite(t))
-	st := w.app.Store
-	ctx := context.Background()
-	z := licensedZoom
-	z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false
-	ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "forge", 2)
-	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Passcode: z.Passcode}); err != nil {
-		t.Fatal(err)
-	}
-	until(t, "the check-in", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
-	waitWebhooksDone(t, w, "meeting.participant_joined", 1)
-	var genuine []byte
-	for _, d := range w.sim.Deliveries() {
-		if d.Event == "meeting.participant_joined" && d.Delivered {
-			genuine = d.Body
-		}
-	}
-	stored := func() (n int) {
-		t.Helper()
-		if err := st.WriteDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_webhook_events`).Scan(&n); err != nil {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		w := startMeetingWorld(t, db)
+		st := w.app.Store
+		ctx := context.Background()
+		z := licensedZoom
+		z.ConnID, z.WaitingRoom = w.link(t, "licensed@example.com"), false
+		ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "forge", 2)
+		if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Passcode: z.Passcode}); err != nil {
 			t.Fatal(err)
 		}
-		return n
-	}
-	before := stored()
-	// The same join for the other applicant, forged: a wrong secret, and
-	// the right secret with a timestamp ten minutes old.
-	forged := bytes.Replace(genuine, []byte(reg[emails[0]]), []byte(reg[emails[1]]), 1)
-	if bytes.Equal(forged, genuine) {
-		t.Fatal("the delivered body does not carry the registrant id")
-	}
-	if code := postWebhook(t, w, "not-the-secret", time.Now(), forged); code != http.StatusUnauthorized {
-		t.Errorf("a forged signature answered %d, want 401", code)
-	}
-	if code := postWebhook(t, w, "sim-webhook-secret", time.Now().Add(-10*time.Minute), forged); code != http.StatusUnauthorized {
-		t.Errorf("a ten-minute-old timestamp answered %d, want 401", code)
-	}
-	// The organizer undoes the check-in; Zoom (or anyone who captured it)
-	// delivers the genuine join again, freshly signed.
-	owner, err := st.Members(ctx, w.org.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.SetCheckIn(ctx, w.org.ID, ze.event.ID, apps[0].ID, owner[0].ID, false); err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		if code := postWebhook(t, w, "sim-webhook-secret", time.Now(), genuine); code != http.StatusOK {
-			t.Errorf("a replayed genuine delivery answered %d, want 200", code)
+		until(t, "the check-in", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
+		waitWebhooksDone(t, w, "meeting.participant_joined", 1)
+		var genuine []byte
+		for _, d := range w.sim.Deliveries() {
+			if d.Event == "meeting.participant_joined" && d.Delivered {
+				genuine = d.Body
+			}
 		}
-	}
-	waitWebhooksDone(t, w, "meeting.participant_joined", 1)
-	if n := stored(); n != before {
-		t.Errorf("%d events stored by forged and replayed deliveries, want none", n-before)
-	}
-	for _, a := range apps {
-		if got := checkedIn(t, w, ze.event, a.ID); !got.CheckedInAt.IsZero() {
-			t.Errorf("checked in by a forged or replayed delivery: %+v", got)
+		stored := func() (n int) {
+			t.Helper()
+			if err := st.WriteDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_webhook_events`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
 		}
-	}
+		before := stored()
+		// The same join for the other applicant, forged: a wrong secret, and
+		// the right secret with a timestamp ten minutes old.
+		forged := bytes.Replace(genuine, []byte(reg[emails[0]]), []byte(reg[emails[1]]), 1)
+		if bytes.Equal(forged, genuine) {
+			t.Fatal("the delivered body does not carry the registrant id")
+		}
+		if code := postWebhook(t, w, "not-the-secret", time.Now(), forged); code != http.StatusUnauthorized {
+			t.Errorf("a forged signature answered %d, want 401", code)
+		}
+		if code := postWebhook(t, w, "sim-webhook-secret", time.Now().Add(-10*time.Minute), forged); code != http.StatusUnauthorized {
+			t.Errorf("a ten-minute-old timestamp answered %d, want 401", code)
+		}
+		// The organizer undoes the check-in; Zoom (or anyone who captured it)
+		// delivers the genuine join again, freshly signed.
+		owner, err := st.Members(ctx, w.org.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SetCheckIn(ctx, w.org.ID, ze.event.ID, apps[0].ID, owner[0].ID, false); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if code := postWebhook(t, w, "sim-webhook-secret", time.Now(), genuine); code != http.StatusOK {
+				t.Errorf("a replayed genuine delivery answered %d, want 200", code)
+			}
+		}
+		waitWebhooksDone(t, w, "meeting.participant_joined", 1)
+		if n := stored(); n != before {
+			t.Errorf("%d events stored by forged and replayed deliveries, want none", n-before)
+		}
+		for _, a := range apps {
+			if got := checkedIn(t, w, ze.event, a.ID); !got.CheckedInAt.IsZero() {
+				t.Errorf("checked in by a forged or replayed delivery: %+v", got)
+			}
+		}
+	})
 }
 
 // TestZoomManualOnlyListsParticipants: without 認証 and 登録 anyone with
@@ -396,22 +402,24 @@ func TestZoomReportWithoutMeetingEnded(t *testing.T) {
 // registrant id; an applicant whose registration kaisai did not make is
 // not let in by Zoom at all.
 func TestZoomCheckInSignedInRegistrant(t *testing.T) {
-	w := startMeetingWorld(t, testdb.SQLite(t))
-	z := licensedZoom
-	z.ConnID, z.WaitingRoom, z.Authentication = w.link(t, "licensed@example.com"), false, true
-	ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "signed", 2)
-	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Email: emails[0],
-		Passcode: z.Passcode}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Email: emails[1], Passcode: z.Passcode}); err == nil {
-		t.Error("Zoom let a signed-in user in without the registration")
-	}
-	until(t, "the check-in", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
-	waitWebhooksDone(t, w, "meeting.participant_joined", 1)
-	if a := checkedIn(t, w, ze.event, apps[1].ID); !a.CheckedInAt.IsZero() {
-		t.Errorf("checked in without joining: %+v", a)
-	}
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		w := startMeetingWorld(t, db)
+		z := licensedZoom
+		z.ConnID, z.WaitingRoom, z.Authentication = w.link(t, "licensed@example.com"), false, true
+		ze, emails, apps, zoomID, reg := registeredMeeting(t, w, z, "signed", 2)
+		if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, RegistrantID: reg[emails[0]], Email: emails[0],
+			Passcode: z.Passcode}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.sim.Join(zoomsim.JoinRequest{MeetingID: zoomID, Email: emails[1], Passcode: z.Passcode}); err == nil {
+			t.Error("Zoom let a signed-in user in without the registration")
+		}
+		until(t, "the check-in", func() bool { return !checkedIn(t, w, ze.event, apps[0].ID).CheckedInAt.IsZero() })
+		waitWebhooksDone(t, w, "meeting.participant_joined", 1)
+		if a := checkedIn(t, w, ze.event, apps[1].ID); !a.CheckedInAt.IsZero() {
+			t.Errorf("checked in without joining: %+v", a)
+		}
+	})
 }
 
 // TestZoomBasicHostStaysEndAtMeetingEnd: a Basic host's account has no

@@ -133,43 +133,45 @@ func TestZoomRegistrantsFollowApplications(t *testing.T) {
 // on Zoom's side gets them again; registrants removed on Zoom's side are
 // restored by the periodic check.
 func TestZoomRegistrantsBackfillAndRecreate(t *testing.T) {
-	ctx := context.Background()
-	w := startMeetingWorld(t, testdb.SQLite(t))
-	st := w.app.Store
-	z := licensedZoom
-	z.ConnID, z.Registration = w.link(t, "licensed@example.com"), false
-	ze := newZoomEvent(t, st, w.org.ID, z, 1)
-	w.waitInStep(t)
-	var want []string
-	for i := range 35 { // more than one batch
-		email := fmt.Sprintf("p%02d@example.com", i)
-		if _, err := st.Apply(ctx, &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
-			Name: "参加者", Email: email, SubmitKey: fmt.Sprintf("bf-key-%d-%06d-abcdefgh", ze.event.ID, i)}); err != nil {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		w := startMeetingWorld(t, db)
+		st := w.app.Store
+		z := licensedZoom
+		z.ConnID, z.Registration = w.link(t, "licensed@example.com"), false
+		ze := newZoomEvent(t, st, w.org.ID, z, 1)
+		w.waitInStep(t)
+		var want []string
+		for i := range 35 { // more than one batch
+			email := fmt.Sprintf("p%02d@example.com", i)
+			if _, err := st.Apply(ctx, &ze.event, event.ApplicationInput{ScheduleID: ze.schedules[0].ID,
+				Name: "参加者", Email: email, SubmitKey: fmt.Sprintf("bf-key-%d-%06d-abcdefgh", ze.event.ID, i)}); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, email)
+		}
+		time.Sleep(500 * time.Millisecond)
+		row := w.rows(t, ze.event.ID)[0]
+		if got, _ := approvedOnZoom(w.sim, row.ZoomID); len(got) != 0 {
+			t.Fatalf("without 登録, %d registrants were pushed", len(got))
+		}
+		ze.group.Zoom.Registration = true
+		if err := st.UpdateGroup(ctx, &ze.group); err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, email)
-	}
-	time.Sleep(500 * time.Millisecond)
-	row := w.rows(t, ze.event.ID)[0]
-	if got, _ := approvedOnZoom(w.sim, row.ZoomID); len(got) != 0 {
-		t.Fatalf("without 登録, %d registrants were pushed", len(got))
-	}
-	ze.group.Zoom.Registration = true
-	if err := st.UpdateGroup(ctx, &ze.group); err != nil {
-		t.Fatal(err)
-	}
-	w.waitInStep(t)
-	waitRegistrants(t, w, ze, want...)
+		w.waitInStep(t)
+		waitRegistrants(t, w, ze, want...)
 
-	if err := w.sim.DeleteMeeting(row.ZoomID); err != nil {
-		t.Fatal(err)
-	}
-	until(t, "the deletion on Zoom's side", func() bool { return w.rows(t, ze.event.ID)[0].State() == store.MeetingDeleted })
-	if err := st.RecreateZoomMeeting(ctx, w.org.ID, row.ID); err != nil {
-		t.Fatal(err)
-	}
-	w.waitInStep(t)
-	waitRegistrants(t, w, ze, want...)
+		if err := w.sim.DeleteMeeting(row.ZoomID); err != nil {
+			t.Fatal(err)
+		}
+		until(t, "the deletion on Zoom's side", func() bool { return w.rows(t, ze.event.ID)[0].State() == store.MeetingDeleted })
+		if err := st.RecreateZoomMeeting(ctx, w.org.ID, row.ID); err != nil {
+			t.Fatal(err)
+		}
+		w.waitInStep(t)
+		waitRegistrants(t, w, ze, want...)
+	})
 }
 
 // registrantsExact checks Zoom's approved registrants are exactly the
