@@ -134,9 +134,10 @@ func TestApplicationSendsOneMail(t *testing.T) {
 		f := newMailFixture(t, a.Store, 10)
 		app := f.apply(t, a.Store, 1)
 
-		got := srv.Wait(t, 1, 10*time.Second)
+		srv.Wait(t, 1, 10*time.Second)
 		settle()
-		if got = srv.Messages(); len(got) != 1 {
+		got := srv.Messages()
+		if len(got) != 1 {
 			t.Fatalf("the SMTP server received %d messages, want 1", len(got))
 		}
 		m := got[0]

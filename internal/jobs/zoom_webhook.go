@@ -90,8 +90,7 @@ type WebhookOptions struct {
 }
 
 func (o WebhookOptions) withDefaults() WebhookOptions {
-	m := MailOptions{Batch: o.Batch, Lease: o.Lease, RetryBase: o.RetryBase, RetryMax: o.RetryMax,
-		MaxAttempts: o.MaxAttempts, Sweep: o.Sweep, Nudge: o.Nudge, RunBudget: o.RunBudget}
+	m := MailOptions(o)
 	if m.MaxAttempts <= 0 {
 		m.MaxAttempts = 8
 	}

@@ -99,7 +99,7 @@ func TestGeneratePasscodeAcceptedByZoom(t *testing.T) {
 			if n := len(pass); n > 10 || n < max(p.Length, 8) {
 				t.Errorf("GeneratePasscode(%+v) = %q: length %d", p, pass, n)
 			}
-			if p.HaveSpecialCharacter && strings.IndexAny(pass, "@-_*") < 0 {
+			if p.HaveSpecialCharacter && !strings.ContainsAny(pass, "@-_*") {
 				t.Errorf("GeneratePasscode(%+v) = %q: no special character", p, pass)
 			}
 			if !ph.zoomAccepts(t, pass, p) {
