@@ -4,7 +4,6 @@
 package event
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -45,20 +44,6 @@ func Errorf(code Code, key string, args ...any) *Error {
 // ErrNotFound is returned for a row that does not exist or that the caller may
 // not see: both answer the same, so nobody learns of other organizations' data.
 var ErrNotFound = Errorf(ENotFound, "error.not_found")
-
-// ErrorCode returns the code of the first *Error or FieldErrors in err's chain,
-// or "" for an internal error.
-func ErrorCode(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	var fe FieldErrors
-	if errors.As(err, &fe) {
-		return EInvalid
-	}
-	return ""
-}
 
 // FieldError says what is wrong with one form field.
 type FieldError struct {
