@@ -369,8 +369,9 @@ func refuseUnsaidSimulator(ctx context.Context, cfg app.Config) error {
 	return nil
 }
 
-// startZoomSimulator starts the simulator on a free local port, its state in
-// the data directory and kaisai's callback registered in its seeded app.
+// startZoomSimulator starts the simulator on the port after kaisai's (a free
+// one if that is taken), its state in the data directory and kaisai's
+// callback registered in its seeded app.
 func startZoomSimulator(ctx context.Context, cfg app.Config) (*zoomsim.Server, error) {
 	seed := zoomsim.DefaultSeed()
 	for i := range seed.Apps {

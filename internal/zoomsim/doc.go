@@ -3,7 +3,9 @@
 // Zoom user), and the subset of the REST API under /v2 that kaisai uses,
 // answering with Zoom's status codes, error codes and messages.
 //
-// It knows Zoom, not kaisai, and production code never imports it.
+// It knows Zoom, not kaisai. cmd/kaisai links it (the embedded default of
+// serve, and kaisai zoomsim), as does cmd/kaisai-bench; no package under
+// internal/ imports it outside tests.
 //
 // Running it:
 //
