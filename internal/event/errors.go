@@ -22,7 +22,7 @@ const (
 )
 
 // Error is an error a person may see. Key names a message in the catalogs
-// (internal/web/i18n); Args fill its placeholders.
+// (internal/i18n); Args fill its placeholders.
 type Error struct {
 	Code Code
 	Key  string

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -196,11 +195,10 @@ func ReadZoomReport(ctx context.Context, st *store.Store, zc *zoomconn.Clients, 
 		report, err = cl.PastParticipants(ctx, instanceUUID)
 		return err
 	})
-	var apiErr *zoom.APIError
 	switch {
 	case errors.Is(err, store.ErrZoomRelinkRequired):
 		return 0, nil // the host is not linked: the webhooks' record stands
-	case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest && !zoom.IsNotFound(err):
+	case zoom.IsBadRequest(err) && !zoom.IsNotFound(err):
 		return 0, Permanent(err) // e.g. code 200: reports need a paid account
 	case err != nil:
 		return 0, err // also "does not exist": the report may not be ready yet

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"reflect"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -219,12 +217,11 @@ func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, l store.Lease, t stor
 	return w.Store.ZoomMeetingFailed(record, l, t.ID, t.Rev, f)
 }
 
-// errMeetingGone: Zoom says the meeting does not exist (3001).
+// errMeetingGone: Zoom says the meeting does not exist (zoom.IsMeetingGone).
 type errMeetingGone struct{ error }
 
 func meetingGone(err error) error {
-	var ae *zoom.APIError
-	if errors.As(err, &ae) && (ae.Code == 3001 || (ae.Status == http.StatusNotFound && ae.Code != 1001)) {
+	if zoom.IsMeetingGone(err) {
 		return errMeetingGone{err}
 	}
 	return err
@@ -546,40 +543,28 @@ func zoomFailure(err error, t store.ZoomMeetingTask, now time.Time, o ZoomMeetin
 		f.Message += " " + fe.Field + ": " + fe.Message
 	}
 	switch {
-	case ae.Status == http.StatusTooManyRequests:
+	case zoom.IsRateLimited(err):
 		f.Kind, f.RetryAt = ZoomErrRateLimited, now.Add(max(ae.RetryAfter, time.Second))
-		if ae.RetryAfter > time.Minute || strings.Contains(strings.ToLower(ae.Message), "daily") {
+		if zoom.IsDailyLimit(err) {
 			// The host's daily meeting writes: Zoom resets them at 00:00 UTC.
 			f.Kind, f.RetryAt = ZoomErrDailyLimit, now.UTC().Truncate(24*time.Hour).Add(24*time.Hour)
 			if ae.RetryAfter > 0 {
 				f.RetryAt = now.Add(ae.RetryAfter)
 			}
 		}
-	case ae.Status >= 500:
+	case zoom.IsServerError(err):
 	case zoom.IsInvalidToken(err):
 		f.Kind, f.RetryAt = ZoomErrRelink, backoff
-	case ae.Code == 1001:
+	case zoom.IsUserGone(err):
 		f.Kind, f.RetryAt = ZoomErrHostGone, time.Time{}
-	case ae.Code == 200:
+	case zoom.IsLicenseRequired(err):
 		f.Kind, f.RetryAt = ZoomErrLicense, time.Time{}
-	case passcodeRefused(ae):
+	case zoom.IsPasscodeRefused(err):
 		f.Kind, f.RetryAt = ZoomErrPasscode, time.Time{}
-	case ae.Code == 300 || ae.Status == http.StatusBadRequest:
+	case zoom.IsInvalid(err):
 		f.Kind, f.RetryAt = ZoomErrInvalid, time.Time{}
 	default:
 		f.Kind, f.RetryAt = ZoomErrOther, time.Time{}
 	}
 	return f
-}
-
-// passcodeRefused reports whether Zoom refused the passcode (its field is
-// "password").
-func passcodeRefused(ae *zoom.APIError) bool {
-	for _, fe := range ae.Fields {
-		if fe.Field == "password" {
-			return true
-		}
-	}
-	m := strings.ToLower(ae.Message)
-	return strings.Contains(m, "passcode") || strings.Contains(m, "password")
 }

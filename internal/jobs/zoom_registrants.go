@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -458,11 +457,11 @@ func (w *SyncZoomRegistrantsWorker) addBatch(ctx context.Context, l store.Lease,
 			continue
 		}
 		var ae *zoom.APIError
-		if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests &&
+		if errors.As(err, &ae) && zoom.IsClientError(err) && !zoom.IsRateLimited(err) &&
 			!zoom.IsInvalidToken(err) && meetingGone(err) == err && !zoom.IsRegistrationOff(err) {
 			// A definite refusal of the whole batch: nothing was added.
 			kind := ZoomErrInvalid
-			if ae.Code == 200 {
+			if zoom.IsLicenseRequired(err) {
 				kind = ZoomErrLicense
 			}
 			if ferr := w.Store.RegistrantsFailed(record, l, t.MeetingRowID, ids, kind, ae.Message); ferr != nil {
@@ -519,7 +518,7 @@ func refusedEntries(err error, news []store.NewRegistrantRow) map[int]refusal {
 // other answer.
 func overAddedEmail(err error, news []store.NewRegistrantRow) int {
 	var ae *zoom.APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests {
+	if !zoom.IsRateLimited(err) || !errors.As(err, &ae) {
 		return -1
 	}
 	msg := strings.ToLower(ae.Message)
@@ -547,8 +546,7 @@ func (w *SyncZoomRegistrantsWorker) call(ctx context.Context, t store.Registrant
 		if wait > 10*time.Second {
 			return err
 		}
-		var ae *zoom.APIError
-		if errors.As(err, &ae) && ae.RateLimitType == "QPS" && limited == 0 {
+		if zoom.IsPerSecondLimit(err) && limited == 0 {
 			now := time.Now()
 			wait = now.Truncate(time.Second).Add(time.Second + 5*time.Millisecond).Sub(now)
 		}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"kaisai/internal/event"
+	"kaisai/internal/i18n"
 	"kaisai/internal/store"
-	"kaisai/internal/web/i18n"
 	"kaisai/internal/zoompolicy"
 )
 

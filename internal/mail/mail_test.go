@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"kaisai/internal/event"
+	"kaisai/internal/i18n"
 	"kaisai/internal/mail"
 	"kaisai/internal/mail/mailtest"
 	"kaisai/internal/store"
-	"kaisai/internal/web/i18n"
 )
 
 var catalog = func() *i18n.Catalog {

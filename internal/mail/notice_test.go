@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"kaisai/internal/event"
+	"kaisai/internal/i18n"
 	"kaisai/internal/store"
-	"kaisai/internal/web/i18n"
 )
 
 // TestStatusNoteAndSignIn: {status_note} fits the application's status, and

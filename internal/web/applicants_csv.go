@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"kaisai/internal/export"
+	"kaisai/internal/i18n"
 	"kaisai/internal/store"
-	"kaisai/internal/web/i18n"
 )
 
 // applicationCSV exports 申込者一覧 — every application that matches the

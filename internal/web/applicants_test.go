@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"kaisai/internal/i18n"
 	"kaisai/internal/testdb"
-	"kaisai/internal/web/i18n"
 )
 
 var (

@@ -17,9 +17,9 @@ import (
 
 	"kaisai/internal/app"
 	"kaisai/internal/event"
+	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
-	"kaisai/internal/web/i18n"
 )
 
 // attendanceEvent is a published event with a Zoom group of two schedules

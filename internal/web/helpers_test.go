@@ -21,8 +21,8 @@ import (
 
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
+	"kaisai/internal/i18n"
 	"kaisai/internal/testdb"
-	"kaisai/internal/web/i18n"
 )
 
 // catalog is the real message catalog: tests compare pages against its texts.

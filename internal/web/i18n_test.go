@@ -17,9 +17,9 @@ import (
 	"unicode"
 
 	"kaisai/internal/event"
+	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
-	"kaisai/internal/web/i18n"
 )
 
 // TestLanguageSwitch: pages are Japanese by default; POST /lang switches to

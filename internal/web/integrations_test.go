@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"kaisai/internal/app"
+	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
-	"kaisai/internal/web/i18n"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomconn"
 	"kaisai/internal/zoomsim"

@@ -8,8 +8,8 @@ import (
 	"unicode/utf8"
 
 	"kaisai/internal/event"
+	"kaisai/internal/i18n"
 	"kaisai/internal/store"
-	"kaisai/internal/web/i18n"
 )
 
 // 申込内容の確認メールを再送: a participant who lost their application page

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"kaisai/internal/event"
-	"kaisai/internal/web/i18n"
+	"kaisai/internal/i18n"
 )
 
 //go:embed templates

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"kaisai/internal/auth"
+	"kaisai/internal/i18n"
 	"kaisai/internal/store"
-	"kaisai/internal/web/i18n"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomconn"
 )

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"kaisai/internal/event"
-	"kaisai/internal/web/i18n"
+	"kaisai/internal/i18n"
 )
 
 // The web's gate for event.CheckText: every value and name of every form

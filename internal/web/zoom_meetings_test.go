@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"kaisai/internal/event"
+	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/web"
-	"kaisai/internal/web/i18n"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomsim"
 )

@@ -81,12 +81,28 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// Zoom's error codes that callers branch on.
+// Zoom's error codes that callers branch on, with Zoom's words for each
+// (zoom/Meetings.json, zoom/Users.json).
 const (
-	codeUserNotFound    = 1001
+	// codeNoPermission: "No permission.", "Only available for paid
+	// account: {accountId}" (HTTP 400), e.g. a past meeting's participants
+	// of a free account.
+	codeNoPermission = 200
+	// codeValidation: "Validation Failed.", "Invalid parameter: …",
+	// "Invalid meeting ID." (HTTP 400, also 404 for "Meeting ID does not
+	// exist.").
+	codeValidation = 300
+	// codeUserNotFound: "User does not exist: {userId}." (HTTP 404).
+	codeUserNotFound = 1001
+	// codeMeetingNotFound: "Meeting does not exist: {meetingId}." (HTTP 404).
 	codeMeetingNotFound = 3001
-	codeInvalidToken    = 124
+	// codeInvalidToken: "Invalid access token.", "Access token is
+	// expired." (HTTP 401).
+	codeInvalidToken = 124
 )
+
+// rateLimitPerSecond is X-RateLimit-Type of a 429 of a per-second limit.
+const rateLimitPerSecond = "QPS"
 
 func asAPIError(err error) (*APIError, bool) {
 	var e *APIError
@@ -112,6 +128,101 @@ func IsInvalidToken(err error) bool {
 func IsRateLimited(err error) bool {
 	e, ok := asAPIError(err)
 	return ok && e.Status == http.StatusTooManyRequests
+}
+
+// IsMeetingGone reports whether Zoom says the meeting does not exist:
+// code 3001 ("Meeting does not exist: {meetingId}.", HTTP 404), deleted on
+// Zoom's side or never there. Any other 404 reads the same, except code
+// 1001 (the user, not the meeting, does not exist: see IsUserGone).
+func IsMeetingGone(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && (e.Code == codeMeetingNotFound || (e.Status == http.StatusNotFound && e.Code != codeUserNotFound))
+}
+
+// IsUserGone reports whether Zoom says the user does not exist: code 1001
+// ("User does not exist: {userId}.", HTTP 404). For a meeting's host it
+// means the user was deleted or left the account; calling again will not
+// help.
+func IsUserGone(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Code == codeUserNotFound
+}
+
+// IsLicenseRequired reports whether Zoom refused the call for want of a
+// license or permission: code 200 ("No permission.", "Only available for
+// paid account: {accountId}", HTTP 400). A free (Basic) host or account
+// cannot do it until it is upgraded.
+func IsLicenseRequired(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Code == codeNoPermission
+}
+
+// IsInvalid reports whether Zoom refused the request as it stands: code
+// 300 ("Validation Failed.", "Invalid parameter: …", with the fields in
+// APIError.Fields) or any other HTTP 400. Sending it again unchanged gets
+// the same answer. Narrower readings (IsPasscodeRefused,
+// IsRegistrationOff, IsLicenseRequired) are worth asking first.
+func IsInvalid(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && (e.Code == codeValidation || e.Status == http.StatusBadRequest)
+}
+
+// IsBadRequest reports whether Zoom answered HTTP 400 ("Bad Request"):
+// it read the request and will not carry it out, whatever the code.
+func IsBadRequest(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Status == http.StatusBadRequest
+}
+
+// IsClientError reports whether Zoom answered with a 4xx status: it read
+// the request and did not carry it out. That includes 401 (IsInvalidToken),
+// 404 and 429 (IsRateLimited), which callers usually tell apart first.
+func IsClientError(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Status >= 400 && e.Status < 500
+}
+
+// IsServerError reports whether Zoom failed with a 5xx status: a fault on
+// Zoom's side, worth trying again later.
+func IsServerError(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Status >= 500
+}
+
+// IsPasscodeRefused reports whether Zoom refused the meeting's passcode:
+// a validation failure naming the field "password" (Zoom's name for the
+// passcode), or a message that speaks of the passcode or password, as
+// when it breaks the account's passcode policy.
+func IsPasscodeRefused(err error) bool {
+	e, ok := asAPIError(err)
+	if !ok {
+		return false
+	}
+	for _, fe := range e.Fields {
+		if fe.Field == "password" {
+			return true
+		}
+	}
+	m := strings.ToLower(e.Message)
+	return strings.Contains(m, "passcode") || strings.Contains(m, "password")
+}
+
+// IsPerSecondLimit reports whether err is a 429 of a per-second limit
+// (X-RateLimit-Type "QPS"): Zoom counts those in windows of a second, so
+// the next second may already be free.
+func IsPerSecondLimit(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Status == http.StatusTooManyRequests && e.RateLimitType == rateLimitPerSecond
+}
+
+// IsDailyLimit reports whether err is a 429 of a daily limit (such as a
+// host's meeting writes a day): Zoom asks to wait more than a minute
+// (its Retry-After names the reset, 00:00 UTC) or its message speaks of
+// the daily limit.
+func IsDailyLimit(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Status == http.StatusTooManyRequests &&
+		(e.RetryAfter > time.Minute || strings.Contains(strings.ToLower(e.Message), "daily"))
 }
 
 // RetryAfter is the wait a 429 asked for (zero for any other error).
