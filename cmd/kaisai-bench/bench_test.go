@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -34,8 +33,8 @@ func TestApplySmoke(t *testing.T) {
 		})
 }
 
-// eachSmokeRun runs kaisai-bench with args on SQLite and, when
-// KAISAI_TEST_POSTGRES_URL is set, on PostgreSQL too, and hands check the
+// eachSmokeRun runs kaisai-bench with args on SQLite and on PostgreSQL (a
+// half that cannot run says so, as testdb's tests do), and hands check the
 // output and its lines. It starts kaisai (and the Zoom simulator), so
 // -short skips it.
 func eachSmokeRun(t *testing.T, args []string, check func(t *testing.T, out string, lines []string)) {
@@ -43,12 +42,12 @@ func eachSmokeRun(t *testing.T, args []string, check func(t *testing.T, out stri
 	if testing.Short() {
 		t.Skip("starts kaisai and the Zoom simulator; skipped with -short")
 	}
-	dbs := map[string][]string{"sqlite": nil}
-	if u := os.Getenv(testdb.PostgresEnv); u != "" {
-		dbs["postgres"] = []string{"--postgres", u}
-	}
-	for name, extra := range dbs {
+	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
+			var extra []string
+			if name == "postgres" {
+				extra = []string{"--postgres", testdb.PostgresURL(t)}
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			var out bytes.Buffer

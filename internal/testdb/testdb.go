@@ -45,13 +45,7 @@ func SQLite(t testing.TB) DB {
 // set; in CI (CI=true) it fails instead, so nothing is skipped there.
 func Postgres(t testing.TB) DB {
 	t.Helper()
-	base := os.Getenv(PostgresEnv)
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: CI must run the PostgreSQL tests", PostgresEnv)
-		}
-		t.Skipf("PostgreSQL tests skipped: set %s=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run them", PostgresEnv)
-	}
+	base := PostgresURL(t)
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatalf("open %s: %v", PostgresEnv, err)
@@ -83,4 +77,19 @@ func Postgres(t testing.TB) DB {
 	}
 	u.Path = "/" + name
 	return DB{Name: "postgres", DatabaseURL: u.String()}
+}
+
+// PostgresURL is KAISAI_TEST_POSTGRES_URL, for a test that connects on its
+// own (a command under test given the URL). Without it the test skips,
+// saying how to run it; in CI (CI=true) it fails instead.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: CI must run the PostgreSQL tests", PostgresEnv)
+		}
+		t.Skipf("PostgreSQL tests skipped: set %s=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run them", PostgresEnv)
+	}
+	return base
 }
