@@ -60,6 +60,21 @@ func (a *Application) Eligible(e *Event) bool {
 	return !e.Paid() || a.Payment == PaymentPaid
 }
 
+// ErrCancelClosed refuses a participant's cancel once the schedule has
+// started; the organizer can still cancel.
+var ErrCancelClosed = Errorf(EConflict, "application.cancel_closed")
+
+// MayCancel says whether the participant may cancel the application to sc at
+// now: only before the schedule starts. It returns nil or ErrCancelClosed.
+// Whether the application is still active is left to the store's conditional
+// update, so that two cancels at once free one seat.
+func (a *Application) MayCancel(sc *Schedule, now time.Time) error {
+	if sc.Started(now) {
+		return ErrCancelClosed
+	}
+	return nil
+}
+
 // ApplicationInput is what a participant submits on the application form.
 type ApplicationInput struct {
 	ScheduleID int64

@@ -50,3 +50,32 @@ func TestLinkRequestRetryAt(t *testing.T) {
 		}
 	}
 }
+
+func TestMayCancel(t *testing.T) {
+	now := time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		startsAt time.Time
+		status   ApplicationStatus
+		want     error
+	}{
+		{"a day ahead", now.Add(24 * time.Hour), Applied, nil},
+		{"a second ahead", now.Add(time.Second), Applied, nil},
+		{"waitlisted, ahead", now.Add(time.Hour), Waitlisted, nil},
+		{"at the start", now, Applied, ErrCancelClosed},
+		{"after the start", now.Add(-time.Minute), Applied, ErrCancelClosed},
+		{"waitlisted, after the start", now.Add(-time.Minute), Waitlisted, ErrCancelClosed},
+		// Already cancelled is the store's to answer (ErrAlreadyCanceled),
+		// after the start closes every cancel.
+		{"cancelled, ahead", now.Add(time.Hour), Cancelled, nil},
+		{"cancelled, after the start", now.Add(-time.Hour), Cancelled, ErrCancelClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &Application{Status: tt.status}
+			if got := a.MayCancel(&Schedule{StartsAt: tt.startsAt}, now); got != tt.want {
+				t.Errorf("MayCancel(starts %v) = %v, want %v", tt.startsAt, got, tt.want)
+			}
+		})
+	}
+}

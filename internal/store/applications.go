@@ -70,7 +70,7 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 			}
 			return err
 		}
-		if !startsAt.After(now) {
+		if (&event.Schedule{StartsAt: startsAt}).Started(now) {
 			return ErrScheduleClosed
 		}
 		r, err := q.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken + 1
@@ -181,22 +181,45 @@ func (s *Store) EventByID(ctx context.Context, id int64) (event.Event, error) {
 
 // CancelByToken cancels an application from the participant's private page.
 func (s *Store) CancelByToken(ctx context.Context, token string) (event.Application, error) {
-	return s.cancel(ctx, 0, `token = $1`, token)
+	return s.cancel(ctx, 0, participantMayCancel, `token = $1`, token)
+}
+
+// participantMayCancel asks the domain whether the participant may still
+// cancel: not once the schedule has started (event.ErrCancelClosed).
+func participantMayCancel(ctx context.Context, tx *sql.Tx, a *event.Application, now time.Time) error {
+	sc := event.Schedule{ID: a.ScheduleID}
+	if err := tx.QueryRowContext(ctx, `SELECT starts_at FROM schedules WHERE id = $1`, a.ScheduleID).Scan(&sc.StartsAt); err != nil {
+		return err
+	}
+	return a.MayCancel(&sc, now)
 }
 
 // CancelApplication cancels an application as an organizer (memberID).
 func (s *Store) CancelApplication(ctx context.Context, orgID, eventID, id, memberID int64) (event.Application, error) {
-	return s.cancel(ctx, memberID, `org_id = $1 AND event_id = $2 AND id = $3`, orgID, eventID, id)
+	return s.cancel(ctx, memberID, nil, `org_id = $1 AND event_id = $2 AND id = $3`, orgID, eventID, id)
 }
 
 // cancel marks the application that where picks キャンセル and, if it held a
 // seat, frees it. Each step is a conditional UPDATE, so two cancels at once
 // free one seat. where names columns unqualified and numbers its args from $1.
-func (s *Store) cancel(ctx context.Context, memberID int64, where string, args ...any) (event.Application, error) {
+// mayCancel, if not nil, is asked first, in the same transaction.
+func (s *Store) cancel(ctx context.Context, memberID int64,
+	mayCancel func(context.Context, *sql.Tx, *event.Application, time.Time) error,
+	where string, args ...any) (event.Application, error) {
 	var a event.Application
+	now := s.nowUTC()
 	nowParam := fmt.Sprintf("$%d", len(args)+1)
-	withNow := append(args[:len(args):len(args)], s.nowUTC())
+	withNow := append(args[:len(args):len(args)], now)
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		if mayCancel != nil {
+			cur, err := applicationWhere(ctx, tx, where, args...)
+			if err != nil {
+				return err
+			}
+			if err := mayCancel(ctx, tx, &cur, now); err != nil {
+				return err
+			}
+		}
 		for _, from := range []event.ApplicationStatus{event.Applied, event.Waitlisted} {
 			var scheduleID int64
 			err := tx.QueryRowContext(ctx, `UPDATE applications

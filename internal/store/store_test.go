@@ -540,3 +540,38 @@ func TestCreateFormSubmittedTwice(t *testing.T) {
 		}
 	})
 }
+
+// TestParticipantCannotCancelAfterStart: once the schedule has started the
+// store refuses the participant's cancel (event.ErrCancelClosed) and keeps
+// the seat; the organizer may still cancel.
+func TestParticipantCannotCancelAfterStart(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		st := open(t, db)
+		ctx := context.Background()
+		f := newFixture(t, st, "owner@example.com", 5, false)
+		res, err := st.Apply(ctx, &f.event, input(f, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now().Add(-time.Hour).Truncate(time.Minute)
+		if err := st.UpdateSchedule(ctx, &event.Schedule{OrgID: f.org.ID, EventID: f.event.ID, ID: f.schedule.ID,
+			StartsAt: start, EndsAt: start.Add(2 * time.Hour), Capacity: 5}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CancelByToken(ctx, res.Application.Token); !errors.Is(err, event.ErrCancelClosed) {
+			t.Errorf("participant cancel after the start: err = %v, want ErrCancelClosed", err)
+		}
+		if got := seatsTaken(t, st, f); got != 1 {
+			t.Errorf("after refused cancel seats_taken = %d, want 1", got)
+		}
+		if a, err := st.ApplicationByToken(ctx, res.Application.Token); err != nil || a.Status != event.Applied {
+			t.Errorf("after refused cancel: %+v, %v; want still applied", a, err)
+		}
+		if _, err := st.CancelApplication(ctx, f.org.ID, f.event.ID, res.Application.ID, 0); err != nil {
+			t.Errorf("organizer cancel after the start: %v", err)
+		}
+		if got := seatsTaken(t, st, f); got != 0 {
+			t.Errorf("after organizer cancel seats_taken = %d, want 0", got)
+		}
+	})
+}

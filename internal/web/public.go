@@ -42,7 +42,7 @@ func (s *Server) publicEventPage(w http.ResponseWriter, r *http.Request, e *even
 	for _, g := range gs {
 		signIn = signIn || zoomSignIn(g.ScheduleGroup)
 		for _, sc := range g.Schedules {
-			if sc.StartsAt.After(now) && (!sc.Full() || e.WaitlistEnabled) {
+			if !sc.Started(now) && (!sc.Full() || e.WaitlistEnabled) {
 				open++
 			}
 		}
@@ -155,7 +155,7 @@ func (s *Server) loadApplicationByToken(w http.ResponseWriter, r *http.Request) 
 		return nil, false
 	}
 	d := map[string]any{"Application": &a, "Event": &e, "Schedule": &sc, "Group": &g, "Loc": e.Location(),
-		"Eligible": a.Eligible(&e), "Started": !sc.StartsAt.After(s.now()),
+		"Eligible": a.Eligible(&e), "MayCancel": a.MayCancel(&sc, s.now()) == nil,
 		"SignIn": zoomSignIn(g) && a.Active()}
 	if g.Venue == event.VenueZoom {
 		j, err := s.zoomJoin(r.Context(), &e, &a, &g)
@@ -212,15 +212,11 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) cancelApplication(w http.ResponseWriter, r *http.Request) {
-	d, ok := s.loadApplicationByToken(w, r)
-	if !ok {
+	if _, ok := s.loadApplicationByToken(w, r); !ok {
 		return
 	}
 	token := r.PathValue("token")
-	if d["Started"].(bool) {
-		s.renderError(w, r, http.StatusConflict, "application.cancel_closed")
-		return
-	}
+	// The store refuses a cancel after the start (event.ErrCancelClosed, 409).
 	if _, err := s.store.CancelByToken(r.Context(), token); err != nil && !errors.Is(err, store.ErrAlreadyCanceled) {
 		s.fail(w, r, err)
 		return
