@@ -164,8 +164,8 @@ func PersonalJoinURLs(ctx context.Context, st *store.Store, mails []store.Outgoi
 		return nil, fmt.Errorf("mail: personal join URLs: %w", err)
 	}
 	for id, reg := range regs {
-		if reg.Status == store.RegistrantRegistered && reg.JoinURL != "" {
-			urls[id] = reg.JoinURL
+		if u := reg.PersonalJoinURL(); u != "" {
+			urls[id] = u
 		}
 	}
 	return urls, nil
@@ -233,9 +233,10 @@ func (r *Renderer) signInNotice(a *event.Application, g *event.ScheduleGroup) st
 // sentence says it will be on their application page.
 func (r *Renderer) onlineURL(a *event.Application, e *event.Event, g *event.ScheduleGroup, personalURL string) string {
 	if g.Venue == event.VenueZoom {
-		switch zoompolicy.JoinAccess(zoompolicy.Of(g.Zoom), e, a, personalURL != "") {
+		// The meeting's URL and no URL read as for any online group, below.
+		switch j := zoompolicy.JoinFor(g, e, a, personalURL); j.Access {
 		case zoompolicy.PersonalURL:
-			return personalURL
+			return j.URL
 		case zoompolicy.PendingURL:
 			return r.msgs.T(lang, "mail.online_url.personal_pending")
 		}

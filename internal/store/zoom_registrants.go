@@ -363,6 +363,15 @@ type ApplicationRegistrant struct {
 	ErrorMessage string
 }
 
+// PersonalJoinURL is the participant's own Zoom join URL: known once
+// registered, "" otherwise (zoompolicy.JoinFor's personalURL).
+func (r ApplicationRegistrant) PersonalJoinURL() string {
+	if r.Status != RegistrantRegistered {
+		return ""
+	}
+	return r.JoinURL
+}
+
 // ApplicationRegistrants are the registrant states of applications, by
 // application id (none: 未登録).
 func (s *Store) ApplicationRegistrants(ctx context.Context, ids []int64) (map[int64]ApplicationRegistrant, error) {

@@ -176,29 +176,23 @@ type zoomJoin struct {
 	Passcode bool
 }
 
+// joinAccess names zoompolicy's Access for the application template.
+var joinAccess = map[zoompolicy.Access]string{
+	zoompolicy.NoURL: "none", zoompolicy.MeetingURL: "meeting",
+	zoompolicy.PersonalURL: "personal", zoompolicy.PendingURL: "pending",
+}
+
 func (s *Server) zoomJoin(ctx context.Context, e *event.Event, a *event.Application, g *event.ScheduleGroup) (zoomJoin, error) {
-	m := zoompolicy.Of(g.Zoom)
 	var personal string
-	if m.Registration {
+	if zoompolicy.Of(g.Zoom).Registration {
 		regs, err := s.store.ApplicationRegistrants(ctx, []int64{a.ID})
 		if err != nil {
 			return zoomJoin{}, err
 		}
-		if reg := regs[a.ID]; reg.Status == store.RegistrantRegistered {
-			personal = reg.JoinURL
-		}
+		personal = regs[a.ID].PersonalJoinURL()
 	}
-	switch zoompolicy.JoinAccess(m, e, a, personal != "") {
-	case zoompolicy.PersonalURL:
-		return zoomJoin{Access: "personal", URL: personal}, nil
-	case zoompolicy.PendingURL:
-		return zoomJoin{Access: "pending"}, nil
-	case zoompolicy.MeetingURL:
-		// No URL yet: the meeting is still being created on Zoom.
-		return zoomJoin{Access: "meeting", URL: g.OnlineURL, Passcode: g.Zoom != nil && g.Zoom.Passcode != ""}, nil
-	default:
-		return zoomJoin{Access: "none"}, nil
-	}
+	j := zoompolicy.JoinFor(g, e, a, personal)
+	return zoomJoin{Access: joinAccess[j.Access], URL: j.URL, Passcode: j.Passcode}, nil
 }
 
 func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {

@@ -66,6 +66,32 @@ func JoinAccess(m Meeting, e *event.Event, a *event.Application, registered bool
 	}
 }
 
+// Join is the join URL a participant of a Zoom group sees (DESIGN.md §3).
+type Join struct {
+	Access Access
+	// URL is the personal join URL (PersonalURL) or the meeting's, with its
+	// passcode (MeetingURL; "" while the meeting is not made on Zoom yet).
+	URL string
+	// Passcode says the meeting's URL carries the meeting's passcode.
+	Passcode bool
+}
+
+// JoinFor is which join URL the participant of application a, in Zoom group
+// g of event e, sees on their page and in kaisai's mails. personalURL is
+// their registrant join URL, "" while kaisai has not registered them.
+func JoinFor(g *event.ScheduleGroup, e *event.Event, a *event.Application, personalURL string) Join {
+	switch JoinAccess(Of(g.Zoom), e, a, personalURL != "") {
+	case PersonalURL:
+		return Join{Access: PersonalURL, URL: personalURL}
+	case PendingURL:
+		return Join{Access: PendingURL}
+	case MeetingURL:
+		return Join{Access: MeetingURL, URL: g.OnlineURL, Passcode: g.Zoom != nil && g.Zoom.Passcode != ""}
+	default:
+		return Join{Access: NoURL}
+	}
+}
+
 // SignInRequired reports whether joining the meeting needs the participant
 // signed in to Zoom with the e-mail they applied with (認証 ON, with or
 // without 登録): Zoom lets nobody else in (with 登録) or checks them in by

@@ -110,3 +110,44 @@ func TestNoMeetingForAStartedSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinFor: the URL a participant sees, its passcode and when none.
+func TestJoinFor(t *testing.T) {
+	free := &event.Event{Fee: event.FeeFree}
+	paid := &event.Event{Fee: event.FeePaid, PriceJPY: 3000}
+	applied := &event.Application{Status: event.Applied}
+	unpaid := &event.Application{Status: event.Applied, Payment: event.PaymentUnpaid}
+	waitlisted := &event.Application{Status: event.Waitlisted}
+	const meeting, personal = "https://zoom.example/j/1?pwd=abc", "https://zoom.example/w/1?tk=me"
+	group := func(z *event.ZoomSettings, url string) *event.ScheduleGroup {
+		return &event.ScheduleGroup{Venue: event.VenueZoom, Zoom: z, OnlineURL: url}
+	}
+	withPasscode := &event.ZoomSettings{Passcode: "123456"}
+	registration := &event.ZoomSettings{Registration: true, Passcode: "123456"}
+	tests := []struct {
+		name     string
+		g        *event.ScheduleGroup
+		e        *event.Event
+		a        *event.Application
+		personal string
+		want     Join
+	}{
+		{"meeting URL with passcode", group(withPasscode, meeting), free, applied, "", Join{Access: MeetingURL, URL: meeting, Passcode: true}},
+		{"meeting URL, no passcode", group(&event.ZoomSettings{}, meeting), free, applied, "", Join{Access: MeetingURL, URL: meeting}},
+		{"no settings", group(nil, meeting), free, applied, "", Join{Access: MeetingURL, URL: meeting}},
+		{"meeting not made yet", group(withPasscode, ""), free, applied, "", Join{Access: MeetingURL, Passcode: true}},
+		{"without 登録 a personal URL is not used", group(withPasscode, meeting), free, applied, personal, Join{Access: MeetingURL, URL: meeting, Passcode: true}},
+		{"登録, registered", group(registration, meeting), free, applied, personal, Join{Access: PersonalURL, URL: personal}},
+		{"登録, not registered yet", group(registration, meeting), free, applied, "", Join{Access: PendingURL}},
+		{"paid, 未入金", group(withPasscode, meeting), paid, unpaid, "", Join{Access: NoURL}},
+		{"paid, 未入金, 登録 with a stale URL", group(registration, meeting), paid, unpaid, personal, Join{Access: NoURL}},
+		{"キャンセル待ち", group(withPasscode, meeting), free, waitlisted, "", Join{Access: NoURL}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := JoinFor(tt.g, tt.e, tt.a, tt.personal); got != tt.want {
+				t.Errorf("JoinFor = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
