@@ -151,7 +151,7 @@ func PersonalJoinURLs(ctx context.Context, st *store.Store, mails []store.Outgoi
 	var ids []int64
 	for i := range mails {
 		m := &mails[i]
-		if m.Member == nil && m.Group.Venue == event.VenueZoom && zoompolicy.Of(m.Group.Zoom).Registration {
+		if m.Member == nil && zoompolicy.Registers(&m.Group) {
 			ids = append(ids, m.Application.ID)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"kaisai/internal/event"
 	"kaisai/internal/store"
+	"kaisai/internal/zoompolicy"
 )
 
 // The organizer's 申込者一覧: per event or per schedule, searchable and
@@ -77,7 +78,7 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request) {
 	for i := range groups {
 		schedules = append(schedules, groups[i].Schedules...)
 		for _, sc := range groups[i].Schedules {
-			zoomRegistering[sc.ID] = registering(&groups[i].ScheduleGroup)
+			zoomRegistering[sc.ID] = zoompolicy.Registers(&groups[i].ScheduleGroup)
 		}
 	}
 	pages := max((page.Total+applicantsPerPage-1)/applicantsPerPage, 1)
@@ -237,7 +238,7 @@ func (s *Server) renderApplicant(w http.ResponseWriter, r *http.Request, p *page
 	}
 	data := map[string]any{"Event": e, "Application": a, "Schedule": &sc, "Loc": e.Location(), "Activity": log,
 		"Self": fmt.Sprintf("/events/%d/applications/%d", e.ID, a.ID)}
-	if registering(&g) {
+	if zoompolicy.Registers(&g) {
 		regs, err := s.store.ApplicationRegistrants(r.Context(), []int64{a.ID})
 		if err != nil {
 			s.fail(w, r, err)

@@ -58,12 +58,6 @@ func newRegistrantView(r store.ApplicationRegistrant) registrantView {
 	return v
 }
 
-// registering reports whether a group's schedules push their applicants to
-// a Zoom registrant list.
-func registering(g *event.ScheduleGroup) bool {
-	return g.Venue == event.VenueZoom && g.Zoom != nil && g.Zoom.Registration
-}
-
 // registrantViews are the registrant states of the rows whose schedule is in
 // a group with 登録 (registering, by schedule id), in one query.
 func (s *Server) registrantViews(ctx context.Context, rows []store.ApplicationRow, registering map[int64]bool) (map[int64]registrantView, error) {

@@ -184,7 +184,7 @@ var joinAccess = map[zoompolicy.Access]string{
 
 func (s *Server) zoomJoin(ctx context.Context, e *event.Event, a *event.Application, g *event.ScheduleGroup) (zoomJoin, error) {
 	var personal string
-	if zoompolicy.Of(g.Zoom).Registration {
+	if zoompolicy.Registers(g) {
 		regs, err := s.store.ApplicationRegistrants(ctx, []int64{a.ID})
 		if err != nil {
 			return zoomJoin{}, err

@@ -26,6 +26,13 @@ func Of(z *event.ZoomSettings) Meeting {
 	return Meeting{Authentication: z.Authentication, Registration: z.Registration}
 }
 
+// Registers reports whether group g puts its applicants on a Zoom
+// registrant list: a Zoom group with 登録. Only then do they have a
+// registrant (state and personal join URL) to read or show.
+func Registers(g *event.ScheduleGroup) bool {
+	return g.Venue == event.VenueZoom && Of(g.Zoom).Registration
+}
+
 // Registrant reports whether the application belongs on the meeting's Zoom
 // registrant list: only with 登録, and only once eligible — free: 申込済;
 // paid: 申込済 and 入金済. キャンセル待ち, キャンセル and 未入金 never are.

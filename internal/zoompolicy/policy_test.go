@@ -151,3 +151,26 @@ func TestJoinFor(t *testing.T) {
 		})
 	}
 }
+
+// TestRegisters: only a Zoom group with 登録 has registrants.
+func TestRegisters(t *testing.T) {
+	tests := []struct {
+		name string
+		g    event.ScheduleGroup
+		want bool
+	}{
+		{"Zoom, 登録", event.ScheduleGroup{Venue: event.VenueZoom, Zoom: &event.ZoomSettings{Registration: true}}, true},
+		{"Zoom, 登録 and 認証", event.ScheduleGroup{Venue: event.VenueZoom, Zoom: &event.ZoomSettings{Registration: true, Authentication: true}}, true},
+		{"Zoom, no 登録", event.ScheduleGroup{Venue: event.VenueZoom, Zoom: &event.ZoomSettings{Authentication: true}}, false},
+		{"Zoom, no settings", event.ScheduleGroup{Venue: event.VenueZoom}, false},
+		{"online URL with stale Zoom settings", event.ScheduleGroup{Venue: event.VenueURL, Zoom: &event.ZoomSettings{Registration: true}}, false},
+		{"会場", event.ScheduleGroup{Venue: event.VenuePlace}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Registers(&tt.g); got != tt.want {
+				t.Errorf("Registers = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
