@@ -121,8 +121,33 @@ func exactlyOnce(t *testing.T, msgs []mailtest.Message) map[string][]mailtest.Me
 	return byTo
 }
 
-// settle lets a few sweeps run, so a mail sent twice would show.
-func settle() { time.Sleep(time.Second) }
+// mailSettled waits until kaisai has no mail work left: no mail of any
+// organization waits or is held, and no delivery run holds its lease.
+// Whatever kaisai was going to send has then reached the server, so a mail
+// sent twice shows in what it received.
+func mailSettled(t *testing.T, st *store.Store) {
+	t.Helper()
+	until(t, "the outbox to settle", func() bool {
+		ctx := context.Background()
+		idle, err := st.OutboxIdle(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !idle {
+			return false
+		}
+		holders, err := st.Holders(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range holders {
+			if strings.HasPrefix(h, jobs.DeliverMailArgs{}.Kind()+" ") {
+				return false // a run is under way
+			}
+		}
+		return true
+	})
+}
 
 // TestApplicationSendsOneMail: an application made through the store puts
 // one 申込完了 mail in the outbox in its transaction, and the SMTP server
@@ -135,7 +160,7 @@ func TestApplicationSendsOneMail(t *testing.T) {
 		app := f.apply(t, a.Store, 1)
 
 		srv.Wait(t, 1, 10*time.Second)
-		settle()
+		mailSettled(t, a.Store)
 		got := srv.Messages()
 		if len(got) != 1 {
 			t.Fatalf("the SMTP server received %d messages, want 1", len(got))
@@ -202,7 +227,7 @@ func TestMailRetriedUntilAccepted(t *testing.T) {
 				}
 				const mails = n + 2
 				srv.Wait(t, mails, 20*time.Second)
-				settle()
+				mailSettled(t, a.Store)
 				got := srv.Messages()
 				if len(got) != mails {
 					t.Fatalf("accepted %d messages, want %d", len(got), mails)
@@ -256,7 +281,7 @@ func TestMailGivenUpAfterMaxAttempts(t *testing.T) {
 	if r := rows[0]; r.Status != store.MailFailed || r.Attempts != 3 || !strings.Contains(r.LastError, "451") {
 		t.Fatalf("after 3 refusals: %+v", r)
 	}
-	settle()
+	mailSettled(t, a.Store)
 	if n := len(srv.Messages()); n != 0 {
 		t.Fatalf("a given-up mail was accepted %d times", n)
 	}
@@ -283,7 +308,7 @@ func TestManyApplicationsFewJobs(t *testing.T) {
 			f.apply(t, a.Store, i)
 		}
 		srv.Wait(t, n, 30*time.Second)
-		settle()
+		mailSettled(t, a.Store)
 		exactlyOnce(t, srv.Messages())
 		if got := len(srv.Messages()); got != n {
 			t.Errorf("accepted %d messages, want %d", got, n)
@@ -326,7 +351,7 @@ func TestMailCommittedBeforeCrashIsSwept(t *testing.T) {
 		srv := mailtest.Start(t, mailtest.Options{})
 		a := apptest.Start(t, db, fastMail(srv), func(cfg *app.Config) { cfg.Mail.Sweep = 500 * time.Millisecond })
 		srv.Wait(t, 3, 20*time.Second)
-		settle()
+		mailSettled(t, a.Store)
 		exactlyOnce(t, srv.Messages())
 		if got := len(srv.Messages()); got != 3 {
 			t.Errorf("accepted %d messages after the restart, want 3", got)
@@ -403,7 +428,7 @@ func TestCrashAfterAcceptResendsSameMessage(t *testing.T) {
 	if got[0].MessageID() != got[1].MessageID() || got[0].MessageID() != "<"+claimed[0].MessageID+">" {
 		t.Errorf("the mail went again as another message: %s, then %s", got[0].MessageID(), got[1].MessageID())
 	}
-	settle()
+	mailSettled(t, a.Store)
 	if n := len(srv.Messages()); n != 2 {
 		t.Errorf("accepted %d times, want twice (once before the crash, once after)", n)
 	}

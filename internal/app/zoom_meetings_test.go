@@ -564,9 +564,38 @@ func TestZoomMeetingUnlinkKeepsMeetings(t *testing.T) {
 	if err := st.DeleteSchedule(ctx, w.org.ID, ze.event.ID, ze.schedules[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // the sync would have run by now
-	if got := simMeetings(w.sim); len(got) != len(before) {
-		t.Fatalf("unlinked, Zoom's meetings changed: %d → %d", len(before), len(got))
+	// The signal that the sync ran past those edits: a meeting of another,
+	// linked host, made after them, reaches Zoom, and no sync run is under
+	// way. Due rows are claimed in the order they fell due, so an unlinked
+	// host's row that the sync took up would have gone first.
+	other := licensedZoom
+	other.ConnID, other.Passcode = w.link(t, "numeric@example.com"), "12345678"
+	control := newZoomEvent(t, st, w.org.ID, other, 1)
+	w.waitInStep(t)
+	until(t, "the control meeting on Zoom and the sync idle", func() bool {
+		rs := w.rows(t, control.event.ID)
+		if len(rs) != 1 || rs[0].ZoomID == 0 {
+			return false
+		}
+		holders, err := st.Holders(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range holders {
+			if strings.HasPrefix(h, jobs.SyncZoomMeetingsArgs{}.Kind()+" ") {
+				return false
+			}
+		}
+		return true
+	})
+	got := simMeetings(w.sim)
+	if len(got) != len(before)+1 {
+		t.Fatalf("unlinked, Zoom's meetings changed: %d → %d (one of them the control's)", len(before), len(got)-1)
+	}
+	for id, m := range before {
+		if g, ok := got[id]; !ok || g.Topic != m.Topic {
+			t.Errorf("unlinked, meeting %d changed on Zoom: topic %q → %q (kept: %t)", id, m.Topic, g.Topic, ok)
+		}
 	}
 	var rows []store.ZoomMeeting
 	if err := func() error {
@@ -585,8 +614,11 @@ func TestZoomMeetingUnlinkKeepsMeetings(t *testing.T) {
 		t.Fatalf("linking the same Zoom user again made connection %d, not %d", again, conn)
 	}
 	w.waitInStep(t)
-	if n := len(simMeetings(w.sim)); n != 0 {
-		t.Errorf("after re-linking, the deleted schedule's meeting is still on Zoom (%d meetings)", n)
+	after := simMeetings(w.sim)
+	for id := range before {
+		if _, ok := after[id]; ok {
+			t.Errorf("after re-linking, the deleted schedule's meeting %d is still on Zoom", id)
+		}
 	}
 }
 

@@ -150,7 +150,14 @@ func TestZoomRegistrantsBackfillAndRecreate(t *testing.T) {
 			}
 			want = append(want, email)
 		}
-		time.Sleep(500 * time.Millisecond)
+		// The applications made the list due; idle again, it has been synced.
+		until(t, "the registrant list to be synced", func() bool {
+			idle, err := st.RegistrantListsIdle(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return idle
+		})
 		row := w.rows(t, ze.event.ID)[0]
 		if got, _ := approvedOnZoom(w.sim, row.ZoomID); len(got) != 0 {
 			t.Fatalf("without 登録, %d registrants were pushed", len(got))

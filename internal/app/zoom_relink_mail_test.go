@@ -50,7 +50,7 @@ func TestZoomRelinkMailedOnce(t *testing.T) {
 			}
 		}
 		srv.Wait(t, 1, 10*time.Second)
-		settle()
+		mailSettled(t, a.Store)
 		got := srv.Messages()
 		if len(got) != 1 {
 			t.Fatalf("the SMTP server received %d messages, want 1", len(got))

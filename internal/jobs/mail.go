@@ -63,16 +63,6 @@ func (o MailOptions) withDefaults() MailOptions {
 	return o
 }
 
-// retryDelay is the wait after failed attempt number attempt (from 1):
-// RetryBase, doubled for each attempt before, at most RetryMax.
-func (o MailOptions) retryDelay(attempt int) time.Duration {
-	wait := o.RetryBase
-	for i := 1; i < attempt && wait < o.RetryMax; i++ {
-		wait *= 2
-	}
-	return min(wait, o.RetryMax)
-}
-
 // DeliverMailArgs asks for every due mail in the outbox to be delivered.
 type DeliverMailArgs struct{}
 
@@ -263,7 +253,7 @@ func (w *DeliverMailWorker) failed(ctx context.Context, l store.Lease, m *store.
 	attempt := m.Attempts + 1
 	var rejected *mail.RejectedError
 	final := attempt >= w.Options.MaxAttempts || errors.As(cause, &rejected)
-	wait := w.Options.retryDelay(attempt)
+	wait := backoff(w.Options.RetryBase, w.Options.RetryMax, attempt)
 	reason := cause.Error()
 	if len(reason) > 1000 {
 		reason = reason[:1000]

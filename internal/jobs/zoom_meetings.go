@@ -86,14 +86,6 @@ func (o ZoomMeetingOptions) withDefaults() ZoomMeetingOptions {
 	return o
 }
 
-func (o ZoomMeetingOptions) retryDelay(attempt int) time.Duration {
-	d := o.RetryBase
-	for i := 1; i < attempt && d < o.RetryMax; i++ {
-		d *= 2
-	}
-	return min(d, o.RetryMax)
-}
-
 // SyncZoomMeetingsArgs asks for every due Zoom meeting to be synced.
 type SyncZoomMeetingsArgs struct{}
 
@@ -520,8 +512,8 @@ func (w *SyncZoomMeetingsWorker) failure(err error, t store.ZoomMeetingTask) sto
 // create may have happened is the row's to remember, not the failure's:
 // see store.ZoomMeetingFailed.
 func zoomFailure(err error, t store.ZoomMeetingTask, now time.Time, o ZoomMeetingOptions) store.ZoomMeetingFailure {
-	backoff := now.Add(o.retryDelay(t.Attempts + 1))
-	f := store.ZoomMeetingFailure{Kind: ZoomErrTransient, Message: err.Error(), RetryAt: backoff}
+	retryAt := now.Add(backoff(o.RetryBase, o.RetryMax, t.Attempts+1))
+	f := store.ZoomMeetingFailure{Kind: ZoomErrTransient, Message: err.Error(), RetryAt: retryAt}
 	if errors.Is(err, store.ErrZoomRelinkRequired) {
 		// Picked up again once the host is linked (rows of an unlinked
 		// host are never claimed).
@@ -554,7 +546,7 @@ func zoomFailure(err error, t store.ZoomMeetingTask, now time.Time, o ZoomMeetin
 		}
 	case zoom.IsServerError(err):
 	case zoom.IsInvalidToken(err):
-		f.Kind, f.RetryAt = ZoomErrRelink, backoff
+		f.Kind, f.RetryAt = ZoomErrRelink, retryAt
 	case zoom.IsUserGone(err):
 		f.Kind, f.RetryAt = ZoomErrHostGone, time.Time{}
 	case zoom.IsLicenseRequired(err):

@@ -98,10 +98,6 @@ func (o WebhookOptions) withDefaults() WebhookOptions {
 	return WebhookOptions(m)
 }
 
-func (o WebhookOptions) retryDelay(attempt int) time.Duration {
-	return MailOptions(o).retryDelay(attempt)
-}
-
 // ProcessZoomWebhooksArgs asks for every due stored Zoom event to be processed.
 type ProcessZoomWebhooksArgs struct{}
 
@@ -249,7 +245,7 @@ func (w *ProcessZoomWebhooksWorker) failed(ctx context.Context, l store.Lease, e
 	attempt := ev.Attempts + 1
 	var perm permanentError
 	final := attempt >= w.Options.MaxAttempts || errors.As(err, &perm) || errors.Is(err, webhook.ErrMalformedEvent)
-	wait := w.Options.retryDelay(attempt)
+	wait := backoff(w.Options.RetryBase, w.Options.RetryMax, attempt)
 	w.Log.Warn("zoom webhook: handler failed", "id", ev.ID, "event", ev.Event, "attempt", attempt,
 		"final", final, "retry_in", wait, "err", err)
 	reason := err.Error()

@@ -376,6 +376,15 @@ func (s *Store) MailDue(ctx context.Context) (bool, error) {
 	return n > 0, err
 }
 
+// OutboxIdle reports whether no mail waits or is held: every mail has
+// been delivered, kept or given up (tests).
+func (s *Store) OutboxIdle(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox o WHERE o.status = 'pending' OR NOT `+
+		mailWork.free("o", "$1"), s.nowUTC()).Scan(&n)
+	return n == 0, err
+}
+
 // NextMailDue is when the next pending mail can be claimed: its next
 // attempt, or the end of the lease holding it if later (zero: none waits).
 // A mail held back behind an earlier one to the same participant counts
