@@ -113,11 +113,15 @@ func participantSession(ctx context.Context, st *store.Store, m store.CheckInMee
 			z.LeftAt = e.Time()
 		}
 	}
-	var err error
-	z.ApplicationID, z.MatchedBy, err = match(m, z.RegistrantID, z.Email,
+	joiner := zoompolicy.Participant{RegistrantID: z.RegistrantID, Email: z.Email, Name: z.Name}
+	c, err := candidatesFor(m, joiner,
 		func(id string) (int64, error) { return st.ApplicationByRegistrant(ctx, m.MeetingRowID, id) },
 		func(email string) (int64, error) { return st.ApplicationByEmail(ctx, m.ScheduleID, email) })
-	return z, err
+	if err != nil {
+		return z, err
+	}
+	z.ApplicationID, z.MatchedBy = match(m, joiner, c)
+	return z, nil
 }
 
 // instanceOf is the meeting instance a live event is about: its UUID, or
@@ -129,24 +133,46 @@ func instanceOf(m webhook.Meeting) string {
 	return strconv.FormatInt(int64(m.ID), 10)
 }
 
-// match is the application a participant is, by the policy of the
-// meeting's settings, and by what (0 and "" for none).
-func match(m store.CheckInMeeting, registrantID, email string,
-	byRegistrant, byEmail func(string) (int64, error)) (int64, string, error) {
-	how := zoompolicy.CheckInMatch(zoompolicy.Meeting{Registration: m.Registration, Authentication: m.Authentication})
-	if (how == zoompolicy.ByRegistrantID || how == zoompolicy.ByRegistrantIDOrEmail) && registrantID != "" {
+// policyOf is the policy view of the meeting's settings.
+func policyOf(m store.CheckInMeeting) zoompolicy.Meeting {
+	return zoompolicy.Meeting{Registration: m.Registration, Authentication: m.Authentication}
+}
+
+// candidatesFor reads the applications the participant's join may match:
+// one per key the policy consults.
+func candidatesFor(m store.CheckInMeeting, who zoompolicy.Participant,
+	byRegistrant, byEmail func(string) (int64, error)) (zoompolicy.Candidates, error) {
+	c := zoompolicy.Candidates{ByRegistrant: map[string]int64{}, ByEmail: map[string]int64{}}
+	registrantID, email := zoompolicy.JoinKeys(policyOf(m), who)
+	if registrantID != "" {
 		id, err := byRegistrant(registrantID)
-		if id != 0 || err != nil {
-			return id, store.MatchedByRegistrant, err
+		if err != nil {
+			return c, err
 		}
+		c.ByRegistrant[registrantID] = id
 	}
-	if (how == zoompolicy.ByEmail || how == zoompolicy.ByRegistrantIDOrEmail) && email != "" {
+	if email != "" {
 		id, err := byEmail(email)
-		if id != 0 || err != nil {
-			return id, store.MatchedByEmail, err
+		if err != nil {
+			return c, err
 		}
+		c.ByEmail[email] = id
 	}
-	return 0, "", nil
+	return c, nil
+}
+
+// match is the application the policy checks the participant in to, and
+// by what as the store records it (0 and "" for none).
+func match(m store.CheckInMeeting, who zoompolicy.Participant, c zoompolicy.Candidates) (int64, string) {
+	id, by, _ := zoompolicy.MatchJoin(policyOf(m), who, c)
+	switch by {
+	case zoompolicy.MatchedByRegistrant:
+		return id, store.MatchedByRegistrant
+	case zoompolicy.MatchedByEmail:
+		return id, store.MatchedByEmail
+	default:
+		return 0, ""
+	}
 }
 
 // ZoomMeetingEnded handles meeting.ended: it reads the instance's
@@ -207,9 +233,7 @@ func ReadZoomReport(ctx context.Context, st *store.Store, zc *zoomconn.Clients, 
 	if err != nil {
 		return 0, err
 	}
-	lookup := func(in map[string]int64, normalize func(string) string) func(string) (int64, error) {
-		return func(k string) (int64, error) { return in[normalize(k)], nil }
-	}
+	c := zoompolicy.Candidates{ByRegistrant: ix.ByRegistrant, ByEmail: ix.ByEmail}
 	sessions := make([]store.ZoomSession, 0, len(report))
 	for _, r := range report {
 		if r.UserID == "" || r.Status == "in_waiting_room" {
@@ -217,8 +241,8 @@ func ReadZoomReport(ctx context.Context, st *store.Store, zc *zoomconn.Clients, 
 		}
 		z := store.ZoomSession{InstanceUUID: instanceUUID, ParticipantID: r.UserID, Name: r.Name,
 			Email: r.UserEmail, RegistrantID: r.RegistrantID, JoinedAt: r.JoinTime, LeftAt: r.LeaveTime}
-		z.ApplicationID, z.MatchedBy, _ = match(m, z.RegistrantID, z.Email,
-			lookup(ix.ByRegistrant, func(s string) string { return s }), lookup(ix.ByEmail, event.NormalizeEmail))
+		z.ApplicationID, z.MatchedBy = match(m,
+			zoompolicy.Participant{RegistrantID: z.RegistrantID, Email: z.Email, Name: z.Name}, c)
 		sessions = append(sessions, z)
 	}
 	// In chunks, so that a big report does not hold the writer long.

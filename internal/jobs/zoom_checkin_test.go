@@ -3,57 +3,47 @@ package jobs
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"kaisai/internal/store"
 	"kaisai/internal/zoom/webhook"
+	"kaisai/internal/zoompolicy"
 )
 
-// TestMatchByPolicy walks DESIGN.md §3's 自動受付 column: which of a
-// participant's registrant id and e-mail identify the application, per
-// 認証 × 登録.
-func TestMatchByPolicy(t *testing.T) {
-	const regApp, emailApp = 11, 22
-	byRegistrant := func(id string) (int64, error) {
-		if id == "reg-known" {
-			return regApp, nil
-		}
-		return 0, nil
-	}
-	byEmail := func(email string) (int64, error) {
-		if email == "known@example.com" {
-			return emailApp, nil
-		}
-		return 0, nil
-	}
-	type who struct{ registrant, email string }
+// TestCandidatesFor: a join's candidates are read only for the keys the
+// policy consults (the e-mail as normalised), and a failed read is
+// returned rather than taken for no match.
+func TestCandidatesFor(t *testing.T) {
+	var asked []string
+	byRegistrant := func(id string) (int64, error) { asked = append(asked, "reg:"+id); return 11, nil }
+	byEmail := func(email string) (int64, error) { asked = append(asked, "email:"+email); return 22, nil }
+	who := zoompolicy.Participant{RegistrantID: "reg-1", Email: " Known@Example.com "}
 	for _, c := range []struct {
 		name      string
 		auth, reg bool
-		who       who
-		want      int64
+		asked     string
+		id        int64
 		by        string
 	}{
-		{"ON/ON registrant", true, true, who{"reg-known", "known@example.com"}, regApp, store.MatchedByRegistrant},
-		{"ON/ON registrant unknown to kaisai, e-mail known", true, true, who{"reg-zoom-side", "known@example.com"}, emailApp, store.MatchedByEmail},
-		{"ON/ON e-mail alone", true, true, who{"", "known@example.com"}, emailApp, store.MatchedByEmail},
-		{"ON/ON neither", true, true, who{"reg-zoom-side", "other@example.com"}, 0, ""},
-		{"OFF/ON registrant", false, true, who{"reg-known", ""}, regApp, store.MatchedByRegistrant},
-		{"OFF/ON e-mail is not enough", false, true, who{"", "known@example.com"}, 0, ""},
-		{"ON/OFF e-mail", true, false, who{"", "known@example.com"}, emailApp, store.MatchedByEmail},
-		{"ON/OFF a registrant id means nothing", true, false, who{"reg-known", ""}, 0, ""},
-		{"ON/OFF another e-mail", true, false, who{"", "other@example.com"}, 0, ""},
-		{"OFF/OFF manual only", false, false, who{"reg-known", "known@example.com"}, 0, ""},
+		{"ON/ON", true, true, "reg:reg-1 email:known@example.com", 11, store.MatchedByRegistrant},
+		{"OFF/ON", false, true, "reg:reg-1", 11, store.MatchedByRegistrant},
+		{"ON/OFF", true, false, "email:known@example.com", 22, store.MatchedByEmail},
+		{"OFF/OFF", false, false, "", 0, ""},
 	} {
+		asked = nil
 		m := store.CheckInMeeting{Authentication: c.auth, Registration: c.reg}
-		got, by, err := match(m, c.who.registrant, c.who.email, byRegistrant, byEmail)
-		if err != nil || got != c.want || by != c.by {
-			t.Errorf("%s: matched %d by %q (%v), want %d by %q", c.name, got, by, err, c.want, c.by)
+		cands, err := candidatesFor(m, who, byRegistrant, byEmail)
+		if err != nil || strings.Join(asked, " ") != c.asked {
+			t.Errorf("%s: asked %q (%v), want %q", c.name, asked, err, c.asked)
+		}
+		if id, by := match(m, who, cands); id != c.id || by != c.by {
+			t.Errorf("%s: matched %d by %q, want %d by %q", c.name, id, by, c.id, c.by)
 		}
 	}
 	broken := errors.New("database gone")
 	fail := func(string) (int64, error) { return 0, broken }
-	if _, _, err := match(store.CheckInMeeting{Registration: true}, "reg", "", fail, byEmail); !errors.Is(err, broken) {
+	if _, err := candidatesFor(store.CheckInMeeting{Registration: true}, who, fail, byEmail); !errors.Is(err, broken) {
 		t.Errorf("a failed lookup: %v, want it returned", err)
 	}
 }

@@ -138,6 +138,60 @@ func CheckInMatch(m Meeting) Match {
 	}
 }
 
+// Participant is what a join tells of who joined: the registrant id of a
+// personal join link, and the e-mail Zoom shows (signed in, or given at
+// registration). The name is never matched on: names are not unique, and a
+// guest may type any.
+type Participant struct {
+	RegistrantID, Email, Name string
+}
+
+// Candidates are the applications of the meeting's schedule a join may be
+// matched to: by the registrant id kaisai registered them under, and by
+// their e-mail as event.NormalizeEmail gives it. A caller may hold only the
+// entries for the keys JoinKeys names.
+type Candidates struct {
+	ByRegistrant, ByEmail map[string]int64
+}
+
+// MatchedBy is what a join was matched by.
+type MatchedBy int
+
+const (
+	Unmatched MatchedBy = iota // left for manual 受付
+	MatchedByRegistrant
+	MatchedByEmail
+)
+
+// JoinKeys are the keys a join is matched by under the meeting's policy:
+// the registrant id with 登録, the e-mail with 認証, "" for a key not
+// consulted (or not given).
+func JoinKeys(m Meeting, p Participant) (registrantID, email string) {
+	how := CheckInMatch(m)
+	if how == ByRegistrantID || how == ByRegistrantIDOrEmail {
+		registrantID = p.RegistrantID
+	}
+	if (how == ByEmail || how == ByRegistrantIDOrEmail) && p.Email != "" {
+		email = event.NormalizeEmail(p.Email)
+	}
+	return registrantID, email
+}
+
+// MatchJoin is the application a join is checked in to for 自動受付, and
+// what matched it: the registrant id first, else the e-mail, compared
+// without case and surrounding space; each only as CheckInMatch allows.
+// ok is false for a join left to manual 受付.
+func MatchJoin(m Meeting, p Participant, c Candidates) (applicationID int64, by MatchedBy, ok bool) {
+	registrantID, email := JoinKeys(m, p)
+	if id := c.ByRegistrant[registrantID]; registrantID != "" && id != 0 {
+		return id, MatchedByRegistrant, true
+	}
+	if id := c.ByEmail[email]; email != "" && id != 0 {
+		return id, MatchedByEmail, true
+	}
+	return 0, Unmatched, false
+}
+
 // MayCreate reports whether kaisai may create a Zoom meeting for the
 // schedule at now: only before it starts. A meeting made for a date
 // already begun (or long gone) reaches nobody in time, and Zoom would list

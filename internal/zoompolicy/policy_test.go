@@ -174,3 +174,50 @@ func TestRegisters(t *testing.T) {
 		})
 	}
 }
+
+// TestMatchJoin walks DESIGN.md §3's 自動受付 column: which of a
+// participant's registrant id and e-mail identify the application, per
+// CheckInMatch case (認証 × 登録).
+func TestMatchJoin(t *testing.T) {
+	const regApp, emailApp = 11, 22
+	c := Candidates{
+		ByRegistrant: map[string]int64{"reg-known": regApp, "reg-no-app": 0},
+		ByEmail:      map[string]int64{"known@example.com": emailApp},
+	}
+	var (
+		onOn   = Meeting{Authentication: true, Registration: true} // ByRegistrantIDOrEmail
+		offOn  = Meeting{Registration: true}                       // ByRegistrantID
+		onOff  = Meeting{Authentication: true}                     // ByEmail
+		offOff = Meeting{}                                         // ManualOnly
+	)
+	for _, tc := range []struct {
+		name string
+		m    Meeting
+		p    Participant
+		id   int64
+		by   MatchedBy
+	}{
+		{"ON/ON registrant", onOn, Participant{RegistrantID: "reg-known", Email: "known@example.com"}, regApp, MatchedByRegistrant},
+		{"ON/ON registrant unknown to kaisai, e-mail known", onOn, Participant{RegistrantID: "reg-zoom-side", Email: "known@example.com"}, emailApp, MatchedByEmail},
+		{"ON/ON registrant without application, e-mail known", onOn, Participant{RegistrantID: "reg-no-app", Email: "known@example.com"}, emailApp, MatchedByEmail},
+		{"ON/ON e-mail alone", onOn, Participant{Email: "known@example.com"}, emailApp, MatchedByEmail},
+		{"ON/ON neither", onOn, Participant{RegistrantID: "reg-zoom-side", Email: "other@example.com"}, 0, Unmatched},
+		{"OFF/ON registrant", offOn, Participant{RegistrantID: "reg-known"}, regApp, MatchedByRegistrant},
+		{"OFF/ON e-mail is not enough", offOn, Participant{Email: "known@example.com"}, 0, Unmatched},
+		{"OFF/ON unknown registrant", offOn, Participant{RegistrantID: "reg-zoom-side", Email: "known@example.com"}, 0, Unmatched},
+		{"ON/OFF e-mail", onOff, Participant{Email: "known@example.com"}, emailApp, MatchedByEmail},
+		{"ON/OFF e-mail case and space", onOff, Participant{Email: "  Known@EXAMPLE.com\t"}, emailApp, MatchedByEmail},
+		{"ON/ON e-mail case and space", onOn, Participant{Email: " KNOWN@example.COM "}, emailApp, MatchedByEmail},
+		{"ON/OFF inner space is another e-mail", onOff, Participant{Email: "known @example.com"}, 0, Unmatched},
+		{"ON/OFF blank e-mail", onOff, Participant{Email: "   "}, 0, Unmatched},
+		{"ON/OFF a registrant id means nothing", onOff, Participant{RegistrantID: "reg-known"}, 0, Unmatched},
+		{"ON/OFF another e-mail", onOff, Participant{Email: "other@example.com"}, 0, Unmatched},
+		{"OFF/OFF manual only", offOff, Participant{RegistrantID: "reg-known", Email: "known@example.com"}, 0, Unmatched},
+		{"registrant id case matters", offOn, Participant{RegistrantID: "REG-KNOWN"}, 0, Unmatched},
+	} {
+		id, by, ok := MatchJoin(tc.m, tc.p, c)
+		if id != tc.id || by != tc.by || ok != (tc.id != 0) {
+			t.Errorf("%s: matched %d by %v (ok %v), want %d by %v", tc.name, id, by, ok, tc.id, tc.by)
+		}
+	}
+}
