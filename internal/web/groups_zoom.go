@@ -218,20 +218,6 @@ func fallbackPasscode() string {
 	return zoom.GeneratePasscode(zoom.PasscodePolicy{Length: 6, HaveLetter: true, HaveNumber: true})
 }
 
-// passcodeRuleKeys say, per rule of zoom.PasscodeError, what the host's
-// policy asks of the passcode.
-var passcodeRuleKeys = map[string]string{
-	"too_long":     "validation.zoom_passcode_too_long",
-	"too_short":    "validation.zoom_passcode_too_short",
-	"characters":   "validation.zoom_passcode_characters",
-	"letter":       "validation.zoom_passcode_letter",
-	"number":       "validation.zoom_passcode_number",
-	"special":      "validation.zoom_passcode_special",
-	"numeric_only": "validation.zoom_passcode_numeric_only",
-	"upper_lower":  "validation.zoom_passcode_upper_lower",
-	"consecutive":  "validation.zoom_passcode_consecutive",
-}
-
 // validateGroup checks a group as the domain does and, for Zoom, decides
 // with the group's stored settings what is saved (event.EditZoomSettings:
 // what the form could not offer keeps its stored value; a change kaisai
@@ -275,34 +261,19 @@ func (s *Server) validateGroup(r *http.Request, g *event.ScheduleGroup, p *page,
 	return fe.Err()
 }
 
-// checkHostPasscode checks the passcode against the host's policy.
+// checkHostPasscode asks the host's passcode policy of Zoom and the domain
+// whether the passcode is refused (event.CheckZoomPasscode).
 func (s *Server) checkHostPasscode(ctx context.Context, orgID int64, z *event.ZoomSettings, fe *event.FieldErrors) {
 	st, err := s.hostSettings(ctx, orgID, z.ConnID)
 	if err != nil {
 		return
 	}
-	if z.Passcode == "" {
-		if st.ScheduleMeeting.RequirePasswordForSchedulingNewMeetings {
-			fe.Add("zoom_passcode", "validation.zoom_passcode_required_by_host")
-		}
-		return
-	}
+	p := event.ZoomPasscodePolicy{Required: st.ScheduleMeeting.RequirePasswordForSchedulingNewMeetings}
 	var pe *zoom.PasscodeError
-	if !errors.As(zoom.CheckPasscode(z.Passcode, st.ScheduleMeeting.MeetingPasswordRequirement), &pe) {
-		return
+	if errors.As(zoom.CheckPasscode(z.Passcode, st.ScheduleMeeting.MeetingPasswordRequirement), &pe) {
+		p.Breach = event.ZoomPasscodeBreach{Rule: pe.Rule, Min: pe.Min, Max: pe.Max}
 	}
-	key, ok := passcodeRuleKeys[pe.Rule]
-	if !ok {
-		key = "validation.zoom_passcode_policy"
-	}
-	switch pe.Rule {
-	case "too_short":
-		fe.Add("zoom_passcode", key, pe.Min)
-	case "too_long", "consecutive":
-		fe.Add("zoom_passcode", key, pe.Max)
-	default:
-		fe.Add("zoom_passcode", key)
-	}
+	*fe = append(*fe, event.CheckZoomPasscode(z.Passcode, p)...)
 }
 
 // zoomChangeWarning is the warning an edit of a Zoom group needs confirmed
