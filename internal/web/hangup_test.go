@@ -8,14 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	_ "modernc.org/sqlite"
 
 	"kaisai/internal/app"
 	"kaisai/internal/testdb"
@@ -39,13 +36,14 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// waitFor polls until cond holds, failing the test at the deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitFor polls until cond holds, failing the test at the deadline with
+// what the server logged meanwhile.
+func waitFor(t *testing.T, what string, logs *logBuffer, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
+			t.Fatalf("gave up waiting for %s; the server's log:\n%s", what, logs)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -71,16 +69,36 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 		participant := newClient(t, a)
 		key := participant.applyForm(public)
 
-		// Another connection holds what the application must write, so the
-		// handler waits for the database.
+		// Something holds what the application must write, so the handler
+		// waits for the database. On PostgreSQL another connection locks the
+		// schedule's row; on SQLite a long kaisai transaction holds the one
+		// write connection (as a slow writer would), so the handler waits
+		// its turn at the store's gate.
 		ctx := context.Background()
-		var lock *sql.DB
 		var blocked func() bool
+		var release func()
 		if db.DatabaseURL != "" {
-			var err error
-			if lock, err = sql.Open("pgx", db.DatabaseURL); err != nil {
+			lock, err := sql.Open("pgx", db.DatabaseURL)
+			if err != nil {
 				t.Fatal(err)
 			}
+			defer lock.Close()
+			conn, err := lock.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(ctx, `SELECT 1 FROM schedules WHERE id = $1 FOR UPDATE`, scheduleID); err != nil {
+				t.Fatal(err)
+			}
+			release = sync.OnceFunc(func() {
+				if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+					t.Error(err)
+				}
+			})
 			// Observable: the handler's UPDATE waits for this row lock.
 			blocked = func() bool {
 				var n int
@@ -92,39 +110,29 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 				return n > 0
 			}
 		} else {
-			var err error
-			if lock, err = sql.Open("sqlite", "file:"+filepath.Join(db.DataDir, "kaisai.db")+"?_pragma=busy_timeout(10000)"); err != nil {
-				t.Fatal(err)
-			}
+			held, let := make(chan struct{}), make(chan struct{})
+			ended := make(chan error, 1)
+			go func() {
+				ended <- a.Store.Tx(ctx, func(*sql.Tx) error {
+					close(held)
+					<-let
+					return nil
+				})
+			}()
+			<-held
+			release = sync.OnceFunc(func() {
+				close(let)
+				if err := <-ended; err != nil {
+					t.Error(err)
+				}
+			})
 		}
-		defer lock.Close()
-		lock.SetMaxOpenConns(2)
-		conn, err := lock.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if db.DatabaseURL != "" {
-			if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := conn.ExecContext(ctx, `SELECT 1 FROM schedules WHERE id = $1 FOR UPDATE`, scheduleID); err != nil {
-				t.Fatal(err)
-			}
-		} else if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-			t.Fatal(err)
-		}
-		release := sync.OnceFunc(func() {
-			if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
-				t.Error(err)
-			}
-		})
 		defer release()
 
 		// The participant applies and hangs up: once the handler is seen
 		// waiting on PostgreSQL; once the request is sent on SQLite (whose
-		// waiting cannot be seen: the handler finds the client gone either
-		// before it asks the database or when it gives up waiting).
+		// waiting at the gate cannot be seen: the handler finds the client
+		// gone either before it reaches the gate or while it waits there).
 		reqCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		sent := make(chan struct{})
@@ -147,7 +155,7 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 		}()
 		<-sent
 		if blocked != nil {
-			waitFor(t, "the handler to wait for the row lock", blocked)
+			waitFor(t, "the handler to wait for the row lock", &logs, blocked)
 		}
 		cancel()
 		if err := <-done; err == nil {
@@ -156,7 +164,7 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 
 		// The server notices, and logs the request when its handler ends.
 		applyLine := regexp.MustCompile(`msg=request method=POST path=/e/[^ ]+/apply status=(\d+)`)
-		waitFor(t, "the access log line of the application", func() bool { return applyLine.MatchString(logs.String()) })
+		waitFor(t, "the access log line of the application", &logs, func() bool { return applyLine.MatchString(logs.String()) })
 		release()
 
 		out := logs.String()
@@ -165,7 +173,7 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 		}
 		for line := range strings.Lines(out) {
 			// Only this request's lines: on SQLite the job queue, held off
-			// the database meanwhile, may have its own complaints.
+			// the write connection meanwhile, may have its own complaints.
 			if !strings.Contains(line, "/apply") {
 				continue
 			}
