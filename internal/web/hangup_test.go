@@ -129,14 +129,18 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 		}
 		defer release()
 
-		// The participant applies and hangs up: once the handler is seen
-		// waiting on PostgreSQL; once the request is sent on SQLite (whose
+		// The participant applies and hangs up once kaisai's handler has the
+		// request (it asks for the body: Expect: 100-continue), and on
+		// PostgreSQL once it is seen waiting for the lock. On SQLite its
 		// waiting at the gate cannot be seen: the handler finds the client
-		// gone either before it reaches the gate or while it waits there).
+		// gone either before it reaches the gate or while it waits there.
+		// Hanging up as soon as the request was written could beat the
+		// request to the server, which then never saw it.
 		reqCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		sent := make(chan struct{})
-		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { close(sent) }}
+		asked, sent := make(chan struct{}), make(chan struct{})
+		trace := &httptrace.ClientTrace{Got100Continue: func() { close(asked) },
+			WroteRequest: func(httptrace.WroteRequestInfo) { close(sent) }}
 		f := applyValues(scheduleID, "切断 太郎", "hangup-applicant@example.com", key)
 		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(reqCtx, trace), http.MethodPost,
 			participant.base+public+"/apply", strings.NewReader(f.Encode()))
@@ -144,16 +148,24 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Expect", "100-continue")
+		hc := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
+		defer hc.CloseIdleConnections()
 		done := make(chan error, 1)
 		go func() {
-			res, err := participant.hc.Do(req)
+			res, err := hc.Do(req)
 			if err == nil {
 				io.Copy(io.Discard, res.Body)
 				res.Body.Close()
 			}
 			done <- err
 		}()
-		<-sent
+		select {
+		case <-asked:
+		case err := <-done:
+			t.Fatalf("the application ended before kaisai asked for its body: %v", err)
+		}
+		<-sent // the body too: a hang-up before it is an unfinished form (400)
 		if blocked != nil {
 			waitFor(t, "the handler to wait for the row lock", &logs, blocked)
 		}
