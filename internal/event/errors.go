@@ -1,6 +1,3 @@
-// Package event holds kaisai's domain: organizations, events, schedule groups,
-// schedules and applications, with their validation and rules. It knows no SQL
-// and no HTTP, and imports nothing of the project's.
 package event
 
 import (

@@ -1,5 +1,3 @@
-// Package jobs holds kaisai's River workers, one file each: a job's
-// arguments and its Work. Later the Zoom sync lives here too.
 package jobs
 
 import (
