@@ -303,7 +303,7 @@ func (w *DeliverMailWorker) holdForRegistrants(ctx context.Context, l store.Leas
 	var later []int64
 	for _, m := range mails {
 		r, known := regs[m.Application.ID]
-		settled := known && (r.Status == zoompolicy.RegistrantRegistered || r.Status == zoompolicy.RegistrantFailed)
+		settled := known && r.Status.Answered()
 		if w.awaitsRegistrant(&m) && !settled {
 			later = append(later, m.ID)
 			continue

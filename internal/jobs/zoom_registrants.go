@@ -252,12 +252,12 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 	have := map[string]bool{} // registered, or refused by Zoom as it is: not sent again
 	for _, r := range rows {
 		if a, ok := want[r.Email]; ok && a.ID == r.ApplicationID {
-			if r.Status == zoompolicy.RegistrantRegistered || r.Status == zoompolicy.RegistrantFailed && r.ErrorKind == ZoomErrInvalid {
+			if r.Status.OnZoomList() || r.Status == zoompolicy.RegistrantFailed && r.ErrorKind == ZoomErrInvalid {
 				have[r.Email] = true
 			}
 			continue
 		}
-		if r.Status == zoompolicy.RegistrantRegistered {
+		if r.Status.OnZoomList() {
 			cancel = append(cancel, r)
 		} else {
 			drop = append(drop, r.ID) // failed: never on Zoom
@@ -394,7 +394,7 @@ func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, l store.Lease, t
 		switch {
 		case r.Status == zoompolicy.RegistrantAdding && ok:
 			registered = append(registered, store.RegisteredRow{ID: r.ID, RegistrantID: z.ID, JoinURL: z.JoinURL})
-		case r.Status == zoompolicy.RegistrantAdding, r.Status == zoompolicy.RegistrantRegistered && !ok:
+		case r.Status == zoompolicy.RegistrantAdding, r.Status.OnZoomList() && !ok:
 			forget = append(forget, r.ID)
 		}
 	}

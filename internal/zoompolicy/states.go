@@ -127,6 +127,10 @@ func (s RegistrantStatus) Valid() bool { return slices.Contains(RegistrantStatus
 // only then is its personal join URL known and shown.
 func (s RegistrantStatus) OnZoomList() bool { return s == RegistrantRegistered }
 
+// Answered reports whether Zoom has answered kaisai's add: registered, or
+// refused (failed). A mail that carries the personal join URL waits for it.
+func (s RegistrantStatus) Answered() bool { return s == RegistrantRegistered || s == RegistrantFailed }
+
 // Live reports whether the row still stands for someone on (or being put
 // on) Zoom's list: every status but cancelled.
 func (s RegistrantStatus) Live() bool { return s != RegistrantCancelled }

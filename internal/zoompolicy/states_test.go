@@ -93,8 +93,9 @@ func TestStateDecisions(t *testing.T) {
 		}
 	}
 	for _, s := range RegistrantStatuses() {
-		if s.OnZoomList() != (s == RegistrantRegistered) || s.Live() != (s != RegistrantCancelled) {
-			t.Errorf("registrant %s: on the list %v, live %v", s, s.OnZoomList(), s.Live())
+		answered := s == RegistrantRegistered || s == RegistrantFailed
+		if s.OnZoomList() != (s == RegistrantRegistered) || s.Live() != (s != RegistrantCancelled) || s.Answered() != answered {
+			t.Errorf("registrant %s: on the list %v, live %v, answered %v", s, s.OnZoomList(), s.Live(), s.Answered())
 		}
 	}
 	for _, s := range WebhookStatuses() {
