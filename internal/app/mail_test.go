@@ -91,7 +91,7 @@ func waitOutbox(t *testing.T, st *store.Store, orgID int64, want int) []store.Ma
 		rows := outbox(t, st, orgID)
 		done := 0
 		for _, r := range rows {
-			if r.Status != store.MailPending {
+			if r.Status != event.MailPending {
 				done++
 			}
 		}
@@ -175,7 +175,7 @@ func TestApplicationSendsOneMail(t *testing.T) {
 			}
 		}
 		rows := waitOutbox(t, a.Store, f.org.ID, 1)
-		if r := rows[0]; r.Status != store.MailSent || r.Attempts != 1 || r.Subject != m.Subject || r.Kind != event.MailApplied ||
+		if r := rows[0]; r.Status != event.MailSent || r.Attempts != 1 || r.Subject != m.Subject || r.Kind != event.MailApplied ||
 			"<"+mustMessageID(t, a.Store, r.ID)+">" != m.MessageID() {
 			t.Errorf("outbox row %+v", r)
 		}
@@ -259,7 +259,7 @@ func TestMailRetriedUntilAccepted(t *testing.T) {
 					if r.Kind != event.MailApplied {
 						want = fc.later
 					}
-					if r.Status != store.MailSent || r.Attempts != want {
+					if r.Status != event.MailSent || r.Attempts != want {
 						t.Errorf("mail %d (%s): status %s after %d attempts (last error %q), want sent after %d",
 							r.ID, r.Kind, r.Status, r.Attempts, r.LastError, want)
 					}
@@ -278,7 +278,7 @@ func TestMailGivenUpAfterMaxAttempts(t *testing.T) {
 	f := newMailFixture(t, a.Store, 10)
 	f.apply(t, a.Store, 1)
 	rows := waitOutbox(t, a.Store, f.org.ID, 1)
-	if r := rows[0]; r.Status != store.MailFailed || r.Attempts != 3 || !strings.Contains(r.LastError, "451") {
+	if r := rows[0]; r.Status != event.MailFailed || r.Attempts != 3 || !strings.Contains(r.LastError, "451") {
 		t.Fatalf("after 3 refusals: %+v", r)
 	}
 	mailSettled(t, a.Store)
@@ -290,7 +290,7 @@ func TestMailGivenUpAfterMaxAttempts(t *testing.T) {
 	}
 	srv.Wait(t, 1, 10*time.Second)
 	rows = waitOutbox(t, a.Store, f.org.ID, 1)
-	if r := rows[0]; r.Status != store.MailSent || r.Attempts != 4 {
+	if r := rows[0]; r.Status != event.MailSent || r.Attempts != 4 {
 		t.Errorf("after 再送: %+v", r)
 	}
 }
@@ -343,7 +343,7 @@ func TestMailCommittedBeforeCrashIsSwept(t *testing.T) {
 		for i := range 3 {
 			f.apply(t, st, i)
 		}
-		if rows := outbox(t, st, f.org.ID); len(rows) != 3 || rows[0].Status != store.MailPending {
+		if rows := outbox(t, st, f.org.ID); len(rows) != 3 || rows[0].Status != event.MailPending {
 			t.Fatalf("outbox before the restart: %+v", rows)
 		}
 		st.Close()
@@ -369,7 +369,7 @@ func TestMailKeptWithoutSMTP(t *testing.T) {
 	f.apply(t, a.Store, 2) // waitlisted
 	rows := waitOutbox(t, a.Store, f.org.ID, 2)
 	for _, r := range rows {
-		if r.Status != store.MailKept || r.Subject != "【Go勉強会】お申し込みを受け付けました" || !strings.Contains(r.Body, "様") {
+		if r.Status != event.MailKept || r.Subject != "【Go勉強会】お申し込みを受け付けました" || !strings.Contains(r.Body, "様") {
 			t.Errorf("dev outbox row %+v", r)
 		}
 	}
@@ -432,7 +432,7 @@ func TestCrashAfterAcceptResendsSameMessage(t *testing.T) {
 	if n := len(srv.Messages()); n != 2 {
 		t.Errorf("accepted %d times, want twice (once before the crash, once after)", n)
 	}
-	if rows := waitOutbox(t, a.Store, f.org.ID, 1); rows[0].Status != store.MailSent {
+	if rows := waitOutbox(t, a.Store, f.org.ID, 1); rows[0].Status != event.MailSent {
 		t.Errorf("after the restart: %+v", rows[0])
 	}
 }

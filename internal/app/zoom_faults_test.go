@@ -23,6 +23,7 @@ import (
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -143,7 +144,7 @@ func TestZoomMeetingCrashMidCreate(t *testing.T) {
 			t.Fatalf("Zoom has %d meetings after the restart, want the one made before the kill", len(zm))
 		}
 		ms, _ = st.EventZoomMeetings(ctx, org.ID, ze.event.ID)
-		if len(ms) != 1 || ms[0].ZoomID != zm[0].ID || ms[0].JoinURL != zm[0].JoinURL || ms[0].State() != store.MeetingCreated {
+		if len(ms) != 1 || ms[0].ZoomID != zm[0].ID || ms[0].JoinURL != zm[0].JoinURL || ms[0].State() != zoompolicy.MeetingCreated {
 			t.Errorf("kaisai's row %+v does not name Zoom's meeting %d", ms, zm[0].ID)
 		}
 	})
@@ -399,7 +400,7 @@ func TestMailCrashMidSend(t *testing.T) {
 		}
 		within(t, takeOver, "the mail to be recorded sent", func() bool {
 			rows := outbox(t, st, f.org.ID)
-			return len(rows) == 1 && rows[0].Status == store.MailSent
+			return len(rows) == 1 && rows[0].Status == event.MailSent
 		})
 	})
 }

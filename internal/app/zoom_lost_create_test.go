@@ -9,6 +9,7 @@ import (
 	"kaisai/internal/app"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -104,7 +105,7 @@ func TestZoomLostCreateThenLookupRateLimited(t *testing.T) {
 		if len(zm) != 1 {
 			t.Fatalf("Zoom has %d meetings for one schedule, want 1", len(zm))
 		}
-		if got := w.rows(t, ze.event.ID)[0]; got.ZoomID != zm[0].ID || got.State() != store.MeetingCreated {
+		if got := w.rows(t, ze.event.ID)[0]; got.ZoomID != zm[0].ID || got.State() != zoompolicy.MeetingCreated {
 			t.Errorf("kaisai's row names meeting %d (%s), Zoom has %d", got.ZoomID, got.State(), zm[0].ID)
 		}
 	})

@@ -20,6 +20,7 @@ import (
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -329,7 +330,7 @@ func checkZoomMatches(t *testing.T, st *store.Store, sim *zoomsim.Server, orgID 
 			for _, sc := range g.Schedules {
 				var row *store.ZoomMeeting
 				for i := range rows {
-					if rows[i].ScheduleID == sc.ID && rows[i].Want == store.ZoomWantPresent {
+					if rows[i].ScheduleID == sc.ID && rows[i].Want == zoompolicy.WantPresent {
 						row = &rows[i]
 					}
 				}
@@ -394,7 +395,7 @@ func TestZoomMeetingLifecycle(t *testing.T) {
 			t.Errorf("%d creates for 2 schedules", n)
 		}
 		for _, r := range w.rows(t, ze.event.ID) {
-			if r.State() != store.MeetingCreated || !strings.Contains(r.JoinURL, "pwd=") {
+			if r.State() != zoompolicy.MeetingCreated || !strings.Contains(r.JoinURL, "pwd=") {
 				t.Errorf("row %+v: state %s", r, r.State())
 			}
 		}
@@ -435,7 +436,7 @@ func TestZoomMeetingLifecycle(t *testing.T) {
 		}
 		until(t, "the Zoom-side change to be recorded", func() bool {
 			m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID)
-			return m.ZoomState == store.ZoomChangedOnZoom
+			return m.ZoomState == zoompolicy.ChangedOnZoom
 		})
 		m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID)
 		if !slices.Equal(m.ZoomChanges, []string{"settings.mute_upon_entry", "topic"}) {
@@ -456,7 +457,7 @@ func TestZoomMeetingLifecycle(t *testing.T) {
 		}
 		until(t, "the Zoom-side deletion to be recorded", func() bool {
 			m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID)
-			return m.State() == store.MeetingDeleted
+			return m.State() == zoompolicy.MeetingDeleted
 		})
 		if err := st.RecreateZoomMeeting(ctx, w.org.ID, row.ID); err != nil {
 			t.Fatal(err)
@@ -606,7 +607,7 @@ func TestZoomMeetingUnlinkKeepsMeetings(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
-		if r.State() != store.MeetingUnmanaged {
+		if r.State() != zoompolicy.MeetingUnmanaged {
 			t.Errorf("unlinked host's meeting is %s", r.State())
 		}
 	}
@@ -634,7 +635,7 @@ func TestZoomMeetingRefusals(t *testing.T) {
 	ze := newZoomEvent(t, st, w.org.ID, z, 1)
 	until(t, "the passcode refusal", func() bool {
 		rs := w.rows(t, ze.event.ID)
-		return len(rs) == 1 && rs[0].State() == store.MeetingError
+		return len(rs) == 1 && rs[0].State() == zoompolicy.MeetingError
 	})
 	r := w.rows(t, ze.event.ID)[0]
 	if r.ErrorKind != jobs.ZoomErrPasscode || r.ErrorCode != 300 || !r.DueAt.IsZero() {
@@ -650,7 +651,7 @@ func TestZoomMeetingRefusals(t *testing.T) {
 	}
 	w.waitInStep(t)
 	checkZoomMatches(t, st, w.sim, w.org.ID, ze)
-	if r := w.rows(t, ze.event.ID)[0]; r.State() != store.MeetingCreated || r.ErrorKind != "" {
+	if r := w.rows(t, ze.event.ID)[0]; r.State() != zoompolicy.MeetingCreated || r.ErrorKind != "" {
 		t.Errorf("after the fix: %+v", r)
 	}
 
@@ -696,7 +697,7 @@ func TestZoomMeetingHostLostLicence(t *testing.T) {
 	if err := st.UpdateEvent(ctx, &ze.event); err != nil {
 		t.Fatal(err)
 	}
-	until(t, "the licence refusal", func() bool { return w.rows(t, ze.event.ID)[0].State() == store.MeetingError })
+	until(t, "the licence refusal", func() bool { return w.rows(t, ze.event.ID)[0].State() == zoompolicy.MeetingError })
 	r := w.rows(t, ze.event.ID)[0]
 	if r.ErrorKind != jobs.ZoomErrLicense || r.ErrorCode != 200 || !r.DueAt.IsZero() {
 		t.Errorf("a host without a licence: %+v", r)
@@ -770,7 +771,7 @@ func TestZoomJoinURLForParticipants(t *testing.T) {
 				until(t, "the registration of "+a.Email, func() bool {
 					regs, _ := st.ApplicationRegistrants(ctx, []int64{a.ID})
 					reg = regs[a.ID]
-					return reg.Status == store.RegistrantRegistered
+					return reg.Status == zoompolicy.RegistrantRegistered
 				})
 				want = reg.JoinURL
 				if want == meetingURL || want == "" {

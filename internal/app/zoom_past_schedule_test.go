@@ -9,6 +9,7 @@ import (
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 )
 
 // TestZoomNoMeetingForPastSchedule: an online event whose Zoom group has a
@@ -37,10 +38,10 @@ func TestZoomNoMeetingForPastSchedule(t *testing.T) {
 		for _, m := range w.rows(t, ze.event.ID) {
 			rows[m.ScheduleID] = m
 		}
-		if m := rows[old.ID]; m.State() != store.MeetingNotCreated || m.ZoomID != 0 || m.ErrorKind != store.ZoomErrStarted {
+		if m := rows[old.ID]; m.State() != zoompolicy.MeetingNotCreated || m.ZoomID != 0 || m.ErrorKind != zoompolicy.ErrStarted {
 			t.Errorf("the past schedule's meeting: state %s, zoom id %d, error %q; want not created", m.State(), m.ZoomID, m.ErrorKind)
 		}
-		if m := rows[ahead.ID]; m.State() != store.MeetingCreated || m.ZoomID == 0 {
+		if m := rows[ahead.ID]; m.State() != zoompolicy.MeetingCreated || m.ZoomID == 0 {
 			t.Errorf("the schedule ahead: state %s, zoom id %d; want its meeting created", m.State(), m.ZoomID)
 		}
 		if n := w.calls.count("POST /v2/users/{id}/meetings"); n != 1 {

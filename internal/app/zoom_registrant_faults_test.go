@@ -13,6 +13,7 @@ import (
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 
 	"golang.org/x/sync/errgroup"
@@ -55,7 +56,7 @@ func TestZoomRegistrationTurnedOnPushesAtOnce(t *testing.T) {
 		w.waitInStep(t)
 		// Well within the 30 s a list's first retry would wait.
 		waitRegistrants(t, w, ze, emails...)
-		if got := w.rows(t, ze.event.ID)[0]; got.State() != store.MeetingCreated {
+		if got := w.rows(t, ze.event.ID)[0]; got.State() != zoompolicy.MeetingCreated {
 			t.Errorf("meeting %s, want created", got.State())
 		}
 	})
@@ -87,7 +88,7 @@ func TestZoomRefusedEntryDoesNotBlockOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := regs[apps[10].ID]
-		if r.Status != store.RegistrantFailed || !strings.Contains(r.ErrorMessage, "email") {
+		if r.Status != zoompolicy.RegistrantFailed || !strings.Contains(r.ErrorMessage, "email") {
 			t.Fatalf("the refused entry: %+v, want failed with Zoom's words about its e-mail", r)
 		}
 		attempts := postBatches(w)
@@ -105,7 +106,7 @@ func TestZoomRefusedEntryDoesNotBlockOthers(t *testing.T) {
 		until(t, "the retried entry to be refused again", func() bool {
 			regs, err := st.ApplicationRegistrants(ctx, []int64{apps[10].ID})
 			idle, _ := st.RegistrantListsIdle(ctx)
-			return err == nil && idle && regs[apps[10].ID].Status == store.RegistrantFailed && postBatches(w) > attempts+1
+			return err == nil && idle && regs[apps[10].ID].Status == zoompolicy.RegistrantFailed && postBatches(w) > attempts+1
 		})
 	})
 }
@@ -256,7 +257,7 @@ func releasePaid(t *testing.T, w *meetingWorld, lists ...*paid) []time.Duration 
 			rows, err := st.MeetingRegistrants(ctx, l.row.ID)
 			n := 0
 			for _, r := range rows {
-				if r.Status == store.RegistrantRegistered {
+				if r.Status == zoompolicy.RegistrantRegistered {
 					n++
 				}
 			}

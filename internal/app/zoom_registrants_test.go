@@ -16,6 +16,7 @@ import (
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomconn"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -106,7 +107,7 @@ func TestZoomRegistrantsFollowApplications(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := regs[apps["a@example.com"].ID]; r.Status != store.RegistrantRegistered || r.JoinURL != urls["a@example.com"] {
+		if r := regs[apps["a@example.com"].ID]; r.Status != zoompolicy.RegistrantRegistered || r.JoinURL != urls["a@example.com"] {
 			t.Errorf("a@example.com: %+v, Zoom's join URL %s", r, urls["a@example.com"])
 		}
 		if r, ok := regs[apps["licensed@example.com"].ID]; ok {
@@ -172,7 +173,7 @@ func TestZoomRegistrantsBackfillAndRecreate(t *testing.T) {
 		if err := w.sim.DeleteMeeting(row.ZoomID); err != nil {
 			t.Fatal(err)
 		}
-		until(t, "the deletion on Zoom's side", func() bool { return w.rows(t, ze.event.ID)[0].State() == store.MeetingDeleted })
+		until(t, "the deletion on Zoom's side", func() bool { return w.rows(t, ze.event.ID)[0].State() == zoompolicy.MeetingDeleted })
 		if err := st.RecreateZoomMeeting(ctx, w.org.ID, row.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -312,10 +313,10 @@ func TestZoomRegistrantsEmailDailyLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := regs[again[0].ID]; r.Status != store.RegistrantFailed || r.ErrorKind != "daily_limit" {
+	if r := regs[again[0].ID]; r.Status != zoompolicy.RegistrantFailed || r.ErrorKind != "daily_limit" {
 		t.Errorf("the e-mail over its daily adds: %+v", r)
 	}
-	if r := regs[others[0].ID]; r.Status != store.RegistrantRegistered {
+	if r := regs[others[0].ID]; r.Status != zoompolicy.RegistrantRegistered {
 		t.Errorf("another applicant of the same batch: %+v", r)
 	}
 }

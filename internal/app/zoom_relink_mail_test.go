@@ -13,6 +13,7 @@ import (
 	"kaisai/internal/mail/mailtest"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 )
 
 // TestZoomRelinkMailedOnce: a refresh Zoom refuses marks the connection
@@ -65,12 +66,12 @@ func TestZoomRelinkMailedOnce(t *testing.T) {
 			}
 		}
 		rows := waitOutbox(t, a.Store, f.org.ID, 1)
-		if r := rows[0]; r.Kind != event.MailZoomRelink || r.Status != store.MailSent || r.To != ownerEmail ||
+		if r := rows[0]; r.Kind != event.MailZoomRelink || r.Status != event.MailSent || r.To != ownerEmail ||
 			r.ApplicationID != 0 || r.EventID != 0 || r.MemberID == 0 || r.Body != m.Body {
 			t.Errorf("outbox row %+v", r)
 		}
 		c, err := a.Store.ZoomConnection(ctx, f.org.ID, id)
-		if err != nil || c.Status != store.ZoomRelinkRequired || c.RelinkNotifiedAt.IsZero() {
+		if err != nil || c.Status != zoompolicy.RelinkRequired || c.RelinkNotifiedAt.IsZero() {
 			t.Fatalf("connection %+v, %v", c, err)
 		}
 

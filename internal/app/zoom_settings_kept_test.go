@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"kaisai/internal/app/apptest"
-	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -40,7 +40,7 @@ func TestZoomSettingsKeptAcrossAppRemoval(t *testing.T) {
 		}
 		until(t, "app_deauthorized to unlink the host", func() bool {
 			c, err := st.ZoomConnection(ctx, o.orgID, conn)
-			return err == nil && c.Status == store.ZoomUnlinked
+			return err == nil && c.Status == zoompolicy.Unlinked
 		})
 
 		edit := fmt.Sprintf("/events/%d/groups/%d/edit", ze.event.ID, ze.group.ID)

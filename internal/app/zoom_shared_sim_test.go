@@ -11,8 +11,8 @@ import (
 
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
-	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -92,7 +92,7 @@ func (o organizer) linkThrough(t *testing.T, a *app.App, sim *zoomsim.Server) in
 	}
 	resp.Body.Close()
 	conns, err := a.Store.ZoomConnections(context.Background(), o.orgID)
-	if err != nil || len(conns) != 1 || conns[0].Status != store.ZoomLinked {
+	if err != nil || len(conns) != 1 || conns[0].Status != zoompolicy.Linked {
 		t.Fatalf("after the callback (%d %s): connections %+v, %v", resp.StatusCode, resp.Header.Get("Location"), conns, err)
 	}
 	return conns[0].ID
@@ -172,7 +172,7 @@ func TestInstancesShareOneZoomSimulator(t *testing.T) {
 		t.Fatalf("「ホストとして開始」 at B after the access token expired: %d to %q, want a start URL of the simulator", status, loc)
 	}
 	c, err := b.Store.ZoomConnection(ctx, o.orgID, conn)
-	if err != nil || c.Status != store.ZoomLinked || !c.RelinkNotifiedAt.IsZero() {
+	if err != nil || c.Status != zoompolicy.Linked || !c.RelinkNotifiedAt.IsZero() {
 		t.Fatalf("the connection after B's refresh: %+v, %v; want 連携中, nobody told to relink", c, err)
 	}
 	after, err := b.Store.ZoomStoredTokens(ctx, o.orgID, conn)
@@ -189,7 +189,7 @@ func TestInstancesShareOneZoomSimulator(t *testing.T) {
 	if status, loc := o.startHost(t, a, eventID, meetingID); status != http.StatusSeeOther {
 		t.Errorf("「ホストとして開始」 at A after B refreshed: %d to %q", status, loc)
 	}
-	if c, err := a.Store.ZoomConnection(ctx, o.orgID, conn); err != nil || c.Status != store.ZoomLinked {
+	if c, err := a.Store.ZoomConnection(ctx, o.orgID, conn); err != nil || c.Status != zoompolicy.Linked {
 		t.Errorf("the connection at the end: %+v, %v", c, err)
 	}
 }
@@ -212,7 +212,7 @@ func TestInstancesWithASimulatorEach(t *testing.T) {
 		t.Errorf("「ホストとして開始」 at B with a simulator of its own: %d to %q, want 502", status, loc)
 	}
 	c, err := b.Store.ZoomConnection(ctx, o.orgID, conn)
-	if err != nil || c.Status != store.ZoomRelinkRequired {
+	if err != nil || c.Status != zoompolicy.RelinkRequired {
 		t.Errorf("the connection: %+v, %v; want 要再連携", c, err)
 	}
 }

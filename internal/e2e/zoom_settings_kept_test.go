@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kaisai/internal/store"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -75,7 +76,7 @@ func TestZoomSettingsKeptInTheBrowser(t *testing.T) {
 	}
 	waitUntil(t, "app_deauthorized to unlink the host", func() bool {
 		conns, err := kaisai.Store.ZoomConnections(context.Background(), orgID(t, kaisai.Store, "owner@kept-e2e.example"))
-		return err == nil && len(conns) > 0 && conns[0].Status == store.ZoomUnlinked
+		return err == nil && len(conns) > 0 && conns[0].Status == zoompolicy.Unlinked
 	})
 	org.open("/integrations", `^/integrations$`)
 	if got := org.text("#zoom-connections tbody tr:first-child"); !strings.Contains(got, "Hanako Yamada") ||

@@ -2,6 +2,7 @@ package event
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -39,6 +40,23 @@ func (k MailKind) Valid() bool {
 	}
 	return false
 }
+
+// MailStatus is where an e-mail kaisai owes stands in its outbox
+// (outbox.status).
+type MailStatus string
+
+const (
+	MailPending MailStatus = "pending" // waiting for delivery (or for its next attempt)
+	MailSent    MailStatus = "sent"    // accepted by the SMTP server
+	MailKept    MailStatus = "kept"    // no SMTP configured: kept in the dev outbox, shown in the app
+	MailFailed  MailStatus = "failed"  // given up after the last attempt; shown with its error
+)
+
+// MailStatuses are the valid statuses.
+func MailStatuses() []MailStatus { return []MailStatus{MailPending, MailSent, MailKept, MailFailed} }
+
+// Valid reports whether s is one of MailStatuses.
+func (s MailStatus) Valid() bool { return slices.Contains(MailStatuses(), s) }
 
 // MailPlaceholders are what a mail template may contain, written {name}.
 var MailPlaceholders = []string{"name", "event", "schedule", "venue", "status", "status_note", "online_url", "application_url", "price"}

@@ -187,7 +187,7 @@ func (w *DeliverMailWorker) deliver(ctx context.Context, l store.Lease, mails []
 		kept := make([]store.DeliveredMail, len(mails))
 		for i := range mails {
 			m := w.Renderer.RenderFor(&mails[i], personal[mails[i].Application.ID], w.Now())
-			kept[i] = store.DeliveredMail{ID: mails[i].ID, Status: store.MailKept, To: m.To.Address,
+			kept[i] = store.DeliveredMail{ID: mails[i].ID, Status: event.MailKept, To: m.To.Address,
 				Subject: m.Subject, Body: m.Body}
 		}
 		return w.Store.MarkMailsDelivered(record, l, kept)
@@ -237,7 +237,7 @@ func (w *DeliverMailWorker) deliver(ctx context.Context, l store.Lease, mails []
 			}
 			continue
 		}
-		if err := w.Store.MarkMailDelivered(record, l, om.ID, store.MailSent, m.To.Address, m.Subject, m.Body); err != nil {
+		if err := w.Store.MarkMailDelivered(record, l, om.ID, event.MailSent, m.To.Address, m.Subject, m.Body); err != nil {
 			// Sent but not recorded: the mail goes again, with the same
 			// Message-ID, once the lease ends. Stop rather than go on.
 			w.Log.Error("mail: sent but not recorded", "mail", om.ID, "message_id", om.MessageID, "err", err)
@@ -303,7 +303,7 @@ func (w *DeliverMailWorker) holdForRegistrants(ctx context.Context, l store.Leas
 	var later []int64
 	for _, m := range mails {
 		r, known := regs[m.Application.ID]
-		settled := known && (r.Status == store.RegistrantRegistered || r.Status == store.RegistrantFailed)
+		settled := known && r.Status.Answered()
 		if w.awaitsRegistrant(&m) && !settled {
 			later = append(later, m.ID)
 			continue

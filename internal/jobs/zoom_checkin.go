@@ -162,17 +162,10 @@ func candidatesFor(m store.CheckInMeeting, who zoompolicy.Participant,
 }
 
 // match is the application the policy checks the participant in to, and
-// by what as the store records it (0 and "" for none).
-func match(m store.CheckInMeeting, who zoompolicy.Participant, c zoompolicy.Candidates) (int64, string) {
+// by what (0 and zoompolicy.Unmatched for none).
+func match(m store.CheckInMeeting, who zoompolicy.Participant, c zoompolicy.Candidates) (int64, zoompolicy.MatchedBy) {
 	id, by, _ := zoompolicy.MatchJoin(policyOf(m), who, c)
-	switch by {
-	case zoompolicy.MatchedByRegistrant:
-		return id, store.MatchedByRegistrant
-	case zoompolicy.MatchedByEmail:
-		return id, store.MatchedByEmail
-	default:
-		return 0, ""
-	}
+	return id, by
 }
 
 // ZoomMeetingEnded handles meeting.ended: it reads the instance's

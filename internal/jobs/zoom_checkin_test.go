@@ -24,11 +24,11 @@ func TestCandidatesFor(t *testing.T) {
 		auth, reg bool
 		asked     string
 		id        int64
-		by        string
+		by        zoompolicy.MatchedBy
 	}{
-		{"ON/ON", true, true, "reg:reg-1 email:known@example.com", 11, store.MatchedByRegistrant},
-		{"OFF/ON", false, true, "reg:reg-1", 11, store.MatchedByRegistrant},
-		{"ON/OFF", true, false, "email:known@example.com", 22, store.MatchedByEmail},
+		{"ON/ON", true, true, "reg:reg-1 email:known@example.com", 11, zoompolicy.MatchedByRegistrant},
+		{"OFF/ON", false, true, "reg:reg-1", 11, zoompolicy.MatchedByRegistrant},
+		{"ON/OFF", true, false, "email:known@example.com", 22, zoompolicy.MatchedByEmail},
 		{"OFF/OFF", false, false, "", 0, ""},
 	} {
 		asked = nil

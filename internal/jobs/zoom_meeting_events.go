@@ -11,6 +11,7 @@ import (
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoom/webhook"
 	"kaisai/internal/zoomconn"
+	"kaisai/internal/zoompolicy"
 )
 
 // Changes made to kaisai's meetings on Zoom's side (DESIGN.md §4): Zoom's
@@ -31,7 +32,7 @@ func ZoomMeetingDeleted(st *store.Store) WebhookHandler {
 			return err
 		}
 		for _, r := range rows {
-			if r.Want != store.ZoomWantPresent {
+			if r.Want != zoompolicy.WantPresent {
 				continue
 			}
 			if _, err := st.ZoomMeetingDeletedOnZoom(ctx, store.Lease{}, r.ID, int64(p.Object.ID)); err != nil {
@@ -64,7 +65,7 @@ func ZoomMeetingUpdated(st *store.Store, zc *zoomconn.Clients) WebhookHandler {
 			return err
 		}
 		for _, r := range rows {
-			if r.Want != store.ZoomWantPresent || r.ZoomState == store.ZoomDeletedOnZoom || r.Applied == "" {
+			if r.Want != zoompolicy.WantPresent || r.ZoomState == zoompolicy.DeletedOnZoom || r.Applied == "" {
 				continue
 			}
 			var m *zoom.Meeting
@@ -85,7 +86,7 @@ func ZoomMeetingUpdated(st *store.Store, zc *zoomconn.Clients) WebhookHandler {
 				return err
 			}
 			changed := changedOnZoom(meetingObject(m), r.Applied, r.Inflight)
-			if len(changed) == 0 && r.ZoomState != store.ZoomChangedOnZoom {
+			if len(changed) == 0 && r.ZoomState != zoompolicy.ChangedOnZoom {
 				continue
 			}
 			if err := st.ZoomMeetingChangedOnZoom(ctx, r.ID, id, changed); err != nil {

@@ -50,7 +50,7 @@ const (
 	ZoomErrOther       = "other"        // any other refusal
 	// ZoomErrStarted: not created, because the schedule had begun
 	// (zoompolicy.MayCreate); waits for the schedule to move ahead.
-	ZoomErrStarted = store.ZoomErrStarted
+	ZoomErrStarted = zoompolicy.ErrStarted
 )
 
 // errScheduleStarted: a create was not sent, the schedule having begun.
@@ -181,7 +181,7 @@ func (w *SyncZoomMeetingsWorker) sync(ctx context.Context, l store.Lease, t stor
 		if errors.As(err, &p) {
 			return p.err
 		}
-	case t.ZoomState == store.ZoomDeletedOnZoom:
+	case t.ZoomState == zoompolicy.DeletedOnZoom:
 		// Waits for 再作成; nothing to send.
 		_, err := w.Store.ZoomMeetingDeletedOnZoom(record, l, t.ID, t.ZoomID)
 		return err

@@ -233,7 +233,7 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 	}
 	var stale []int64 // adds whose outcome is unknown
 	for _, r := range rows {
-		if r.Status == store.RegistrantAdding {
+		if r.Status == zoompolicy.RegistrantAdding {
 			stale = append(stale, r.ID)
 		}
 	}
@@ -252,12 +252,12 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 	have := map[string]bool{} // registered, or refused by Zoom as it is: not sent again
 	for _, r := range rows {
 		if a, ok := want[r.Email]; ok && a.ID == r.ApplicationID {
-			if r.Status == store.RegistrantRegistered || r.Status == store.RegistrantFailed && r.ErrorKind == ZoomErrInvalid {
+			if r.Status.OnZoomList() || r.Status == zoompolicy.RegistrantFailed && r.ErrorKind == ZoomErrInvalid {
 				have[r.Email] = true
 			}
 			continue
 		}
-		if r.Status == store.RegistrantRegistered {
+		if r.Status.OnZoomList() {
 			cancel = append(cancel, r)
 		} else {
 			drop = append(drop, r.ID) // failed: never on Zoom
@@ -392,9 +392,9 @@ func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, l store.Lease, t
 	for _, r := range rows {
 		z, ok := byEmail[r.Email]
 		switch {
-		case r.Status == store.RegistrantAdding && ok:
+		case r.Status == zoompolicy.RegistrantAdding && ok:
 			registered = append(registered, store.RegisteredRow{ID: r.ID, RegistrantID: z.ID, JoinURL: z.JoinURL})
-		case r.Status == store.RegistrantAdding, r.Status == store.RegistrantRegistered && !ok:
+		case r.Status == zoompolicy.RegistrantAdding, r.Status.OnZoomList() && !ok:
 			forget = append(forget, r.ID)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"kaisai/internal/store"
 	"kaisai/internal/zoom/webhook"
+	"kaisai/internal/zoompolicy"
 )
 
 // Zoom webhook processing (DESIGN.md §6, §7). The intake (POST /webhooks/zoom)
@@ -187,7 +188,7 @@ func (w *ProcessZoomWebhooksWorker) drain(ctx context.Context, l store.Lease) er
 				return 0, err
 			}
 		}
-		if err := w.Store.MarkZoomWebhooksDone(context.WithoutCancel(ctx), l, store.WebhookIgnored, ignored); err != nil {
+		if err := w.Store.MarkZoomWebhooksDone(context.WithoutCancel(ctx), l, zoompolicy.WebhookIgnored, ignored); err != nil {
 			return 0, err
 		}
 		return len(events), nil
@@ -204,7 +205,7 @@ func (w *ProcessZoomWebhooksWorker) process(ctx context.Context, l store.Lease, 
 		err = w.call(ctx, h, e)
 	}
 	if err == nil {
-		return w.Store.MarkZoomWebhook(record, l, ev.ID, store.WebhookProcessed, "", time.Time{})
+		return w.Store.MarkZoomWebhook(record, l, ev.ID, zoompolicy.WebhookProcessed, "", time.Time{})
 	}
 	return w.failed(record, l, ev, err)
 }
@@ -236,7 +237,7 @@ func (w *ProcessZoomWebhooksWorker) processBatch(ctx context.Context, l store.Le
 			return err
 		}
 	}
-	return w.Store.MarkZoomWebhooksDone(record, l, store.WebhookProcessed, done)
+	return w.Store.MarkZoomWebhooksDone(record, l, zoompolicy.WebhookProcessed, done)
 }
 
 // failed records a handler's error: the event is retried with backoff, or
@@ -252,9 +253,9 @@ func (w *ProcessZoomWebhooksWorker) failed(ctx context.Context, l store.Lease, e
 	if len(reason) > 1000 {
 		reason = reason[:1000]
 	}
-	status := store.WebhookPending
+	status := zoompolicy.WebhookPending
 	if final {
-		status = store.WebhookFailed
+		status = zoompolicy.WebhookFailed
 	}
 	return w.Store.MarkZoomWebhook(ctx, l, ev.ID, status, reason, w.Now().Add(wait))
 }

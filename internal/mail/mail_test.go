@@ -178,8 +178,8 @@ func TestMailCatalogKeys(t *testing.T) {
 	for _, p := range event.MailPlaceholders {
 		keys = append(keys, "mail.placeholder."+p)
 	}
-	for _, s := range []string{store.MailPending, store.MailSent, store.MailKept, store.MailFailed} {
-		keys = append(keys, "mail_status."+s)
+	for _, s := range event.MailStatuses() {
+		keys = append(keys, "mail_status."+string(s))
 	}
 	keys = append(keys, "mail.venue_online", "mail.online_url.none", "mail.online_url.cancelled",
 		"mail.online_url.waitlisted", "mail.online_url.unpaid", "mail.online_url.pending", "mail.online_url.personal_pending")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"kaisai/internal/event"
+	"kaisai/internal/zoompolicy"
 )
 
 const eventColumns = `e.id, e.org_id, e.slug, e.title, e.description, e.fee, e.price_jpy, e.time_zone,
@@ -253,10 +254,10 @@ func checkZoomHost(ctx context.Context, tx *sql.Tx, g *event.ScheduleGroup, keep
 	if g.Venue != event.VenueZoom || g.Zoom == nil || g.Zoom.ConnID == keep {
 		return nil
 	}
-	var status string
+	var status zoompolicy.ConnStatus
 	err := tx.QueryRowContext(ctx, `SELECT status FROM zoom_connections WHERE org_id = $1 AND id = $2`,
 		g.OrgID, g.Zoom.ConnID).Scan(&status)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && status != ZoomLinked) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !status.Usable()) {
 		return ErrZoomHostUnavailable
 	}
 	return err

@@ -10,6 +10,7 @@ import (
 
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 )
 
 // recordEvents stores n distinct webhook events: leased work to claim.
@@ -70,13 +71,13 @@ func TestLeaseTakeOverAndFence(t *testing.T) {
 			t.Errorf("renewing an expired lease: %v, want ErrLeaseLost", err)
 		}
 		// A's late result is refused and changes nothing; B's is recorded.
-		if err := st.MarkZoomWebhook(ctx, a, held[0].ID, store.WebhookFailed, "late", time.Time{}); !errors.Is(err, store.ErrLeaseLost) {
+		if err := st.MarkZoomWebhook(ctx, a, held[0].ID, zoompolicy.WebhookFailed, "late", time.Time{}); !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("a's late result: %v, want ErrLeaseLost", err)
 		}
-		if err := st.MarkZoomWebhooksDone(ctx, a, store.WebhookProcessed, []int64{held[1].ID}); !errors.Is(err, store.ErrLeaseLost) {
+		if err := st.MarkZoomWebhooksDone(ctx, a, zoompolicy.WebhookProcessed, []int64{held[1].ID}); !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("a's late batch result: %v, want ErrLeaseLost", err)
 		}
-		if err := st.MarkZoomWebhooksDone(ctx, b, store.WebhookProcessed, []int64{held[0].ID, held[1].ID}); err != nil {
+		if err := st.MarkZoomWebhooksDone(ctx, b, zoompolicy.WebhookProcessed, []int64{held[0].ID, held[1].ID}); err != nil {
 			t.Fatal(err)
 		}
 		rows, err := st.ZoomWebhooks(ctx, 10)
@@ -84,7 +85,7 @@ func TestLeaseTakeOverAndFence(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range rows {
-			if r.Status != store.WebhookProcessed || r.LastError != "" {
+			if r.Status != zoompolicy.WebhookProcessed || r.LastError != "" {
 				t.Errorf("event %d: %s %q, want processed by b", r.ID, r.Status, r.LastError)
 			}
 		}
@@ -153,7 +154,7 @@ func TestLeaseClaimsRace(t *testing.T) {
 						ids[i] = e.ID
 					}
 					mu.Unlock()
-					if err := st.MarkZoomWebhooksDone(ctx, l, store.WebhookProcessed, ids); err != nil {
+					if err := st.MarkZoomWebhooksDone(ctx, l, zoompolicy.WebhookProcessed, ids); err != nil {
 						errs <- err
 						return
 					}

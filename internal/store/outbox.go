@@ -14,14 +14,6 @@ import (
 	"kaisai/internal/event"
 )
 
-// Mail statuses in the outbox.
-const (
-	MailPending = "pending" // waiting for delivery (or for its next attempt)
-	MailSent    = "sent"    // accepted by the SMTP server
-	MailKept    = "kept"    // no SMTP configured: kept in the dev outbox, shown in the app
-	MailFailed  = "failed"  // given up after the last attempt; shown with its error
-)
-
 // enqueueMail records, inside the transaction of the change that causes it,
 // that an application's participant is owed an e-mail of kind. A job renders
 // and delivers it after commit.
@@ -208,16 +200,16 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 
 // MarkMailDelivered records a mail held by l as sent (or kept, in the dev
 // outbox) with what was sent.
-func (s *Store) MarkMailDelivered(ctx context.Context, l Lease, id int64, status, to, subject, body string) error {
+func (s *Store) MarkMailDelivered(ctx context.Context, l Lease, id int64, status event.MailStatus, to, subject, body string) error {
 	return s.MarkMailsDelivered(ctx, l, []DeliveredMail{{ID: id, Status: status, To: to, Subject: subject, Body: body}})
 }
 
 // MarkMailFailed records a failed attempt of a mail held by l: it is due
 // again at retryAt, or, when final, it is given up and shown as failed.
 func (s *Store) MarkMailFailed(ctx context.Context, l Lease, id int64, reason string, retryAt time.Time, final bool) error {
-	status := MailPending
+	status := event.MailPending
 	if final {
-		status = MailFailed
+		status = event.MailFailed
 	}
 	r, err := s.exec(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2,
 		next_attempt_at = $3, lease_owner = NULL WHERE id = $4 AND lease_owner = $5`,
@@ -250,7 +242,7 @@ func (s *Store) ReleaseMail(ctx context.Context, l Lease, ids []int64) error {
 // DeliveredMail is what MarkMailsDelivered records of one mail.
 type DeliveredMail struct {
 	ID                int64
-	Status            string // MailSent or MailKept
+	Status            event.MailStatus // event.MailSent or event.MailKept
 	To, Subject, Body string
 }
 
@@ -290,7 +282,7 @@ type MailRow struct {
 	ApplicationID int64 // 0 for a mail to an organizer
 	MemberID      int64 // the organizer written to; 0 for a participant's mail
 	Kind          event.MailKind
-	Status        string
+	Status        event.MailStatus
 	To            string // as sent; before delivery, the application's (or member's) address
 	Subject       string
 	Body          string
@@ -298,7 +290,7 @@ type MailRow struct {
 	LastError     string
 	CreatedAt     time.Time
 	// SentAt is when the mail was delivered: handed to the SMTP server
-	// (MailSent), or kept in the dev outbox (MailKept, never sent); zero
+	// (event.MailSent), or kept in the dev outbox (event.MailKept, never sent); zero
 	// before that.
 	SentAt time.Time
 	// NextAttemptAt is when a pending mail is tried (again).

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kaisai/internal/event"
+	"kaisai/internal/zoompolicy"
 )
 
 // Attendance (DESIGN.md §6): each participant session of a managed Zoom
@@ -17,13 +18,6 @@ import (
 // in-meeting participant id. participant_joined, participant_left and the
 // past-participants report each fill in what is still unknown of a session,
 // so they may arrive in any order, late or twice.
-
-// Matched-by values of a session.
-const (
-	MatchedByRegistrant = "registrant"
-	MatchedByEmail      = "email"
-	MatchedByHand       = "manual"
-)
 
 // ZoomSession is one participant session as a webhook or the report tells it.
 type ZoomSession struct {
@@ -33,7 +27,7 @@ type ZoomSession struct {
 	// ApplicationID is the application the policy matched (0: none), by
 	// MatchedBy.
 	ApplicationID int64
-	MatchedBy     string
+	MatchedBy     zoompolicy.MatchedBy
 }
 
 // RecordZoomSessions records sessions of the meeting m in one transaction
@@ -113,7 +107,7 @@ func (s *Store) RecordZoomSessions(ctx context.Context, m CheckInMeeting, sessio
 	return checkedIn, nil
 }
 
-func matchedBy(z ZoomSession) string {
+func matchedBy(z ZoomSession) zoompolicy.MatchedBy {
 	if z.ApplicationID == 0 {
 		return ""
 	}

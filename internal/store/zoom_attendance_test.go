@@ -9,6 +9,7 @@ import (
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 )
 
 // TestZoomSessionsInAnyOrder records one applicant's sessions the way Zoom
@@ -27,7 +28,7 @@ func TestZoomSessionsInAnyOrder(t *testing.T) {
 		at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
 		session := func(pid string, app int64, join, leave time.Time) store.ZoomSession {
 			return store.ZoomSession{InstanceUUID: "inst/1==", ParticipantID: pid, Name: "出席者",
-				ApplicationID: app, MatchedBy: store.MatchedByRegistrant, JoinedAt: join, LeftAt: leave}
+				ApplicationID: app, MatchedBy: zoompolicy.MatchedByRegistrant, JoinedAt: join, LeftAt: leave}
 		}
 		record := func(want int, ss ...store.ZoomSession) {
 			t.Helper()
@@ -100,9 +101,9 @@ func TestZoomCheckInRespectsTheOrganizer(t *testing.T) {
 	m := store.CheckInMeeting{OrgID: f.org.ID, ScheduleID: f.schedule.ID, ZoomID: 1}
 	join := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
 	ss := []store.ZoomSession{
-		{InstanceUUID: "u", ParticipantID: "1", ApplicationID: manual.ID, MatchedBy: store.MatchedByEmail, JoinedAt: join},
-		{InstanceUUID: "u", ParticipantID: "2", ApplicationID: gone.ID, MatchedBy: store.MatchedByEmail, JoinedAt: join},
-		{InstanceUUID: "u", ParticipantID: "3", ApplicationID: undone.ID, MatchedBy: store.MatchedByEmail, JoinedAt: join},
+		{InstanceUUID: "u", ParticipantID: "1", ApplicationID: manual.ID, MatchedBy: zoompolicy.MatchedByEmail, JoinedAt: join},
+		{InstanceUUID: "u", ParticipantID: "2", ApplicationID: gone.ID, MatchedBy: zoompolicy.MatchedByEmail, JoinedAt: join},
+		{InstanceUUID: "u", ParticipantID: "3", ApplicationID: undone.ID, MatchedBy: zoompolicy.MatchedByEmail, JoinedAt: join},
 	}
 	before := reload(t, st, f, manual.ID).CheckedInAt
 	if n, err := st.RecordZoomSessions(ctx, m, ss); err != nil || n != 1 {

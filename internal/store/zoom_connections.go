@@ -13,19 +13,7 @@ import (
 	"time"
 
 	"kaisai/internal/event"
-)
-
-// Zoom connection statuses.
-const (
-	ZoomLinked         = "linked"          // 連携中
-	ZoomRelinkRequired = "relink_required" // 要再連携: Zoom refused the refresh, or ended the grant
-	ZoomUnlinked       = "unlinked"        // 解除済: unlinked from kaisai or from Zoom
-)
-
-// Why a connection is 要再連携 (ZoomConnection.RelinkReason).
-const (
-	RelinkRefused         = ""                 // Zoom refused the refresh token
-	RelinkLinkedElsewhere = "linked_elsewhere" // another organization linked the same Zoom user
+	"kaisai/internal/zoompolicy"
 )
 
 var (
@@ -63,8 +51,8 @@ type ZoomUser struct {
 type ZoomConnection struct {
 	ID, OrgID        int64
 	User             ZoomUser
-	Status           string
-	RelinkReason     string // why it is 要再連携: RelinkRefused, RelinkLinkedElsewhere
+	Status           zoompolicy.ConnStatus
+	RelinkReason     zoompolicy.RelinkReason // why it is 要再連携
 	Scopes           []string
 	APIURL           string
 	TokenExpiry      time.Time
@@ -81,7 +69,7 @@ type ZoomConnection struct {
 // Host is the connection as a possible host of a group's meetings, for the
 // rules of package event: linked or not, and its licence as last seen.
 func (c ZoomConnection) Host() event.ZoomHost {
-	h := event.ZoomHost{ConnID: c.ID, Linked: c.Status == ZoomLinked}
+	h := event.ZoomHost{ConnID: c.ID, Linked: c.Status.Usable()}
 	switch c.User.Type {
 	case 1:
 		h.Licence = event.ZoomLicenceBasic
@@ -118,7 +106,7 @@ func (s *Store) seal(orgID int64, zoomUserID string, t ZoomTokens) (access, refr
 // https://devforum.zoom.us/t/the-procedure-for-increasing-the-token-tolerance-token-index-and-its-impact/95429).
 // So the same Zoom user linked by another organization has ended this
 // grant: in the same transaction, every other organization's connection to
-// the user that was 連携中 becomes 要再連携 (RelinkLinkedElsewhere), loses
+// the user that was 連携中 becomes 要再連携 (zoompolicy.RelinkLinkedElsewhere), loses
 // its dead tokens, and its owners are told by mail, instead of finding out
 // from a refused call later.
 func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser, t ZoomTokens) (id int64, err error) {
@@ -248,7 +236,7 @@ func (s *Store) ZoomConnection(ctx context.Context, orgID, id int64) (ZoomConnec
 }
 
 // SetZoomConnectionStatus marks a connection 連携中, 要再連携 or 解除済.
-func (s *Store) SetZoomConnectionStatus(ctx context.Context, orgID, id int64, status string) error {
+func (s *Store) SetZoomConnectionStatus(ctx context.Context, orgID, id int64, status zoompolicy.ConnStatus) error {
 	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = $1, updated_at = $2 WHERE org_id = $3 AND id = $4`,
 		status, s.nowUTC(), orgID, id)
 	return rowsOrNotFound(r, err, "store.SetZoomConnectionStatus(org %d, %d)", orgID, id)
@@ -441,15 +429,16 @@ func (s *Store) needsRefresh(t ZoomTokens, stale string) bool {
 // zoomGrant is a connection's tokens as stored.
 type zoomGrant struct {
 	ZoomTokens
-	userID, status string
-	refreshEnc     []byte // the refresh token as sealed: which grant this is
+	userID     string
+	status     zoompolicy.ConnStatus
+	refreshEnc []byte // the refresh token as sealed: which grant this is
 }
 
 // zoomTokens reads and opens a connection's tokens; ErrZoomRelinkRequired
 // when it has none or is not 連携中.
 func (s *Store) zoomTokens(ctx context.Context, q querier, orgID, id int64, lock string) (zoomGrant, error) {
 	g, err := s.storedZoomTokens(ctx, q, orgID, id, lock)
-	if err == nil && g.status != ZoomLinked {
+	if err == nil && !g.status.Usable() {
 		err = ErrZoomRelinkRequired
 	}
 	return g, err

@@ -14,6 +14,7 @@ import (
 	"kaisai/internal/secretbox"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 )
 
 func openWithSecrets(t testing.TB, db testdb.DB) *store.Store {
@@ -59,7 +60,7 @@ func TestZoomConnectionLinkListUnlink(t *testing.T) {
 			t.Fatalf("linked again: id %d (first %d), %v: the same Zoom user must be the same connection", again, id, err)
 		}
 		list, err := st.ZoomConnections(ctx, a.ID)
-		if err != nil || len(list) != 1 || list[0].Status != store.ZoomLinked || list[0].User.DisplayName != "Hanako" || !list[0].HasTokens {
+		if err != nil || len(list) != 1 || list[0].Status != zoompolicy.Linked || list[0].User.DisplayName != "Hanako" || !list[0].HasTokens {
 			t.Fatalf("list = %+v, %v", list, err)
 		}
 		if _, err := st.ZoomConnection(ctx, b.ID, id); !errors.Is(err, event.ErrNotFound) {
@@ -72,7 +73,7 @@ func TestZoomConnectionLinkListUnlink(t *testing.T) {
 			t.Fatal(err)
 		}
 		c, err := st.ZoomConnection(ctx, a.ID, id)
-		if err != nil || c.Status != store.ZoomUnlinked || c.HasTokens {
+		if err != nil || c.Status != zoompolicy.Unlinked || c.HasTokens {
 			t.Fatalf("after unlink: %+v, %v", c, err)
 		}
 		if _, err := st.ZoomAccessToken(ctx, a.ID, id, "", nil); !errors.Is(err, store.ErrZoomRelinkRequired) {
@@ -97,7 +98,7 @@ func TestZoomConnectionLinkListUnlink(t *testing.T) {
 		}
 		c, _ = st.ZoomConnection(ctx, a.ID, id)
 		kept := store.ZoomUser{ID: "zu1", Email: "z@example.com", DisplayName: "Hanako", Type: 2}
-		if c.Status != store.ZoomUnlinked || c.HasTokens || !c.TokenExpiry.IsZero() || c.User != kept ||
+		if c.Status != zoompolicy.Unlinked || c.HasTokens || !c.TokenExpiry.IsZero() || c.User != kept ||
 			len(c.Scopes) != 0 || c.APIURL != "" || !c.LinkedAt.Equal(linked.LinkedAt) {
 			t.Errorf("after app_deauthorized: %+v, want no grant left and the user %+v as last seen at %s",
 				c, kept, linked.LinkedAt)
@@ -112,7 +113,7 @@ func TestZoomConnectionLinkListUnlink(t *testing.T) {
 		if n, err := st.DeauthorizeZoomAccount(ctx, "acc", time.Time{}); err != nil || n != 1 {
 			t.Fatalf("deauthorize the account: %d, %v", n, err)
 		}
-		if c, _ = st.ZoomConnection(ctx, a.ID, id); c.Status != store.ZoomUnlinked || c.HasTokens || c.User != kept {
+		if c, _ = st.ZoomConnection(ctx, a.ID, id); c.Status != zoompolicy.Unlinked || c.HasTokens || c.User != kept {
 			t.Errorf("after app_deauthorized of the account: %+v", c)
 		}
 	})
@@ -179,17 +180,17 @@ func TestZoomLinkedElsewhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := conn(a.ID, aConn)
-		if c.Status != store.ZoomRelinkRequired || c.RelinkReason != store.RelinkLinkedElsewhere || c.HasTokens ||
+		if c.Status != zoompolicy.RelinkRequired || c.RelinkReason != zoompolicy.RelinkLinkedElsewhere || c.HasTokens ||
 			c.User.Email != u.Email || c.RelinkNotifiedAt.IsZero() {
 			t.Fatalf("a's link after b linked the same Zoom user: %+v", c)
 		}
 		if _, err := st.ZoomAccessToken(ctx, a.ID, aConn, "", nil); !errors.Is(err, store.ErrZoomRelinkRequired) {
 			t.Errorf("a's token after b linked: %v", err)
 		}
-		if c := conn(a.ID, aOther); c.Status != store.ZoomLinked || !c.HasTokens {
+		if c := conn(a.ID, aOther); c.Status != zoompolicy.Linked || !c.HasTokens {
 			t.Errorf("a's other Zoom user was touched: %+v", c)
 		}
-		if c := conn(b.ID, bConn); c.Status != store.ZoomLinked || !c.HasTokens || c.RelinkReason != "" {
+		if c := conn(b.ID, bConn); c.Status != zoompolicy.Linked || !c.HasTokens || c.RelinkReason != "" {
 			t.Errorf("b's link: %+v", c)
 		}
 		if ms := mails(a.ID); len(ms) != 1 || ms[0].Kind != event.MailZoomLinkedElsewhere || ms[0].MemberID == 0 {
@@ -203,10 +204,10 @@ func TestZoomLinkedElsewhere(t *testing.T) {
 		if _, err := st.LinkZoomConnection(ctx, a.ID, u, expired(5)); err != nil {
 			t.Fatal(err)
 		}
-		if c := conn(a.ID, aConn); c.Status != store.ZoomLinked || c.RelinkReason != "" || !c.HasTokens || !c.RelinkNotifiedAt.IsZero() {
+		if c := conn(a.ID, aConn); c.Status != zoompolicy.Linked || c.RelinkReason != "" || !c.HasTokens || !c.RelinkNotifiedAt.IsZero() {
 			t.Errorf("a relinked: %+v", c)
 		}
-		if c := conn(b.ID, bConn); c.Status != store.ZoomRelinkRequired || c.RelinkReason != store.RelinkLinkedElsewhere {
+		if c := conn(b.ID, bConn); c.Status != zoompolicy.RelinkRequired || c.RelinkReason != zoompolicy.RelinkLinkedElsewhere {
 			t.Errorf("b after a relinked: %+v", c)
 		}
 		if ms := mails(b.ID); len(ms) != 1 || ms[0].Kind != event.MailZoomLinkedElsewhere {
@@ -218,7 +219,7 @@ func TestZoomLinkedElsewhere(t *testing.T) {
 			t.Fatalf("deauthorize: %d, %v", n, err)
 		}
 		for _, c := range []store.ZoomConnection{conn(a.ID, aConn), conn(b.ID, bConn)} {
-			if c.Status != store.ZoomUnlinked || c.HasTokens || c.User.DisplayName != u.DisplayName {
+			if c.Status != zoompolicy.Unlinked || c.HasTokens || c.User.DisplayName != u.DisplayName {
 				t.Errorf("after app_deauthorized: %+v", c)
 			}
 		}
@@ -277,7 +278,7 @@ func TestZoomAccessTokenRefreshesOnce(t *testing.T) {
 			}
 		}
 		c, _ := st.ZoomConnection(ctx, org.ID, id)
-		if c.Status != store.ZoomLinked || c.APIURL != "http://zoom.test" {
+		if c.Status != zoompolicy.Linked || c.APIURL != "http://zoom.test" {
 			t.Errorf("after refresh: %+v", c)
 		}
 		// A token a call saw refused is refreshed although not expired.
@@ -292,7 +293,7 @@ func TestZoomAccessTokenRefreshesOnce(t *testing.T) {
 			t.Fatalf("refused refresh: %v", err)
 		}
 		c, _ = st.ZoomConnection(ctx, org.ID, id)
-		if c.Status != store.ZoomRelinkRequired {
+		if c.Status != zoompolicy.RelinkRequired {
 			t.Fatalf("status = %s, want relink_required", c.Status)
 		}
 		// The refusal told the owners in its transaction (a zoom_relink
@@ -384,23 +385,23 @@ func TestZoomRefreshMeetsUnlinkOrRelink(t *testing.T) {
 			name   string
 			change func(id int64) error
 			answer RefreshAnswer
-			status string
+			status zoompolicy.ConnStatus
 			tokens string // the access token left, "" for none
 			err    error  // of ZoomAccessToken
 		}{
 			{"unlinked during a refused refresh", func(int64) error {
 				_, err := st.DeauthorizeZoomUser(ctx, u.ID, time.Time{})
 				return err
-			}, refused, store.ZoomUnlinked, "", store.ErrZoomRelinkRequired},
+			}, refused, zoompolicy.Unlinked, "", store.ErrZoomRelinkRequired},
 			{"unlinked during a refresh", func(int64) error {
 				_, err := st.DeauthorizeZoomUser(ctx, u.ID, time.Time{})
 				return err
-			}, granted, store.ZoomUnlinked, "", nil},
+			}, granted, zoompolicy.Unlinked, "", nil},
 			{"linked again during a refused refresh", func(int64) error {
 				_, err := st.LinkZoomConnection(ctx, org.ID, u, store.ZoomTokens{AccessToken: "relinked", RefreshToken: "relinked-r",
 					Expiry: time.Now().Add(time.Hour)})
 				return err
-			}, refused, store.ZoomLinked, "relinked", nil},
+			}, refused, zoompolicy.Linked, "relinked", nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				id, err := st.LinkZoomConnection(ctx, org.ID, u, expired(1))

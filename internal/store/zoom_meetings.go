@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kaisai/internal/event"
+	"kaisai/internal/zoompolicy"
 )
 
 // Zoom meetings (DESIGN.md §4). Each schedule of a Zoom group has one row in
@@ -19,83 +20,36 @@ import (
 // during a call is never lost. Edits wait ZoomCoalesce before they are due,
 // so that quick successive edits make one PATCH.
 
-// What a meeting row wants.
-const (
-	ZoomWantPresent = "present"
-	ZoomWantAbsent  = "absent"
-)
-
-// Changes made on Zoom's side (zoom_meetings.zoom_state).
-const (
-	ZoomDeletedOnZoom = "deleted"
-	ZoomChangedOnZoom = "changed"
-)
-
-// ZoomErrStarted is the failure kind (ZoomMeeting.ErrorKind) of a meeting
-// the sync did not create because its schedule had begun
-// (zoompolicy.MayCreate): shown as MeetingNotCreated, not as an error.
-const ZoomErrStarted = "started"
-
-// The states of a meeting as the organizer sees it (ZoomMeeting.State).
-const (
-	MeetingCreating  = "creating"  // 作成中
-	MeetingCreated   = "created"   // 作成済
-	MeetingUpdating  = "updating"  // 更新中
-	MeetingDeleting  = "deleting"  // 削除中
-	MeetingError     = "error"     // エラー
-	MeetingDeleted   = "deleted"   // Zoomで削除済み
-	MeetingUnmanaged = "unmanaged" // 管理対象外 (連携解除)
-	MeetingRelink    = "relink"    // 要再連携: Zoom refused the host's tokens
-	// MeetingNotCreated (作成しません): the schedule had begun before the
-	// meeting was made, so none is.
-	MeetingNotCreated = "not_created"
-)
-
 // ZoomMeeting is a managed meeting as the organizer sees it.
 type ZoomMeeting struct {
 	ID, OrgID, ConnID            int64
 	EventID, GroupID, ScheduleID int64 // 0 once deleted in kaisai
-	Want                         string
+	Want                         zoompolicy.MeetingWant
 	ZoomID                       int64 // 0 until created
 	JoinURL, Passcode            string
-	ZoomState                    string   // "", ZoomDeletedOnZoom, ZoomChangedOnZoom
-	ZoomChanges                  []string // the settings changed on Zoom's side
+	ZoomState                    zoompolicy.ZoomSide // changes seen on Zoom's side
+	ZoomChanges                  []string            // the settings changed on Zoom's side
 	DueAt                        time.Time
 	Attempts                     int
-	ErrorKind                    string // why the last attempt failed (a message key suffix); "" when it did not
-	ErrorCode                    int    // Zoom's error code, 0 when none
-	ErrorMessage                 string // Zoom's message
-	HostStatus                   string // the host's connection: ZoomLinked, …
+	ErrorKind                    string                // why the last attempt failed (a message key suffix); "" when it did not
+	ErrorCode                    int                   // Zoom's error code, 0 when none
+	ErrorMessage                 string                // Zoom's message
+	HostStatus                   zoompolicy.ConnStatus // the host's connection
 	HostName, HostEmail          string
 	UpdatedAt                    time.Time
 }
 
 // State is the meeting's state as shown to the organizer.
-func (m *ZoomMeeting) State() string {
-	switch {
-	case m.HostStatus == ZoomRelinkRequired:
-		return MeetingRelink
-	case m.HostStatus != ZoomLinked:
-		return MeetingUnmanaged
-	case m.ZoomState == ZoomDeletedOnZoom && m.Want == ZoomWantPresent:
-		return MeetingDeleted
-	case m.ErrorKind == ZoomErrStarted && m.Want == ZoomWantPresent && m.ZoomID == 0:
-		return MeetingNotCreated
-	case m.ErrorKind != "":
-		return MeetingError
-	case m.Want == ZoomWantAbsent:
-		return MeetingDeleting
-	case m.ZoomID == 0:
-		return MeetingCreating
-	case !m.DueAt.IsZero():
-		return MeetingUpdating
-	default:
-		return MeetingCreated
-	}
+func (m *ZoomMeeting) State() zoompolicy.MeetingState { return zoompolicy.MeetingStateOf(m.Facts()) }
+
+// Facts are what the meeting's state follows from.
+func (m *ZoomMeeting) Facts() zoompolicy.MeetingFacts {
+	return zoompolicy.MeetingFacts{Host: m.HostStatus, Want: m.Want, ZoomSide: m.ZoomState,
+		ErrorKind: m.ErrorKind, ZoomID: m.ZoomID, DueAt: m.DueAt}
 }
 
 // Managed reports whether kaisai can act on the meeting (its host is linked).
-func (m *ZoomMeeting) Managed() bool { return m.HostStatus == ZoomLinked }
+func (m *ZoomMeeting) Managed() bool { return zoompolicy.Managed(m.HostStatus) }
 
 const zoomMeetingColumns = `m.id, m.org_id, m.conn_id, COALESCE(m.event_id, 0), COALESCE(m.group_id, 0),
 	COALESCE(m.schedule_id, 0), m.want, COALESCE(m.zoom_id, 0), m.join_url, m.passcode, m.zoom_state,
@@ -253,13 +207,13 @@ func (s *Store) zoomMeetingAction(ctx context.Context, orgID, id int64, set stri
 func (s *Store) RecreateZoomMeeting(ctx context.Context, orgID, id int64) error {
 	now := s.nowUTC()
 	return s.Tx(ctx, func(tx *sql.Tx) error {
-		var state string
+		var state zoompolicy.ZoomSide
 		err := tx.QueryRowContext(ctx, `SELECT zoom_state FROM zoom_meetings WHERE org_id = $1 AND id = $2
 			AND want = 'present' AND schedule_id IS NOT NULL`, orgID, id).Scan(&state)
 		if err != nil {
 			return notFound(err)
 		}
-		if state == ZoomDeletedOnZoom {
+		if state == zoompolicy.DeletedOnZoom {
 			_, err = tx.ExecContext(ctx, `UPDATE zoom_meetings SET zoom_id = NULL, join_url = '', passcode = '',
 				applied = '', inflight = '', zoom_state = '', zoom_changes = '', create_started_at = NULL,
 				attempts = 0, error_kind = '', error_code = 0, error_message = '', due_at = $1, rev = rev + 1,
@@ -283,12 +237,12 @@ func (s *Store) RecreateZoomMeeting(ctx context.Context, orgID, id int64) error 
 type ZoomMeetingTask struct {
 	ID, OrgID, ConnID int64
 	HostZoomUserID    string
-	Want              string
+	Want              zoompolicy.MeetingWant
 	ZoomID            int64
 	Rev               int64
 	Attempts          int    // attempts made before this one
 	Applied, Inflight string // JSON, as the job wrote them
-	ZoomState         string
+	ZoomState         zoompolicy.ZoomSide
 	CreateStartedAt   time.Time // non-zero: a create was sent and may have made the meeting
 	// Spec is what the meeting should be; nil when it should not exist.
 	Spec *ZoomMeetingSpec
@@ -409,7 +363,7 @@ func claimedZoomMeeting(ctx context.Context, tx *sql.Tx, id int64) (ZoomMeetingT
 		return t, err
 	}
 	t.CreateStartedAt = timeOf(started)
-	if t.Want == ZoomWantPresent && specOK.Valid && specOK.Bool {
+	if t.Want == zoompolicy.WantPresent && specOK.Valid && specOK.Bool {
 		t.Spec = &ZoomMeetingSpec{ScheduleID: scheduleID.Int64, Title: title.String, TimeZone: tz.String,
 			StartsAt: timeOf(startsAt), EndsAt: timeOf(endsAt),
 			Settings: event.ZoomSettings{ConnID: t.ConnID, Passcode: pass.String, WaitingRoom: wr.Bool,
@@ -600,7 +554,7 @@ func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, l Lease, id, zoomI
 // 再作成. No fields: Zoom agrees with kaisai again, and a change recorded
 // before is cleared. A row that names another meeting by now is left alone.
 func (s *Store) ZoomMeetingChangedOnZoom(ctx context.Context, id, zoomID int64, fields []string) error {
-	state := ZoomChangedOnZoom
+	state := zoompolicy.ChangedOnZoom
 	if len(fields) == 0 {
 		state = ""
 	}
@@ -622,8 +576,8 @@ func (s *Store) ReleaseZoomMeeting(ctx context.Context, l Lease, id int64) error
 // ZoomMeetingRef is what a webhook about a meeting needs of kaisai's row.
 type ZoomMeetingRef struct {
 	ID, OrgID, ConnID int64
-	Want              string
-	ZoomState         string
+	Want              zoompolicy.MeetingWant
+	ZoomState         zoompolicy.ZoomSide
 	Applied, Inflight string
 }
 

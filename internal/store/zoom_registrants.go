@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kaisai/internal/event"
+	"kaisai/internal/zoompolicy"
 )
 
 // Zoom registrants (DESIGN.md §3). Who should be on a meeting's registrant
@@ -17,14 +18,6 @@ import (
 // that can change the list (申込, 入金済 and back, キャンセル, 繰り上げ, 削除,
 // e-mail) makes the list of its schedule's meeting due in the same
 // transaction (reg_due_at); a job reconciles due lists with Zoom.
-
-// Registrant statuses.
-const (
-	RegistrantAdding     = "adding"     // sent to Zoom; the answer is not known yet
-	RegistrantRegistered = "registered" // on Zoom's list, approved
-	RegistrantCancelled  = "cancelled"  // cancelled on Zoom (kept for the history)
-	RegistrantFailed     = "failed"     // Zoom refused the add; retried with the list
-)
 
 // registrantsChanged makes the registrant list of a schedule's meeting due,
 // in tx. A schedule without a Zoom meeting costs one indexed no-op.
@@ -158,7 +151,7 @@ type RegistrantRow struct {
 	ID            int64
 	ApplicationID int64 // 0 once the application is deleted
 	Email         string
-	Status        string
+	Status        zoompolicy.RegistrantStatus
 	RegistrantID  string
 	JoinURL       string
 	ErrorKind     string // why Zoom refused it (failed)
@@ -357,7 +350,7 @@ func (s *Store) CheckRegistrantLists(ctx context.Context, before time.Time) (int
 // ApplicationRegistrant is an application's registrant on its schedule's
 // meeting, as shown to the organizer and the participant.
 type ApplicationRegistrant struct {
-	Status       string // "" when none: 未登録
+	Status       zoompolicy.RegistrantStatus // "" when none: 未登録
 	JoinURL      string
 	ErrorKind    string
 	ErrorMessage string
@@ -366,7 +359,7 @@ type ApplicationRegistrant struct {
 // PersonalJoinURL is the participant's own Zoom join URL: known once
 // registered, "" otherwise (zoompolicy.JoinFor's personalURL).
 func (r ApplicationRegistrant) PersonalJoinURL() string {
-	if r.Status != RegistrantRegistered {
+	if !r.Status.OnZoomList() {
 		return ""
 	}
 	return r.JoinURL
@@ -398,7 +391,7 @@ func (s *Store) ApplicationRegistrants(ctx context.Context, ids []int64) (map[in
 		if err := rows.Scan(&id, &r.Status, &r.JoinURL, &r.ErrorKind, &r.ErrorMessage); err != nil {
 			return nil, err
 		}
-		if cur, ok := out[id]; ok && cur.Status != RegistrantCancelled && r.Status == RegistrantCancelled {
+		if cur, ok := out[id]; ok && cur.Status.Live() && !r.Status.Live() {
 			continue
 		}
 		out[id] = r

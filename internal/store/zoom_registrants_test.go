@@ -4,19 +4,20 @@ import (
 	"testing"
 
 	"kaisai/internal/store"
+	"kaisai/internal/zoompolicy"
 )
 
 // TestPersonalJoinURL: only a registered registrant has a personal URL to show.
 func TestPersonalJoinURL(t *testing.T) {
 	const u = "https://zoom.example/w/1?tk=me"
 	tests := []struct {
-		status string
+		status zoompolicy.RegistrantStatus
 		want   string
 	}{
-		{store.RegistrantRegistered, u},
-		{store.RegistrantAdding, ""},
-		{store.RegistrantCancelled, ""},
-		{store.RegistrantFailed, ""},
+		{zoompolicy.RegistrantRegistered, u},
+		{zoompolicy.RegistrantAdding, ""},
+		{zoompolicy.RegistrantCancelled, ""},
+		{zoompolicy.RegistrantFailed, ""},
 		{"", ""},
 	}
 	for _, tt := range tests {

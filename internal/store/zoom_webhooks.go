@@ -8,14 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// Zoom webhook event statuses.
-const (
-	WebhookPending   = "pending"   // waiting to be processed (or for its next attempt)
-	WebhookProcessed = "processed" // a handler took it
-	WebhookIgnored   = "ignored"   // no handler for its event: kept, not acted on
-	WebhookFailed    = "failed"    // its handler failed on the last attempt
+	"kaisai/internal/zoompolicy"
 )
 
 // WebhookDedupeKey is the de-duplication key of a delivery: the SHA-256 of
@@ -101,18 +95,19 @@ func (s *Store) ClaimZoomWebhooks(ctx context.Context, l Lease, limit int) ([]Zo
 }
 
 // MarkZoomWebhook records the outcome of processing an event held by l:
-// status is WebhookProcessed or WebhookIgnored when done, WebhookPending to
-// try again at retryAt, or WebhookFailed to give up; reason is the
+// status is zoompolicy.WebhookProcessed or WebhookIgnored when done,
+// WebhookPending to try again at retryAt, or WebhookFailed to give up;
+// reason is the
 // handler's error.
-func (s *Store) MarkZoomWebhook(ctx context.Context, l Lease, id int64, status, reason string, retryAt time.Time) error {
+func (s *Store) MarkZoomWebhook(ctx context.Context, l Lease, id int64, status zoompolicy.WebhookStatus, reason string, retryAt time.Time) error {
 	now := s.nowUTC()
 	var processed sql.NullTime
 	attempt := 1
-	switch status {
-	case WebhookProcessed, WebhookIgnored:
+	switch {
+	case status.Done():
 		processed = sql.NullTime{Time: now, Valid: true}
 		attempt = 0 // not a failed attempt
-	case WebhookPending, WebhookFailed:
+	case status.Valid():
 	default:
 		return fmt.Errorf("store.MarkZoomWebhook(%d): unknown status %q", id, status)
 	}
@@ -126,10 +121,10 @@ func (s *Store) MarkZoomWebhook(ctx context.Context, l Lease, id int64, status, 
 }
 
 // MarkZoomWebhooksDone marks events held by l done, with status
-// WebhookProcessed or WebhookIgnored, in one write. Events another worker
+// zoompolicy.WebhookProcessed or WebhookIgnored, in one write. Events another worker
 // took over are left to it (ErrLeaseLost).
-func (s *Store) MarkZoomWebhooksDone(ctx context.Context, l Lease, status string, ids []int64) error {
-	if status != WebhookProcessed && status != WebhookIgnored {
+func (s *Store) MarkZoomWebhooksDone(ctx context.Context, l Lease, status zoompolicy.WebhookStatus, ids []int64) error {
+	if !status.Done() {
 		return fmt.Errorf("store.MarkZoomWebhooksDone: status %q is not done", status)
 	}
 	if len(ids) == 0 {
@@ -176,7 +171,7 @@ type ZoomWebhookRow struct {
 	Event       string
 	EventTS     int64
 	DedupeKey   string
-	Status      string
+	Status      zoompolicy.WebhookStatus
 	Attempts    int
 	LastError   string
 	ReceivedAt  time.Time

@@ -9,6 +9,7 @@ import (
 
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 )
 
 func TestZoomWebhookRecordClaimMark(t *testing.T) {
@@ -65,21 +66,21 @@ func TestZoomWebhookRecordClaimMark(t *testing.T) {
 		if again, err := st.ClaimZoomWebhooks(ctx, b, 10); err != nil || len(again) != 0 {
 			t.Fatalf("second claim = %d, %v; want none", len(again), err)
 		}
-		if err := st.MarkZoomWebhook(ctx, b, got[0].ID, store.WebhookProcessed, "", time.Time{}); !errors.Is(err, store.ErrLeaseLost) {
+		if err := st.MarkZoomWebhook(ctx, b, got[0].ID, zoompolicy.WebhookProcessed, "", time.Time{}); !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("another worker marked a held event: %v", err)
 		}
-		if err := st.MarkZoomWebhook(ctx, a, got[0].ID, store.WebhookIgnored, "", time.Time{}); err != nil {
+		if err := st.MarkZoomWebhook(ctx, a, got[0].ID, zoompolicy.WebhookIgnored, "", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		// A failed attempt due now is claimable again, with its attempt counted.
-		if err := st.MarkZoomWebhook(ctx, a, got[1].ID, store.WebhookPending, "boom", time.Now().Add(-time.Second)); err != nil {
+		if err := st.MarkZoomWebhook(ctx, a, got[1].ID, zoompolicy.WebhookPending, "boom", time.Now().Add(-time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		retry, err := st.ClaimZoomWebhooks(ctx, b, 10)
 		if err != nil || len(retry) != 1 || retry[0].ID != got[1].ID || retry[0].Attempts != 1 {
 			t.Fatalf("retry claim = %+v, %v", retry, err)
 		}
-		if err := st.MarkZoomWebhook(ctx, b, got[1].ID, store.WebhookFailed, "boom again", time.Time{}); err != nil {
+		if err := st.MarkZoomWebhook(ctx, b, got[1].ID, zoompolicy.WebhookFailed, "boom again", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		if due, err := st.ZoomWebhooksDue(ctx); err != nil || due {
@@ -89,8 +90,8 @@ func TestZoomWebhookRecordClaimMark(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 2 || rows[0].Status != store.WebhookFailed || rows[0].Attempts != 2 || rows[0].LastError != "boom again" ||
-			rows[1].Status != store.WebhookIgnored || rows[1].ProcessedAt.IsZero() || rows[1].DedupeKey != key {
+		if len(rows) != 2 || rows[0].Status != zoompolicy.WebhookFailed || rows[0].Attempts != 2 || rows[0].LastError != "boom again" ||
+			rows[1].Status != zoompolicy.WebhookIgnored || rows[1].ProcessedAt.IsZero() || rows[1].DedupeKey != key {
 			t.Fatalf("rows %+v", rows)
 		}
 	})

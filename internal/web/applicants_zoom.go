@@ -6,6 +6,7 @@ import (
 
 	"kaisai/internal/event"
 	"kaisai/internal/store"
+	"kaisai/internal/zoompolicy"
 )
 
 // The Zoom column of 申込者一覧 and the applicant's page: for schedules of a
@@ -13,12 +14,12 @@ import (
 // registrant list (DESIGN.md §3), and 再試行 for a refused add.
 
 // registrantStateKeys name the registrant states ("" = none yet: 未登録).
-var registrantStateKeys = map[string]string{
-	"":                         "zoom.registrant_state.none",
-	store.RegistrantAdding:     "zoom.registrant_state.adding",
-	store.RegistrantRegistered: "zoom.registrant_state.registered",
-	store.RegistrantCancelled:  "zoom.registrant_state.cancelled",
-	store.RegistrantFailed:     "zoom.registrant_state.failed",
+var registrantStateKeys = map[zoompolicy.RegistrantStatus]string{
+	"":                              "zoom.registrant_state.none",
+	zoompolicy.RegistrantAdding:     "zoom.registrant_state.adding",
+	zoompolicy.RegistrantRegistered: "zoom.registrant_state.registered",
+	zoompolicy.RegistrantCancelled:  "zoom.registrant_state.cancelled",
+	zoompolicy.RegistrantFailed:     "zoom.registrant_state.failed",
 }
 
 // registrantErrorKeys explain why Zoom refused an add (the registrant sync's
@@ -43,13 +44,13 @@ type registrantView struct {
 func newRegistrantView(r store.ApplicationRegistrant) registrantView {
 	key, ok := registrantStateKeys[r.Status]
 	if !ok {
-		key = registrantStateKeys[store.RegistrantAdding]
+		key = registrantStateKeys[zoompolicy.RegistrantAdding]
 	}
-	v := registrantView{Status: r.Status, StateKey: key}
+	v := registrantView{Status: string(r.Status), StateKey: key}
 	if v.Status == "" {
 		v.Status = "none"
 	}
-	if r.Status == store.RegistrantFailed {
+	if r.Status == zoompolicy.RegistrantFailed {
 		v.Failed, v.Message = true, r.ErrorMessage
 		if v.ErrorKey = registrantErrorKeys[r.ErrorKind]; v.ErrorKey == "" {
 			v.ErrorKey = registrantErrorKeys["other"]

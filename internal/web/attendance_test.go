@@ -20,6 +20,7 @@ import (
 	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 )
 
 // attendanceEvent is a published event with a Zoom group of two schedules
@@ -103,7 +104,7 @@ func (f *attendanceEvent) join(t *testing.T, m store.CheckInMeeting, participant
 		z := store.ZoomSession{InstanceUUID: fmt.Sprintf("inst-%d", m.ScheduleID), ParticipantID: fmt.Sprintf("%s-%d", participant, i),
 			Name: name, Email: email, JoinedAt: f.t0.Add(sp[0]), ApplicationID: appID}
 		if appID != 0 {
-			z.MatchedBy = store.MatchedByEmail
+			z.MatchedBy = zoompolicy.MatchedByEmail
 		}
 		if sp[1] >= 0 {
 			z.LeftAt = f.t0.Add(sp[1])

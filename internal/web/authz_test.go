@@ -15,6 +15,7 @@ import (
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 )
 
 // placeholderRE finds the {name} wildcards of a ServeMux pattern.
@@ -197,7 +198,7 @@ func (f orgAFixture) assertUnchanged(t *testing.T) {
 	wantStatus(t, r, http.StatusOK)
 	wantNoText(t, r, "intruder-staff@b.example")
 	m, err := f.app.Store.ZoomMeeting(context.Background(), f.orgID, f.meetingID)
-	if err != nil || m.State() != store.MeetingCreating || m.Want != store.ZoomWantPresent || m.Attempts != 0 {
+	if err != nil || m.State() != zoompolicy.MeetingCreating || m.Want != zoompolicy.WantPresent || m.Attempts != 0 {
 		t.Fatalf("A's Zoom meeting changed: %+v, %v", m, err)
 	}
 	if ps, err := f.app.Store.UnmatchedParticipants(context.Background(), f.orgID, f.eventID); err != nil ||
@@ -205,7 +206,7 @@ func (f orgAFixture) assertUnchanged(t *testing.T) {
 		t.Fatalf("A's unmatched participant changed: %+v, %v", ps, err)
 	}
 	zc, err := f.app.Store.ZoomConnection(context.Background(), f.orgID, f.connID)
-	if err != nil || zc.Status != store.ZoomLinked || !zc.HasTokens {
+	if err != nil || zc.Status != zoompolicy.Linked || !zc.HasTokens {
 		t.Fatalf("A's Zoom connection changed: %+v, %v", zc, err)
 	}
 }

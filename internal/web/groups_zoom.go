@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"kaisai/internal/event"
-	"kaisai/internal/store"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 )
 
 // The Zoom section of the 日程グループ form (「Zoomミーティングを作成する」,
@@ -53,7 +53,7 @@ type hostOption struct {
 	Name, Email string
 	TypeKey     string // zoom.type.licensed, …
 	Linked      bool
-	Status      string // store.ZoomLinked, …
+	Status      zoompolicy.ConnStatus
 	// Current: the group's host now, which may be kept while not linked
 	// (its meetings wait for re-linking).
 	Current bool
@@ -86,7 +86,7 @@ func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.Schedul
 	}
 	for _, c := range conns {
 		h := hostOption{ID: strconv.FormatInt(c.ID, 10), Name: c.User.DisplayName, Email: c.User.Email,
-			TypeKey: zoomTypeKey(c.User.Type), Linked: c.Status == store.ZoomLinked, Status: c.Status,
+			TypeKey: zoomTypeKey(c.User.Type), Linked: c.Status.Usable(), Status: c.Status,
 			Current: d.Stored != nil && d.Stored.ConnID == c.ID, Host: c.Host()}
 		h.NoRegistration = h.Host.NoRegistration()
 		d.Hosts = append(d.Hosts, h)
@@ -297,7 +297,7 @@ func (s *Server) zoomChangeWarning(r *http.Request, old, edited *event.ScheduleG
 		return "", err
 	}
 	for _, m := range ms {
-		if m.GroupID == old.ID && m.Want == store.ZoomWantPresent {
+		if m.GroupID == old.ID && m.Want == zoompolicy.WantPresent {
 			return key, nil
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 )
 
 // submitAsBrowser posts the form of page r (the one posting to path) as a
@@ -28,7 +29,7 @@ func (c *client) submitAsBrowser(t *testing.T, r *resp, path string, change func
 }
 
 // waitConnStatus waits until the organization's connection has status.
-func (o *zoomOrganizer) waitConnStatus(t *testing.T, id int64, status string) store.ZoomConnection {
+func (o *zoomOrganizer) waitConnStatus(t *testing.T, id int64, status zoompolicy.ConnStatus) store.ZoomConnection {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -65,7 +66,7 @@ func TestZoomGroupEditKeepsRegistration(t *testing.T) {
 		if err := o.w.sim.RemoveApp("licensed@example.com", "kaisai-dev"); err != nil {
 			t.Fatal(err)
 		}
-		o.waitConnStatus(t, host, store.ZoomUnlinked)
+		o.waitConnStatus(t, host, zoompolicy.Unlinked)
 
 		r = c.get(edit)
 		wantStatus(t, r, http.StatusOK)
@@ -196,7 +197,7 @@ func TestZoomUnlinkedHostShownAsLastSeen(t *testing.T) {
 		if err := o.w.sim.RemoveApp("licensed@example.com", "kaisai-dev"); err != nil {
 			t.Fatal(err)
 		}
-		o.waitConnStatus(t, host, store.ZoomUnlinked)
+		o.waitConnStatus(t, host, zoompolicy.Unlinked)
 		wantText(t, o.block(t, ev), "Hanako Yamada (licensed@example.com) <small>— "+ja("zoom.status.unlinked")+", "+
 			ja("zoom.as_last_seen")+"</small>", ja("zoom.meeting_state.unmanaged"))
 		wantText(t, c.get(fmt.Sprintf("/events/%d/groups/%d/edit", ev, g)),

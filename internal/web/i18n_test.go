@@ -20,6 +20,7 @@ import (
 	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoompolicy"
 )
 
 // TestLanguageSwitch: pages are Japanese by default; POST /lang switches to
@@ -144,9 +145,17 @@ var dynamicKeys = map[string][]string{
 	"checkin_source.":     {event.CheckinManual, event.CheckinZoom},
 	"activity.": {store.ActApplied, store.ActWaitlisted, store.ActCancelled, store.ActPaid, store.ActUnpaid,
 		store.ActCheckedIn, store.ActCheckinUndone, store.ActMemo, store.ActEdited, store.ActPromoted},
-	"zoom.status.": {store.ZoomLinked, store.ZoomRelinkRequired, store.ZoomUnlinked},
-	"zoom.meeting_state.": {store.MeetingCreating, store.MeetingCreated, store.MeetingUpdating, store.MeetingDeleting,
-		store.MeetingError, store.MeetingDeleted, store.MeetingUnmanaged, store.MeetingRelink},
+	"zoom.status.":        asStrings(zoompolicy.ConnStatuses()),
+	"zoom.meeting_state.": asStrings(zoompolicy.MeetingStates()),
+}
+
+// asStrings are a typed value list as plain strings.
+func asStrings[S ~string](vs []S) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // TestTemplateMessageKeysExist: every key a template translates is in both

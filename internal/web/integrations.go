@@ -12,6 +12,7 @@ import (
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 )
 
 // サービス連携: the organization's linked Zoom users, linking one more
@@ -42,15 +43,15 @@ func (s *Server) renderIntegrations(w http.ResponseWriter, r *http.Request, p *p
 	}
 	views := make([]zoomConnView, len(conns))
 	for i, c := range conns {
-		v := zoomConnView{ZoomConnection: c, StatusKey: "zoom.status." + c.Status, TypeKey: zoomTypeKey(c.User.Type)}
+		v := zoomConnView{ZoomConnection: c, StatusKey: "zoom.status." + string(c.Status), TypeKey: zoomTypeKey(c.User.Type)}
 		// 要再連携 shows here every time; "told once" is the e-mail's (relink_notified_at)
-		if c.Status == store.ZoomRelinkRequired {
+		if c.Status == zoompolicy.RelinkRequired {
 			v.HintKey = "zoom.relink_hint"
-			if c.RelinkReason == store.RelinkLinkedElsewhere {
+			if c.RelinkReason == zoompolicy.RelinkLinkedElsewhere {
 				v.HintKey = "zoom.relink_hint_linked_elsewhere"
 			}
 		}
-		if c.Status != store.ZoomLinked && !c.LinkedAt.IsZero() {
+		if c.Status != zoompolicy.Linked && !c.LinkedAt.IsZero() {
 			v.LastSeen = i18nDateTime(r, c.LinkedAt, (&event.Event{TimeZone: event.DefaultTimeZone}).Location())
 		}
 		views[i] = v

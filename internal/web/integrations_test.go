@@ -15,11 +15,13 @@ import (
 	"time"
 
 	"kaisai/internal/app"
+	"kaisai/internal/event"
 	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomconn"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -174,7 +176,7 @@ func TestZoomLinkAndUnlink(t *testing.T) {
 		wantText(t, r, ja("zoom.unlink_meetings_stay"))
 		wantRedirect(t, c.post("/integrations/zoom/"+itoa(lic.ID)+"/unlink", url.Values{}), "/integrations")
 		got, err := w.app.Store.ZoomConnection(context.Background(), orgID, lic.ID)
-		if err != nil || got.Status != store.ZoomUnlinked || got.HasTokens {
+		if err != nil || got.Status != zoompolicy.Unlinked || got.HasTokens {
 			t.Fatalf("after 解除: %+v, %v", got, err)
 		}
 		if _, err := w.oauth.Refresh(context.Background(), tok.RefreshToken); !errors.Is(err, zoom.ErrInvalidGrant) {
@@ -250,7 +252,7 @@ func TestZoomRefresh(t *testing.T) {
 		wantText(t, c.get("/integrations"), ja("zoom.status.relink_required"), ja("zoom.relink_hint"))
 		// Linking again makes it 連携中 again, the same connection.
 		wantRedirect(t, w.linkZoom(t, c, "licensed@example.com"), "/integrations")
-		if _, conns := w.connections(t, "owner@refresh.example"); len(conns) != 1 || conns[0].Status != store.ZoomLinked {
+		if _, conns := w.connections(t, "owner@refresh.example"); len(conns) != 1 || conns[0].Status != zoompolicy.Linked {
 			t.Fatalf("relinked: %+v", conns)
 		}
 	})
@@ -278,14 +280,14 @@ func TestZoomAppDeauthorized(t *testing.T) {
 				t.Fatalf("connections = %+v", conns)
 			}
 			lic, basic := conns[0], conns[1]
-			if lic.Status == store.ZoomUnlinked {
+			if lic.Status == zoompolicy.Unlinked {
 				if lic.HasTokens || lic.User.AccountID != "" || lic.APIURL != "" || len(lic.Scopes) != 0 {
 					t.Errorf("after app_deauthorized the grant's data stays: %+v", lic)
 				}
 				if lic.User.Email != "licensed@example.com" || lic.User.DisplayName != "Hanako Yamada" || lic.User.Type != zoom.UserLicensed {
 					t.Errorf("after app_deauthorized the Zoom user is not kept as last seen: %+v", lic.User)
 				}
-				if basic.Status != store.ZoomLinked || !basic.HasTokens {
+				if basic.Status != zoompolicy.Linked || !basic.HasTokens {
 					t.Errorf("the other Zoom user was unlinked too: %+v", basic)
 				}
 				break
@@ -363,7 +365,7 @@ func TestZoomRefreshAcrossInstances(t *testing.T) {
 	if _, err := cl.Me(ctx); err != nil {
 		t.Fatalf("the new access token does not work: %v", err)
 	}
-	if c, err := second.Store.ZoomConnection(ctx, orgID, id); err != nil || c.Status != store.ZoomLinked {
+	if c, err := second.Store.ZoomConnection(ctx, orgID, id); err != nil || c.Status != zoompolicy.Linked {
 		t.Fatalf("the connection broke: %+v, %v", c, err)
 	}
 }
@@ -416,7 +418,7 @@ func TestZoomSameUserLinkedByTwoOrganizations(t *testing.T) {
 		r = first.get("/integrations")
 		wantText(t, r, ja("zoom.status.relink_required"), ja("zoom.relink_hint_linked_elsewhere"), "Hanako Yamada")
 		c, err := w.app.Store.ZoomConnection(ctx, firstOrg, firstConn)
-		if err != nil || c.Status != store.ZoomRelinkRequired || c.RelinkReason != store.RelinkLinkedElsewhere || c.HasTokens {
+		if err != nil || c.Status != zoompolicy.RelinkRequired || c.RelinkReason != zoompolicy.RelinkLinkedElsewhere || c.HasTokens {
 			t.Fatalf("the first organization's link: %+v, %v", c, err)
 		}
 		// The dev outbox keeps the mail once rendered.
@@ -426,7 +428,7 @@ func TestZoomSameUserLinkedByTwoOrganizations(t *testing.T) {
 			if mails, err = w.app.Store.Mails(ctx, firstOrg, 10, 0); err != nil {
 				t.Fatal(err)
 			}
-			if len(mails) > 0 && mails[0].Status == store.MailKept || time.Now().After(deadline) {
+			if len(mails) > 0 && mails[0].Status == event.MailKept || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -436,17 +438,17 @@ func TestZoomSameUserLinkedByTwoOrganizations(t *testing.T) {
 			t.Fatalf("the first organization's mail: %+v", mails)
 		}
 		secondOrg, conns := w.connections(t, "owner@second.example")
-		if len(conns) != 1 || conns[0].Status != store.ZoomLinked {
+		if len(conns) != 1 || conns[0].Status != zoompolicy.Linked {
 			t.Fatalf("the second organization's link: %+v", conns)
 		}
 
 		// The first organization links it again: the second one's link ends.
 		wantText(t, link(first), ja("flash.zoom_linked_elsewhere_ended"))
-		if c, _ := w.app.Store.ZoomConnection(ctx, firstOrg, firstConn); c.Status != store.ZoomLinked || c.RelinkReason != "" {
+		if c, _ := w.app.Store.ZoomConnection(ctx, firstOrg, firstConn); c.Status != zoompolicy.Linked || c.RelinkReason != "" {
 			t.Errorf("relinked in the first organization: %+v", c)
 		}
 		wantText(t, second.get("/integrations"), ja("zoom.status.relink_required"), ja("zoom.relink_hint_linked_elsewhere"))
-		if c, _ := w.app.Store.ZoomConnection(ctx, secondOrg, conns[0].ID); c.Status != store.ZoomRelinkRequired {
+		if c, _ := w.app.Store.ZoomConnection(ctx, secondOrg, conns[0].ID); c.Status != zoompolicy.RelinkRequired {
 			t.Errorf("the second organization's link after the first relinked: %+v", c)
 		}
 	})

@@ -178,7 +178,7 @@ func (s *Server) mails(w http.ResponseWriter, r *http.Request) {
 	views := make([]mailView, len(rows))
 	for i, row := range rows {
 		views[i] = mailView{MailRow: row, KindLabel: p.T("mail.kind." + string(row.Kind)),
-			StatusLabel: p.T("mail_status." + row.Status)}
+			StatusLabel: p.T("mail_status." + string(row.Status))}
 	}
 	data := map[string]any{"Mails": views, "DevOutbox": s.devMail,
 		"Loc": (&event.Event{TimeZone: event.DefaultTimeZone}).Location()}

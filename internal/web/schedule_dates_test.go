@@ -12,6 +12,7 @@ import (
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -157,7 +158,7 @@ func TestZoomMeetingNotForStartedSchedule(t *testing.T) {
 		r = c.post(fmt.Sprintf("/events/%d/zoom-meetings/%d/recreate", ev, m.ID), url.Values{})
 		wantStatus(t, r, http.StatusConflict)
 		wantText(t, r, ja("zoom.recreate_started"))
-		if got, _ := o.st.ZoomMeeting(ctx, o.orgID, m.ID); got.ZoomState != store.ZoomDeletedOnZoom || got.ZoomID != m.ZoomID {
+		if got, _ := o.st.ZoomMeeting(ctx, o.orgID, m.ID); got.ZoomState != zoompolicy.DeletedOnZoom || got.ZoomID != m.ZoomID {
 			t.Errorf("a refused 再作成 changed the meeting: %+v", got)
 		}
 
@@ -180,7 +181,7 @@ func TestZoomMeetingNotForStartedSchedule(t *testing.T) {
 		if row.ID == 0 {
 			t.Fatal("no meeting row for the new schedule")
 		}
-		row = o.waitMeeting(t, row.ID, "not created", func(x store.ZoomMeeting) bool { return x.State() == store.MeetingNotCreated })
+		row = o.waitMeeting(t, row.ID, "not created", func(x store.ZoomMeeting) bool { return x.State() == zoompolicy.MeetingNotCreated })
 		if n := len(o.w.sim.State().Meetings); n != meetingsBefore || row.ZoomID != 0 {
 			t.Fatalf("a meeting was made for a past schedule: %d meetings on Zoom (were %d), row %+v", n, meetingsBefore, row)
 		}

@@ -54,11 +54,13 @@ var zoomFieldKeys = map[string]string{
 // meetingView is one meeting as the event page shows it.
 type meetingView struct {
 	store.ZoomMeeting
-	State     string // store.MeetingCreating, …
+	State     zoompolicy.MeetingState
 	When      string // the schedule's date, "" when the schedule is gone
 	GroupName string
 	ErrorKey  string   // explanation of the last failure
 	Changes   []string // settings changed on Zoom's side, named for people
+	// OnZoom: the meeting exists on Zoom and is wanted (its join URL is shown).
+	OnZoom bool
 	// CanStart: the meeting exists on Zoom and its host is linked.
 	CanStart bool
 	// Started: the schedule has begun, so no meeting is made for it any
@@ -108,7 +110,7 @@ func (s *Server) zoomMeetings(r *http.Request, e *event.Event, gs []store.GroupW
 				v.ErrorKey = meetingErrorKeys["other"]
 			}
 		}
-		if m.ZoomState == store.ZoomChangedOnZoom {
+		if m.ZoomState == zoompolicy.ChangedOnZoom {
 			for _, f := range m.ZoomChanges {
 				if k, ok := zoomFieldKeys[f]; ok {
 					f = s.msgs.T(langOf(r), k)
@@ -119,11 +121,8 @@ func (s *Server) zoomMeetings(r *http.Request, e *event.Event, gs []store.GroupW
 		if sc, ok := schedules[m.ScheduleID]; ok {
 			v.Started = !zoompolicy.MayCreate(&sc.sc, s.now())
 		}
-		v.CanStart = m.Managed() && m.ZoomID != 0 && m.Want == store.ZoomWantPresent && m.ZoomState != store.ZoomDeletedOnZoom
-		switch v.State {
-		case store.MeetingCreating, store.MeetingUpdating, store.MeetingDeleting:
-			b.Pending = true
-		}
+		v.OnZoom, v.CanStart = m.Facts().OnZoom(), zoompolicy.CanStart(m.Facts())
+		b.Pending = b.Pending || v.State.Pending()
 		b.Meetings = append(b.Meetings, v)
 	}
 	return b, nil
@@ -234,7 +233,7 @@ func (s *Server) zoomMeetingStart(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if m.Want != store.ZoomWantPresent || m.ZoomID == 0 || m.ZoomState == store.ZoomDeletedOnZoom {
+	if !m.Facts().OnZoom() {
 		s.renderError(w, r, http.StatusConflict, "zoom.start_no_meeting")
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"kaisai/internal/testdb"
 	"kaisai/internal/web"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -121,7 +122,7 @@ func (o *zoomOrganizer) block(t *testing.T, eventID int64) *resp {
 	return r
 }
 
-func created(m store.ZoomMeeting) bool { return m.State() == store.MeetingCreated }
+func created(m store.ZoomMeeting) bool { return m.State() == zoompolicy.MeetingCreated }
 
 // zoomEvent creates an event with a Zoom group of host and one schedule,
 // and waits for its meeting to be created on Zoom.
@@ -194,7 +195,7 @@ func TestZoomGroupFormRoundTrip(t *testing.T) {
 
 		sc := c.addSchedule(ev, g, 10)
 		ms := o.meetings(t, ev)
-		if len(ms) != 1 || ms[0].ScheduleID != sc || ms[0].State() != store.MeetingCreating {
+		if len(ms) != 1 || ms[0].ScheduleID != sc || ms[0].State() != zoompolicy.MeetingCreating {
 			t.Fatalf("after adding a schedule, want one meeting 作成中, got %+v", ms)
 		}
 		r = c.get(fmt.Sprintf("/events/%d", ev))
@@ -331,7 +332,7 @@ func TestZoomGroupHostChangeNeedsConfirmation(t *testing.T) {
 		wantText(t, r, ja("zoom.meeting_state.deleting"), "licensed@example.com", "numeric@example.com")
 		var moved store.ZoomMeeting
 		for _, m := range o.meetings(t, ev) {
-			if m.ID != old.ID && m.Want == store.ZoomWantPresent {
+			if m.ID != old.ID && m.Want == zoompolicy.WantPresent {
 				moved = m
 			}
 		}
@@ -351,7 +352,7 @@ func TestZoomGroupHostChangeNeedsConfirmation(t *testing.T) {
 		form := urlGroup("https://example.com/live")
 		form.Set("confirm_zoom", "1")
 		wantRedirect(t, c.post(edit, form), fmt.Sprintf("/events/%d", ev))
-		o.waitMeeting(t, moved.ID, "retired", func(m store.ZoomMeeting) bool { return m.Want == store.ZoomWantAbsent })
+		o.waitMeeting(t, moved.ID, "retired", func(m store.ZoomMeeting) bool { return m.Want == zoompolicy.WantAbsent })
 	})
 }
 

@@ -20,6 +20,7 @@ import (
 	"kaisai/internal/testdb"
 	"kaisai/internal/web"
 	"kaisai/internal/zoom/webhook"
+	"kaisai/internal/zoompolicy"
 )
 
 const testWebhookSecret = "whsec-test-token"
@@ -64,7 +65,7 @@ func webhookRows(t *testing.T, st *store.Store) []store.ZoomWebhookRow {
 }
 
 // waitWebhookStatus waits until the newest stored event has status.
-func waitWebhookStatus(t *testing.T, st *store.Store, status string) store.ZoomWebhookRow {
+func waitWebhookStatus(t *testing.T, st *store.Store, status zoompolicy.WebhookStatus) store.ZoomWebhookRow {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -143,7 +144,7 @@ func TestZoomWebhookIntake(t *testing.T) {
 					t.Fatalf("delivery %d: %d %s", i, r.status, r.body)
 				}
 			}
-			row := waitWebhookStatus(t, a.Store, store.WebhookIgnored)
+			row := waitWebhookStatus(t, a.Store, zoompolicy.WebhookIgnored)
 			if rows := webhookRows(t, a.Store); len(rows) != 1 {
 				t.Fatalf("stored %d rows, want 1: %+v", len(rows), rows)
 			}
@@ -201,7 +202,7 @@ func TestZoomWebhookHandlers(t *testing.T) {
 		if r := postWebhook(t, a, []byte(participantJoined), testWebhookSecret, time.Now()); r.status != http.StatusOK {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		row := waitWebhookStatus(t, a.Store, store.WebhookProcessed)
+		row := waitWebhookStatus(t, a.Store, zoompolicy.WebhookProcessed)
 		if row.Attempts != 1 || row.LastError != "" {
 			t.Fatalf("processed after a retry: %+v, want 1 failed attempt recorded", row)
 		}
@@ -210,7 +211,7 @@ func TestZoomWebhookHandlers(t *testing.T) {
 		if r := postWebhook(t, a, ended, testWebhookSecret, time.Now()); r.status != http.StatusOK {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		row = waitWebhookStatus(t, a.Store, store.WebhookFailed)
+		row = waitWebhookStatus(t, a.Store, zoompolicy.WebhookFailed)
 		if row.Attempts != 3 || row.LastError != "always down" {
 			t.Fatalf("failed row %+v, want 3 attempts", row)
 		}

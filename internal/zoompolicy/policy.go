@@ -7,6 +7,7 @@
 package zoompolicy
 
 import (
+	"slices"
 	"time"
 
 	"kaisai/internal/event"
@@ -154,14 +155,24 @@ type Candidates struct {
 	ByRegistrant, ByEmail map[string]int64
 }
 
-// MatchedBy is what a join was matched by.
-type MatchedBy int
+// MatchedBy is what a join was matched to its application by, as an
+// attendance row records it (zoom_attendance.matched_by).
+type MatchedBy string
 
 const (
-	Unmatched MatchedBy = iota // left for manual 受付
-	MatchedByRegistrant
-	MatchedByEmail
+	Unmatched           MatchedBy = ""           // left for manual 受付
+	MatchedByRegistrant MatchedBy = "registrant" // the join's registrant id
+	MatchedByEmail      MatchedBy = "email"      // the signed-in e-mail
+	MatchedByHand       MatchedBy = "manual"     // an organizer matched it by hand
 )
+
+// MatchedBys are the valid values.
+func MatchedBys() []MatchedBy {
+	return []MatchedBy{Unmatched, MatchedByRegistrant, MatchedByEmail, MatchedByHand}
+}
+
+// Valid reports whether b is one of MatchedBys.
+func (b MatchedBy) Valid() bool { return slices.Contains(MatchedBys(), b) }
 
 // JoinKeys are the keys a join is matched by under the meeting's policy:
 // the registrant id with 登録, the e-mail with 認証, "" for a key not
