@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"kaisai/internal/htmltest"
 	"kaisai/internal/testdb"
 )
 
@@ -45,7 +46,7 @@ func TestFreeOnlineEventShowsURLAtOnce(t *testing.T) {
 		// The seats table alone, which htmx refreshes.
 		r = participant.get(public + "/seats")
 		wantStatus(t, r, http.StatusOK)
-		if strings.Contains(r.Body, "<html") || !strings.Contains(r.Body, fmt.Sprintf(`data-schedule-id="%d"`, scheduleID)) {
+		if strings.Contains(r.Body, "<html") || !htmltest.Fragment(t, r.Body).Has(fmt.Sprintf(`[data-schedule-id="%d"]`, scheduleID)) {
 			t.Fatalf("the seats fragment: %s", r)
 		}
 		key := participant.applyForm(public)

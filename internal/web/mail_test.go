@@ -112,7 +112,7 @@ func TestMailTemplates(t *testing.T) {
 		mailPath := fmt.Sprintf("/events/%d/mail", eventID)
 
 		r := c.get(fmt.Sprintf("/events/%d", eventID))
-		if !strings.Contains(r.Body, `href="`+mailPath+`"`) {
+		if !r.doc(t).Has(`a[href="` + mailPath + `"]`) {
 			t.Fatalf("the event page does not link to its mail wording: %s", r)
 		}
 		r = c.get(mailPath)

@@ -238,7 +238,7 @@ func TestResendApplicationLinks(t *testing.T) {
 
 		links := public + "/links"
 		r := p.get(public)
-		if !strings.Contains(r.Body, `href="`+links+`"`) {
+		if !r.doc(t).Has(`a[href="` + links + `"]`) {
 			t.Fatalf("the public page does not link to %s: %s", links, r)
 		}
 		wantText(t, p.get(links), ja("links.title"), ja("links.intro"))
