@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"kaisai/internal/app"
+	"kaisai/internal/eventually"
 )
 
 // TestMain lets a test run this binary as kaisai itself: with
@@ -97,21 +98,15 @@ func TestServeFromEnvironmentAndGracefulShutdown(t *testing.T) {
 		close(logs)
 	}()
 
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	eventually.True(t, "kaisai to become ready on "+addr, func() bool {
 		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 && strings.TrimSpace(string(body)) == "ready" {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kaisai did not become ready on %s", addr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == 200 && strings.TrimSpace(string(body)) == "ready"
+	})
 	if _, err := os.Stat(dataDir + "/kaisai.db"); err != nil {
 		t.Errorf("no SQLite database in the data directory: %v", err)
 	}
@@ -205,15 +200,14 @@ func startZoomsim(t *testing.T, logs *syncBuffer, args ...string) string {
 		}
 	})
 	base := "http://" + addr
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	eventually.Value(t, "zoomsim to answer; its log", func() (string, bool) {
 		if resp, err := http.Get(base + "/_sim/state"); err == nil {
 			resp.Body.Close()
-			return base
+			return "", true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("zoomsim did not answer; log:\n%s", logs.String())
-		}
-	}
+		return logs.String(), false
+	})
+	return base
 }
 
 func TestZoomsimSeedWebhookAndUI(t *testing.T) {
@@ -470,7 +464,7 @@ func TestServeWithSharedSimulator(t *testing.T) {
 			_ = cmd.Process.Kill()
 		}
 	})
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	eventually.Value(t, "kaisai to become ready; its log", func() (string, bool) {
 		select {
 		case err := <-exited:
 			t.Fatalf("kaisai exited: %v; log:\n%s", err, logs.String())
@@ -479,13 +473,11 @@ func TestServeWithSharedSimulator(t *testing.T) {
 		if resp, err := http.Get(base + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				break
+				return "", true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kaisai did not become ready; log:\n%s", logs.String())
-		}
-	}
+		return logs.String(), false
+	})
 	if _, err := os.Stat(dataDir + "/zoomsim.json"); !os.IsNotExist(err) {
 		t.Errorf("kaisai started a simulator of its own (zoomsim.json: %v)", err)
 	}

@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"sync"
 	"testing"
-	"time"
 
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
+	"kaisai/internal/eventually"
 	"kaisai/internal/testdb"
 )
 
@@ -17,22 +17,15 @@ import (
 func TestRiverRunsJobs(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		a := apptest.Start(t, db)
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		eventually.True(t, "the cleanup job to be completed", func() bool {
 			var n int
 			err := a.Store.WriteDB().QueryRowContext(context.Background(),
 				`SELECT COUNT(*) FROM river_job WHERE kind = 'cleanup' AND state = 'completed'`).Scan(&n)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n > 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the cleanup job was not completed within 30 s")
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return n > 0
+		})
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
 	"kaisai/internal/event"
+	"kaisai/internal/eventually"
 	"kaisai/internal/jobs"
 	"kaisai/internal/mail"
 	"kaisai/internal/mail/mailtest"
@@ -86,8 +87,7 @@ func outbox(t *testing.T, st *store.Store, orgID int64) []store.MailRow {
 // waitOutbox waits until every mail of the organization has a final status.
 func waitOutbox(t *testing.T, st *store.Store, orgID int64, want int) []store.MailRow {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	return eventually.Value(t, fmt.Sprintf("all %d mails to be delivered", want), func() ([]store.MailRow, bool) {
 		rows := outbox(t, st, orgID)
 		done := 0
 		for _, r := range rows {
@@ -95,14 +95,8 @@ func waitOutbox(t *testing.T, st *store.Store, orgID int64, want int) []store.Ma
 				done++
 			}
 		}
-		if len(rows) == want && done == want {
-			return rows
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 20 s, %d of %d mails (want %d) are delivered: %+v", done, len(rows), want, rows)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return rows, len(rows) == want && done == want
+	})
 }
 
 // exactlyOnce fails unless every accepted message is a different mail, each

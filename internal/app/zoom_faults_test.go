@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
 	"kaisai/internal/event"
+	"kaisai/internal/eventually"
 	"kaisai/internal/mail/mailtest"
 	"kaisai/internal/secretbox"
 	"kaisai/internal/store"
@@ -99,16 +101,10 @@ func startChild(t *testing.T, db testdb.DB, simURL string, env ...string) *exec.
 // store.DefaultLeaseTTL).
 const takeOver = 30 * time.Second
 
-// within polls cond until it holds, failing the test after d.
+// within waits for cond, for at most d.
 func within(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %s", what, d)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually.Within(t, d, what, cond)
 }
 
 // TestZoomMeetingCrashMidCreate kills kaisai (SIGKILL) while Zoom has made
@@ -118,7 +114,7 @@ func within(t *testing.T, d time.Duration, what string, cond func() bool) {
 func TestZoomMeetingCrashMidCreate(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		sim, base, st, org, conn := crashScene(t, db)
+		sim, base, st, org, conn, _ := crashScene(t, db)
 
 		// Zoom makes the meeting, then holds the answer.
 		sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultLostAnswer, Op: "meetingCreate", Rate: 1, Delay: time.Minute})
@@ -214,7 +210,7 @@ func TestZoomMeetingFaultRun(t *testing.T) {
 func TestZoomRegistrantsCrashMidAdd(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		sim, base, st, org, conn := crashScene(t, db)
+		sim, base, st, org, conn, _ := crashScene(t, db)
 		z := licensedZoom
 		z.ConnID = conn
 		ze := newZoomEvent(t, st, org.ID, z, 1)
@@ -251,18 +247,22 @@ func TestZoomRegistrantsCrashMidAdd(t *testing.T) {
 // crashScene is what the kill tests share: the simulator, the test's own
 // store on db (no job workers: kaisai runs as a child process), and an
 // organization with the simulator's licensed user linked as conn.
-func crashScene(t *testing.T, db testdb.DB) (sim *zoomsim.Server, base string, st *store.Store, org event.Organization, conn int64) {
+func crashScene(t *testing.T, db testdb.DB) (sim *zoomsim.Server, base string, st *store.Store, org event.Organization, conn int64, calls *callLog) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	sim, err := zoomsim.New(zoomsim.Options{Seed: zoomsim.DefaultSeed()})
+	ctx := context.Background()
+	// The simulator is served here, so that the calls it receives from the
+	// kaisai processes are recorded.
+	srv := httptest.NewUnstartedServer(nil)
+	base = "http://" + srv.Listener.Addr().String()
+	sim, err := zoomsim.New(zoomsim.Options{BaseURL: base, Seed: zoomsim.DefaultSeed()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
-	if base, err = sim.Start(ctx, "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
+	calls = &callLog{}
+	srv.Config.Handler = calls.serve(sim.Handler())
+	srv.Start()
+	t.Cleanup(srv.Close)
 	st = openTestStore(t, db)
 	org, _, err = st.CreateOrganization(ctx, event.SignupInput{OrgName: "落ちる主催者", Name: "オーナー",
 		Email: fmt.Sprintf("owner-%d@crash.example", time.Now().UnixNano())}, "hash")
@@ -272,7 +272,7 @@ func crashScene(t *testing.T, db testdb.DB) (sim *zoomsim.Server, base string, s
 	oc := &zoom.OAuthConfig{ClientID: "kaisai-dev", ClientSecret: "kaisai-dev-secret",
 		AuthURL: base + "/oauth/authorize", TokenURL: base + "/oauth/token",
 		RedirectURL: "http://127.0.0.1:8080" + app.ZoomCallbackPath}
-	return sim, base, st, org, linkZoomUser(t, st, oc, base, org.ID, "licensed@example.com")
+	return sim, base, st, org, linkZoomUser(t, st, oc, base, org.ID, "licensed@example.com"), calls
 }
 
 // openTestStore opens db with the tests' secret key, migrated, without job
@@ -306,7 +306,7 @@ func openTestStore(t *testing.T, db testdb.DB) *store.Store {
 func TestZoomWebhooksGoOnAfterCrash(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		sim, base, st, org, conn := crashScene(t, db)
+		sim, base, st, org, conn, calls := crashScene(t, db)
 		z := licensedZoom
 		z.ConnID, z.WaitingRoom = conn, false
 		ze := newZoomEvent(t, st, org.ID, z, 1)
@@ -342,7 +342,9 @@ func TestZoomWebhooksGoOnAfterCrash(t *testing.T) {
 				WHERE event = 'meeting.ended' AND lease_owner IS NOT NULL`).Scan(&n)
 			return n == 1
 		})
-		time.Sleep(300 * time.Millisecond) // into the call to Zoom
+		until(t, "the webhook job's call to Zoom for the report", func() bool {
+			return calls.count("GET /v2/past_meetings/{id}/participants") > 0
+		})
 		if err := first.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
@@ -353,20 +355,13 @@ func TestZoomWebhooksGoOnAfterCrash(t *testing.T) {
 		record("meeting.participant_joined", map[string]any{"participant": map[string]any{
 			"user_id": "16778241", "user_name": "参加者", "participant_uuid": "16778241", "email": emails[0],
 			"registrant_id": reg, "join_time": time.Now().UTC().Format(time.RFC3339)}})
-		deadline := time.Now().Add(90 * time.Second)
-		for {
+		within(t, 90*time.Second, "a check-in after the restart (the killed process's webhook job must not block its successor)", func() bool {
 			a, err := st.Application(ctx, org.ID, ze.event.ID, apps[0].ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !a.CheckedInAt.IsZero() {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("no check-in 90 s after the restart: the killed process's webhook job still blocks its successor")
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return !a.CheckedInAt.IsZero()
+		})
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
 	"kaisai/internal/event"
+	"kaisai/internal/eventually"
 	"kaisai/internal/jobs"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
@@ -32,6 +33,20 @@ type callLog struct {
 }
 
 func (c *callLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.record(r)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// serve records the calls h receives, on the simulator's side: for a
+// kaisai in another process.
+func (c *callLog) serve(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.record(r)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (c *callLog) record(r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/v2/") {
 		parts := strings.Split(r.URL.EscapedPath(), "/") // a meeting UUID may hold an escaped "/"
 		for i, p := range parts {
@@ -46,7 +61,6 @@ func (c *callLog) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.calls[r.Method+" "+strings.Join(parts, "/")]++
 		c.mu.Unlock()
 	}
-	return http.DefaultTransport.RoundTrip(r)
 }
 
 func (c *callLog) count(call string) int {
@@ -260,32 +274,19 @@ func (w *meetingWorld) waitInStep(t *testing.T) {
 
 func waitMeetingsInStep(t *testing.T, st *store.Store, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
+	eventually.Within(t, limit, "the Zoom meetings to be in step", func() bool {
 		ok, err := st.ZoomMeetingsInStep(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Zoom meetings still not in step after %s", limit)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return ok
+	})
 }
 
-// until polls cond for up to 20 s.
+// until waits for cond, as eventually.True does.
 func until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually.True(t, what, cond)
 }
 
 func (w *meetingWorld) rows(t *testing.T, eventID int64) []store.ZoomMeeting {
@@ -389,137 +390,176 @@ func TestZoomMeetingLifecycle(t *testing.T) {
 		z := licensedZoom
 		z.ConnID = licensed
 		ze := newZoomEvent(t, st, w.org.ID, z, 2)
-		w.waitInStep(t)
-		checkZoomMatches(t, st, w.sim, w.org.ID, ze)
-		if n := w.calls.count("POST /v2/users/{id}/meetings"); n != 2 {
-			t.Errorf("%d creates for 2 schedules", n)
-		}
-		for _, r := range w.rows(t, ze.event.ID) {
-			if r.State() != zoompolicy.MeetingCreated || !strings.Contains(r.JoinURL, "pwd=") {
-				t.Errorf("row %+v: state %s", r, r.State())
+		var row store.ZoomMeeting // the one changed on Zoom's side
+
+		if !t.Run("each schedule gets one meeting, with the passcode in its join URL", func(t *testing.T) {
+			w.waitInStep(t)
+			checkZoomMatches(t, st, w.sim, w.org.ID, ze)
+			if n := w.calls.count("POST /v2/users/{id}/meetings"); n != 2 {
+				t.Errorf("%d creates for 2 schedules", n)
 			}
+			for _, r := range w.rows(t, ze.event.ID) {
+				if r.State() != zoompolicy.MeetingCreated || !strings.Contains(r.JoinURL, "pwd=") {
+					t.Errorf("row %+v: state %s", r, r.State())
+				}
+			}
+		}) {
+			return
 		}
 
-		// Four edits made while the meetings wait (as within the coalescing
-		// delay, here held for certain whatever the machine's load) make one
-		// PATCH per meeting, with only what changed.
-		patches := w.calls.count("PATCH /v2/meetings/{id}")
-		release := holdMeetings(t, st, w.rows(t, ze.event.ID))
-		for i, title := range []string{"Go入門 1", "Go入門 2", "Go入門 最終"} {
-			ze.event.Title = title
-			if err := st.UpdateEvent(ctx, &ze.event); err != nil {
-				t.Fatal(i, err)
+		if !t.Run("edits made while the meetings wait make one PATCH per meeting, with only what changed", func(t *testing.T) {
+			// Four edits made while the meetings wait (as within the coalescing
+			// delay, here held for certain whatever the machine's load) make one
+			// PATCH per meeting, with only what changed.
+			patches := w.calls.count("PATCH /v2/meetings/{id}")
+			release := holdMeetings(t, st, w.rows(t, ze.event.ID))
+			for i, title := range []string{"Go入門 1", "Go入門 2", "Go入門 最終"} {
+				ze.event.Title = title
+				if err := st.UpdateEvent(ctx, &ze.event); err != nil {
+					t.Fatal(i, err)
+				}
 			}
-		}
-		ze.group.Zoom.Passcode = "xyz789"
-		if err := st.UpdateGroup(ctx, &ze.group); err != nil {
-			t.Fatal(err)
-		}
-		release()
-		w.waitInStep(t)
-		checkZoomMatches(t, st, w.sim, w.org.ID, ze)
-		if n := w.calls.count("PATCH /v2/meetings/{id}") - patches; n != 2 {
-			t.Errorf("four quick edits made %d PATCHes for 2 meetings, want 2", n)
-		}
-		// Zoom's meeting.updated about kaisai's own PATCH is recognized as ours.
-		waitWebhooksDone(t, w, "meeting.updated", 2)
-		for _, r := range w.rows(t, ze.event.ID) {
-			if r.ZoomState != "" {
-				t.Errorf("kaisai's own edit marked meeting %d %q %v", r.ZoomID, r.ZoomState, r.ZoomChanges)
+			ze.group.Zoom.Passcode = "xyz789"
+			if err := st.UpdateGroup(ctx, &ze.group); err != nil {
+				t.Fatal(err)
 			}
+			release()
+			w.waitInStep(t)
+			checkZoomMatches(t, st, w.sim, w.org.ID, ze)
+			if n := w.calls.count("PATCH /v2/meetings/{id}") - patches; n != 2 {
+				t.Errorf("four quick edits made %d PATCHes for 2 meetings, want 2", n)
+			}
+		}) {
+			return
 		}
 
-		// A change on Zoom's side is shown, and 再適用 undoes it.
-		row := w.rows(t, ze.event.ID)[0]
-		if err := w.sim.EditMeeting(row.ZoomID, []byte(`{"topic":"Zoomで変えた","settings":{"mute_upon_entry":false}}`)); err != nil {
-			t.Fatal(err)
+		if !t.Run("Zoom's meeting.updated about kaisai's own PATCH is recognized as kaisai's", func(t *testing.T) {
+			// Zoom's meeting.updated about kaisai's own PATCH is recognized as ours.
+			waitWebhooksDone(t, w, "meeting.updated", 2)
+			for _, r := range w.rows(t, ze.event.ID) {
+				if r.ZoomState != "" {
+					t.Errorf("kaisai's own edit marked meeting %d %q %v", r.ZoomID, r.ZoomState, r.ZoomChanges)
+				}
+			}
+		}) {
+			return
 		}
-		until(t, "the Zoom-side change to be recorded", func() bool {
+
+		if !t.Run("a change on Zoom's side is shown, and 再適用 undoes it", func(t *testing.T) {
+			// A change on Zoom's side is shown, and 再適用 undoes it.
+			row = w.rows(t, ze.event.ID)[0]
+			if err := w.sim.EditMeeting(row.ZoomID, []byte(`{"topic":"Zoomで変えた","settings":{"mute_upon_entry":false}}`)); err != nil {
+				t.Fatal(err)
+			}
+			until(t, "the Zoom-side change to be recorded", func() bool {
+				m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID)
+				return m.ZoomState == zoompolicy.ChangedOnZoom
+			})
 			m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID)
-			return m.ZoomState == zoompolicy.ChangedOnZoom
-		})
-		m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID)
-		if !slices.Equal(m.ZoomChanges, []string{"settings.mute_upon_entry", "topic"}) {
-			t.Errorf("changes on Zoom's side: %v", m.ZoomChanges)
-		}
-		if err := st.ReapplyZoomMeeting(ctx, w.org.ID, row.ID); err != nil {
-			t.Fatal(err)
-		}
-		w.waitInStep(t)
-		checkZoomMatches(t, st, w.sim, w.org.ID, ze)
-		if m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID); m.ZoomState != "" {
-			t.Errorf("after 再適用 the meeting is still %q", m.ZoomState)
-		}
-
-		// Deleted on Zoom's side: shown, and 再作成 makes a new one.
-		if err := w.sim.DeleteMeeting(row.ZoomID); err != nil {
-			t.Fatal(err)
-		}
-		until(t, "the Zoom-side deletion to be recorded", func() bool {
-			m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID)
-			return m.State() == zoompolicy.MeetingDeleted
-		})
-		if err := st.RecreateZoomMeeting(ctx, w.org.ID, row.ID); err != nil {
-			t.Fatal(err)
-		}
-		w.waitInStep(t)
-		checkZoomMatches(t, st, w.sim, w.org.ID, ze)
-		if m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID); m.ZoomID == row.ZoomID || m.ZoomID == 0 {
-			t.Errorf("re-created meeting has id %d (was %d)", m.ZoomID, row.ZoomID)
-		}
-
-		// A third schedule adds its meeting; deleting one deletes its meeting.
-		ze.schedules = append(ze.schedules, addSchedule(t, st, ze.group, 5))
-		w.waitInStep(t)
-		checkZoomMatches(t, st, w.sim, w.org.ID, ze)
-		if err := st.DeleteSchedule(ctx, w.org.ID, ze.event.ID, ze.schedules[0].ID); err != nil {
-			t.Fatal(err)
-		}
-		w.waitInStep(t)
-		checkZoomMatches(t, st, w.sim, w.org.ID, ze)
-
-		// A new host moves the meetings (no registration for a Basic host).
-		ze.group.Zoom.ConnID, ze.group.Zoom.Registration = basic, false
-		ze.group.Zoom.Passcode = "q1w2e3"
-		if err := st.UpdateGroup(ctx, &ze.group); err != nil {
-			t.Fatal(err)
-		}
-		w.waitInStep(t)
-		checkZoomMatches(t, st, w.sim, w.org.ID, ze)
-		basicUser, _ := w.sim.User("basic@example.com")
-		for id, m := range simMeetings(w.sim) {
-			if m.HostID != basicUser.ID {
-				t.Errorf("meeting %d still hosted by %s", id, m.HostID)
+			if !slices.Equal(m.ZoomChanges, []string{"settings.mute_upon_entry", "topic"}) {
+				t.Errorf("changes on Zoom's side: %v", m.ZoomChanges)
 			}
+			if err := st.ReapplyZoomMeeting(ctx, w.org.ID, row.ID); err != nil {
+				t.Fatal(err)
+			}
+			w.waitInStep(t)
+			checkZoomMatches(t, st, w.sim, w.org.ID, ze)
+			if m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID); m.ZoomState != "" {
+				t.Errorf("after 再適用 the meeting is still %q", m.ZoomState)
+			}
+		}) {
+			return
 		}
 
-		// Back to a manual 開催URL: the meetings go.
-		ze.group.Venue, ze.group.OnlineURL = event.VenueURL, "https://meet.example/x"
-		ze.group.Normalize()
-		if err := st.UpdateGroup(ctx, &ze.group); err != nil {
-			t.Fatal(err)
-		}
-		w.waitInStep(t)
-		if n := len(simMeetings(w.sim)); n != 0 {
-			t.Errorf("%d meetings left on Zoom after the group left Zoom", n)
+		if !t.Run("a meeting deleted on Zoom's side is shown, and 再作成 makes a new one", func(t *testing.T) {
+			// Deleted on Zoom's side: shown, and 再作成 makes a new one.
+			if err := w.sim.DeleteMeeting(row.ZoomID); err != nil {
+				t.Fatal(err)
+			}
+			until(t, "the Zoom-side deletion to be recorded", func() bool {
+				m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID)
+				return m.State() == zoompolicy.MeetingDeleted
+			})
+			if err := st.RecreateZoomMeeting(ctx, w.org.ID, row.ID); err != nil {
+				t.Fatal(err)
+			}
+			w.waitInStep(t)
+			checkZoomMatches(t, st, w.sim, w.org.ID, ze)
+			if m, _ := st.ZoomMeeting(ctx, w.org.ID, row.ID); m.ZoomID == row.ZoomID || m.ZoomID == 0 {
+				t.Errorf("re-created meeting has id %d (was %d)", m.ZoomID, row.ZoomID)
+			}
+		}) {
+			return
 		}
 
-		// Deleting an event deletes its meetings.
-		z2 := licensedZoom
-		z2.ConnID = licensed
-		ze2 := newZoomEvent(t, st, w.org.ID, z2, 2)
-		w.waitInStep(t)
-		checkZoomMatches(t, st, w.sim, w.org.ID, ze2)
-		if err := st.DeleteEvent(ctx, w.org.ID, ze2.event.ID); err != nil {
-			t.Fatal(err)
+		if !t.Run("a new schedule adds its meeting, and deleting one deletes its meeting", func(t *testing.T) {
+			// A third schedule adds its meeting; deleting one deletes its meeting.
+			ze.schedules = append(ze.schedules, addSchedule(t, st, ze.group, 5))
+			w.waitInStep(t)
+			checkZoomMatches(t, st, w.sim, w.org.ID, ze)
+			if err := st.DeleteSchedule(ctx, w.org.ID, ze.event.ID, ze.schedules[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			w.waitInStep(t)
+			checkZoomMatches(t, st, w.sim, w.org.ID, ze)
+		}) {
+			return
 		}
-		w.waitInStep(t)
-		if n := len(simMeetings(w.sim)); n != 0 {
-			t.Errorf("%d meetings left on Zoom after the event was deleted", n)
+
+		if !t.Run("a new host moves the meetings", func(t *testing.T) {
+			// A new host moves the meetings (no registration for a Basic host).
+			ze.group.Zoom.ConnID, ze.group.Zoom.Registration = basic, false
+			ze.group.Zoom.Passcode = "q1w2e3"
+			if err := st.UpdateGroup(ctx, &ze.group); err != nil {
+				t.Fatal(err)
+			}
+			w.waitInStep(t)
+			checkZoomMatches(t, st, w.sim, w.org.ID, ze)
+			basicUser, _ := w.sim.User("basic@example.com")
+			for id, m := range simMeetings(w.sim) {
+				if m.HostID != basicUser.ID {
+					t.Errorf("meeting %d still hosted by %s", id, m.HostID)
+				}
+			}
+		}) {
+			return
 		}
-		var left int
-		if err := st.WriteDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings`).Scan(&left); err != nil || left != 0 {
-			t.Errorf("%d zoom_meetings rows left, %v", left, err)
+
+		if !t.Run("back to a manual 開催URL, the meetings go", func(t *testing.T) {
+			// Back to a manual 開催URL: the meetings go.
+			ze.group.Venue, ze.group.OnlineURL = event.VenueURL, "https://meet.example/x"
+			ze.group.Normalize()
+			if err := st.UpdateGroup(ctx, &ze.group); err != nil {
+				t.Fatal(err)
+			}
+			w.waitInStep(t)
+			if n := len(simMeetings(w.sim)); n != 0 {
+				t.Errorf("%d meetings left on Zoom after the group left Zoom", n)
+			}
+		}) {
+			return
+		}
+
+		if !t.Run("deleting an event deletes its meetings", func(t *testing.T) {
+			// Deleting an event deletes its meetings.
+			z2 := licensedZoom
+			z2.ConnID = licensed
+			ze2 := newZoomEvent(t, st, w.org.ID, z2, 2)
+			w.waitInStep(t)
+			checkZoomMatches(t, st, w.sim, w.org.ID, ze2)
+			if err := st.DeleteEvent(ctx, w.org.ID, ze2.event.ID); err != nil {
+				t.Fatal(err)
+			}
+			w.waitInStep(t)
+			if n := len(simMeetings(w.sim)); n != 0 {
+				t.Errorf("%d meetings left on Zoom after the event was deleted", n)
+			}
+			var left int
+			if err := st.WriteDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings`).Scan(&left); err != nil || left != 0 {
+				t.Errorf("%d zoom_meetings rows left, %v", left, err)
+			}
+		}) {
+			return
 		}
 	})
 }

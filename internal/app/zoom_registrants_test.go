@@ -12,6 +12,7 @@ import (
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
 	"kaisai/internal/event"
+	"kaisai/internal/eventually"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
@@ -46,23 +47,19 @@ func waitRegistrants(t *testing.T, w *meetingWorld, ze zoomEvent, want ...string
 	t.Helper()
 	slices.Sort(want)
 	row := w.rows(t, ze.event.ID)[0]
-	var got []string
-	var urls map[string]string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	type seen struct {
+		Idle bool
+		Got  []string
+		urls map[string]string
+	}
+	return eventually.Value(t, fmt.Sprintf("Zoom's registrants to be %v, the lists idle", want), func() (seen, bool) {
 		idle, err := w.app.Store.RegistrantListsIdle(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, urls = approvedOnZoom(w.sim, row.ZoomID)
-		if idle && slices.Equal(got, want) {
-			return urls
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Zoom's registrants %v, want %v (lists idle: %v)", got, want, idle)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		got, urls := approvedOnZoom(w.sim, row.ZoomID)
+		return seen{idle, got, urls}, idle && slices.Equal(got, want)
+	}).urls
 }
 
 // TestZoomRegistrantsFollowApplications walks DESIGN.md §3's triggers on a
@@ -347,13 +344,11 @@ func TestZoomRegistrantsDriftRepaired(t *testing.T) {
 	if got, _ := approvedOnZoom(w.sim, zoomID); len(got) != 2 {
 		t.Fatalf("after the host's cancel Zoom has %v", got)
 	}
-	deadline := time.Now().Add(60 * time.Second) // the check runs every second, on River's leader
-	for got, _ := approvedOnZoom(w.sim, zoomID); len(got) != 3; got, _ = approvedOnZoom(w.sim, zoomID) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the drift was not repaired: Zoom has %v", got)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	// The check runs every second, on River's leader.
+	eventually.Value(t, "the drift to be repaired", func() ([]string, bool) {
+		got, _ := approvedOnZoom(w.sim, zoomID)
+		return got, len(got) == 3
+	})
 	registrantsExact(t, w.sim, zoomID, emails)
 	if _, after := approvedOnZoom(w.sim, zoomID); after[emails[0]] != urls[emails[0]] {
 		t.Errorf("an untouched registrant changed: %s → %s", urls[emails[0]], after[emails[0]])

@@ -11,6 +11,7 @@ import (
 
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
+	"kaisai/internal/htmltest"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
@@ -144,7 +145,7 @@ func TestInstancesShareOneZoomSimulator(t *testing.T) {
 
 	o := signUp(t, a)
 	for name, inst := range map[string]*app.App{"A": a, "B": b} {
-		if body := o.page(t, inst, "/integrations"); !strings.Contains(body, `id="zoom-simulated"`) {
+		if !htmltest.Parse(t, o.page(t, inst, "/integrations")).Has("#zoom-simulated") {
 			t.Errorf("instance %s does not say Zoom is simulated", name)
 		}
 		// `kaisai zoomsim --webhook-url … --webhook-secret …`, pointed at

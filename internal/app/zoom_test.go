@@ -8,10 +8,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
+	"kaisai/internal/eventually"
+	"kaisai/internal/htmltest"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoomsim"
 )
@@ -62,24 +63,20 @@ func TestZoomSimulatorBeside(t *testing.T) {
 		c.ZoomSimulator = simAdapter{sim}
 		c.ZoomClientID, c.ZoomClientSecret = "kaisai-dev", "kaisai-dev-secret"
 	})
-	body := organizerPage(t, a)
-	for _, want := range []string{`id="zoom-simulated"`, `id="zoom-link"`} {
-		if !strings.Contains(body, want) {
+	doc := htmltest.Parse(t, organizerPage(t, a))
+	for _, want := range []string{"#zoom-simulated", "#zoom-link"} {
+		if !doc.Has(want) {
 			t.Errorf("/integrations lacks %s", want)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if passed, known := sim.WebhookValidated("kaisai-dev"); known {
-			if !passed {
-				t.Fatal("kaisai failed Zoom's endpoint validation: the webhook secret was not shared")
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the simulator never validated kaisai's webhook endpoint")
-		}
-		time.Sleep(20 * time.Millisecond)
+	var passed bool
+	eventually.True(t, "the simulator to validate kaisai's webhook endpoint", func() bool {
+		var known bool
+		passed, known = sim.WebhookValidated("kaisai-dev")
+		return known
+	})
+	if !passed {
+		t.Fatal("kaisai failed Zoom's endpoint validation: the webhook secret was not shared")
 	}
 }
 
@@ -88,8 +85,7 @@ func TestZoomSimulatorBeside(t *testing.T) {
 func TestZoomNotConfigured(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		body := organizerPage(t, apptest.Start(t, db))
-		if !strings.Contains(body, `id="zoom-unavailable"`) || strings.Contains(body, `id="zoom-link"`) ||
-			strings.Contains(body, `id="zoom-simulated"`) {
+		if doc := htmltest.Parse(t, body); !doc.Has("#zoom-unavailable") || doc.Has("#zoom-link") || doc.Has("#zoom-simulated") {
 			t.Errorf("/integrations without a Zoom app:\n%s", body)
 		}
 	})
@@ -99,7 +95,7 @@ func TestZoomNotConfigured(t *testing.T) {
 		c.SecretKey = ""
 		c.ZoomClientID, c.ZoomClientSecret = "id", "secret"
 	}))
-	if !strings.Contains(body, "KAISAI_SECRET_KEY") || strings.Contains(body, `id="zoom-link"`) {
+	if doc := htmltest.Parse(t, body); !strings.Contains(doc.Text(), "KAISAI_SECRET_KEY") || doc.Has("#zoom-link") {
 		t.Errorf("/integrations on PostgreSQL without a key:\n%s", body)
 	}
 }

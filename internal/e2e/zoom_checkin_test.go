@@ -66,8 +66,7 @@ func TestLiveCheckInFromZoom(t *testing.T) {
 	// Wait for the meeting and the first applicant's registration on Zoom.
 	var zoomID int64
 	var registrant string
-	deadline := time.Now().Add(meetingTimeout)
-	for registrant == "" {
+	waitUntil(t, "an approved registrant on the Zoom simulator", func() bool {
 		for _, zm := range sim.State().Meetings {
 			for _, r := range zm.Registrants {
 				if r.Email == "hanako@example.com" && r.Status == "approved" {
@@ -75,11 +74,8 @@ func TestLiveCheckInFromZoom(t *testing.T) {
 				}
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Zoom simulator: no approved registrant after %s", meetingTimeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return registrant != ""
+	})
 
 	listPath := fmt.Sprintf("/events/%d/applications", e.ID)
 	org.open(listPath, `^`+listPath+`$`)

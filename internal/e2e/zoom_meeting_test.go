@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"kaisai/internal/eventually"
 )
 
 // meetingTimeout bounds each wait for kaisai's jobs to reach Zoom: the
@@ -143,18 +145,16 @@ func TestOrganizerCreatesAndDeletesZoomMeeting(t *testing.T) {
 	}
 
 	// kaisai deletes the meeting on Zoom.
-	deadline := time.Now().Add(meetingTimeout)
-	for {
-		left := sim.State().Meetings
-		if len(left) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Zoom simulator: %s after deleting its group, meeting %d (%s) is still there%s",
-				meetingTimeout, left[0].ID, left[0].Topic, org.page())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	func() {
+		defer func() {
+			if t.Failed() {
+				t.Logf("the organizer's page:%s", org.page())
+			}
+		}()
+		eventually.Within(t, meetingTimeout, "kaisai to delete the group's meeting on Zoom", func() bool {
+			return len(sim.State().Meetings) == 0
+		})
+	}()
 }
 
 // waitFor waits, up to meetingTimeout, until the JavaScript expression is a

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"kaisai/internal/eventually"
 	"kaisai/internal/store"
 	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
@@ -158,14 +159,8 @@ func orgID(t *testing.T, st *store.Store, email string) int64 {
 	return m.OrgID
 }
 
-// waitUntil polls cond for up to meetingTimeout.
+// waitUntil waits for cond, up to meetingTimeout.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(meetingTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", meetingTimeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually.Within(t, meetingTimeout, what, cond)
 }

@@ -7,32 +7,26 @@ package web_test
 
 import (
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"kaisai/internal/htmltest"
 	"kaisai/internal/i18n"
 	"kaisai/internal/testdb"
 )
 
-var (
-	countRE       = regexp.MustCompile(`id="applicant-count">([^<]*)<`)
-	prevLinkRE    = regexp.MustCompile(`<a href="([^"]*)" rel="prev">`)
-	nextLinkRE    = regexp.MustCompile(`<a href="([^"]*)" rel="next">`)
-	checkinCellRE = regexp.MustCompile(`(?s)<td class="checkin-cell"[^>]*>(.*?)</td>`)
-	tagRE         = regexp.MustCompile(`<[^>]*>`)
-	activityRE    = regexp.MustCompile(`(?s)<li><time>[^<]*</time>(.*?)<small>(.*?)</small></li>`)
-)
-
 // history reads an applicant page's history: what, and by whom.
-func history(r *resp) [][2]string {
+func history(t *testing.T, r *resp) [][2]string {
+	t.Helper()
 	var es [][2]string
-	for _, m := range activityRE.FindAllStringSubmatch(r.Body, -1) {
-		es = append(es, [2]string{strings.TrimSpace(html.UnescapeString(m[1])), strings.TrimSpace(html.UnescapeString(m[2]))})
+	for _, li := range r.doc(t).Find("ol.activity li") {
+		by := li.First("small").Text()
+		what := strings.TrimSuffix(strings.TrimPrefix(li.Text(), li.First("time").Text()), by)
+		es = append(es, [2]string{strings.TrimSpace(what), by})
 	}
 	return es
 }
@@ -41,22 +35,20 @@ func history(r *resp) [][2]string {
 type listRow struct {
 	applicationRow
 	CheckIn string // the 受付 cell's text
-	HTML    string
+	Text    string // the row's text
+	node    htmltest.Node
 }
 
 // listRows reads the rows of a page of 申込者一覧.
-func listRows(r *resp) []listRow {
+func listRows(t *testing.T, r *resp) []listRow {
+	t.Helper()
 	var rows []listRow
-	for _, m := range appRowRE.FindAllStringSubmatch(r.Body, -1) {
-		row := listRow{HTML: m[3]}
-		row.Email = html.UnescapeString(m[1])
-		fmt.Sscan(m[2], &row.ID)
-		if b := appBadgeRE.FindStringSubmatch(m[3]); b != nil {
-			row.Status = html.UnescapeString(b[1])
-		}
-		if c := checkinCellRE.FindStringSubmatch(m[3]); c != nil {
-			row.CheckIn = strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(c[1], " "))), " ")
-		}
+	for _, tr := range r.doc(t).Find("tr.application") {
+		row := listRow{Text: tr.Text(), node: tr}
+		row.Email = tr.Attr("data-email")
+		row.ID, _ = strconv.ParseInt(tr.Attr("data-id"), 10, 64)
+		row.Status = applicationBadge(tr)
+		row.CheckIn = tr.First("td.checkin-cell").Text()
 		rows = append(rows, row)
 	}
 	return rows
@@ -64,7 +56,7 @@ func listRows(r *resp) []listRow {
 
 func rowByEmail(t *testing.T, r *resp, email string) listRow {
 	t.Helper()
-	for _, row := range listRows(r) {
+	for _, row := range listRows(t, r) {
 		if row.Email == email {
 			return row
 		}
@@ -76,31 +68,30 @@ func rowByEmail(t *testing.T, r *resp, email string) listRow {
 // count is the number the list says it holds.
 func count(t *testing.T, r *resp) string {
 	t.Helper()
-	m := countRE.FindStringSubmatch(r.Body)
-	if m == nil {
+	c := r.doc(t).First("#applicant-count")
+	if !c.Valid() {
 		t.Fatalf("no applicant count: %s", r)
 	}
-	return html.UnescapeString(m[1])
+	return c.Text()
 }
 
-// link is the href of the first match of re, or "".
-func link(r *resp, re *regexp.Regexp) string {
-	if m := re.FindStringSubmatch(r.Body); m != nil {
-		return html.UnescapeString(m[1])
-	}
-	return ""
+// link is the href of the page's link of relation rel ("prev", "next"), or "".
+func link(t *testing.T, r *resp, rel string) string {
+	t.Helper()
+	return r.doc(t).First(`a[rel="` + rel + `"]`).Attr("href")
 }
 
 // actionForm returns the back value of a row's form that posts to
 // …/{action}, and whether the row has that form (its button).
 func actionForm(row listRow, action string) (back string, ok bool) {
-	re := regexp.MustCompile(`(?s)<form method="post" action="/events/\d+/applications/\d+/` + action +
-		`" class="inline">\s*<input type="hidden" name="back" value="([^"]*)">`)
-	m := re.FindStringSubmatch(row.HTML)
-	if m == nil {
-		return "", false
+	for _, f := range row.node.Find(`form[method="post"]`) {
+		if a := f.Attr("action"); strings.HasPrefix(a, "/events/") && strings.HasSuffix(a, "/"+action) {
+			if in := f.First(`input[type="hidden"][name="back"]`); in.Valid() {
+				return in.Attr("value"), true
+			}
+		}
 	}
-	return html.UnescapeString(m[1]), true
+	return "", false
 }
 
 // addScheduleOn adds a schedule days ahead (addSchedule always uses 60 days)
@@ -155,209 +146,225 @@ func TestApplicantList(t *testing.T) {
 		p.apply(public, s2, "佐藤 次郎", "jiro@example.org")
 		list := fmt.Sprintf("/events/%d/applications", eventID)
 
-		// Page 1: the oldest 50, the count of all, a link to the next page only.
-		r := owner.get(list)
-		wantStatus(t, r, http.StatusOK)
-		wantEqual(t, "count", count(t, r), ja("applications.count", 60))
-		rows := listRows(r)
-		if len(rows) != 50 || rows[0].Email != "p00@example.com" || rows[49].Email != "p49@example.com" {
-			t.Fatalf("page 1: %d rows, %+v … ", len(rows), rows[0].applicationRow)
-		}
-		wantText(t, r, ja("applications.page_of", 1, 2))
-		if prev := link(r, prevLinkRE); prev != "" {
-			t.Errorf("page 1 links a previous page %q", prev)
-		}
-		next := link(r, nextLinkRE)
-		if next != list+"?page=2" {
-			t.Fatalf("page 1's next link %q, want %s?page=2", next, list)
-		}
-		r = owner.get(next)
-		wantStatus(t, r, http.StatusOK)
-		rows = listRows(r)
-		if len(rows) != 10 || rows[0].Email != "p50@example.com" || rows[9].Email != "jiro@example.org" {
-			t.Fatalf("page 2: %+v", rows)
-		}
-		wantEqual(t, "count on page 2", count(t, r), ja("applications.count", 60))
-		wantText(t, r, ja("applications.page_of", 2, 2))
-		if n := link(r, nextLinkRE); n != "" {
-			t.Errorf("the last page links a next page %q", n)
-		}
-		if prev := link(r, prevLinkRE); prev != list {
-			t.Errorf("page 2's previous link %q, want %s", prev, list)
-		}
-		// A page that no longer exists (the organizer promoted or deleted
-		// the last row of the last page, and back returns there) shows the
-		// last page, not "no applications yet" under "60件".
-		t.Run("page past the last", func(t *testing.T) {
-			r := owner.get(list + "?page=3")
-			if r.Status == http.StatusSeeOther || r.Status == http.StatusFound {
-				r = owner.get(r.Location())
-			}
+		t.Run("the list shows 50 a page, oldest first, under the count of all", func(t *testing.T) {
+			// Page 1: the oldest 50, the count of all, a link to the next page only.
+			r := owner.get(list)
 			wantStatus(t, r, http.StatusOK)
-			if rows := listRows(r); len(rows) != 10 || rows[0].Email != "p50@example.com" {
-				t.Errorf("page 3 of 2 shows %d rows under %q, want the last page's 10", len(rows), count(t, r))
+			wantEqual(t, "count", count(t, r), ja("applications.count", 60))
+			rows := listRows(t, r)
+			if len(rows) != 50 || rows[0].Email != "p00@example.com" || rows[49].Email != "p49@example.com" {
+				t.Fatalf("page 1: %d rows, %+v … ", len(rows), rows[0].applicationRow)
 			}
-			wantNoText(t, r, ja("applications.empty"), ja("applications.page_of", 3, 2))
+			wantText(t, r, ja("applications.page_of", 1, 2))
+			if prev := link(t, r, "prev"); prev != "" {
+				t.Errorf("page 1 links a previous page %q", prev)
+			}
+			next := link(t, r, "next")
+			if next != list+"?page=2" {
+				t.Fatalf("page 1's next link %q, want %s?page=2", next, list)
+			}
+			r = owner.get(next)
+			wantStatus(t, r, http.StatusOK)
+			rows = listRows(t, r)
+			if len(rows) != 10 || rows[0].Email != "p50@example.com" || rows[9].Email != "jiro@example.org" {
+				t.Fatalf("page 2: %+v", rows)
+			}
+			wantEqual(t, "count on page 2", count(t, r), ja("applications.count", 60))
+			wantText(t, r, ja("applications.page_of", 2, 2))
+			if n := link(t, r, "next"); n != "" {
+				t.Errorf("the last page links a next page %q", n)
+			}
+			if prev := link(t, r, "prev"); prev != list {
+				t.Errorf("page 2's previous link %q, want %s", prev, list)
+			}
+			// A page that no longer exists (the organizer promoted or deleted
+			// the last row of the last page, and back returns there) shows the
+			// last page, not "no applications yet" under "60件".
+			t.Run("page past the last", func(t *testing.T) {
+				r := owner.get(list + "?page=3")
+				if r.Status == http.StatusSeeOther || r.Status == http.StatusFound {
+					r = owner.get(r.Location())
+				}
+				wantStatus(t, r, http.StatusOK)
+				if rows := listRows(t, r); len(rows) != 10 || rows[0].Email != "p50@example.com" {
+					t.Errorf("page 3 of 2 shows %d rows under %q, want the last page's 10", len(rows), count(t, r))
+				}
+				wantNoText(t, r, ja("applications.empty"), ja("applications.page_of", 3, 2))
+			})
 		})
 
-		// Search: part of the name or the e-mail, ASCII case ignored.
-		for _, tc := range []struct {
-			q    string
-			want []string
-		}{
-			{"hanako", []string{"Hanako.Yamada@Example.JP"}},
-			{"HANAKO.yamada", []string{"Hanako.Yamada@Example.JP"}},
-			{"山田", []string{"Hanako.Yamada@Example.JP"}},
-			{"次郎", []string{"jiro@example.org"}},
-			{"p5", []string{"p50@example.com", "p51@example.com", "p52@example.com", "p53@example.com",
-				"p54@example.com", "p55@example.com", "p56@example.com", "p57@example.com"}},
-			{"参加者 0", []string{"p00@example.com", "p01@example.com", "p02@example.com", "p03@example.com",
-				"p04@example.com", "p05@example.com", "p06@example.com", "p07@example.com", "p08@example.com", "p09@example.com"}},
-			{"%", nil},
-			{"nobody", nil},
-		} {
-			r := owner.get(list + "?q=" + url.QueryEscape(tc.q))
+		t.Run("a search matches part of the name or the e-mail, ASCII case ignored", func(t *testing.T) {
+			// Search: part of the name or the e-mail, ASCII case ignored.
+			for _, tc := range []struct {
+				q    string
+				want []string
+			}{
+				{"hanako", []string{"Hanako.Yamada@Example.JP"}},
+				{"HANAKO.yamada", []string{"Hanako.Yamada@Example.JP"}},
+				{"山田", []string{"Hanako.Yamada@Example.JP"}},
+				{"次郎", []string{"jiro@example.org"}},
+				{"p5", []string{"p50@example.com", "p51@example.com", "p52@example.com", "p53@example.com",
+					"p54@example.com", "p55@example.com", "p56@example.com", "p57@example.com"}},
+				{"参加者 0", []string{"p00@example.com", "p01@example.com", "p02@example.com", "p03@example.com",
+					"p04@example.com", "p05@example.com", "p06@example.com", "p07@example.com", "p08@example.com", "p09@example.com"}},
+				{"%", nil},
+				{"nobody", nil},
+			} {
+				r := owner.get(list + "?q=" + url.QueryEscape(tc.q))
+				wantStatus(t, r, http.StatusOK)
+				var got []string
+				for _, row := range listRows(t, r) {
+					got = append(got, row.Email)
+				}
+				if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+					t.Errorf("q=%q: %v, want %v", tc.q, got, tc.want)
+				}
+				wantEqual(t, "count for q="+tc.q, count(t, r), ja("applications.count", len(tc.want)))
+				if len(tc.want) == 0 {
+					wantText(t, r, ja("applications.none_match"))
+				}
+				// The search box keeps what was searched.
+				if r.doc(t).First(`input[name="q"]`).Attr("value") != tc.q {
+					t.Errorf("q=%q: the search box does not keep it", tc.q)
+				}
+			}
+		})
+
+		t.Run("a search survives paging", func(t *testing.T) {
+			// The search survives paging.
+			r := owner.get(list + "?q=" + url.QueryEscape("@example.com"))
+			wantEqual(t, "count for @example.com", count(t, r), ja("applications.count", 58))
+			next := link(t, r, "next")
+			if u, err := url.Parse(next); err != nil || u.Path != list || u.Query().Get("q") != "@example.com" || u.Query().Get("page") != "2" {
+				t.Fatalf("next link of a search: %q", next)
+			}
+			if rows := listRows(t, owner.get(next)); len(rows) != 8 || rows[7].Email != "p57@example.com" {
+				t.Fatalf("page 2 of the search: %+v", rows)
+			}
+		})
+
+		t.Run("the schedule filter narrows the list and shows its choice", func(t *testing.T) {
+			// The schedule filter.
+			r := owner.get(fmt.Sprintf("%s?schedule=%d", list, s2))
+			wantEqual(t, "count of schedule 2", count(t, r), ja("applications.count", 2))
+			if rows := listRows(t, r); len(rows) != 2 || rows[0].Email != "Hanako.Yamada@Example.JP" || rows[1].Email != "jiro@example.org" {
+				t.Fatalf("schedule 2: %+v", rows)
+			}
+			if _, selected := r.doc(t).First(fmt.Sprintf(`select[name="schedule"] option[value="%d"]`, s2)).LookupAttr("selected"); !selected {
+				t.Errorf("the schedule filter does not show its choice: %s", r)
+			}
+			r = owner.get(fmt.Sprintf("%s?schedule=%d&q=%s", list, s2, url.QueryEscape("jiro")))
+			if rows := listRows(t, r); len(rows) != 1 || rows[0].Email != "jiro@example.org" {
+				t.Fatalf("schedule 2 and q=jiro: %+v", rows)
+			}
+			r = owner.get(fmt.Sprintf("%s?schedule=%d", list, s1))
+			wantEqual(t, "count of schedule 1", count(t, r), ja("applications.count", 58))
+		})
+
+		t.Run("受付 on a page of a search returns there, says when, and can be undone", func(t *testing.T) {
+			// 受付 from page 2 of a search: the row says 受付済 with the time, on
+			// the same page.
+			filtered := list + "?page=2&q=" + url.QueryEscape("@example.com")
+			r := owner.get(filtered)
+			row := rowByEmail(t, r, "p55@example.com")
+			if row.CheckIn != "–" {
+				t.Fatalf("before 受付 the cell says %q", row.CheckIn)
+			}
+			back, ok := actionForm(row, "checkin")
+			if !ok || !strings.Contains(row.Text, ja("applications.check_in")) {
+				t.Fatalf("no 受付する button on the row: %s", row.node.HTML())
+			}
+			before := time.Now()
+			r = owner.post(fmt.Sprintf("%s/%d/checkin", list, row.ID), url.Values{"checked_in": {"1"}, "back": {back}})
+			after := time.Now()
+			loc := wantRedirect(t, r, list)
+			u, _ := url.Parse(loc)
+			if q := u.Query(); q.Get("page") != "2" || q.Get("q") != "@example.com" || flashOf(r) != "flash.saved" {
+				t.Fatalf("受付 returned to %q, want page 2 of the search", loc)
+			}
+			r = owner.get(loc)
+			wantText(t, r, ja("flash.saved"))
+			row = rowByEmail(t, r, "p55@example.com")
+			at := []string{i18n.DateTime(i18n.Japanese, before, tokyo), i18n.DateTime(i18n.Japanese, after, tokyo)}
+			// 受付済, when, and how: (手動).
+			src := " (" + ja("checkin_source.manual") + ")"
+			if want := ja("applications.checked_in"); row.CheckIn != want+" "+at[0]+src && row.CheckIn != want+" "+at[1]+src {
+				t.Errorf("after 受付 the cell says %q, want %s %s%s", row.CheckIn, want, at[1], src)
+			}
+			if _, ok := actionForm(row, "checkin"); !ok || !strings.Contains(row.Text, ja("applications.undo_check_in")) {
+				t.Errorf("a checked-in row does not offer to undo: %s", row.node.HTML())
+			}
+			if other := rowByEmail(t, r, "p56@example.com"); other.CheckIn != "–" {
+				t.Errorf("another row checked in too: %q", other.CheckIn)
+			}
+			// 受付 again (another tab): still the first time. Then undo.
+			first := row.CheckIn
+			wantRedirect(t, owner.post(fmt.Sprintf("%s/%d/checkin", list, row.ID), url.Values{"checked_in": {"1"}, "back": {back}}), list)
+			if got := rowByEmail(t, owner.get(filtered), "p55@example.com").CheckIn; got != first {
+				t.Errorf("a second 受付 changed the cell to %q, want %q", got, first)
+			}
+			wantRedirect(t, owner.post(fmt.Sprintf("%s/%d/checkin", list, row.ID), url.Values{"checked_in": {"0"}, "back": {back}}), list)
+			if got := rowByEmail(t, owner.get(filtered), "p55@example.com").CheckIn; got != "–" {
+				t.Errorf("after undo the cell says %q", got)
+			}
+		})
+
+		t.Run("back leads only to kaisai's own pages", func(t *testing.T) {
+			// back: the list (any filters) and the applicant's page are
+			// followed; anything off the site is not.
+			id := rowByEmail(t, owner.get(list+"?q=p55"), "p55@example.com").ID
+			checkin := fmt.Sprintf("%s/%d/checkin", list, id)
+			for _, tc := range []struct{ back, want string }{
+				{list, list},
+				{list + "?schedule=1&page=2", list + "?schedule=1&page=2"},
+				{fmt.Sprintf("%s/%d", list, id), fmt.Sprintf("%s/%d", list, id)},
+				{"", list},
+				{"https://evil.example/", list},
+				{"//evil.example", list},
+				{"//evil.example" + list, list},
+				{"https://evil.example" + list, list},
+				{`/\evil.example`, list},
+				{list + "//evil.example", list},
+				{list + "/..//evil.example", list},
+				{"/events/0/applications", list},
+				{"/events", list},
+				{"javascript:alert(1)", list},
+			} {
+				r := owner.post(checkin, url.Values{"checked_in": {"1"}, "back": {tc.back}})
+				if r.Status != http.StatusSeeOther {
+					t.Errorf("back=%q: %s", tc.back, r)
+					continue
+				}
+				loc, err := url.Parse(r.Location())
+				if err != nil || loc.Host != "" || loc.Scheme != "" || strings.HasPrefix(r.Location(), "//") {
+					t.Errorf("back=%q led off the site to %q", tc.back, r.Location())
+					continue
+				}
+				if got := loc.String(); got != tc.want {
+					t.Errorf("back=%q led to %q, want %q", tc.back, r.Location(), tc.want)
+				}
+			}
+		})
+
+		t.Run("htmx's refresh is the list alone, with its filters", func(t *testing.T) {
+			// htmx's refresh: only the list, with its filters.
+			r := owner.get(fmt.Sprintf("%s?schedule=%d", list, s2), "HX-Request", "true")
 			wantStatus(t, r, http.StatusOK)
-			var got []string
-			for _, row := range listRows(r) {
-				got = append(got, row.Email)
+			if strings.Contains(strings.ToLower(r.Body), "<html") || strings.Contains(r.Body, "<head") ||
+				!strings.HasPrefix(strings.TrimSpace(r.Body), `<div id="applications"`) {
+				t.Fatalf("the htmx refresh is not the list fragment: %s", r)
 			}
-			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
-				t.Errorf("q=%q: %v, want %v", tc.q, got, tc.want)
+			if rows := listRows(t, r); len(rows) != 2 || count(t, r) != ja("applications.count", 2) {
+				t.Fatalf("the htmx refresh of schedule 2: %+v", rows)
 			}
-			wantEqual(t, "count for q="+tc.q, count(t, r), ja("applications.count", len(tc.want)))
-			if len(tc.want) == 0 {
-				wantText(t, r, ja("applications.none_match"))
+			if !htmltest.Fragment(t, r.Body).Has(fmt.Sprintf(`[hx-get="%s?schedule=%d"]`, list, s2)) {
+				t.Errorf("the fragment does not refresh itself with its filters: %s", r)
 			}
-			// The search box keeps what was searched.
-			if !strings.Contains(r.Body, `name="q" value="`+html.EscapeString(tc.q)+`"`) {
-				t.Errorf("q=%q: the search box does not keep it", tc.q)
+			// Without the header: the whole page.
+			if r = owner.get(list); !strings.Contains(r.Body, "<html") {
+				t.Errorf("the list without HX-Request is not a whole page: %s", r)
 			}
-		}
-		// The search survives paging.
-		r = owner.get(list + "?q=" + url.QueryEscape("@example.com"))
-		wantEqual(t, "count for @example.com", count(t, r), ja("applications.count", 58))
-		next = link(r, nextLinkRE)
-		if u, err := url.Parse(next); err != nil || u.Path != list || u.Query().Get("q") != "@example.com" || u.Query().Get("page") != "2" {
-			t.Fatalf("next link of a search: %q", next)
-		}
-		if rows := listRows(owner.get(next)); len(rows) != 8 || rows[7].Email != "p57@example.com" {
-			t.Fatalf("page 2 of the search: %+v", rows)
-		}
-
-		// The schedule filter.
-		r = owner.get(fmt.Sprintf("%s?schedule=%d", list, s2))
-		wantEqual(t, "count of schedule 2", count(t, r), ja("applications.count", 2))
-		if rows := listRows(r); len(rows) != 2 || rows[0].Email != "Hanako.Yamada@Example.JP" || rows[1].Email != "jiro@example.org" {
-			t.Fatalf("schedule 2: %+v", rows)
-		}
-		if !strings.Contains(r.Body, fmt.Sprintf(`<option value="%d" selected>`, s2)) {
-			t.Errorf("the schedule filter does not show its choice: %s", r)
-		}
-		r = owner.get(fmt.Sprintf("%s?schedule=%d&q=%s", list, s2, url.QueryEscape("jiro")))
-		if rows := listRows(r); len(rows) != 1 || rows[0].Email != "jiro@example.org" {
-			t.Fatalf("schedule 2 and q=jiro: %+v", rows)
-		}
-		r = owner.get(fmt.Sprintf("%s?schedule=%d", list, s1))
-		wantEqual(t, "count of schedule 1", count(t, r), ja("applications.count", 58))
-
-		// 受付 from page 2 of a search: the row says 受付済 with the time, on
-		// the same page.
-		filtered := list + "?page=2&q=" + url.QueryEscape("@example.com")
-		r = owner.get(filtered)
-		row := rowByEmail(t, r, "p55@example.com")
-		if row.CheckIn != "–" {
-			t.Fatalf("before 受付 the cell says %q", row.CheckIn)
-		}
-		back, ok := actionForm(row, "checkin")
-		if !ok || !strings.Contains(row.HTML, ja("applications.check_in")) {
-			t.Fatalf("no 受付する button on the row: %s", row.HTML)
-		}
-		before := time.Now()
-		r = owner.post(fmt.Sprintf("%s/%d/checkin", list, row.ID), url.Values{"checked_in": {"1"}, "back": {back}})
-		after := time.Now()
-		loc := wantRedirect(t, r, list)
-		u, _ := url.Parse(loc)
-		if q := u.Query(); q.Get("page") != "2" || q.Get("q") != "@example.com" || flashOf(r) != "flash.saved" {
-			t.Fatalf("受付 returned to %q, want page 2 of the search", loc)
-		}
-		r = owner.get(loc)
-		wantText(t, r, ja("flash.saved"))
-		row = rowByEmail(t, r, "p55@example.com")
-		at := []string{i18n.DateTime(i18n.Japanese, before, tokyo), i18n.DateTime(i18n.Japanese, after, tokyo)}
-		// 受付済, when, and how: (手動).
-		src := " (" + ja("checkin_source.manual") + ")"
-		if want := ja("applications.checked_in"); row.CheckIn != want+" "+at[0]+src && row.CheckIn != want+" "+at[1]+src {
-			t.Errorf("after 受付 the cell says %q, want %s %s%s", row.CheckIn, want, at[1], src)
-		}
-		if _, ok := actionForm(row, "checkin"); !ok || !strings.Contains(row.HTML, ja("applications.undo_check_in")) {
-			t.Errorf("a checked-in row does not offer to undo: %s", row.HTML)
-		}
-		if other := rowByEmail(t, r, "p56@example.com"); other.CheckIn != "–" {
-			t.Errorf("another row checked in too: %q", other.CheckIn)
-		}
-		// 受付 again (another tab): still the first time. Then undo.
-		first := row.CheckIn
-		wantRedirect(t, owner.post(fmt.Sprintf("%s/%d/checkin", list, row.ID), url.Values{"checked_in": {"1"}, "back": {back}}), list)
-		if got := rowByEmail(t, owner.get(filtered), "p55@example.com").CheckIn; got != first {
-			t.Errorf("a second 受付 changed the cell to %q, want %q", got, first)
-		}
-		wantRedirect(t, owner.post(fmt.Sprintf("%s/%d/checkin", list, row.ID), url.Values{"checked_in": {"0"}, "back": {back}}), list)
-		if got := rowByEmail(t, owner.get(filtered), "p55@example.com").CheckIn; got != "–" {
-			t.Errorf("after undo the cell says %q", got)
-		}
-
-		// back: the list (any filters) and the applicant's page are
-		// followed; anything off the site is not.
-		checkin := fmt.Sprintf("%s/%d/checkin", list, row.ID)
-		for _, tc := range []struct{ back, want string }{
-			{list, list},
-			{list + "?schedule=1&page=2", list + "?schedule=1&page=2"},
-			{fmt.Sprintf("%s/%d", list, row.ID), fmt.Sprintf("%s/%d", list, row.ID)},
-			{"", list},
-			{"https://evil.example/", list},
-			{"//evil.example", list},
-			{"//evil.example" + list, list},
-			{"https://evil.example" + list, list},
-			{`/\evil.example`, list},
-			{list + "//evil.example", list},
-			{list + "/..//evil.example", list},
-			{"/events/0/applications", list},
-			{"/events", list},
-			{"javascript:alert(1)", list},
-		} {
-			r := owner.post(checkin, url.Values{"checked_in": {"1"}, "back": {tc.back}})
-			if r.Status != http.StatusSeeOther {
-				t.Errorf("back=%q: %s", tc.back, r)
-				continue
-			}
-			loc, err := url.Parse(r.Location())
-			if err != nil || loc.Host != "" || loc.Scheme != "" || strings.HasPrefix(r.Location(), "//") {
-				t.Errorf("back=%q led off the site to %q", tc.back, r.Location())
-				continue
-			}
-			if got := loc.String(); got != tc.want {
-				t.Errorf("back=%q led to %q, want %q", tc.back, r.Location(), tc.want)
-			}
-		}
-
-		// htmx's refresh: only the list, with its filters.
-		r = owner.get(fmt.Sprintf("%s?schedule=%d", list, s2), "HX-Request", "true")
-		wantStatus(t, r, http.StatusOK)
-		if strings.Contains(strings.ToLower(r.Body), "<html") || strings.Contains(r.Body, "<head") ||
-			!strings.HasPrefix(strings.TrimSpace(r.Body), `<div id="applications"`) {
-			t.Fatalf("the htmx refresh is not the list fragment: %s", r)
-		}
-		if rows := listRows(r); len(rows) != 2 || count(t, r) != ja("applications.count", 2) {
-			t.Fatalf("the htmx refresh of schedule 2: %+v", rows)
-		}
-		if !strings.Contains(r.Body, fmt.Sprintf(`hx-get="%s?schedule=%d"`, list, s2)) {
-			t.Errorf("the fragment does not refresh itself with its filters: %s", r)
-		}
-		// Without the header: the whole page.
-		if r = owner.get(list); !strings.Contains(r.Body, "<html") {
-			t.Errorf("the list without HX-Request is not a whole page: %s", r)
-		}
+		})
 	})
 }
 
@@ -381,8 +388,8 @@ func TestApplicantPromote(t *testing.T) {
 		r := owner.get(list)
 		row := rowByEmail(t, r, "second@example.com")
 		back, ok := actionForm(row, "promote")
-		if !ok || !strings.Contains(row.HTML, ja("applications.promote")) {
-			t.Fatalf("no 繰り上げる button on the waitlisted row: %s", row.HTML)
+		if !ok || !strings.Contains(row.Text, ja("applications.promote")) {
+			t.Fatalf("no 繰り上げる button on the waitlisted row: %s", row.node.HTML())
 		}
 		if _, ok := actionForm(rowByEmail(t, r, "first@example.com"), "promote"); ok {
 			t.Error("an applied row offers 繰り上げる")
@@ -461,11 +468,11 @@ func TestApplicantPage(t *testing.T) {
 			ja("applications.edit"), ja("applications.activity"), ja("activity.applied"), ja("applications.by_participant"),
 			"/a/"+token)
 		for _, form := range []string{self + "/memo", self + "/edit"} {
-			if !strings.Contains(r.Body, `<form method="post" action="`+form+`"`) {
+			if !r.doc(t).Has(`form[method="post"][action="` + form + `"]`) {
 				t.Fatalf("no form posting to %s: %s", form, r)
 			}
 		}
-		if !strings.Contains(r.Body, `href="`+self+`/delete"`) {
+		if !r.doc(t).Has(`a[href="` + self + `/delete"]`) {
 			t.Errorf("no link to delete: %s", r)
 		}
 
@@ -485,7 +492,7 @@ func TestApplicantPage(t *testing.T) {
 		loc := wantRedirect(t, r, self)
 		r = owner.get(loc)
 		wantText(t, r, ja("flash.saved"), memo, ja("activity.memo"), "担当 詳細")
-		if !strings.Contains(rowByEmail(t, owner.get(list), "taro@example.com").HTML, ja("applications.has_memo")) {
+		if !strings.Contains(rowByEmail(t, owner.get(list), "taro@example.com").Text, ja("applications.has_memo")) {
 			t.Error("the list does not mark the row as having a memo")
 		}
 
@@ -503,7 +510,7 @@ func TestApplicantPage(t *testing.T) {
 		r = owner.get(self)
 		wantText(t, r, "詳細 太郎", "taro@example.com")
 		wantNoText(t, r, "変更 次郎", "new@example.com")
-		if h := history(r); len(h) != 2 || h[1][0] != ja("activity.memo") {
+		if h := history(t, r); len(h) != 2 || h[1][0] != ja("activity.memo") {
 			t.Errorf("history after refused edits: %q, want applied and memo only", h)
 		}
 		if row := rowByEmail(t, owner.get(list), "taro@example.com"); row.ID != id {
@@ -519,7 +526,7 @@ func TestApplicantPage(t *testing.T) {
 		r = owner.get(loc)
 		wantText(t, r, ja("flash.saved"), "変更 次郎", "jiro@example.com",
 			ja("activity.edited")+": 詳細 太郎 → 変更 次郎, taro@example.com → jiro@example.com", "担当 詳細")
-		rows := listRows(owner.get(list))
+		rows := listRows(t, owner.get(list))
 		if len(rows) != 2 || rows[0].Email != "jiro@example.com" || rows[0].ID != id {
 			t.Fatalf("the list after the edit: %+v", rows)
 		}
@@ -537,7 +544,7 @@ func TestApplicantPage(t *testing.T) {
 			{ja("activity.edited") + ": 詳細 太郎 → 変更 次郎, taro@example.com → jiro@example.com", "担当 詳細"},
 			{ja("activity.checked_in"), "担当 詳細"},
 		}
-		if got := history(r); fmt.Sprint(got) != fmt.Sprint(want) {
+		if got := history(t, r); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("history:\n got %q\nwant %q", got, want)
 		}
 	})
@@ -567,7 +574,7 @@ func TestApplicantDelete(t *testing.T) {
 		wantStatus(t, r, http.StatusOK)
 		wantText(t, r, ja("delete.what_application"), "削除 太郎 <gone@example.com>", ja("delete.application_lost"),
 			ja("delete.irreversible"))
-		if !strings.Contains(r.Body, `<form method="post" action="`+self+`/delete">`) || !strings.Contains(r.Body, `id="confirm-delete"`) {
+		if doc := r.doc(t); !doc.Has(`form[method="post"][action="`+self+`/delete"]`) || !doc.Has("#confirm-delete") {
 			t.Fatalf("the confirmation has no delete button: %s", r)
 		}
 		// Asking deletes nothing.
@@ -582,7 +589,7 @@ func TestApplicantDelete(t *testing.T) {
 		r = owner.get(loc)
 		wantText(t, r, ja("flash.application_deleted"))
 		wantNoText(t, r, "gone@example.com")
-		if rows := listRows(r); len(rows) != 1 || rows[0].Email != "keep@example.com" {
+		if rows := listRows(t, r); len(rows) != 1 || rows[0].Email != "keep@example.com" {
 			t.Fatalf("the list after delete: %+v", rows)
 		}
 		wantEqual(t, "count", count(t, r), ja("applications.count", 1))

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"kaisai/internal/eventually"
+	"kaisai/internal/htmltest"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 )
@@ -21,22 +22,15 @@ import (
 func (o *zoomOrganizer) holdRegistrantList(t *testing.T, meetingRowID int64) store.Lease {
 	t.Helper()
 	db := o.st.WriteDB()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	eventually.True(t, fmt.Sprintf("the registrant list of meeting %d to settle", meetingRowID), func() bool {
 		var busy int
 		if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM zoom_meetings
 			WHERE id = $1 AND (reg_due_at IS NOT NULL OR reg_lease_owner IN (SELECT owner FROM work_leases))`,
 			meetingRowID).Scan(&busy); err != nil {
 			t.Fatal(err)
 		}
-		if busy == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the registrant list of meeting %d never settled", meetingRowID)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return busy == 0
+	})
 	l, err := o.st.TakeLease(context.Background(), "test", 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -78,13 +72,13 @@ func (o *zoomOrganizer) zoomScheduleEvent(t *testing.T, spec eventSpec, host str
 }
 
 // zoomCell is the Zoom column of an application's row in 申込者一覧.
-func zoomCell(t *testing.T, r *resp, appID int64) string {
+func zoomCell(t *testing.T, r *resp, appID int64) htmltest.Node {
 	t.Helper()
-	m := regexp.MustCompile(fmt.Sprintf(`(?s)data-id="%d">.*?<td class="zoom-cell">(.*?)</td>`, appID)).FindStringSubmatch(r.Body)
-	if m == nil {
+	c := r.doc(t).First(fmt.Sprintf(`tr.application[data-id="%d"] td.zoom-cell`, appID))
+	if !c.Valid() {
 		t.Fatalf("application %d has no Zoom cell: %s", appID, r)
 	}
-	return m[1]
+	return c
 }
 
 // TestZoomRegistrantStates: with 登録, 申込者一覧 and the applicant's page
@@ -142,11 +136,11 @@ func TestZoomRegistrantStates(t *testing.T) {
 		for e, state := range map[string]string{"none@example.com": "none", "adding@example.com": "adding",
 			"registered@example.com": "registered", "cancelled@example.com": "cancelled", "failed@example.com": "failed"} {
 			cell := zoomCell(t, list, ids[e])
-			if !regexp.MustCompile(`data-zoom="` + state + `"`).MatchString(cell) {
-				t.Errorf("%s: want state %s, got cell %s", e, state, cell)
+			if !cell.Has(`[data-zoom="` + state + `"]`) {
+				t.Errorf("%s: want state %s, got cell %s", e, state, cell.HTML())
 			}
-			if got := regexp.MustCompile(`action="` + regexp.QuoteMeta(retryPath(e)) + `"`).MatchString(cell); got != (state == "failed") {
-				t.Errorf("%s: 再試行 offered %v, want %v: %s", e, got, state == "failed", cell)
+			if got := cell.Has(`form[action="` + retryPath(e) + `"]`); got != (state == "failed") {
+				t.Errorf("%s: 再試行 offered %v, want %v: %s", e, got, state == "failed", cell.HTML())
 			}
 		}
 		wantText(t, list, ja("zoom.registrant_state.none"), ja("zoom.registrant_state.adding"),
@@ -157,7 +151,7 @@ func TestZoomRegistrantStates(t *testing.T) {
 		detail := c.get(fmt.Sprintf("/events/%d/applications/%d", ev, ids["failed@example.com"]))
 		wantStatus(t, detail, http.StatusOK)
 		wantText(t, detail, ja("zoom.registrant_state.failed"), ja("zoom.registrant_error.invalid"), "Invalid email address.")
-		if !regexp.MustCompile(`action="` + regexp.QuoteMeta(retryPath("failed@example.com")) + `"`).MatchString(detail.Body) {
+		if !detail.doc(t).Has(`form[action="` + retryPath("failed@example.com") + `"]`) {
 			t.Fatalf("no 再試行 on the applicant's page: %s", detail)
 		}
 		detail = c.get(fmt.Sprintf("/events/%d/applications/%d", ev, ids["registered@example.com"]))
@@ -224,7 +218,7 @@ func TestZoomMeetingURLWithoutRegistration(t *testing.T) {
 		wantNoText(t, page, ja("application.personal_url_pending"), ja("application.personal_url_note"))
 		list := o.c.get(fmt.Sprintf("/events/%d/applications", ev))
 		wantStatus(t, list, http.StatusOK)
-		if regexp.MustCompile(`class="zoom-cell"`).MatchString(list.Body) {
+		if list.doc(t).Has(".zoom-cell") {
 			t.Fatalf("a Zoom column without 登録: %s", list)
 		}
 	})

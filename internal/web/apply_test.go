@@ -4,18 +4,20 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"kaisai/internal/htmltest"
 	"kaisai/internal/testdb"
 )
 
 // onlineURLShown reports whether an application page links the online URL.
-func onlineURLShown(r *resp, onlineURL string) bool {
-	return strings.Contains(r.Body, `href="`+onlineURL+`"`) || strings.Contains(r.Text(), onlineURL)
+func onlineURLShown(t testing.TB, r *resp, onlineURL string) bool {
+	t.Helper()
+	doc := r.doc(t)
+	return doc.Has(`a[href="`+onlineURL+`"]`) || strings.Contains(doc.Text(), onlineURL)
 }
 
 // TestFreeOnlineEventShowsURLAtOnce: for a free event the application page
@@ -36,7 +38,7 @@ func TestFreeOnlineEventShowsURLAtOnce(t *testing.T) {
 		r := participant.get(public)
 		wantStatus(t, r, http.StatusOK)
 		wantText(t, r, "無料ウェビナー", ja("fee.free"), ja("public.online"))
-		if onlineURLShown(r, onlineURL) {
+		if onlineURLShown(t, r, onlineURL) {
 			t.Fatal("the public page shows the online URL to everybody")
 		}
 		// Times are the ones entered, in the event's time zone.
@@ -44,7 +46,7 @@ func TestFreeOnlineEventShowsURLAtOnce(t *testing.T) {
 		// The seats table alone, which htmx refreshes.
 		r = participant.get(public + "/seats")
 		wantStatus(t, r, http.StatusOK)
-		if strings.Contains(r.Body, "<html") || !strings.Contains(r.Body, fmt.Sprintf(`data-schedule-id="%d"`, scheduleID)) {
+		if strings.Contains(r.Body, "<html") || !htmltest.Fragment(t, r.Body).Has(fmt.Sprintf(`[data-schedule-id="%d"]`, scheduleID)) {
 			t.Fatalf("the seats fragment: %s", r)
 		}
 		key := participant.applyForm(public)
@@ -59,7 +61,7 @@ func TestFreeOnlineEventShowsURLAtOnce(t *testing.T) {
 		if st, _ := applicationStatus(t, r); st != ja("application_status.applied") {
 			t.Fatalf("status %q, want 申込済", st)
 		}
-		if !onlineURLShown(r, onlineURL) {
+		if !onlineURLShown(t, r, onlineURL) {
 			t.Fatalf("the free applicant's page does not show the online URL: %s", r)
 		}
 		if r.Header.Get("Referrer-Policy") != "no-referrer" {
@@ -100,7 +102,7 @@ func TestPaidEventShowsURLOncePaid(t *testing.T) {
 		if st != ja("application_status.applied") || pay != ja("payment.unpaid") {
 			t.Fatalf("new paid application: %s / %s, want 申込済 / 未入金", st, pay)
 		}
-		if onlineURLShown(r, "meet.example.com/paid-course") {
+		if onlineURLShown(t, r, "meet.example.com/paid-course") {
 			t.Fatalf("the online URL is shown while 未入金: %s", r)
 		}
 		wantText(t, r, ja("application.url_after_payment"))
@@ -125,14 +127,14 @@ func TestPaidEventShowsURLOncePaid(t *testing.T) {
 		if st, pay := applicationStatus(t, r); st != ja("application_status.applied") || pay != ja("payment.paid") {
 			t.Fatalf("after 入金済: %s / %s", st, pay)
 		}
-		if !onlineURLShown(r, onlineURL) {
+		if !onlineURLShown(t, r, onlineURL) {
 			t.Fatalf("the online URL is not shown once 入金済: %s", r)
 		}
 		wantText(t, owner.get(fmt.Sprintf("/events/%d/applications", eventID)), ja("payment.paid"), ja("applications.mark_unpaid"))
 
 		wantRedirect(t, owner.post(payment, url.Values{"payment": {"unpaid"}}), fmt.Sprintf("/events/%d/applications", eventID))
 		r = participant.get(page)
-		if _, pay := applicationStatus(t, r); pay != ja("payment.unpaid") || onlineURLShown(r, "meet.example.com/paid-course") {
+		if _, pay := applicationStatus(t, r); pay != ja("payment.unpaid") || onlineURLShown(t, r, "meet.example.com/paid-course") {
 			t.Fatalf("back to 未入金 still shows the URL or says %q: %s", pay, r)
 		}
 
@@ -187,7 +189,7 @@ func TestCancelFreesTheSeat(t *testing.T) {
 		if st, _ := applicationStatus(t, r); st != ja("application_status.cancelled") {
 			t.Fatalf("status after cancel %q", st)
 		}
-		if strings.Contains(r.Body, `id="cancel-application"`) {
+		if r.doc(t).Has("#cancel-application") {
 			t.Error("a cancelled application still offers to cancel")
 		}
 		wantEqual(t, "seats after cancel", seatsLeft(t, participant.get(public), scheduleID), ja("public.seats_left_n", 1))
@@ -248,7 +250,7 @@ func TestFullSchedule(t *testing.T) {
 				t.Fatalf("second applicant: status %q, want キャンセル待ち", st)
 			}
 			wantText(t, r, ja("application.waitlisted_note"), ja("application.url_not_available"))
-			if onlineURLShown(r, "meet.example.com/waitlist") {
+			if onlineURLShown(t, r, "meet.example.com/waitlist") {
 				t.Fatal("a waitlisted applicant sees the online URL")
 			}
 			r = second.get("/a/" + first)
@@ -384,18 +386,16 @@ func wantEqual(t testing.TB, what, got, want string) {
 	}
 }
 
-var formKeyRE = regexp.MustCompile(`<input\b[^>]*\bname="form_key"[^>]*>`)
-
 // formKeyOf fetches an organizer's create form and returns its form_key.
 func formKeyOf(t testing.TB, c *client, path string) string {
 	t.Helper()
 	r := c.get(path)
 	wantStatus(t, r, http.StatusOK)
-	m := valueRE.FindStringSubmatch(formKeyRE.FindString(r.Body))
-	if m == nil || m[1] == "" {
+	key := r.doc(t).First(`input[name="form_key"]`).Attr("value")
+	if key == "" {
 		t.Fatalf("the form at %s has no form_key: %s", path, r)
 	}
-	return m[1]
+	return key
 }
 
 // TestDoubleSubmitOrganizerForms: an organizer's create form (event, group,

@@ -7,16 +7,18 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	nethtml "golang.org/x/net/html"
+
 	"kaisai/internal/app"
 	"kaisai/internal/event"
+	"kaisai/internal/htmltest"
 	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
@@ -137,17 +139,15 @@ func (f *attendanceEvent) unmatched(t *testing.T) []store.UnmatchedParticipant {
 }
 
 // cell is the text of the cell with that id, or ok false when there is none.
-func cell(r *resp, id string) (text string, ok bool) {
-	m := regexp.MustCompile(`(?s)<td\b[^>]*\bid="` + regexp.QuoteMeta(id) + `"[^>]*>(.*?)</td>`).FindStringSubmatch(r.Body)
-	if m == nil {
-		return "", false
-	}
-	return strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(m[1], " "))), " "), true
+func cell(t *testing.T, r *resp, id string) (text string, ok bool) {
+	t.Helper()
+	c := r.doc(t).First(`td[id="` + id + `"]`)
+	return c.Text(), c.Valid()
 }
 
 func wantCell(t *testing.T, r *resp, id, want string) {
 	t.Helper()
-	got, ok := cell(r, id)
+	got, ok := cell(t, r, id)
 	if !ok {
 		t.Fatalf("no cell %s: %s", id, r)
 	}
@@ -156,8 +156,16 @@ func wantCell(t *testing.T, r *resp, id, want string) {
 	}
 }
 
-// shownRE finds what a row's actions cell shows (its hidden "shown" input).
-var shownRE = regexp.MustCompile(`<input type="hidden" class="actions-shown" name="shown" value="([^"]*)">`)
+// shownValues is what the rows' actions cells show (their hidden "shown"
+// inputs).
+func shownValues(t *testing.T, r *resp) []string {
+	t.Helper()
+	var vs []string
+	for _, in := range r.doc(t).Find(`input.actions-shown[type="hidden"][name="shown"]`) {
+		vs = append(vs, in.Attr("value"))
+	}
+	return vs
+}
 
 // wantTemplatedCells checks that every cell the live answer swaps comes in
 // a <template> of its own. htmx parses the whole answer inside one
@@ -165,23 +173,48 @@ var shownRE = regexp.MustCompile(`<input type="hidden" class="actions-shown" nam
 // section that follows loses its table (seen in Chromium).
 func wantTemplatedCells(t *testing.T, r *resp) {
 	t.Helper()
-	outside := regexp.MustCompile(`(?s)<template>.*?</template>`).ReplaceAllString(r.Body, "")
-	outside = regexp.MustCompile(`(?s)<section [^>]*id="zoom-unmatched".*?</section>`).ReplaceAllString(outside, "")
-	if strings.Contains(outside, "<td") {
-		t.Errorf("the live answer has cells outside a <template>: %s", r)
+	// A parser would drop the stray cells: the tokens tell where they are.
+	z := nethtml.NewTokenizer(strings.NewReader(r.Body))
+	inTemplate, inUnmatched := 0, 0 // depths
+	for {
+		tt := z.Next()
+		if tt == nethtml.ErrorToken {
+			return
+		}
+		tok := z.Token()
+		switch {
+		case tok.Data == "template" && tt == nethtml.StartTagToken:
+			inTemplate++
+		case tok.Data == "template" && tt == nethtml.EndTagToken:
+			inTemplate--
+		case tok.Data == "section" && tt == nethtml.StartTagToken && (inUnmatched > 0 || hasID(tok, "zoom-unmatched")):
+			inUnmatched++
+		case tok.Data == "section" && tt == nethtml.EndTagToken && inUnmatched > 0:
+			inUnmatched--
+		case tok.Data == "td" && tt == nethtml.StartTagToken && inTemplate == 0 && inUnmatched == 0:
+			t.Errorf("the live answer has cells outside a <template>: %s", r)
+			return
+		}
 	}
 }
 
-var liveRE = regexp.MustCompile(`<div id="applications-live"[^>]*\bhx-get="([^"]*)"`)
+func hasID(tok nethtml.Token, id string) bool {
+	for _, a := range tok.Attr {
+		if a.Key == "id" && a.Val == id {
+			return true
+		}
+	}
+	return false
+}
 
 // livePath is the poll of a list page.
 func livePath(t *testing.T, r *resp) string {
 	t.Helper()
-	m := liveRE.FindStringSubmatch(r.Body)
-	if m == nil {
+	get, ok := r.doc(t).First("div#applications-live").LookupAttr("hx-get")
+	if !ok {
 		t.Fatalf("the list does not poll: %s", r)
 	}
-	return html.UnescapeString(m[1])
+	return get
 }
 
 // TestAttendanceMinutes: 参加時間 in 申込者一覧 and on the applicant's page —
@@ -214,14 +247,12 @@ func TestAttendanceMinutes(t *testing.T) {
 		// The applicant's page.
 		r = f.owner.get(fmt.Sprintf("%s/%d", f.list, alice))
 		wantStatus(t, r, http.StatusOK)
-		if m := regexp.MustCompile(`id="detail-attendance">([^<]*)<`).FindStringSubmatch(r.Body); m == nil ||
-			strings.TrimSpace(m[1]) != ja("attendance.minutes", 42) {
-			t.Errorf("the applicant's page shows attendance %q, want %s", m, ja("attendance.minutes", 42))
+		if got := r.doc(t).First("#detail-attendance").Text(); got != ja("attendance.minutes", 42) {
+			t.Errorf("the applicant's page shows attendance %q, want %s", got, ja("attendance.minutes", 42))
 		}
 		r = f.owner.get(fmt.Sprintf("%s/%d", f.list, carol))
-		if m := regexp.MustCompile(`(?s)id="detail-attendance">(.*?)</dd>`).FindStringSubmatch(r.Body); m == nil ||
-			strings.TrimSpace(m[1]) != "–" {
-			t.Errorf("the page of an applicant who never joined shows attendance %q, want –", m)
+		if got := r.doc(t).First("#detail-attendance").Text(); got != "–" {
+			t.Errorf("the page of an applicant who never joined shows attendance %q, want –", got)
 		}
 
 		// The CSV: whole minutes, blank without a join.
@@ -273,8 +304,8 @@ func TestApplicationsLive(t *testing.T) {
 		alice, carol := f.ids["alice@example.com"], f.ids["carol@example.com"]
 		page := f.owner.get(f.list)
 		live := livePath(t, page)
-		if !strings.Contains(page.Body, `hx-trigger="every 3s"`) || !strings.Contains(page.Body, `hx-swap="none"`) {
-			t.Errorf("the poll is not every 3s, swapping nothing but its out-of-band parts: %s", liveRE.FindString(page.Body))
+		if div := page.doc(t).First("div#applications-live"); div.Attr("hx-trigger") != "every 3s" || div.Attr("hx-swap") != "none" {
+			t.Errorf("the poll is not every 3s, swapping nothing but its out-of-band parts: %s", div.HTML())
 		}
 		if !strings.Contains(live, fmt.Sprintf("ids=%d,%d", alice, carol)) && !strings.Contains(live, fmt.Sprintf("ids=%d%%2C%d", alice, carol)) {
 			t.Errorf("the poll %q does not name the page's rows", live)
@@ -283,19 +314,18 @@ func TestApplicationsLive(t *testing.T) {
 		// What each row's actions cell shows, as the page sends it back
 		// (hx-include), updated by the cells the poll swaps.
 		shown := map[string]string{}
-		keepShown := func(r *resp) {
-			for _, m := range shownRE.FindAllStringSubmatch(r.Body, -1) {
-				v := html.UnescapeString(m[1])
+		keepShown := func(t *testing.T, r *resp) {
+			for _, v := range shownValues(t, r) {
 				id, _, _ := strings.Cut(v, ":")
 				shown[id] = v
 			}
 		}
-		keepShown(page)
+		keepShown(t, page)
 		if len(shown) != 2 {
 			t.Fatalf("the rows' actions cells say what they show for %d rows, want 2: %s", len(shown), page)
 		}
 
-		poll := func() *resp {
+		poll := func(t *testing.T) *resp {
 			t.Helper()
 			q := "&seen=" + url.QueryEscape(seen)
 			for _, v := range shown {
@@ -306,77 +336,93 @@ func TestApplicationsLive(t *testing.T) {
 			if strings.Contains(strings.ToLower(r.Body), "<html") {
 				t.Fatalf("the poll answered a whole page: %s", r)
 			}
-			keepShown(r)
+			keepShown(t, r)
 			return r
 		}
-		r := poll()
-		wantCell(t, r, fmt.Sprintf("checkin-%d", carol), "–")
-		wantCell(t, r, fmt.Sprintf("attendance-%d", carol), "")
-		if n := strings.Count(r.Body, `hx-swap-oob="true"`); n != 4 {
-			t.Errorf("%d out-of-band swaps, want 2 rows × 2 cells: %s", n, r)
-		}
-		wantTemplatedCells(t, r)
-		if strings.Contains(r.Body, "<form") || strings.Contains(r.Body, `id="zoom-unmatched"`) {
-			t.Errorf("nothing changed, yet the poll replaces forms or the unmatched section: %s", r)
-		}
-
-		// Carol joins between two polls: her 受付 cell, and her actions
-		// (受付を取り消す instead of 受付する), as the list itself shows them.
-		f.join(t, f.m1, "carol", "Carol", "carol@example.com", carol, [2]time.Duration{3 * time.Minute, -1})
-		r = poll()
-		wantCell(t, r, fmt.Sprintf("checkin-%d", carol),
-			ja("applications.checked_in")+" "+i18n.DateTime(i18n.Japanese, f.t0.Add(3*time.Minute), tokyo)+" ("+ja("checkin_source.zoom")+")")
-		wantCell(t, r, fmt.Sprintf("attendance-%d", carol), ja("attendance.in_meeting"))
-		wantCell(t, r, fmt.Sprintf("checkin-%d", alice), "–")
-		actions, ok := cell(r, fmt.Sprintf("actions-%d", carol))
-		if !ok || !strings.Contains(actions, ja("applications.undo_check_in")) || strings.Contains(actions, ja("applications.check_in")) {
-			t.Errorf("after the check-in from Zoom, the poll brings carol's actions %q (ok %v), want 受付を取り消す: %s", actions, ok, r)
-		}
-		if !strings.Contains(r.Body, `id="actions-`+itoa(carol)+`" hx-swap-oob="true"`) {
-			t.Errorf("carol's actions cell is not swapped out of band: %s", r)
-		}
-		if _, ok := cell(r, fmt.Sprintf("actions-%d", alice)); ok {
-			t.Errorf("alice's actions are swapped though nothing changed for her: %s", r)
-		}
-		wantTemplatedCells(t, r)
-		if list := f.owner.get(f.list); !strings.Contains(list.Body, `value="`+html.EscapeString(shown[itoa(carol)])+`"`) {
-			t.Errorf("the list renders carol's actions as %q, not as the poll did", shownRE.FindAllString(list.Body, -1))
-		}
-		if r = poll(); strings.Contains(r.Body, "<form") {
-			t.Errorf("the actions are swapped again though they show what is true: %s", r)
+		if !t.Run("with nothing changed the poll swaps only its rows' cells", func(t *testing.T) {
+			r := poll(t)
+			wantCell(t, r, fmt.Sprintf("checkin-%d", carol), "–")
+			wantCell(t, r, fmt.Sprintf("attendance-%d", carol), "")
+			if n := len(r.doc(t).Find(`[hx-swap-oob="true"]`)); n != 4 {
+				t.Errorf("%d out-of-band swaps, want 2 rows × 2 cells: %s", n, r)
+			}
+			wantTemplatedCells(t, r)
+			if doc := r.doc(t); doc.Has("form") || doc.Has("#zoom-unmatched") {
+				t.Errorf("nothing changed, yet the poll replaces forms or the unmatched section: %s", r)
+			}
+		}) {
+			return
 		}
 
-		// A guest joins: the section comes whole, with its new seen.
-		f.join(t, f.m1, "guest", "ゲスト", "", 0, [2]time.Duration{time.Minute, 10 * time.Minute})
-		r = poll()
-		if !strings.Contains(r.Body, `<section class="card zoom-unmatched" id="zoom-unmatched" hx-swap-oob="true">`) {
-			t.Fatalf("a new unmatched participant does not replace the section: %s", r)
+		if !t.Run("a check-in from Zoom between two polls comes with the row's actions, as the list shows them", func(t *testing.T) {
+			// Carol joins between two polls: her 受付 cell, and her actions
+			// (受付を取り消す instead of 受付する), as the list itself shows them.
+			f.join(t, f.m1, "carol", "Carol", "carol@example.com", carol, [2]time.Duration{3 * time.Minute, -1})
+			r := poll(t)
+			wantCell(t, r, fmt.Sprintf("checkin-%d", carol),
+				ja("applications.checked_in")+" "+i18n.DateTime(i18n.Japanese, f.t0.Add(3*time.Minute), tokyo)+" ("+ja("checkin_source.zoom")+")")
+			wantCell(t, r, fmt.Sprintf("attendance-%d", carol), ja("attendance.in_meeting"))
+			wantCell(t, r, fmt.Sprintf("checkin-%d", alice), "–")
+			actions, ok := cell(t, r, fmt.Sprintf("actions-%d", carol))
+			if !ok || !strings.Contains(actions, ja("applications.undo_check_in")) || strings.Contains(actions, ja("applications.check_in")) {
+				t.Errorf("after the check-in from Zoom, the poll brings carol's actions %q (ok %v), want 受付を取り消す: %s", actions, ok, r)
+			}
+			if r.doc(t).First(`td[id="actions-`+itoa(carol)+`"]`).Attr("hx-swap-oob") != "true" {
+				t.Errorf("carol's actions cell is not swapped out of band: %s", r)
+			}
+			if _, ok := cell(t, r, fmt.Sprintf("actions-%d", alice)); ok {
+				t.Errorf("alice's actions are swapped though nothing changed for her: %s", r)
+			}
+			wantTemplatedCells(t, r)
+			if list := shownValues(t, f.owner.get(f.list)); !slices.Contains(list, shown[itoa(carol)]) {
+				t.Errorf("the list renders the actions as %q, carol's not as the poll did (%q)", list, shown[itoa(carol)])
+			}
+			if r = poll(t); r.doc(t).Has("form") {
+				t.Errorf("the actions are swapped again though they show what is true: %s", r)
+			}
+		}) {
+			return
 		}
-		wantText(t, r, ja("zoom.unmatched.title"), "ゲスト")
-		wantTemplatedCells(t, r)
-		newSeen := inputValue(t, r, "seen")
-		if newSeen == seen {
-			t.Fatal("the section's seen did not change with its people")
-		}
-		seen = newSeen
-		r = poll()
-		if strings.Contains(r.Body, `id="zoom-unmatched"`) || strings.Contains(r.Body, "<form") {
-			t.Errorf("the section is replaced though its people are the same: %s", r)
-		}
-		guest := f.unmatched(t)[0].ID
-		wantCell(t, r, fmt.Sprintf("attendance-unmatched-%d", guest), ja("attendance.minutes", 9))
-		wantTemplatedCells(t, r)
 
-		// Only the rows asked for; malformed ids are refused.
-		r = f.owner.get(fmt.Sprintf("/events/%d/applications/live?ids=%d&seen=%s", f.eventID, alice, url.QueryEscape(seen)))
-		wantStatus(t, r, http.StatusOK)
-		if _, ok := cell(r, fmt.Sprintf("checkin-%d", carol)); ok {
-			t.Errorf("the poll answers a row it was not asked for: %s", r)
+		if !t.Run("a new unmatched participant brings the section whole, then only its minutes", func(t *testing.T) {
+			// A guest joins: the section comes whole, with its new seen.
+			f.join(t, f.m1, "guest", "ゲスト", "", 0, [2]time.Duration{time.Minute, 10 * time.Minute})
+			r := poll(t)
+			if s := r.doc(t).First("section#zoom-unmatched"); s.Attr("class") != "card zoom-unmatched" || s.Attr("hx-swap-oob") != "true" {
+				t.Fatalf("a new unmatched participant does not replace the section: %s", r)
+			}
+			wantText(t, r, ja("zoom.unmatched.title"), "ゲスト")
+			wantTemplatedCells(t, r)
+			newSeen := inputValue(t, r, "seen")
+			if newSeen == seen {
+				t.Fatal("the section's seen did not change with its people")
+			}
+			seen = newSeen
+			r = poll(t)
+			if doc := r.doc(t); doc.Has("#zoom-unmatched") || doc.Has("form") {
+				t.Errorf("the section is replaced though its people are the same: %s", r)
+			}
+			guest := f.unmatched(t)[0].ID
+			wantCell(t, r, fmt.Sprintf("attendance-unmatched-%d", guest), ja("attendance.minutes", 9))
+			wantTemplatedCells(t, r)
+		}) {
+			return
 		}
-		for _, bad := range []string{"x", "1,,2", "-3", strings.Repeat("1,", 60) + "1"} {
-			r = f.owner.get(fmt.Sprintf("/events/%d/applications/live?ids=%s", f.eventID, url.QueryEscape(bad)))
-			wantStatus(t, r, http.StatusBadRequest)
-			wantText(t, r, ja("error.bad_request"))
+
+		if !t.Run("the poll answers only the rows asked for, and refuses malformed ids", func(t *testing.T) {
+			// Only the rows asked for; malformed ids are refused.
+			r := f.owner.get(fmt.Sprintf("/events/%d/applications/live?ids=%d&seen=%s", f.eventID, alice, url.QueryEscape(seen)))
+			wantStatus(t, r, http.StatusOK)
+			if _, ok := cell(t, r, fmt.Sprintf("checkin-%d", carol)); ok {
+				t.Errorf("the poll answers a row it was not asked for: %s", r)
+			}
+			for _, bad := range []string{"x", "1,,2", "-3", strings.Repeat("1,", 60) + "1"} {
+				r = f.owner.get(fmt.Sprintf("/events/%d/applications/live?ids=%s", f.eventID, url.QueryEscape(bad)))
+				wantStatus(t, r, http.StatusBadRequest)
+				wantText(t, r, ja("error.bad_request"))
+			}
+		}) {
+			return
 		}
 	})
 }
@@ -395,53 +441,12 @@ func TestUnmatchedParticipants(t *testing.T) {
 			f.ids["dave@example.com"]
 		wantRedirect(t, f.owner.post(fmt.Sprintf("%s/%d/cancel", f.list, gone), url.Values{}), f.list)
 
-		// No one unmatched yet: the section is there for the poll, hidden.
-		r := f.owner.get(f.list)
-		if !strings.Contains(r.Body, `<section class="card zoom-unmatched" id="zoom-unmatched" hidden>`) {
-			t.Errorf("without unmatched participants the section is not hidden: %s", r)
-		}
-		wantNoText(t, r, ja("zoom.unmatched.title"))
-
-		f.join(t, f.m1, "guest", "ゲスト 花子", "", 0,
-			[2]time.Duration{2 * time.Minute, 20 * time.Minute}, [2]time.Duration{25 * time.Minute, 40 * time.Minute})
-		f.join(t, f.m2, "other", "別名 さん", "private@example.net", 0, [2]time.Duration{24*time.Hour + time.Minute, -1})
-		ps := f.unmatched(t)
-		if len(ps) != 2 {
-			t.Fatalf("unmatched: %+v", ps)
-		}
-		guest, other := ps[0].ID, ps[1].ID
-
-		r = f.owner.get(f.list)
-		wantStatus(t, r, http.StatusOK)
-		wantText(t, r, ja("zoom.unmatched.title"), ja("zoom.unmatched.explain"), "ゲスト 花子", "別名 さん",
-			"private@example.net", ja("zoom.unmatched.match_button"))
-		section := regexp.MustCompile(`(?s)<section class="card zoom-unmatched" id="zoom-unmatched">.*?</section>`).FindString(r.Body)
-		if section == "" {
-			t.Fatalf("no unmatched section: %s", r)
-		}
-		guestRow := regexp.MustCompile(fmt.Sprintf(`(?s)<tr class="unmatched" data-id="%d">.*?</tr>`, guest)).FindString(section)
-		if !strings.Contains(guestRow, "<td>—</td>") {
-			t.Errorf("a guest without e-mail does not show —: %s", guestRow)
-		}
-		if got, _ := cell(&resp{Body: guestRow}, fmt.Sprintf("attendance-unmatched-%d", guest)); got != ja("attendance.minutes", 33) {
-			t.Errorf("the guest's attendance is %q, want %s", got, ja("attendance.minutes", 33))
-		}
-		// The choices: the 申込済 applications of the guest's schedule only.
-		for id, offered := range map[int64]bool{alice: true, carol: true, gone: false, dave: false} {
-			if strings.Contains(guestRow, fmt.Sprintf(`<option value="%d">`, id)) != offered {
-				t.Errorf("application %d offered: %v, want %v: %s", id, !offered, offered, guestRow)
-			}
-		}
-		if !strings.Contains(guestRow, fmt.Sprintf(`action="/events/%d/zoom-participants/%d/match"`, f.eventID, guest)) {
-			t.Fatalf("no match form for the guest: %s", guestRow)
-		}
-
 		match := func(eventID, session int64, choice string) *resp {
 			t.Helper()
 			return f.owner.post(fmt.Sprintf("/events/%d/zoom-participants/%d/match", eventID, session),
 				url.Values{"application": {choice}, "back": {f.list + "?page=1"}})
 		}
-		unchanged := func() {
+		unchanged := func(t *testing.T) {
 			t.Helper()
 			if n := len(f.unmatched(t)); n != 2 {
 				t.Fatalf("a refused match changed the unmatched participants: %d left", n)
@@ -452,87 +457,155 @@ func TestUnmatchedParticipants(t *testing.T) {
 				}
 			}
 		}
-		for _, tc := range []struct {
-			name, choice string
-			status       int
-			key          string
-		}{
-			{"another schedule's application", itoa(dave), http.StatusBadRequest, "zoom.attendance.other_schedule"},
-			{"another schedule's e-mail", "dave@example.com", http.StatusBadRequest, "zoom.unmatched.no_email"},
-			{"a cancelled application", itoa(gone), http.StatusConflict, "applications.checkin_not_applied"},
-			{"no choice", " ", http.StatusBadRequest, "zoom.unmatched.choose"},
-			{"not an id", "12abc", http.StatusBadRequest, "zoom.unmatched.bad_choice"},
-			{"a negative id", "-5", http.StatusBadRequest, "zoom.unmatched.bad_choice"},
-			{"an id too large", "99999999999999999999", http.StatusBadRequest, "zoom.unmatched.bad_choice"},
-			{"an unknown id", "987654321", http.StatusBadRequest, "zoom.unmatched.no_application"},
-		} {
-			r := match(f.eventID, guest, tc.choice)
-			if r.Status != tc.status || !r.Has(ja(tc.key)) {
-				t.Errorf("%s: want %d saying %q, got %s", tc.name, tc.status, ja(tc.key), r)
+		var guest, other int64
+
+		if !t.Run("with no one unmatched the section is there for the poll, hidden", func(t *testing.T) {
+			// No one unmatched yet: the section is there for the poll, hidden.
+			r := f.owner.get(f.list)
+			if !r.doc(t).Has("section.card.zoom-unmatched#zoom-unmatched[hidden]") {
+				t.Errorf("without unmatched participants the section is not hidden: %s", r)
 			}
-			unchanged()
-		}
-		// In English too.
-		r = f.owner.post(fmt.Sprintf("/events/%d/zoom-participants/%d/match", f.eventID, guest),
-			url.Values{"application": {itoa(dave)}}, "Cookie", "kaisai_lang=en")
-		wantStatus(t, r, http.StatusBadRequest)
-		wantText(t, r, en("zoom.attendance.other_schedule"))
-		// A session that is not one: 404.
-		wantStatus(t, f.owner.post(fmt.Sprintf("/events/%d/zoom-participants/x/match", f.eventID),
-			url.Values{"application": {itoa(carol)}}), http.StatusNotFound)
-		wantStatus(t, match(f.eventID, 987654321, itoa(carol)), http.StatusNotFound)
-		unchanged()
-
-		// Another organization, with its own event or ours: 404.
-		b := newClient(t, f.a)
-		b.signup("B社", "owner@b-attend.example")
-		bEvent := b.createEvent(eventSpec{Title: "B社のイベント"})
-		for _, ev := range []int64{bEvent, f.eventID} {
-			r := b.post(fmt.Sprintf("/events/%d/zoom-participants/%d/match", ev, guest), url.Values{"application": {itoa(carol)}})
-			wantStatus(t, r, http.StatusNotFound)
-			wantText(t, r, ja("error.not_found"))
-			wantNoText(t, r, "ゲスト 花子")
-			wantStatus(t, b.get(fmt.Sprintf("/events/%d/applications/live?ids=%d", f.eventID, carol)), http.StatusNotFound)
-		}
-		unchanged()
-
-		// The guest is Carol: checked in from Zoom at the first join, her
-		// attendance the guest's, and the guest off the list.
-		r = match(f.eventID, guest, itoa(carol))
-		loc := wantRedirect(t, r, f.list)
-		if u, _ := url.Parse(loc); flashOf(r) != "flash.zoom_participant_matched" || u.Query().Get("page") != "1" {
-			t.Errorf("the match returned to %q, want the list as it was with a flash", loc)
-		}
-		c := f.application(t, carol)
-		if !c.CheckedInAt.Equal(f.t0.Add(2*time.Minute)) || c.CheckinSource != event.CheckinZoom {
-			t.Errorf("Carol after the match: checked in %v by %q, want %v by zoom", c.CheckedInAt, c.CheckinSource, f.t0.Add(2*time.Minute))
-		}
-		r = f.owner.get(loc)
-		wantText(t, r, ja("flash.zoom_participant_matched"))
-		wantCell(t, r, fmt.Sprintf("attendance-%d", carol), ja("attendance.minutes", 33))
-		wantCell(t, r, fmt.Sprintf("checkin-%d", carol), ja("applications.checked_in")+" "+
-			i18n.DateTime(i18n.Japanese, f.t0.Add(2*time.Minute), tokyo)+" ("+ja("checkin_source.zoom")+")")
-		if strings.Contains(r.Body, fmt.Sprintf(`<tr class="unmatched" data-id="%d"`, guest)) || !strings.Contains(r.Body, "別名 さん") {
-			t.Errorf("after the match the guest is still listed, or the other is not: %s", r)
-		}
-		// Matched already: 404, and nothing moves.
-		wantStatus(t, match(f.eventID, guest, itoa(alice)), http.StatusNotFound)
-		if a := f.application(t, alice); !a.CheckedInAt.IsZero() {
-			t.Errorf("a second match of the same participant checked Alice in")
+			wantNoText(t, r, ja("zoom.unmatched.title"))
+		}) {
+			return
 		}
 
-		// An e-mail typed in (the way of a schedule too large for a list) works too, in any case.
-		r = match(f.eventID, other, "DAVE@example.com")
-		wantRedirect(t, r, f.list)
-		if d := f.application(t, dave); d.CheckinSource != event.CheckinZoom || !d.CheckedInAt.Equal(f.t0.Add(24*time.Hour+time.Minute)) {
-			t.Errorf("Dave after the match by e-mail: %v by %q", d.CheckedInAt, d.CheckinSource)
+		if !t.Run("a participant no application matches is listed, offered the applications of their schedule", func(t *testing.T) {
+			f.join(t, f.m1, "guest", "ゲスト 花子", "", 0,
+				[2]time.Duration{2 * time.Minute, 20 * time.Minute}, [2]time.Duration{25 * time.Minute, 40 * time.Minute})
+			f.join(t, f.m2, "other", "別名 さん", "private@example.net", 0, [2]time.Duration{24*time.Hour + time.Minute, -1})
+			ps := f.unmatched(t)
+			if len(ps) != 2 {
+				t.Fatalf("unmatched: %+v", ps)
+			}
+			guest, other = ps[0].ID, ps[1].ID
+
+			r := f.owner.get(f.list)
+			wantStatus(t, r, http.StatusOK)
+			wantText(t, r, ja("zoom.unmatched.title"), ja("zoom.unmatched.explain"), "ゲスト 花子", "別名 さん",
+				"private@example.net", ja("zoom.unmatched.match_button"))
+			section := r.doc(t).First("section.card.zoom-unmatched#zoom-unmatched")
+			if !section.Valid() {
+				t.Fatalf("no unmatched section: %s", r)
+			}
+			guestNode := section.First(fmt.Sprintf(`tr.unmatched[data-id="%d"]`, guest))
+			guestRow := guestNode.HTML()
+			if !slices.ContainsFunc(guestNode.Find("td"), func(td htmltest.Node) bool { return td.Text() == "—" }) {
+				t.Errorf("a guest without e-mail does not show —: %s", guestRow)
+			}
+			if got := guestNode.First(fmt.Sprintf(`td[id="attendance-unmatched-%d"]`, guest)).Text(); got != ja("attendance.minutes", 33) {
+				t.Errorf("the guest's attendance is %q, want %s", got, ja("attendance.minutes", 33))
+			}
+			// The choices: the 申込済 applications of the guest's schedule only.
+			for id, offered := range map[int64]bool{alice: true, carol: true, gone: false, dave: false} {
+				if guestNode.Has(fmt.Sprintf(`option[value="%d"]`, id)) != offered {
+					t.Errorf("application %d offered: %v, want %v: %s", id, !offered, offered, guestRow)
+				}
+			}
+			if !guestNode.Has(fmt.Sprintf(`form[action="/events/%d/zoom-participants/%d/match"]`, f.eventID, guest)) {
+				t.Fatalf("no match form for the guest: %s", guestRow)
+			}
+		}) {
+			return
 		}
-		if ps := f.unmatched(t); len(ps) != 0 {
-			t.Errorf("unmatched after both matches: %+v", ps)
+
+		if !t.Run("a match the rules refuse says why and changes nothing", func(t *testing.T) {
+			for _, tc := range []struct {
+				name, choice string
+				status       int
+				key          string
+			}{
+				{"another schedule's application", itoa(dave), http.StatusBadRequest, "zoom.attendance.other_schedule"},
+				{"another schedule's e-mail", "dave@example.com", http.StatusBadRequest, "zoom.unmatched.no_email"},
+				{"a cancelled application", itoa(gone), http.StatusConflict, "applications.checkin_not_applied"},
+				{"no choice", " ", http.StatusBadRequest, "zoom.unmatched.choose"},
+				{"not an id", "12abc", http.StatusBadRequest, "zoom.unmatched.bad_choice"},
+				{"a negative id", "-5", http.StatusBadRequest, "zoom.unmatched.bad_choice"},
+				{"an id too large", "99999999999999999999", http.StatusBadRequest, "zoom.unmatched.bad_choice"},
+				{"an unknown id", "987654321", http.StatusBadRequest, "zoom.unmatched.no_application"},
+			} {
+				r := match(f.eventID, guest, tc.choice)
+				if r.Status != tc.status || !r.Has(ja(tc.key)) {
+					t.Errorf("%s: want %d saying %q, got %s", tc.name, tc.status, ja(tc.key), r)
+				}
+				unchanged(t)
+			}
+			// In English too.
+			r := f.owner.post(fmt.Sprintf("/events/%d/zoom-participants/%d/match", f.eventID, guest),
+				url.Values{"application": {itoa(dave)}}, "Cookie", "kaisai_lang=en")
+			wantStatus(t, r, http.StatusBadRequest)
+			wantText(t, r, en("zoom.attendance.other_schedule"))
+			// A session that is not one: 404.
+			wantStatus(t, f.owner.post(fmt.Sprintf("/events/%d/zoom-participants/x/match", f.eventID),
+				url.Values{"application": {itoa(carol)}}), http.StatusNotFound)
+			wantStatus(t, match(f.eventID, 987654321, itoa(carol)), http.StatusNotFound)
+			unchanged(t)
+		}) {
+			return
 		}
-		r = f.owner.get(f.list)
-		if !strings.Contains(r.Body, `id="zoom-unmatched" hidden>`) {
-			t.Errorf("with everyone matched the section is not hidden: %s", r)
+
+		if !t.Run("another organization cannot match our participants", func(t *testing.T) {
+			// Another organization, with its own event or ours: 404.
+			b := newClient(t, f.a)
+			b.signup("B社", "owner@b-attend.example")
+			bEvent := b.createEvent(eventSpec{Title: "B社のイベント"})
+			for _, ev := range []int64{bEvent, f.eventID} {
+				r := b.post(fmt.Sprintf("/events/%d/zoom-participants/%d/match", ev, guest), url.Values{"application": {itoa(carol)}})
+				wantStatus(t, r, http.StatusNotFound)
+				wantText(t, r, ja("error.not_found"))
+				wantNoText(t, r, "ゲスト 花子")
+				wantStatus(t, b.get(fmt.Sprintf("/events/%d/applications/live?ids=%d", f.eventID, carol)), http.StatusNotFound)
+			}
+			unchanged(t)
+		}) {
+			return
+		}
+
+		if !t.Run("a match checks the application in from Zoom at the first join, with the guest's attendance", func(t *testing.T) {
+			// The guest is Carol: checked in from Zoom at the first join, her
+			// attendance the guest's, and the guest off the list.
+			r := match(f.eventID, guest, itoa(carol))
+			loc := wantRedirect(t, r, f.list)
+			if u, _ := url.Parse(loc); flashOf(r) != "flash.zoom_participant_matched" || u.Query().Get("page") != "1" {
+				t.Errorf("the match returned to %q, want the list as it was with a flash", loc)
+			}
+			c := f.application(t, carol)
+			if !c.CheckedInAt.Equal(f.t0.Add(2*time.Minute)) || c.CheckinSource != event.CheckinZoom {
+				t.Errorf("Carol after the match: checked in %v by %q, want %v by zoom", c.CheckedInAt, c.CheckinSource, f.t0.Add(2*time.Minute))
+			}
+			r = f.owner.get(loc)
+			wantText(t, r, ja("flash.zoom_participant_matched"))
+			wantCell(t, r, fmt.Sprintf("attendance-%d", carol), ja("attendance.minutes", 33))
+			wantCell(t, r, fmt.Sprintf("checkin-%d", carol), ja("applications.checked_in")+" "+
+				i18n.DateTime(i18n.Japanese, f.t0.Add(2*time.Minute), tokyo)+" ("+ja("checkin_source.zoom")+")")
+			if r.doc(t).Has(fmt.Sprintf(`tr.unmatched[data-id="%d"]`, guest)) || !r.Has("別名 さん") {
+				t.Errorf("after the match the guest is still listed, or the other is not: %s", r)
+			}
+			// Matched already: 404, and nothing moves.
+			wantStatus(t, match(f.eventID, guest, itoa(alice)), http.StatusNotFound)
+			if a := f.application(t, alice); !a.CheckedInAt.IsZero() {
+				t.Errorf("a second match of the same participant checked Alice in")
+			}
+		}) {
+			return
+		}
+
+		if !t.Run("an e-mail typed in matches too, in any case", func(t *testing.T) {
+			// An e-mail typed in (the way of a schedule too large for a list) works too, in any case.
+			r := match(f.eventID, other, "DAVE@example.com")
+			wantRedirect(t, r, f.list)
+			if d := f.application(t, dave); d.CheckinSource != event.CheckinZoom || !d.CheckedInAt.Equal(f.t0.Add(24*time.Hour+time.Minute)) {
+				t.Errorf("Dave after the match by e-mail: %v by %q", d.CheckedInAt, d.CheckinSource)
+			}
+			if ps := f.unmatched(t); len(ps) != 0 {
+				t.Errorf("unmatched after both matches: %+v", ps)
+			}
+			r = f.owner.get(f.list)
+			if !r.doc(t).Has("#zoom-unmatched[hidden]") {
+				t.Errorf("with everyone matched the section is not hidden: %s", r)
+			}
+		}) {
+			return
 		}
 	})
 }
@@ -560,9 +633,9 @@ func TestUnmatchedLargeSchedule(t *testing.T) {
 
 	r := f.owner.get(f.list)
 	wantStatus(t, r, http.StatusOK)
-	row := regexp.MustCompile(fmt.Sprintf(`(?s)<tr class="unmatched" data-id="%d">.*?</tr>`, guest)).FindString(r.Body)
-	if strings.Contains(row, "<select") || !strings.Contains(row, `<input name="application" required`) {
-		t.Fatalf("a schedule of 501 applications is offered as a list: %s", row)
+	row := r.doc(t).First(fmt.Sprintf(`tr.unmatched[data-id="%d"]`, guest))
+	if _, required := row.First(`input[name="application"]`).LookupAttr("required"); row.Has("select") || !required {
+		t.Fatalf("a schedule of 501 applications is offered as a list: %s", row.HTML())
 	}
 	wantText(t, r, ja("zoom.unmatched.id_or_email"))
 	first := f.ids["first@example.com"]

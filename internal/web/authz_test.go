@@ -111,11 +111,11 @@ func newOrgA(t *testing.T, a *app.App) orgAFixture {
 		t.Fatalf("A's applications: %+v", rows)
 	}
 	f.appID = rows[0].ID
-	m := mailIDRE.FindStringSubmatch(c.get("/mails").Body)
-	if m == nil {
+	row := c.get("/mails").doc(t).First("tr.mail[data-id]")
+	if !row.Valid() {
 		t.Fatal("A's mail log shows no mail")
 	}
-	f.mailID, _ = strconv.ParseInt(m[1], 10, 64)
+	f.mailID, _ = strconv.ParseInt(row.Attr("data-id"), 10, 64)
 	ctx := context.Background()
 	owner, _, err := a.Store.MemberForLogin(ctx, "owner@a.example")
 	if err != nil {
@@ -167,8 +167,6 @@ func (f orgAFixture) ids() map[string]int64 {
 // zoomEmailA is organization A's linked Zoom user.
 const zoomEmailA = "zoom-owner@a.example"
 
-var mailIDRE = regexp.MustCompile(`<tr class="mail" data-id="(\d+)"`)
-
 // assertUnchanged checks that A's data is as newOrgA left it.
 func (f orgAFixture) assertUnchanged(t *testing.T) {
 	t.Helper()
@@ -182,7 +180,7 @@ func (f orgAFixture) assertUnchanged(t *testing.T) {
 	}
 	r = c.get(fmt.Sprintf("/events/%d/schedules/%d/edit", f.eventID, f.scheduleID))
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.Body, `name="capacity" min="1" max="100000" value="10"`) {
+	if in := r.doc(t).First(`input[name="capacity"]`); in.Attr("min") != "1" || in.Attr("max") != "100000" || in.Attr("value") != "10" {
 		t.Fatalf("A's schedule capacity changed: %s", r)
 	}
 	rows := c.applications(f.eventID)

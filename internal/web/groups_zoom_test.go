@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"kaisai/internal/app/apptest"
 	"kaisai/internal/event"
+	"kaisai/internal/eventually"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoompolicy"
@@ -31,17 +31,10 @@ func (c *client) submitAsBrowser(t *testing.T, r *resp, path string, change func
 // waitConnStatus waits until the organization's connection has status.
 func (o *zoomOrganizer) waitConnStatus(t *testing.T, id int64, status zoompolicy.ConnStatus) store.ZoomConnection {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	return eventually.Value(t, fmt.Sprintf("connection %d to become %s", id, status), func() (store.ZoomConnection, bool) {
 		c, err := o.st.ZoomConnection(context.Background(), o.orgID, id)
-		if err == nil && c.Status == status {
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("connection %d never became %s: %+v, %v", id, status, c, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return c, err == nil && c.Status == status
+	})
 }
 
 // TestZoomGroupEditKeepsRegistration is issue 13's first part: a group with
@@ -129,7 +122,7 @@ func TestZoomGroupFormByHostState(t *testing.T) {
 		// A Basic host: 登録 disabled, saying why; turning it on is refused.
 		r := c.get(edit(gBasic))
 		wantText(t, r, ja("groups.zoom_registration_basic"))
-		if !strings.Contains(r.Body, `id="zoom-registration" disabled`) {
+		if !r.doc(t).Has("#zoom-registration[disabled]") {
 			t.Errorf("登録 is not disabled for a Basic host: %s", r)
 		}
 		refused(gBasic, ja("validation.zoom_registration_licensed"), turnOn)
@@ -162,7 +155,7 @@ func TestZoomGroupFormByHostState(t *testing.T) {
 
 		// Another group may not move to the unlinked host.
 		r = c.get(edit(gLic))
-		if !strings.Contains(r.Body, `value="`+itoa(num)+`" data-no-registration="not_linked" disabled>`) {
+		if !r.doc(t).Has(`[value="` + itoa(num) + `"][data-no-registration="not_linked"][disabled]`) {
 			t.Errorf("an unlinked host is offered as a new host: %s", r)
 		}
 		refused(gLic, ja("validation.zoom_host_unavailable"), func(f url.Values) { f.Set("zoom_host", itoa(num)) })

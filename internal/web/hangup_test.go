@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"kaisai/internal/app"
+	"kaisai/internal/eventually"
 	"kaisai/internal/testdb"
 )
 
@@ -40,13 +41,13 @@ func (b *logBuffer) String() string {
 // what the server logged meanwhile.
 func waitFor(t *testing.T, what string, logs *logBuffer, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s; the server's log:\n%s", what, logs)
+	// The last value seen is the server's log, for the failure message.
+	eventually.Value(t, what+", with the server's log", func() (string, bool) {
+		if cond() {
+			return "", true
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return logs.String(), false
+	})
 }
 
 // TestClientHangUpIsNotAServerError: a participant who closes the

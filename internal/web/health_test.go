@@ -3,7 +3,6 @@ package web_test
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -39,11 +38,11 @@ func TestPageHeadersAndCookies(t *testing.T) {
 			t.Errorf("%s: %q, want %q", name, got, want)
 		}
 	}
-	css := regexp.MustCompile(`href="(/static/app\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(r.Body)
-	if css == nil {
+	css := versionedCSS(t, r)
+	if css == "" {
 		t.Fatalf("no versioned stylesheet link: %s", r)
 	}
-	s := c.get(css[1])
+	s := c.get(css)
 	wantStatus(t, s, http.StatusOK)
 	if !strings.HasPrefix(s.Header.Get("Content-Type"), "text/css") {
 		t.Errorf("stylesheet Content-Type %q", s.Header.Get("Content-Type"))

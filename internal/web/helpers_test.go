@@ -21,6 +21,7 @@ import (
 
 	"kaisai/internal/app"
 	"kaisai/internal/app/apptest"
+	"kaisai/internal/htmltest"
 	"kaisai/internal/i18n"
 	"kaisai/internal/testdb"
 )
@@ -262,16 +263,34 @@ func (e eventSpec) form() url.Values {
 }
 
 var (
-	eventPathRE    = regexp.MustCompile(`^/events/(\d+)$`)
-	groupPathRE    = regexp.MustCompile(`^/events/(\d+)/groups/(\d+)/schedules/new$`)
-	tokenPathRE    = regexp.MustCompile(`^/a/([A-Za-z0-9_-]+)$`)
-	publicLinkRE   = regexp.MustCompile(`<a\b[^>]*\bid="public-link"[^>]*>`)
-	hrefRE         = regexp.MustCompile(`\bhref="([^"]*)"`)
-	submitKeyRE    = regexp.MustCompile(`<input\b[^>]*\bname="submit_key"[^>]*>`)
-	valueRE        = regexp.MustCompile(`\bvalue="([^"]*)"`)
-	statusBadgeRE  = regexp.MustCompile(`id="application-status">([^<]*)<`)
-	paymentBadgeRE = regexp.MustCompile(`id="payment-status">([^<]*)<`)
+	eventPathRE = regexp.MustCompile(`^/events/(\d+)$`)
+	groupPathRE = regexp.MustCompile(`^/events/(\d+)/groups/(\d+)/schedules/new$`)
+	tokenPathRE = regexp.MustCompile(`^/a/([A-Za-z0-9_-]+)$`)
 )
+
+// doc parses the answer's page.
+func (r *resp) doc(t testing.TB) htmltest.Node {
+	t.Helper()
+	return htmltest.Parse(t, r.Body)
+}
+
+// versionedCSS is the page's stylesheet link when it names a version
+// (/static/app.css?v=…), or "".
+func versionedCSS(t testing.TB, r *resp) string {
+	t.Helper()
+	href := r.doc(t).First(`link[rel="stylesheet"]`).Attr("href")
+	v, ok := strings.CutPrefix(href, "/static/app.css?v=")
+	if !ok || v == "" || strings.Trim(v, "0123456789abcdef") != "" {
+		return ""
+	}
+	return href
+}
+
+// submitKey is the value of the page's submit_key input ("" when none).
+func submitKey(t testing.TB, r *resp) string {
+	t.Helper()
+	return r.doc(t).First(`input[name="submit_key"]`).Attr("value")
+}
 
 // createEvent submits the event form and returns the new event's id.
 func (c *client) createEvent(e eventSpec) int64 {
@@ -352,11 +371,13 @@ func (c *client) scheduleIDs(eventID int64) map[int64]bool {
 	c.t.Helper()
 	r := c.get(fmt.Sprintf("/events/%d", eventID))
 	wantStatus(c.t, r, http.StatusOK)
-	re := regexp.MustCompile(fmt.Sprintf(`/events/%d/schedules/(\d+)/edit`, eventID))
+	prefix := fmt.Sprintf("/events/%d/schedules/", eventID)
 	ids := map[int64]bool{}
-	for _, m := range re.FindAllStringSubmatch(r.Body, -1) {
-		id, _ := strconv.ParseInt(m[1], 10, 64)
-		ids[id] = true
+	for _, a := range r.doc(c.t).Find("a[href]") {
+		rest, ok := strings.CutPrefix(a.Attr("href"), prefix)
+		if id, err := strconv.ParseInt(strings.TrimSuffix(rest, "/edit"), 10, 64); ok && err == nil && strings.HasSuffix(rest, "/edit") {
+			ids[id] = true
+		}
 	}
 	return ids
 }
@@ -367,12 +388,11 @@ func (c *client) publicPath(eventID int64) string {
 	c.t.Helper()
 	r := c.get(fmt.Sprintf("/events/%d", eventID))
 	wantStatus(c.t, r, http.StatusOK)
-	tag := publicLinkRE.FindString(r.Body)
-	m := hrefRE.FindStringSubmatch(tag)
-	if m == nil || !strings.HasPrefix(m[1], "/e/") {
+	href := r.doc(c.t).First("a#public-link").Attr("href")
+	if !strings.HasPrefix(href, "/e/") {
 		c.t.Fatalf("no public link on event %d's page: %s", eventID, r)
 	}
-	return html.UnescapeString(m[1])
+	return href
 }
 
 // applyForm fetches a public event page and returns its form's submit_key.
@@ -380,11 +400,11 @@ func (c *client) applyForm(publicPath string) string {
 	c.t.Helper()
 	r := c.get(publicPath)
 	wantStatus(c.t, r, http.StatusOK)
-	m := valueRE.FindStringSubmatch(submitKeyRE.FindString(r.Body))
-	if m == nil || m[1] == "" {
+	key := submitKey(c.t, r)
+	if key == "" {
 		c.t.Fatalf("no submit_key in the application form: %s", r)
 	}
-	return html.UnescapeString(m[1])
+	return key
 }
 
 func applyValues(scheduleID int64, name, email, submitKey string) url.Values {
@@ -418,15 +438,12 @@ func tokenOf(t testing.TB, r *resp) string {
 // applicationStatus reads the status and payment badges of an application page.
 func applicationStatus(t testing.TB, r *resp) (status, payment string) {
 	t.Helper()
-	m := statusBadgeRE.FindStringSubmatch(r.Body)
-	if m == nil {
+	doc := r.doc(t)
+	badge := doc.First("#application-status")
+	if !badge.Valid() {
 		t.Fatalf("no status on the application page: %s", r)
 	}
-	status = html.UnescapeString(strings.TrimSpace(m[1]))
-	if m := paymentBadgeRE.FindStringSubmatch(r.Body); m != nil {
-		payment = html.UnescapeString(strings.TrimSpace(m[1]))
-	}
-	return status, payment
+	return badge.Text(), doc.First("#payment-status").Text()
 }
 
 // applicationRow is a row of the organizer's 申込者一覧.
@@ -436,23 +453,16 @@ type applicationRow struct {
 	Status string // as shown
 }
 
-var (
-	appRowRE   = regexp.MustCompile(`(?s)<tr class="application" data-email="([^"]*)" data-id="(\d+)">(.*?)</tr>`)
-	appBadgeRE = regexp.MustCompile(`<span class="badge (?:applied|waitlisted|cancelled)">([^<]*)</span>`)
-)
-
 // applications reads the organizer's list of an event's applications.
 func (c *client) applications(eventID int64) []applicationRow {
 	c.t.Helper()
 	r := c.get(fmt.Sprintf("/events/%d/applications", eventID))
 	wantStatus(c.t, r, http.StatusOK)
 	var rows []applicationRow
-	for _, m := range appRowRE.FindAllStringSubmatch(r.Body, -1) {
-		row := applicationRow{Email: html.UnescapeString(m[1])}
-		row.ID, _ = strconv.ParseInt(m[2], 10, 64)
-		if b := appBadgeRE.FindStringSubmatch(m[3]); b != nil {
-			row.Status = html.UnescapeString(b[1])
-		}
+	for _, tr := range r.doc(c.t).Find("tr.application") {
+		row := applicationRow{Email: tr.Attr("data-email")}
+		row.ID, _ = strconv.ParseInt(tr.Attr("data-id"), 10, 64)
+		row.Status = applicationBadge(tr)
 		rows = append(rows, row)
 	}
 	return rows
@@ -461,12 +471,22 @@ func (c *client) applications(eventID int64) []applicationRow {
 // seatsLeft reads the seats-left cell of a schedule on the public page.
 func seatsLeft(t testing.TB, r *resp, scheduleID int64) string {
 	t.Helper()
-	re := regexp.MustCompile(fmt.Sprintf(`(?s)data-schedule-id="%d">.*?<td class="seats-left">([^<]*)</td>`, scheduleID))
-	m := re.FindStringSubmatch(r.Body)
-	if m == nil {
+	cell := r.doc(t).First(fmt.Sprintf(`tr.schedule[data-schedule-id="%d"] td.seats-left`, scheduleID))
+	if !cell.Valid() {
 		t.Fatalf("schedule %d is not on the public page: %s", scheduleID, r)
 	}
-	return html.UnescapeString(strings.TrimSpace(m[1]))
+	return cell.Text()
+}
+
+// applicationBadge is the text of a row's application status badge.
+func applicationBadge(row htmltest.Node) string {
+	for _, b := range row.Find("span.badge") {
+		switch b.Attr("class") {
+		case "badge applied", "badge waitlisted", "badge cancelled":
+			return b.Text()
+		}
+	}
+	return ""
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -32,13 +32,13 @@ func TestLanguageSwitch(t *testing.T) {
 
 	r := c.get("/")
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.Body, `<html lang="ja">`) {
+	if r.doc(t).First("html").Attr("lang") != "ja" {
 		t.Fatalf("the default page is not marked Japanese: %s", r)
 	}
 	wantText(t, r, ja("home.headline"), ja("home.signup"))
 	// The switch offers English and comes back to this page.
 	r = c.get("/login")
-	if !strings.Contains(r.Body, `name="next" value="/login"`) || !strings.Contains(r.Body, `name="lang" value="en"`) {
+	if doc := r.doc(t); !doc.Has(`[name="next"][value="/login"]`) || !doc.Has(`[name="lang"][value="en"]`) {
 		t.Fatalf("the language switch on /login does not offer English and come back: %s", r)
 	}
 
@@ -50,7 +50,7 @@ func TestLanguageSwitch(t *testing.T) {
 		t.Fatalf("POST /lang set no kaisai_lang=en cookie (Set-Cookie %q)", r.Header.Values("Set-Cookie"))
 	}
 	r = c.get("/")
-	if !strings.Contains(r.Body, `<html lang="en">`) {
+	if r.doc(t).First("html").Attr("lang") != "en" {
 		t.Fatalf("after switching, the page is not marked English: %s", r)
 	}
 	wantText(t, r, en("home.headline"), en("home.signup"))

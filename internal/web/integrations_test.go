@@ -3,11 +3,9 @@ package web_test
 import (
 	"context"
 	"errors"
-	"html"
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +14,8 @@ import (
 
 	"kaisai/internal/app"
 	"kaisai/internal/event"
+	"kaisai/internal/eventually"
+	"kaisai/internal/htmltest"
 	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
@@ -80,8 +80,6 @@ func startZoomWorld(t *testing.T, db testdb.DB) *zoomWorld {
 	return w
 }
 
-var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
-
 // linkZoom runs 「Zoomと連携する」 as the organizer's browser would: kaisai
 // sends it to the consent page, where it signs in as email and allows.
 func (w *zoomWorld) linkZoom(t *testing.T, c *client, email string) *resp {
@@ -98,8 +96,8 @@ func (w *zoomWorld) linkZoom(t *testing.T, c *client, email string) *resp {
 	body, _ := io.ReadAll(page.Body)
 	page.Body.Close()
 	form := url.Values{"email": {email}, "password": {"password"}, "action": {"approve"}}
-	for _, m := range hiddenRE.FindAllStringSubmatch(string(body), -1) {
-		form.Set(m[1], html.UnescapeString(m[2]))
+	for _, in := range htmltest.Parse(t, string(body)).Find(`input[type="hidden"][name]`) {
+		form.Set(in.Attr("name"), in.Attr("value"))
 	}
 	if form.Get("state") == "" || form.Get("code_challenge") == "" {
 		t.Fatalf("consent page without state or PKCE challenge: %s", body)
@@ -273,29 +271,23 @@ func TestZoomAppDeauthorized(t *testing.T) {
 		if err := w.sim.RemoveApp("licensed@example.com", "kaisai-dev"); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		var lic, basic store.ZoomConnection
+		eventually.True(t, "app_deauthorized to be handled", func() bool {
 			_, conns := w.connections(t, "owner@deauth.example")
 			if len(conns) != 2 {
 				t.Fatalf("connections = %+v", conns)
 			}
-			lic, basic := conns[0], conns[1]
-			if lic.Status == zoompolicy.Unlinked {
-				if lic.HasTokens || lic.User.AccountID != "" || lic.APIURL != "" || len(lic.Scopes) != 0 {
-					t.Errorf("after app_deauthorized the grant's data stays: %+v", lic)
-				}
-				if lic.User.Email != "licensed@example.com" || lic.User.DisplayName != "Hanako Yamada" || lic.User.Type != zoom.UserLicensed {
-					t.Errorf("after app_deauthorized the Zoom user is not kept as last seen: %+v", lic.User)
-				}
-				if basic.Status != zoompolicy.Linked || !basic.HasTokens {
-					t.Errorf("the other Zoom user was unlinked too: %+v", basic)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("app_deauthorized was not handled: %+v (deliveries %+v)", lic, w.sim.Deliveries())
-			}
-			time.Sleep(50 * time.Millisecond)
+			lic, basic = conns[0], conns[1]
+			return lic.Status == zoompolicy.Unlinked
+		})
+		if lic.HasTokens || lic.User.AccountID != "" || lic.APIURL != "" || len(lic.Scopes) != 0 {
+			t.Errorf("after app_deauthorized the grant's data stays: %+v", lic)
+		}
+		if lic.User.Email != "licensed@example.com" || lic.User.DisplayName != "Hanako Yamada" || lic.User.Type != zoom.UserLicensed {
+			t.Errorf("after app_deauthorized the Zoom user is not kept as last seen: %+v", lic.User)
+		}
+		if basic.Status != zoompolicy.Linked || !basic.HasTokens {
+			t.Errorf("the other Zoom user was unlinked too: %+v", basic)
 		}
 		r := c.get("/integrations")
 		_, conns := w.connections(t, "owner@deauth.example")
@@ -422,17 +414,13 @@ func TestZoomSameUserLinkedByTwoOrganizations(t *testing.T) {
 			t.Fatalf("the first organization's link: %+v, %v", c, err)
 		}
 		// The dev outbox keeps the mail once rendered.
-		var mails []store.MailRow
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			if mails, err = w.app.Store.Mails(ctx, firstOrg, 10, 0); err != nil {
+		mails := eventually.Value(t, "the first organization's mail to be kept", func() ([]store.MailRow, bool) {
+			mails, err := w.app.Store.Mails(ctx, firstOrg, 10, 0)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if len(mails) > 0 && mails[0].Status == event.MailKept || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return mails, len(mails) > 0 && mails[0].Status == event.MailKept
+		})
 		if len(mails) != 1 || mails[0].Kind != "zoom_linked_elsewhere" || mails[0].To != "owner@first.example" ||
 			!strings.Contains(mails[0].Subject, "別の組織で連携されました") || !strings.Contains(mails[0].Body, "licensed@example.com") {
 			t.Fatalf("the first organization's mail: %+v", mails)

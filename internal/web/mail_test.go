@@ -1,16 +1,19 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"kaisai/internal/app"
 	"kaisai/internal/event"
+	"kaisai/internal/eventually"
+	"kaisai/internal/htmltest"
 	"kaisai/internal/jobs"
 	"kaisai/internal/mail/mailtest"
 	"kaisai/internal/testdb"
@@ -35,18 +38,16 @@ func mailTemplateForm(t *testing.T, c *client, eventID int64, changes map[string
 // fieldValue reads an input's value or a textarea's text from a page.
 func fieldValue(t *testing.T, r *resp, name string) string {
 	t.Helper()
-	q := regexp.QuoteMeta(name)
-	if m := regexp.MustCompile(`<input\b[^>]*\bname="` + q + `"[^>]*\bvalue="([^"]*)"`).FindStringSubmatch(r.Body); m != nil {
-		return unescape(m[1])
+	doc := r.doc(t)
+	if in := doc.First(`input[name="` + name + `"]`); in.Valid() {
+		return in.Attr("value")
 	}
-	if m := regexp.MustCompile(`(?s)<textarea\b[^>]*\bname="` + q + `"[^>]*>(.*?)</textarea>`).FindStringSubmatch(r.Body); m != nil {
-		return unescape(m[1])
+	if ta := doc.First(`textarea[name="` + name + `"]`); ta.Valid() {
+		return ta.RawText()
 	}
 	t.Fatalf("no field %s on the page: %s", name, r)
 	return ""
 }
-
-func unescape(s string) string { return (&resp{Body: s}).Text() }
 
 // mailRow is a row of the mail log.
 type mailRow struct {
@@ -55,25 +56,21 @@ type mailRow struct {
 	Subject, Body string
 }
 
-var (
-	mailRowRE     = regexp.MustCompile(`(?s)<tr class="mail" data-id="(\d+)" data-status="([a-z]+)">(.*?)</tr>`)
-	mailBodyRE    = regexp.MustCompile(`(?s)<div class="description mail-body">(.*?)</div>`)
-	mailSubjectRE = regexp.MustCompile(`(?s)<td>\s*([^<]+?)\s*<details>`)
-)
-
 // mailLog reads /mails, newest first.
 func (c *client) mailLog() (*resp, []mailRow) {
 	c.t.Helper()
 	r := c.get("/mails")
 	wantStatus(c.t, r, http.StatusOK)
 	var rows []mailRow
-	for _, m := range mailRowRE.FindAllStringSubmatch(r.Body, -1) {
-		row := mailRow{ID: m[1], Status: m[2], Text: unescape(m[3])}
-		if b := mailBodyRE.FindStringSubmatch(m[3]); b != nil {
-			row.Body = unescape(b[1])
-		}
-		if s := mailSubjectRE.FindStringSubmatch(m[3]); s != nil {
-			row.Subject = unescape(s[1])
+	for _, tr := range r.doc(c.t).Find("tr.mail") {
+		row := mailRow{ID: tr.Attr("data-id"), Status: tr.Attr("data-status"), Text: tr.Text()}
+		if body := tr.First("div.mail-body"); body.Valid() {
+			row.Body = body.RawText()
+			// The subject is the text of the cell that holds the body,
+			// before the body's <details>.
+			if td := tr.Find("td"); len(td) > 3 {
+				row.Subject = strings.TrimSpace(strings.TrimSuffix(td[3].Text(), td[3].First("details").Text()))
+			}
 		}
 		rows = append(rows, row)
 	}
@@ -83,8 +80,11 @@ func (c *client) mailLog() (*resp, []mailRow) {
 // waitMailLog polls /mails until n mails are there and none is 送信待ち.
 func (c *client) waitMailLog(n int) (*resp, []mailRow) {
 	c.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	type seen struct {
+		r    *resp
+		Rows []mailRow
+	}
+	got := eventually.Value(c.t, fmt.Sprintf("the mail log to show %d delivered mails", n), func() (seen, bool) {
 		r, rows := c.mailLog()
 		pending := 0
 		for _, row := range rows {
@@ -92,14 +92,9 @@ func (c *client) waitMailLog(n int) (*resp, []mailRow) {
 				pending++
 			}
 		}
-		if len(rows) == n && pending == 0 {
-			return r, rows
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("the mail log did not show %d delivered mails within 20 s: %s", n, r)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return seen{r, rows}, len(rows) == n && pending == 0
+	})
+	return got.r, got.Rows
 }
 
 // TestMailTemplates: the wording form shows the defaults and the
@@ -117,7 +112,7 @@ func TestMailTemplates(t *testing.T) {
 		mailPath := fmt.Sprintf("/events/%d/mail", eventID)
 
 		r := c.get(fmt.Sprintf("/events/%d", eventID))
-		if !strings.Contains(r.Body, `href="`+mailPath+`"`) {
+		if !r.doc(t).Has(`a[href="` + mailPath + `"]`) {
 			t.Fatalf("the event page does not link to its mail wording: %s", r)
 		}
 		r = c.get(mailPath)
@@ -224,7 +219,13 @@ func TestMailLogRetry(t *testing.T) {
 	}
 	// A mail that did not fail is not retried.
 	wantStatus(t, c.post("/mails/"+rows[0].ID+"/retry", nil), http.StatusNotFound)
-	time.Sleep(500 * time.Millisecond)
+	eventually.True(t, "the outbox to be idle", func() bool {
+		idle, err := a.Store.OutboxIdle(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idle
+	})
 	if n := len(srv.Messages()); n != 1 {
 		t.Errorf("the SMTP server accepted %d messages, want 1", n)
 	}
@@ -238,7 +239,12 @@ func TestMailLogRetry(t *testing.T) {
 func TestMailLogTellsWhatHappened(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
-		sentAt := regexp.MustCompile(`(?s)<small class="mail-when">` + regexp.QuoteMeta(ja("mails.sent_at")) + ` `)
+		// sentAt reports whether a row of the page shows a 送信日時.
+		sentAt := func(r *resp) bool {
+			return slices.ContainsFunc(r.doc(t).Find("small.mail-when"), func(n htmltest.Node) bool {
+				return strings.HasPrefix(n.Text(), ja("mails.sent_at")+" ")
+			})
+		}
 		rowOf := func(rows []mailRow, to string) mailRow {
 			t.Helper()
 			for _, r := range rows {
@@ -250,20 +256,24 @@ func TestMailLogTellsWhatHappened(t *testing.T) {
 			return mailRow{}
 		}
 
-		// The dev outbox: nothing is sent.
-		a := startKaisai(t, db)
-		c := newClient(t, a)
-		c.signup("送信箱", "owner@outbox.example")
-		eventID := c.createEvent(eventSpec{Title: "送信箱セミナー"})
-		scheduleID := c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区1-1")), 5)
-		newClient(t, a).apply(c.publicPath(eventID), scheduleID, "保管 太郎", "kept@outbox.example")
-		r, rows := c.waitMailLog(1)
-		kept := rowOf(rows, "kept@outbox.example")
-		if kept.Status != "kept" || !strings.Contains(kept.Text, ja("mail_status.kept")) || !strings.Contains(kept.Text, ja("mails.kept_at")) {
-			t.Errorf("a kept mail reads %q, want %s with %s", kept.Text, ja("mail_status.kept"), ja("mails.kept_at"))
-		}
-		if strings.Contains(kept.Text, ja("mails.sent_at")) || sentAt.MatchString(r.Body) {
-			t.Errorf("a mail kept in the dev outbox shows a 送信日時: %s", r)
+		if !t.Run("a mail kept in the dev outbox reads 未送信 with when it was kept, and no 送信日時", func(t *testing.T) {
+			// The dev outbox: nothing is sent.
+			a := startKaisai(t, db)
+			c := newClient(t, a)
+			c.signup("送信箱", "owner@outbox.example")
+			eventID := c.createEvent(eventSpec{Title: "送信箱セミナー"})
+			scheduleID := c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区1-1")), 5)
+			newClient(t, a).apply(c.publicPath(eventID), scheduleID, "保管 太郎", "kept@outbox.example")
+			r, rows := c.waitMailLog(1)
+			kept := rowOf(rows, "kept@outbox.example")
+			if kept.Status != "kept" || !strings.Contains(kept.Text, ja("mail_status.kept")) || !strings.Contains(kept.Text, ja("mails.kept_at")) {
+				t.Errorf("a kept mail reads %q, want %s with %s", kept.Text, ja("mail_status.kept"), ja("mails.kept_at"))
+			}
+			if strings.Contains(kept.Text, ja("mails.sent_at")) || sentAt(r) {
+				t.Errorf("a mail kept in the dev outbox shows a 送信日時: %s", r)
+			}
+		}) {
+			return
 		}
 
 		// Over SMTP: one address refused for now (retried in an hour), one
@@ -278,70 +288,70 @@ func TestMailLogTellsWhatHappened(t *testing.T) {
 			cfg.SMTPURL = srv.URL()
 			cfg.Mail = jobs.MailOptions{MaxAttempts: 5, RetryBase: time.Hour, Sweep: 200 * time.Millisecond}
 		})
-		c = newClient(t, b)
+		c := newClient(t, b)
 		c.signup("SMTP主催", "owner@smtp.example")
-		eventID = c.createEvent(eventSpec{Title: "SMTPセミナー"})
-		scheduleID = c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区2-2")), 5)
+		eventID := c.createEvent(eventSpec{Title: "SMTPセミナー"})
+		scheduleID := c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区2-2")), 5)
+		var failed mailRow // refused for good, retried below
 		public := c.publicPath(eventID)
 		newClient(t, b).apply(public, scheduleID, "待ち 一郎", "later@smtp.example")
 		newClient(t, b).apply(public, scheduleID, "不達 二郎", "gone@smtp.example")
 
-		deadline := time.Now().Add(20 * time.Second)
-		var pending, failed mailRow
-		for {
-			r, rows = c.mailLog()
-			if len(rows) == 2 {
+		if !t.Run("a mail refused for now reads 送信待ち with its next attempt and the server's answer; one refused for good, 送信失敗 with why", func(t *testing.T) {
+			var r *resp
+			var pending mailRow
+			eventually.Value(t, "the log to show one mail waiting for a retry and one failed", func() ([]mailRow, bool) {
+				var rows []mailRow
+				r, rows = c.mailLog()
+				if len(rows) != 2 {
+					return rows, false
+				}
 				pending, failed = rowOf(rows, "later@smtp.example"), rowOf(rows, "gone@smtp.example")
-				if pending.Status == "pending" && strings.Contains(pending.Text, "451") && failed.Status == "failed" {
-					break
+				return rows, pending.Status == "pending" && strings.Contains(pending.Text, "451") && failed.Status == "failed"
+			})
+			for _, want := range []string{ja("mail_status.pending"), ja("mails.next_attempt"), ja("mails.attempts", 1), ja("mails.last_error")} {
+				if !strings.Contains(pending.Text, want) {
+					t.Errorf("a mail waiting for its retry reads %q, without %q", pending.Text, want)
 				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the log never showed one mail waiting for a retry and one failed: %+v", rows)
+			for _, want := range []string{ja("mail_status.failed"), ja("mails.failed_reason"), "550", ja("mails.retry")} {
+				if !strings.Contains(failed.Text, want) {
+					t.Errorf("a failed mail reads %q, without %q", failed.Text, want)
+				}
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		for _, want := range []string{ja("mail_status.pending"), ja("mails.next_attempt"), ja("mails.attempts", 1), ja("mails.last_error")} {
-			if !strings.Contains(pending.Text, want) {
-				t.Errorf("a mail waiting for its retry reads %q, without %q", pending.Text, want)
+			if sentAt(r) {
+				t.Errorf("mails the server did not take show a 送信日時: %s", r)
 			}
-		}
-		for _, want := range []string{ja("mail_status.failed"), ja("mails.failed_reason"), "550", ja("mails.retry")} {
-			if !strings.Contains(failed.Text, want) {
-				t.Errorf("a failed mail reads %q, without %q", failed.Text, want)
-			}
-		}
-		if sentAt.MatchString(r.Body) {
-			t.Errorf("mails the server did not take show a 送信日時: %s", r)
+		}) {
+			return
 		}
 
-		// Taken: 送信済 with its time. (The server takes an address the
-		// second time it sees it: the waiting participant's second
-		// application.)
-		wantRedirect(t, c.post("/mails/"+failed.ID+"/retry", nil), "/mails")
-		second := c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区3-3")), 5)
-		newClient(t, b).apply(public, second, "待ち 一郎", "later@smtp.example")
-		srv.Wait(t, 1, 10*time.Second)
-		deadline = time.Now().Add(20 * time.Second)
-		for {
-			r, rows = c.mailLog()
+		if !t.Run("a mail the server took reads 送信済 with its 送信日時", func(t *testing.T) {
+			// Taken: 送信済 with its time. (The server takes an address the
+			// second time it sees it: the waiting participant's second
+			// application.)
+			wantRedirect(t, c.post("/mails/"+failed.ID+"/retry", nil), "/mails")
+			second := c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区3-3")), 5)
+			newClient(t, b).apply(public, second, "待ち 一郎", "later@smtp.example")
+			srv.Wait(t, 1, 10*time.Second)
+			var r *resp
 			var sent mailRow
-			for _, row := range rows {
-				if row.Status == "sent" {
-					sent = row
+			eventually.True(t, "a mail to be shown sent", func() bool {
+				var rows []mailRow
+				r, rows = c.mailLog()
+				for _, row := range rows {
+					if row.Status == "sent" {
+						sent = row
+					}
 				}
+				return sent.ID != ""
+			})
+			if !strings.Contains(sent.Text, ja("mail_status.sent")) || !strings.Contains(sent.Text, ja("mails.sent_at")) ||
+				!sentAt(r) {
+				t.Errorf("a sent mail reads %q, want %s with %s", sent.Text, ja("mail_status.sent"), ja("mails.sent_at"))
 			}
-			if sent.ID != "" {
-				if !strings.Contains(sent.Text, ja("mail_status.sent")) || !strings.Contains(sent.Text, ja("mails.sent_at")) ||
-					!sentAt.MatchString(r.Body) {
-					t.Errorf("a sent mail reads %q, want %s with %s", sent.Text, ja("mail_status.sent"), ja("mails.sent_at"))
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no mail was ever shown sent: %s", r)
-			}
-			time.Sleep(50 * time.Millisecond)
+		}) {
+			return
 		}
 	})
 }

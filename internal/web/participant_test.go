@@ -5,10 +5,8 @@ package web_test
 // join button and the resending of application links.
 
 import (
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -52,15 +50,15 @@ func TestSubmitKeyReusedByAnotherPerson(t *testing.T) {
 				if tc.email != "hanako@example.com" {
 					wantNoText(t, r, "hanako@example.com", "最初 花子")
 				}
-				fresh := valueRE.FindStringSubmatch(submitKeyRE.FindString(r.Body))
-				if fresh == nil || fresh[1] == "" || fresh[1] == key {
+				fresh := submitKey(t, r)
+				if fresh == "" || fresh == key {
 					t.Fatalf("the refused form carries no fresh submit key: %s", r)
 				}
 				if n := len(owner.applications(eventID)); n != before {
 					t.Fatalf("the refused submit changed the organizer's list from %d to %d applications", before, n)
 				}
 				// The fresh form goes through, to an application of its own.
-				if tok := tokenOf(t, c.postApply(public, applyValues(tc.schedule, tc.person, tc.email, fresh[1]))); tok == token {
+				if tok := tokenOf(t, c.postApply(public, applyValues(tc.schedule, tc.person, tc.email, fresh))); tok == token {
 					t.Fatal("the fresh form led to the first person's application")
 				}
 			})
@@ -207,8 +205,8 @@ func TestZoomSignInNotice(t *testing.T) {
 				t.Errorf("%s: the mail has no join URL:\n%s", tc.name, body)
 			}
 			// The join URL is a button, its URL shown beside it to copy.
-			btn := regexp.MustCompile(`<a class="button join" href="([^"]*)"[^>]*>([^<]*)</a>`).FindStringSubmatch(page.Body)
-			if btn == nil || html.UnescapeString(btn[1]) != m.JoinURL || btn[2] != ja("application.join_zoom") {
+			btn := page.doc(t).First("a.button.join")
+			if btn.Attr("href") != m.JoinURL || btn.Text() != ja("application.join_zoom") {
 				t.Errorf("%s: no 「%s」 button to %s: %s", tc.name, ja("application.join_zoom"), m.JoinURL, page)
 			}
 		}
@@ -240,7 +238,7 @@ func TestResendApplicationLinks(t *testing.T) {
 
 		links := public + "/links"
 		r := p.get(public)
-		if !strings.Contains(r.Body, `href="`+links+`"`) {
+		if !r.doc(t).Has(`a[href="` + links + `"]`) {
 			t.Fatalf("the public page does not link to %s: %s", links, r)
 		}
 		wantText(t, p.get(links), ja("links.title"), ja("links.intro"))

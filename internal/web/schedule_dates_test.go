@@ -62,7 +62,8 @@ func TestScheduleDatesMakeSense(t *testing.T) {
 				t.Errorf("the form asking for confirmation lost %s: %q, want %q", name, got, want)
 			}
 		}
-		if !strings.Contains(r.Body, `name="confirm_past" value="1">`) {
+		in := r.doc(t).First(`input[name="confirm_past"][value="1"]`)
+		if _, checked := in.LookupAttr("checked"); !in.Valid() || checked {
 			t.Errorf("the confirmation checkbox is missing or ticked already: %s", r)
 		}
 		wantNoText(t, r, ja("schedules.past_no_zoom")) // not a Zoom group
@@ -74,7 +75,7 @@ func TestScheduleDatesMakeSense(t *testing.T) {
 		form.Set("confirm_past", "1")
 		r = owner.post(path, form)
 		wantStatus(t, r, http.StatusUnprocessableEntity)
-		if !strings.Contains(r.Body, `name="confirm_past" value="1" checked>`) {
+		if !r.doc(t).Has(`input[name="confirm_past"][value="1"][checked]`) {
 			t.Errorf("the ticked confirmation was lost: %s", r)
 		}
 		form.Set("capacity", "25")

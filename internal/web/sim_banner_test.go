@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"kaisai/internal/htmltest"
 	"kaisai/internal/testdb"
 )
 
@@ -24,16 +25,17 @@ func TestZoomSimulatedBanner(t *testing.T) {
 		eventID := c.createEvent(eventSpec{Title: "バナーのイベント"})
 		c.addSchedule(eventID, c.addGroup(eventID, placeGroup("東京都港区1-1")), 5)
 
-		first := regexp.MustCompile(`(?s)<body>\s*(<[^>]*>)([^<]*)<`)
 		banner := func(r *resp, text string) {
 			t.Helper()
-			m := first.FindStringSubmatch(r.Body)
-			if m == nil || !strings.Contains(m[1], `id="zoom-simulated"`) || !strings.Contains(m[1], `role="status"`) ||
-				!strings.Contains(m[1], `class="sim-banner"`) {
+			var first htmltest.Node
+			if elems := r.doc(t).First("body").Children(); len(elems) > 0 {
+				first = elems[0]
+			}
+			if first.Attr("id") != "zoom-simulated" || first.Attr("role") != "status" || first.Attr("class") != "sim-banner" {
 				t.Errorf("%s %s: the body does not open with the banner: %s", r.Method, r.Path, r)
 				return
 			}
-			if got := strings.TrimSpace(unescape(m[2])); got != text {
+			if got := first.Text(); got != text {
 				t.Errorf("%s %s: the banner says %q, want %q", r.Method, r.Path, got, text)
 			}
 		}
@@ -45,7 +47,7 @@ func TestZoomSimulatedBanner(t *testing.T) {
 		c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}})
 		banner(c.get("/events"), en("zoom.simulated_banner"))
 
-		css := c.get(regexp.MustCompile(`href="(/static/app\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(c.get("/events").Body)[1])
+		css := c.get(versionedCSS(t, c.get("/events")))
 		wantStatus(t, css, http.StatusOK)
 		rule := regexp.MustCompile(`\.sim-banner\s*\{([^}]*)\}`).FindStringSubmatch(css.Body)
 		if rule == nil || !strings.Contains(rule[1], "background:") || !strings.Contains(rule[1], "color:") {
@@ -55,7 +57,7 @@ func TestZoomSimulatedBanner(t *testing.T) {
 		public := newClient(t, w.app)
 		r := public.get(c.publicPath(eventID))
 		wantStatus(t, r, http.StatusOK)
-		if strings.Contains(r.Body, `id="zoom-simulated"`) {
+		if r.doc(t).Has("#zoom-simulated") {
 			t.Errorf("a participant's page shows the simulator banner: %s", r)
 		}
 	})

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"kaisai/internal/event"
+	"kaisai/internal/eventually"
+	"kaisai/internal/htmltest"
 	"kaisai/internal/i18n"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
@@ -79,11 +80,12 @@ func zoomGroup(connID int64, passcode string, extra ...string) url.Values {
 // inputValue is the value of the named input of a page.
 func inputValue(t *testing.T, r *resp, name string) string {
 	t.Helper()
-	m := regexp.MustCompile(`<input\b[^>]*\bname="` + name + `"[^>]*\bvalue="([^"]*)"`).FindStringSubmatch(r.Body)
-	if m == nil {
+	in := r.doc(t).First(`input[name="` + name + `"]`)
+	v, ok := in.LookupAttr("value")
+	if !ok {
 		t.Fatalf("no input %s: %s", name, r)
 	}
-	return html.UnescapeString(m[1])
+	return v
 }
 
 // meetings lists the event's meeting rows.
@@ -100,17 +102,10 @@ func (o *zoomOrganizer) meetings(t *testing.T, eventID int64) []store.ZoomMeetin
 // sync it with the simulator.
 func (o *zoomOrganizer) waitMeeting(t *testing.T, id int64, what string, ok func(store.ZoomMeeting) bool) store.ZoomMeeting {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	return eventually.Value(t, fmt.Sprintf("meeting %d to become %s", id, what), func() (store.ZoomMeeting, bool) {
 		m, err := o.st.ZoomMeeting(context.Background(), o.orgID, id)
-		if err == nil && ok(m) {
-			return m
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("meeting %d never became %s: %+v, %v", id, what, m, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return m, err == nil && ok(m)
+	})
 }
 
 // block is the event page's meetings block alone (the same template as in
@@ -205,7 +200,7 @@ func TestZoomGroupFormRoundTrip(t *testing.T) {
 		}
 		r = c.get(fmt.Sprintf("/events/%d/zoom-meetings", ev))
 		wantStatus(t, r, http.StatusOK)
-		if strings.Contains(r.Body, "<html") || !strings.Contains(r.Body, `id="zoom-meetings"`) {
+		if strings.Contains(r.Body, "<html") || !htmltest.Fragment(t, r.Body).Has("#zoom-meetings") {
 			t.Fatalf("the block alone, want a fragment: %s", r)
 		}
 
@@ -276,8 +271,8 @@ func TestZoomGroupFormRefusals(t *testing.T) {
 		// A Basic host's form disables 登録 and says why.
 		g := c.addGroup(ev, zoomGroup(basic, "abc123", "zoom_waiting_room", "1"))
 		r := c.get(fmt.Sprintf("/events/%d/groups/%d/edit", ev, g))
-		if !strings.Contains(r.Body, `id="zoom-registration" disabled`) ||
-			!strings.Contains(r.Body, `id="zoom-registration-basic" data-no-registration="basic">`) {
+		if doc := r.doc(t); !doc.Has("#zoom-registration[disabled]") ||
+			!doc.Has(`#zoom-registration-basic[data-no-registration="basic"]`) || doc.Has("#zoom-registration-basic[disabled]") {
 			t.Fatalf("登録 is not disabled for a Basic host: %s", r)
 		}
 
@@ -365,21 +360,16 @@ func (o *zoomOrganizer) holdMeeting(t *testing.T, meetingRowID int64) store.Leas
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	eventually.True(t, fmt.Sprintf("meeting %d to be free of any sync, to hold it", meetingRowID), func() bool {
 		r, err := o.st.WriteDB().ExecContext(ctx, `UPDATE zoom_meetings SET lease_owner = $1 WHERE id = $2
 			AND (lease_owner IS NULL OR lease_owner NOT IN (SELECT owner FROM work_leases))`, l.Owner, meetingRowID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := r.RowsAffected(); n == 1 {
-			return l
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("meeting %d stayed held by a sync", meetingRowID)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		n, _ := r.RowsAffected()
+		return n == 1
+	})
+	return l
 }
 
 func TestZoomMeetingStatesAndActions(t *testing.T) {
@@ -441,7 +431,7 @@ func TestZoomMeetingStatesAndActions(t *testing.T) {
 		wantRedirect(t, c.post("/integrations/zoom/"+itoa(m.ConnID)+"/unlink", url.Values{}), "/integrations")
 		r = o.block(t, ev)
 		wantText(t, r, ja("zoom.meeting_state.unmanaged"), ja("zoom.meeting_unmanaged_explain"))
-		if !strings.Contains(r.Body, `href="/integrations"`) {
+		if !r.doc(t).Has(`a[href="/integrations"]`) {
 			t.Fatalf("no link to サービス連携: %s", r)
 		}
 		wantNoText(t, r, ja("zoom.start_as_host"))

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"kaisai/internal/app"
+	"kaisai/internal/eventually"
 	"kaisai/internal/jobs"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
@@ -67,17 +68,11 @@ func webhookRows(t *testing.T, st *store.Store) []store.ZoomWebhookRow {
 // waitWebhookStatus waits until the newest stored event has status.
 func waitWebhookStatus(t *testing.T, st *store.Store, status zoompolicy.WebhookStatus) store.ZoomWebhookRow {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	rows := eventually.Value(t, "the newest stored event to be "+string(status), func() ([]store.ZoomWebhookRow, bool) {
 		rows := webhookRows(t, st)
-		if len(rows) > 0 && rows[0].Status == status {
-			return rows[0]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stored events %+v, want the newest %s", rows, status)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return rows, len(rows) > 0 && rows[0].Status == status
+	})
+	return rows[0]
 }
 
 const participantJoined = `{"event":"meeting.participant_joined","event_ts":1700000000123,"payload":{"account_id":"acc","object":{"id":"85746065432","uuid":"u==","host_id":"h","participant":{"user_id":"16778240","user_name":"山田 花子","email":"hanako@example.com","join_time":"2026-11-24T10:00:00Z"}}}}`
