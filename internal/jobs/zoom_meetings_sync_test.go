@@ -2,9 +2,12 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river/rivertype"
 
 	"kaisai/internal/event"
 	"kaisai/internal/store"
@@ -178,6 +181,66 @@ func TestZoomMeetingSync(t *testing.T) {
 		}
 		if n := w.calls.count("POST /v2/users/{id}/meetings"); n != 1 {
 			t.Errorf("%d creates: a meeting deleted on Zoom is made again only on 再作成", n)
+		}
+	})
+
+	rule(t, "a create whose answer was lost is found on Zoom, not made twice", func(t *testing.T, db testdb.DB) {
+		w := newZoomWorld(t, db)
+		ze := w.newZoomEvent(t, event.FeeFree, groupZoom)
+		// Zoom makes the meeting, and the connection drops before its answer.
+		w.sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultLostAnswer, Op: "meetingCreate", Count: 1, Delay: time.Millisecond})
+		w.clock.Add(coalesce)
+		w.syncMeetings(t)
+		if m := w.meeting(t, ze.schedule); m.ZoomID != 0 || m.ErrorKind != ZoomErrTransient {
+			t.Fatalf("after a lost answer: %+v, want a transient error", m)
+		}
+		made := w.sim.State().Meetings
+		if len(made) != 1 {
+			t.Fatalf("the lost create made %d meetings on Zoom, want 1", len(made))
+		}
+		w.clock.Add(30 * time.Second)
+		w.syncMeetings(t)
+		m := w.meeting(t, ze.schedule)
+		if n := w.calls.count("POST /v2/users/{id}/meetings"); n != 1 || m.ZoomID != made[0].ID || m.ErrorKind != "" {
+			t.Errorf("after the retry: %d creates, row %+v; want the lost create's meeting %d adopted", n, m, made[0].ID)
+		}
+		if n := len(w.sim.State().Meetings); n != 1 {
+			t.Errorf("%d meetings on Zoom, want 1", n)
+		}
+	})
+
+	rule(t, "when kaisai stops, a run is snoozed and sends nothing", func(t *testing.T, db testdb.DB) {
+		w := newZoomWorld(t, db)
+		w.newZoomEvent(t, event.FeeFree, groupZoom)
+		w.clock.Add(coalesce)
+		stopping := make(chan struct{})
+		close(stopping)
+		wk := w.meetingWorker()
+		wk.Stopping = stopping
+		err := wk.Work(ctx, job(SyncZoomMeetingsArgs{}))
+		var snooze *rivertype.JobSnoozeError
+		if !errors.As(err, &snooze) || snooze.Duration != 0 {
+			t.Errorf("a run while kaisai stops returned %v, want a snooze to go on at the next start", err)
+		}
+		if n := w.calls.count("POST /v2/users/{id}/meetings"); n != 0 {
+			t.Errorf("%d creates while kaisai stops", n)
+		}
+		if ok, err := w.st.ZoomMeetingsDue(ctx); err != nil || !ok {
+			t.Errorf("the meeting is no longer due: %v, %v", ok, err)
+		}
+	})
+
+	rule(t, "with Zoom off nothing is synced", func(t *testing.T, db testdb.DB) {
+		w := newZoomWorld(t, db)
+		w.newZoomEvent(t, event.FeeFree, groupZoom)
+		w.clock.Add(coalesce)
+		wk := w.meetingWorker()
+		wk.Zoom = nil
+		if err := wk.Work(ctx, job(SyncZoomMeetingsArgs{})); err != nil {
+			t.Fatal(err)
+		}
+		if len(w.sim.State().Meetings) != 0 {
+			t.Error("a meeting was made with Zoom off")
 		}
 	})
 }

@@ -3,10 +3,12 @@ package jobs
 import (
 	"context"
 	"testing"
+	"time"
 
 	"kaisai/internal/event"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
+	"kaisai/internal/zoom"
 	"kaisai/internal/zoomsim"
 )
 
@@ -94,6 +96,67 @@ func TestZoomRegistrantSync(t *testing.T) {
 		}
 		if r, ok := w.registrantRow(t, m.ID, "p1@example.com"); !ok || r.Status != store.RegistrantRegistered {
 			t.Errorf("kaisai's registrant after 入金済: %+v (%v)", r, ok)
+		}
+	})
+
+	rule(t, "an add failing with a 5xx is sent again in the same run", func(t *testing.T, db testdb.DB) {
+		w := newZoomWorld(t, db)
+		ze := w.newZoomEvent(t, event.FeeFree, groupZoom)
+		m := w.created(t, ze)
+		w.sim.SetFaults(1, zoomsim.Fault{Kind: zoomsim.FaultStatus, Status: 502,
+			Op: "POST /v2/meetings/{meetingId}/batch_registrants", Count: 1})
+		w.apply(t, ze.event, ze.schedule, 1)
+		w.syncRegistrants(t)
+		if z, ok := w.registrantOnZoom(t, m.ZoomID, "p1@example.com"); !ok || z.Status != "approved" {
+			t.Errorf("after a 502 and the quick retry: %+v (%v), want approved", z, ok)
+		}
+		if n := w.calls.count("POST /v2/meetings/{id}/batch_registrants"); n != 2 {
+			t.Errorf("%d adds, want 2 (the failed one and its retry)", n)
+		}
+		if idle, err := w.st.RegistrantListsIdle(ctx); err != nil || !idle {
+			t.Errorf("the list is still due: %v, %v", idle, err)
+		}
+	})
+
+	rule(t, "a registrant dropped on Zoom is added again by the periodic check", func(t *testing.T, db testdb.DB) {
+		w := newZoomWorld(t, db)
+		ze := w.newZoomEvent(t, event.FeeFree, groupZoom)
+		m := w.created(t, ze)
+		w.apply(t, ze.event, ze.schedule, 1)
+		w.syncRegistrants(t)
+		z, _ := w.registrantOnZoom(t, m.ZoomID, "p1@example.com")
+		err := w.zoom.Do(ctx, w.org.ID, w.conn, func(cl *zoom.Client) error {
+			return cl.UpdateRegistrantStatus(ctx, m.ZoomID, zoom.RegistrantCancel, []zoom.RegistrantRef{{ID: z.ID, Email: z.Email}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Add(time.Hour + time.Second)
+		check := &CheckRegistrantsWorker{Store: w.st, Every: time.Hour, Now: w.clock.Now}
+		if err := check.Work(ctx, job(CheckRegistrantsArgs{})); err != nil {
+			t.Fatal(err)
+		}
+		w.syncRegistrants(t)
+		if z, ok := w.registrantOnZoom(t, m.ZoomID, "p1@example.com"); !ok || z.Status != "approved" {
+			t.Errorf("after the check: %+v (%v), want approved again", z, ok)
+		}
+		if r, ok := w.registrantRow(t, m.ID, "p1@example.com"); !ok || r.Status != store.RegistrantRegistered {
+			t.Errorf("kaisai's registrant after the repair: %+v (%v)", r, ok)
+		}
+	})
+
+	rule(t, "a meeting found deleted on Zoom is marked so", func(t *testing.T, db testdb.DB) {
+		w := newZoomWorld(t, db)
+		ze := w.newZoomEvent(t, event.FeeFree, groupZoom)
+		m := w.created(t, ze)
+		w.deleteOnZoom(t, m.ZoomID)
+		w.apply(t, ze.event, ze.schedule, 1)
+		w.syncRegistrants(t)
+		if got := w.meeting(t, ze.schedule); got.ZoomState != store.ZoomDeletedOnZoom {
+			t.Errorf("the registrant sync found the meeting gone, yet the row is %+v", got)
+		}
+		if r, ok := w.registrantRow(t, m.ID, "p1@example.com"); ok && r.Status == store.RegistrantRegistered {
+			t.Errorf("registered on a meeting that is gone: %+v", r)
 		}
 	})
 }
