@@ -54,10 +54,14 @@ func smtpTo(t *testing.T, url string) mail.Transport {
 	return tr
 }
 
+func newTestRenderer() (*mail.Renderer, error) {
+	return mail.NewRenderer("セミナー事務局 <seminar@example.com>", "https://kaisai.example")
+}
+
 // deliver runs one DeliverMail job with transport (nil: no SMTP) to its end.
-func (w *mailWorld) deliver(t *testing.T, transport mail.Transport, o MailOptions) {
+func (w *world) deliver(t *testing.T, transport mail.Transport, o MailOptions) {
 	t.Helper()
-	r, err := mail.NewRenderer("セミナー事務局 <seminar@example.com>", "https://kaisai.example")
+	r, err := newTestRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +73,7 @@ func (w *mailWorld) deliver(t *testing.T, transport mail.Transport, o MailOption
 }
 
 // onlyMail is the organization's one mail.
-func (w *mailWorld) onlyMail(t *testing.T) store.MailRow {
+func (w *world) onlyMail(t *testing.T) store.MailRow {
 	t.Helper()
 	rows, err := w.st.Mails(context.Background(), w.org.ID, 10, 0)
 	if err != nil {
