@@ -316,8 +316,12 @@ func (w *world) apply(t *testing.T, e event.Event, sc event.Schedule, i int) eve
 }
 
 // rule runs fn as the subtest name, on SQLite and, when configured,
-// PostgreSQL, each with a new database.
+// PostgreSQL, each with a new database. Rules share nothing (each has its
+// own database, simulator and clock), so they run side by side.
 func rule(t *testing.T, name string, fn func(t *testing.T, db testdb.DB)) {
 	t.Helper()
-	t.Run(name, func(t *testing.T) { testdb.Each(t, fn) })
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		testdb.Each(t, fn)
+	})
 }
