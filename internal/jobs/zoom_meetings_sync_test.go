@@ -232,7 +232,7 @@ func TestZoomMeetingSync(t *testing.T) {
 
 	rule(t, "with Zoom off nothing is synced", func(t *testing.T, db testdb.DB) {
 		w := newZoomWorld(t, db)
-		w.newZoomEvent(t, event.FeeFree, groupZoom)
+		ze := w.newZoomEvent(t, event.FeeFree, groupZoom)
 		w.clock.Add(coalesce)
 		wk := w.meetingWorker()
 		wk.Zoom = nil
@@ -241,6 +241,10 @@ func TestZoomMeetingSync(t *testing.T) {
 		}
 		if len(w.sim.State().Meetings) != 0 {
 			t.Error("a meeting was made with Zoom off")
+		}
+		// The meeting waits, untried, for Zoom to be configured.
+		if m := w.meeting(t, ze.schedule); m.Attempts != 0 || m.ErrorKind != "" || m.State() != store.MeetingCreating {
+			t.Errorf("with Zoom off the meeting is %+v", m)
 		}
 	})
 }
