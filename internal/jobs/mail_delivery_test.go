@@ -99,7 +99,7 @@ func TestMailDelivery(t *testing.T) {
 			t.Fatalf("the SMTP server accepted %+v", msgs)
 		}
 		m := w.onlyMail(t)
-		if m.Status != store.MailSent || m.Subject != msgs[0].Subject || !m.SentAt.Equal(w.clock.Now()) {
+		if m.Status != event.MailSent || m.Subject != msgs[0].Subject || !m.SentAt.Equal(w.clock.Now()) {
 			t.Errorf("the outbox row after sending: %+v", m)
 		}
 		w.deliver(t, smtpTo(t, srv.URL()), MailOptions{})
@@ -114,7 +114,7 @@ func TestMailDelivery(t *testing.T) {
 		w.apply(t, w.event, w.schedule, 1)
 		w.deliver(t, smtpTo(t, srv.URL()), MailOptions{})
 		m := w.onlyMail(t)
-		if m.Status != store.MailPending || m.Attempts != 1 || !strings.Contains(m.LastError, "451") ||
+		if m.Status != event.MailPending || m.Attempts != 1 || !strings.Contains(m.LastError, "451") ||
 			!m.NextAttemptAt.Equal(w.clock.Now().Add(30*time.Second)) {
 			t.Fatalf("after a 451: %+v, want pending, retried in 30 s", m)
 		}
@@ -124,7 +124,7 @@ func TestMailDelivery(t *testing.T) {
 		}
 		w.clock.Add(30 * time.Second)
 		w.deliver(t, smtpTo(t, srv.URL()), MailOptions{})
-		if m := w.onlyMail(t); m.Status != store.MailSent || len(srv.Messages()) != 1 {
+		if m := w.onlyMail(t); m.Status != event.MailSent || len(srv.Messages()) != 1 {
 			t.Errorf("after the backoff: %+v, %d accepted", m, len(srv.Messages()))
 		}
 	})
@@ -139,7 +139,7 @@ func TestMailDelivery(t *testing.T) {
 		ln.Close() // nothing listens there now
 		w.apply(t, w.event, w.schedule, 1)
 		w.deliver(t, smtpTo(t, "smtp://"+addr+"?starttls=none&timeout=5s"), MailOptions{})
-		if m := w.onlyMail(t); m.Status != store.MailPending || m.Attempts != 1 || m.LastError == "" {
+		if m := w.onlyMail(t); m.Status != event.MailPending || m.Attempts != 1 || m.LastError == "" {
 			t.Errorf("with the server unreachable: %+v, want pending for a retry", m)
 		}
 	})
@@ -149,7 +149,7 @@ func TestMailDelivery(t *testing.T) {
 		srv := mailtest.Start(t, mailtest.Options{Faults: mailtest.Faults{RcptReject: map[string]bool{"p1@example.com": true}}})
 		w.apply(t, w.event, w.schedule, 1)
 		w.deliver(t, smtpTo(t, srv.URL()), MailOptions{})
-		if m := w.onlyMail(t); m.Status != store.MailFailed || m.Attempts != 1 || !strings.Contains(m.LastError, "550") {
+		if m := w.onlyMail(t); m.Status != event.MailFailed || m.Attempts != 1 || !strings.Contains(m.LastError, "550") {
 			t.Errorf("after a 550 for the recipient: %+v, want failed", m)
 		}
 	})
@@ -160,12 +160,12 @@ func TestMailDelivery(t *testing.T) {
 		w.apply(t, w.event, w.schedule, 1)
 		o := MailOptions{MaxAttempts: 2}
 		w.deliver(t, smtpTo(t, srv.URL()), o)
-		if m := w.onlyMail(t); m.Status != store.MailPending {
+		if m := w.onlyMail(t); m.Status != event.MailPending {
 			t.Fatalf("after the first of two attempts: %+v", m)
 		}
 		w.clock.Add(30 * time.Second)
 		w.deliver(t, smtpTo(t, srv.URL()), o)
-		if m := w.onlyMail(t); m.Status != store.MailFailed || m.Attempts != 2 {
+		if m := w.onlyMail(t); m.Status != event.MailFailed || m.Attempts != 2 {
 			t.Errorf("after the last attempt: %+v, want failed", m)
 		}
 	})
@@ -175,7 +175,7 @@ func TestMailDelivery(t *testing.T) {
 		w.apply(t, w.event, w.schedule, 1)
 		w.deliver(t, nil, MailOptions{})
 		m := w.onlyMail(t)
-		if m.Status != store.MailKept || m.To != "p1@example.com" || !strings.Contains(m.Subject, "Go勉強会") || m.Body == "" {
+		if m.Status != event.MailKept || m.To != "p1@example.com" || !strings.Contains(m.Subject, "Go勉強会") || m.Body == "" {
 			t.Errorf("without SMTP: %+v, want kept, rendered", m)
 		}
 	})

@@ -11,10 +11,10 @@ import (
 	"kaisai/internal/event"
 	"kaisai/internal/eventually"
 	"kaisai/internal/mail/mailtest"
-	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoom/webhook"
+	"kaisai/internal/zoompolicy"
 )
 
 // TestMailAwaitsZoomRegistration: a participant's mail that carries the
@@ -28,7 +28,7 @@ func TestMailAwaitsZoomRegistration(t *testing.T) {
 		srv := mailtest.Start(t, mailtest.Options{})
 		w.apply(t, ze.event, ze.schedule, 1)
 		w.deliver(t, smtpTo(t, srv.URL()), MailOptions{})
-		if got := w.onlyMail(t); got.Status != store.MailPending || got.Attempts != 0 || len(srv.Messages()) != 0 {
+		if got := w.onlyMail(t); got.Status != event.MailPending || got.Attempts != 0 || len(srv.Messages()) != 0 {
 			t.Fatalf("before the registration the mail went, or failed: %+v", got)
 		}
 		w.syncRegistrants(t)
@@ -42,7 +42,7 @@ func TestMailAwaitsZoomRegistration(t *testing.T) {
 		if len(msgs) != 1 || !strings.Contains(msgs[0].Body, z.JoinURL) {
 			t.Fatalf("after the registration the mail is %+v, want one with the personal join URL %s", msgs, z.JoinURL)
 		}
-		if got := w.onlyMail(t); got.Status != store.MailSent {
+		if got := w.onlyMail(t); got.Status != event.MailSent {
 			t.Errorf("the mail is %s, want sent", got.Status)
 		}
 	})
@@ -69,7 +69,7 @@ func TestZoomMeetingUpdatedOnZoom(t *testing.T) {
 		hs.Register(webhook.EventMeetingUpdated, ZoomMeetingUpdated(w.st, w.zoom))
 		w.processWebhooks(t, hs, nil)
 		got := w.meeting(t, ze.schedule)
-		if got.ZoomState != store.ZoomChangedOnZoom || !slices.Equal(got.ZoomChanges, []string{"settings.waiting_room", "topic"}) {
+		if got.ZoomState != zoompolicy.ChangedOnZoom || !slices.Equal(got.ZoomChanges, []string{"settings.waiting_room", "topic"}) {
 			t.Errorf("after meeting.updated: state %q, changes %v", got.ZoomState, got.ZoomChanges)
 		}
 	})
@@ -107,7 +107,7 @@ func TestRiverRunsTheWorkers(t *testing.T) {
 		nudger.Nudge() // as the store does after the commit
 		eventually.True(t, "the mail to be kept", func() bool {
 			rows, err := w.st.Mails(ctx, w.org.ID, 10, 0)
-			return err == nil && len(rows) == 1 && rows[0].Status == store.MailKept
+			return err == nil && len(rows) == 1 && rows[0].Status == event.MailKept
 		})
 	})
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"kaisai/internal/event"
-	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -45,7 +45,7 @@ func TestZoomMeetingSync(t *testing.T) {
 			!z.Settings.MuteUponEntry || z.Settings.ApprovalType != 1 {
 			t.Errorf("Zoom's meeting %+v lacks the group's settings %+v", z, groupZoom)
 		}
-		if m.JoinURL != z.JoinURL || m.Passcode != z.Password || m.State() != store.MeetingCreated {
+		if m.JoinURL != z.JoinURL || m.Passcode != z.Password || m.State() != zoompolicy.MeetingCreated {
 			t.Errorf("kaisai's row %+v does not show Zoom's meeting (%s, %s)", m, z.JoinURL, z.Password)
 		}
 	})
@@ -78,7 +78,7 @@ func TestZoomMeetingSync(t *testing.T) {
 		if z.Topic != "Zoomで学ぶGo 2" || z.Agenda != "第2部: 応用" {
 			t.Errorf("Zoom has %q / %q after the edits", z.Topic, z.Agenda)
 		}
-		if got := w.meeting(t, ze.schedule); got.State() != store.MeetingCreated {
+		if got := w.meeting(t, ze.schedule); got.State() != zoompolicy.MeetingCreated {
 			t.Errorf("after the PATCH the row is %s: %+v", got.State(), got)
 		}
 	})
@@ -176,7 +176,7 @@ func TestZoomMeetingSync(t *testing.T) {
 		w.clock.Add(coalesce)
 		w.syncMeetings(t)
 		m = w.meeting(t, ze.schedule)
-		if m.ZoomState != store.ZoomDeletedOnZoom || m.State() != store.MeetingDeleted || m.ErrorKind != "" {
+		if m.ZoomState != zoompolicy.DeletedOnZoom || m.State() != zoompolicy.MeetingDeleted || m.ErrorKind != "" {
 			t.Errorf("after the PATCH found the meeting gone: %+v (%s)", m, m.State())
 		}
 		if n := w.calls.count("POST /v2/users/{id}/meetings"); n != 1 {
@@ -243,7 +243,7 @@ func TestZoomMeetingSync(t *testing.T) {
 			t.Error("a meeting was made with Zoom off")
 		}
 		// The meeting waits, untried, for Zoom to be configured.
-		if m := w.meeting(t, ze.schedule); m.Attempts != 0 || m.ErrorKind != "" || m.State() != store.MeetingCreating {
+		if m := w.meeting(t, ze.schedule); m.Attempts != 0 || m.ErrorKind != "" || m.State() != zoompolicy.MeetingCreating {
 			t.Errorf("with Zoom off the meeting is %+v", m)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom"
+	"kaisai/internal/zoompolicy"
 	"kaisai/internal/zoomsim"
 )
 
@@ -58,7 +59,7 @@ func TestZoomRegistrantSync(t *testing.T) {
 			t.Fatalf("after 申込 the participant is not an approved registrant on Zoom: %+v (%v)", z, ok)
 		}
 		r, ok := w.registrantRow(t, m.ID, "p1@example.com")
-		if !ok || r.Status != store.RegistrantRegistered || r.RegistrantID != z.ID || r.JoinURL != z.JoinURL {
+		if !ok || r.Status != zoompolicy.RegistrantRegistered || r.RegistrantID != z.ID || r.JoinURL != z.JoinURL {
 			t.Errorf("kaisai's registrant %+v does not record Zoom's %+v", r, z)
 		}
 
@@ -94,7 +95,7 @@ func TestZoomRegistrantSync(t *testing.T) {
 		if z, ok := w.registrantOnZoom(t, m.ZoomID, "p1@example.com"); !ok || z.Status != "approved" {
 			t.Errorf("入金済, yet not an approved registrant on Zoom: %+v (%v)", z, ok)
 		}
-		if r, ok := w.registrantRow(t, m.ID, "p1@example.com"); !ok || r.Status != store.RegistrantRegistered {
+		if r, ok := w.registrantRow(t, m.ID, "p1@example.com"); !ok || r.Status != zoompolicy.RegistrantRegistered {
 			t.Errorf("kaisai's registrant after 入金済: %+v (%v)", r, ok)
 		}
 	})
@@ -140,7 +141,7 @@ func TestZoomRegistrantSync(t *testing.T) {
 		if z, ok := w.registrantOnZoom(t, m.ZoomID, "p1@example.com"); !ok || z.Status != "approved" {
 			t.Errorf("after the check: %+v (%v), want approved again", z, ok)
 		}
-		if r, ok := w.registrantRow(t, m.ID, "p1@example.com"); !ok || r.Status != store.RegistrantRegistered {
+		if r, ok := w.registrantRow(t, m.ID, "p1@example.com"); !ok || r.Status != zoompolicy.RegistrantRegistered {
 			t.Errorf("kaisai's registrant after the repair: %+v (%v)", r, ok)
 		}
 	})
@@ -152,10 +153,10 @@ func TestZoomRegistrantSync(t *testing.T) {
 		w.deleteOnZoom(t, m.ZoomID)
 		w.apply(t, ze.event, ze.schedule, 1)
 		w.syncRegistrants(t)
-		if got := w.meeting(t, ze.schedule); got.ZoomState != store.ZoomDeletedOnZoom {
+		if got := w.meeting(t, ze.schedule); got.ZoomState != zoompolicy.DeletedOnZoom {
 			t.Errorf("the registrant sync found the meeting gone, yet the row is %+v", got)
 		}
-		if r, ok := w.registrantRow(t, m.ID, "p1@example.com"); ok && r.Status == store.RegistrantRegistered {
+		if r, ok := w.registrantRow(t, m.ID, "p1@example.com"); ok && r.Status == zoompolicy.RegistrantRegistered {
 			t.Errorf("registered on a meeting that is gone: %+v", r)
 		}
 	})

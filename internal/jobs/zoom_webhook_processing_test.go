@@ -12,6 +12,7 @@ import (
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoom/webhook"
+	"kaisai/internal/zoompolicy"
 )
 
 // storeWebhook stores a verified delivery of event with payload, as the
@@ -73,10 +74,10 @@ func TestZoomWebhookProcessing(t *testing.T) {
 		hs := WebhookHandlers{}
 		hs.Register(webhook.EventMeetingDeleted, counted(&calls, ZoomMeetingDeleted(w.st)))
 		w.processWebhooks(t, hs, nil)
-		if r := w.webhookRows(t)[webhook.EventMeetingDeleted]; r.Status != store.WebhookProcessed || r.ProcessedAt.IsZero() {
+		if r := w.webhookRows(t)[webhook.EventMeetingDeleted]; r.Status != zoompolicy.WebhookProcessed || r.ProcessedAt.IsZero() {
 			t.Errorf("the event after processing: %+v", r)
 		}
-		if got := w.meeting(t, ze.schedule); got.ZoomState != store.ZoomDeletedOnZoom {
+		if got := w.meeting(t, ze.schedule); got.ZoomState != zoompolicy.DeletedOnZoom {
 			t.Errorf("meeting.deleted did not mark the meeting deleted on Zoom: %+v", got)
 		}
 		// Run again, and Zoom delivers the same event again: neither
@@ -96,7 +97,7 @@ func TestZoomWebhookProcessing(t *testing.T) {
 		w := newWorld(t, db)
 		w.storeWebhook(t, "recording.completed", `{"object":{}}`)
 		w.processWebhooks(t, WebhookHandlers{}, nil)
-		if r := w.webhookRows(t)["recording.completed"]; r.Status != store.WebhookIgnored {
+		if r := w.webhookRows(t)["recording.completed"]; r.Status != zoompolicy.WebhookIgnored {
 			t.Errorf("an event with no handler: %+v", r)
 		}
 	})
@@ -118,10 +119,10 @@ func TestZoomWebhookProcessing(t *testing.T) {
 		})
 		w.processWebhooks(t, hs, nil)
 		rows := w.webhookRows(t)
-		if r := rows["meeting.started"]; r.Status != store.WebhookPending || r.Attempts != 1 || r.LastError != "the database is away" {
+		if r := rows["meeting.started"]; r.Status != zoompolicy.WebhookPending || r.Attempts != 1 || r.LastError != "the database is away" {
 			t.Fatalf("after a failure: %+v, want pending for a retry", r)
 		}
-		if r := rows["meeting.ended"]; r.Status != store.WebhookFailed || r.LastError != "no such meeting" {
+		if r := rows["meeting.ended"]; r.Status != zoompolicy.WebhookFailed || r.LastError != "no such meeting" {
 			t.Errorf("after a permanent failure: %+v, want failed", r)
 		}
 		w.processWebhooks(t, hs, nil)
@@ -130,7 +131,7 @@ func TestZoomWebhookProcessing(t *testing.T) {
 		}
 		w.clock.Add(30 * time.Second)
 		w.processWebhooks(t, hs, nil)
-		if r := w.webhookRows(t)["meeting.started"]; r.Status != store.WebhookProcessed || tries.Load() != 2 {
+		if r := w.webhookRows(t)["meeting.started"]; r.Status != zoompolicy.WebhookProcessed || tries.Load() != 2 {
 			t.Errorf("after the backoff: %+v (%d tries), want processed on the retry", r, tries.Load())
 		}
 	})
@@ -151,7 +152,7 @@ func TestZoomWebhookProcessing(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range rows {
-			if r.Status != store.WebhookProcessed {
+			if r.Status != zoompolicy.WebhookProcessed {
 				t.Errorf("event %d: %s, want processed", r.ID, r.Status)
 			}
 		}
