@@ -44,9 +44,9 @@ type ZoomSession struct {
 // applications were checked in or moved.
 func (s *Store) RecordZoomSessions(ctx context.Context, m CheckInMeeting, sessions []ZoomSession) (int, error) {
 	checkedIn := 0
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		checkedIn = 0
-		now := s.nowUTC()
+		now := tx.now
 		for _, z := range sessions {
 			var before struct {
 				app            sql.NullInt64
@@ -131,11 +131,11 @@ func nullTime(t time.Time) sql.NullTime {
 // only a 申込済 one; a check-in already there stays, unless it is a Zoom
 // one later than t (an earlier join delivered late). It reports whether
 // anything changed.
-func (s *Store) zoomCheckIn(ctx context.Context, tx *sql.Tx, scheduleID, applicationID int64, t time.Time, memberID int64, detail string) (bool, error) {
+func (s *Store) zoomCheckIn(ctx context.Context, tx *Tx, scheduleID, applicationID int64, t time.Time, memberID int64, detail string) (bool, error) {
 	r, err := tx.ExecContext(ctx, `UPDATE applications SET checked_in_at = $1, checkin_source = 'zoom', updated_at = $2
 		WHERE id = $3 AND schedule_id = $4 AND status = 'applied'
 		  AND (checked_in_at IS NULL OR (checkin_source = 'zoom' AND checked_in_at > $1))`,
-		t.UTC(), s.nowUTC(), applicationID, scheduleID)
+		t.UTC(), tx.now, applicationID, scheduleID)
 	if err != nil {
 		return false, err
 	}
@@ -174,7 +174,7 @@ func (s *Store) Attendances(ctx context.Context, orgID, eventID int64, ids []int
 		}
 		where += ` AND z.application_id IN (` + strings.Join(ph, ", ") + `)`
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT z.application_id, z.joined_at, z.left_at
+	rows, err := s.readUnprepared().QueryContext(ctx, `SELECT z.application_id, z.joined_at, z.left_at
 		FROM zoom_attendance z JOIN schedules s ON s.id = z.schedule_id
 		WHERE z.org_id = $1 AND z.application_id IS NOT NULL AND `+where+`
 		ORDER BY z.application_id, z.joined_at`, args...)
@@ -255,7 +255,7 @@ type UnmatchedParticipant struct {
 // UnmatchedParticipants are the event's unmatched participants, by
 // schedule and first join.
 func (s *Store) UnmatchedParticipants(ctx context.Context, orgID, eventID int64) ([]UnmatchedParticipant, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT z.id, z.schedule_id, z.name, z.email, z.joined_at, z.left_at
+	rows, err := s.reader().QueryContext(ctx, `SELECT z.id, z.schedule_id, z.name, z.email, z.joined_at, z.left_at
 		FROM zoom_attendance z JOIN schedules s ON s.id = z.schedule_id
 		WHERE z.org_id = $1 AND s.event_id = $2 AND z.application_id IS NULL
 		ORDER BY z.schedule_id, z.joined_at, z.id`, orgID, eventID)
@@ -316,7 +316,7 @@ func participantKey(scheduleID int64, name, email string) string {
 // who did it. An application of another schedule, or one not 申込済, is
 // refused.
 func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessionID, applicationID, memberID int64) error {
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		var scheduleID int64
 		var name, email string
 		err := tx.QueryRowContext(ctx, `SELECT z.schedule_id, z.name, z.email

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"kaisai/internal/app"
+	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 )
 
@@ -113,7 +114,7 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 			held, let := make(chan struct{}), make(chan struct{})
 			ended := make(chan error, 1)
 			go func() {
-				ended <- a.Store.Tx(ctx, func(*sql.Tx) error {
+				ended <- a.Store.Tx(ctx, func(*store.Tx) error {
 					close(held)
 					<-let
 					return nil
