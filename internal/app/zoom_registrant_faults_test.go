@@ -82,7 +82,7 @@ func TestZoomRefusedEntryDoesNotBlockOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitRegistrants(t, w, ze, emails...)
-		regs, err := st.ApplicationRegistrants(ctx, []int64{apps[10].ID})
+		regs, err := st.ApplicationRegistrantsUnscoped(ctx, []int64{apps[10].ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func TestZoomRefusedEntryDoesNotBlockOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 		until(t, "the retried entry to be refused again", func() bool {
-			regs, err := st.ApplicationRegistrants(ctx, []int64{apps[10].ID})
+			regs, err := st.ApplicationRegistrantsUnscoped(ctx, []int64{apps[10].ID})
 			idle, _ := st.RegistrantListsIdle(ctx)
 			return err == nil && idle && regs[apps[10].ID].Status == store.RegistrantFailed && postBatches(w) > attempts+1
 		})
@@ -253,7 +253,7 @@ func releasePaid(t *testing.T, w *meetingWorld, lists ...*paid) []time.Duration 
 			if took[i] != 0 {
 				continue
 			}
-			rows, err := st.MeetingRegistrants(ctx, l.row.ID)
+			rows, err := st.MeetingRegistrantsUnscoped(ctx, l.row.ID)
 			n := 0
 			for _, r := range rows {
 				if r.Status == store.RegistrantRegistered {

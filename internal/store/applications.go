@@ -152,10 +152,10 @@ func (s *Store) Application(ctx context.Context, orgID, eventID, id int64) (even
 	return applicationWhere(ctx, s.reader(), `a.org_id = $1 AND a.event_id = $2 AND a.id = $3`, orgID, eventID, id)
 }
 
-// ScheduleByID returns a schedule and its group, for an application's page
+// ScheduleByIDUnscoped returns a schedule and its group, for an application's page
 // and mail. A Zoom group's OnlineURL is the schedule's meeting's join URL
 // (empty until the meeting is made).
-func (s *Store) ScheduleByID(ctx context.Context, id int64) (event.Schedule, event.ScheduleGroup, error) {
+func (s *Store) ScheduleByIDUnscoped(ctx context.Context, id int64) (event.Schedule, event.ScheduleGroup, error) {
 	var sc event.Schedule
 	if err := scanSchedule(s.reader().QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE sc.id = $1`, id), &sc); err != nil {
 		return sc, event.ScheduleGroup{}, notFound(err)
@@ -172,8 +172,8 @@ func (s *Store) ScheduleByID(ctx context.Context, id int64) (event.Schedule, eve
 	return sc, g, err
 }
 
-// EventByID returns an event by id, for an application's page.
-func (s *Store) EventByID(ctx context.Context, id int64) (event.Event, error) {
+// EventByIDUnscoped returns an event by id, for an application's page.
+func (s *Store) EventByIDUnscoped(ctx context.Context, id int64) (event.Event, error) {
 	var e event.Event
 	err := scanEvent(s.reader().QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, id), &e)
 	return e, notFound(err)

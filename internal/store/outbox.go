@@ -165,7 +165,7 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 		m.Application = a
 		e, ok := events[a.EventID]
 		if !ok {
-			if e, err = s.EventByID(ctx, a.EventID); err != nil {
+			if e, err = s.EventByIDUnscoped(ctx, a.EventID); err != nil {
 				return nil, fmt.Errorf("store.ClaimMail: event %d: %w", a.EventID, err)
 			}
 			events[a.EventID] = e
@@ -173,7 +173,7 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 		m.Event = e
 		sg, ok := schedules[a.ScheduleID]
 		if !ok {
-			if sg.Schedule, sg.Group, err = s.ScheduleByID(ctx, a.ScheduleID); err != nil {
+			if sg.Schedule, sg.Group, err = s.ScheduleByIDUnscoped(ctx, a.ScheduleID); err != nil {
 				return nil, fmt.Errorf("store.ClaimMail: schedule %d: %w", a.ScheduleID, err)
 			}
 			schedules[a.ScheduleID] = sg

@@ -185,7 +185,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Tx is a write transaction: the *Tx, the way its statements run
+// Tx is a write transaction: the *sql.Tx, the way its statements run
 // (prepared ones on SQLite, see prepared.go), its clock, and the work it
 // queued for jobs to do once it commits.
 type Tx struct {

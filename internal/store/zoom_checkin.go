@@ -31,9 +31,9 @@ func (s *Store) CheckInMeetingByZoomID(ctx context.Context, zoomID int64) (Check
 	return m, notFound(err)
 }
 
-// ApplicationByRegistrant is the application kaisai registered on the
+// ApplicationByRegistrantUnscoped is the application kaisai registered on the
 // meeting as registrantID (0 when none).
-func (s *Store) ApplicationByRegistrant(ctx context.Context, meetingRowID int64, registrantID string) (int64, error) {
+func (s *Store) ApplicationByRegistrantUnscoped(ctx context.Context, meetingRowID int64, registrantID string) (int64, error) {
 	var id sql.NullInt64
 	err := s.reader().QueryRowContext(ctx, `SELECT application_id FROM zoom_registrants
 		WHERE meeting_id = $1 AND registrant_id = $2 AND registrant_id <> '' ORDER BY id DESC LIMIT 1`,
@@ -44,9 +44,9 @@ func (s *Store) ApplicationByRegistrant(ctx context.Context, meetingRowID int64,
 	return id.Int64, err
 }
 
-// ApplicationByEmail is the live application of the schedule with that
+// ApplicationByEmailUnscoped is the live application of the schedule with that
 // e-mail, compared without case (0 when none).
-func (s *Store) ApplicationByEmail(ctx context.Context, scheduleID int64, email string) (int64, error) {
+func (s *Store) ApplicationByEmailUnscoped(ctx context.Context, scheduleID int64, email string) (int64, error) {
 	var id int64
 	err := s.reader().QueryRowContext(ctx, `SELECT id FROM applications
 		WHERE schedule_id = $1 AND lower(email) = $2 AND status <> 'cancelled'`,

@@ -127,9 +127,9 @@ func (s *Store) ClaimRegistrantLists(ctx context.Context, l Lease, limit int) ([
 	return tasks, nil
 }
 
-// RegistrantCandidates are the live applications of a schedule, with its
+// RegistrantCandidatesUnscoped are the live applications of a schedule, with its
 // event, for the policy to choose the registrants from; by id.
-func (s *Store) RegistrantCandidates(ctx context.Context, scheduleID int64) (event.Event, []event.Application, error) {
+func (s *Store) RegistrantCandidatesUnscoped(ctx context.Context, scheduleID int64) (event.Event, []event.Application, error) {
 	var e event.Event
 	err := scanEvent(s.reader().QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e
 		JOIN schedules sc ON sc.event_id = e.id WHERE sc.id = $1`, scheduleID), &e)
@@ -164,8 +164,8 @@ type RegistrantRow struct {
 	ErrorKind     string // why Zoom refused it (failed)
 }
 
-// MeetingRegistrants are a meeting's live registrant rows (not cancelled).
-func (s *Store) MeetingRegistrants(ctx context.Context, meetingRowID int64) ([]RegistrantRow, error) {
+// MeetingRegistrantsUnscoped are a meeting's live registrant rows (not cancelled).
+func (s *Store) MeetingRegistrantsUnscoped(ctx context.Context, meetingRowID int64) ([]RegistrantRow, error) {
 	rows, err := s.reader().QueryContext(ctx, `SELECT id, COALESCE(application_id, 0), email, status, registrant_id, join_url,
 		error_kind FROM zoom_registrants WHERE meeting_id = $1 AND status <> 'cancelled' ORDER BY id`, meetingRowID)
 	if err != nil {
@@ -372,9 +372,9 @@ func (r ApplicationRegistrant) PersonalJoinURL() string {
 	return r.JoinURL
 }
 
-// ApplicationRegistrants are the registrant states of applications, by
+// ApplicationRegistrantsUnscoped are the registrant states of applications, by
 // application id (none: 未登録).
-func (s *Store) ApplicationRegistrants(ctx context.Context, ids []int64) (map[int64]ApplicationRegistrant, error) {
+func (s *Store) ApplicationRegistrantsUnscoped(ctx context.Context, ids []int64) (map[int64]ApplicationRegistrant, error) {
 	out := map[int64]ApplicationRegistrant{}
 	if len(ids) == 0 {
 		return out, nil
