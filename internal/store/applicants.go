@@ -103,24 +103,18 @@ func escapeLike(s string) string {
 // search read the event's rows, a few milliseconds at 10,000 applicants
 // (BenchmarkApplicants10k).
 func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q ApplicantQuery) (ApplicantPage, error) {
-	where := []string{"a.org_id = $1", "a.event_id = $2"}
-	args := []any{orgID, eventID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
+	var c cond
 	if q.ScheduleID != 0 {
-		add("a.schedule_id = ?", q.ScheduleID)
+		c.and("a.schedule_id = ?", q.ScheduleID)
 	}
 	if q.Status != "" {
-		add("a.status = ?", q.Status)
+		c.and("a.status = ?", q.Status)
 	}
 	if s := strings.TrimSpace(q.Search); s != "" {
-		args = append(args, "%"+escapeLike(strings.ToLower(s))+"%")
-		n := len(args)
-		where = append(where, fmt.Sprintf(`(lower(a.name) LIKE $%d ESCAPE '\' OR lower(a.email) LIKE $%d ESCAPE '\')`, n, n))
+		p := "%" + escapeLike(strings.ToLower(s)) + "%"
+		c.and(`(lower(a.name) LIKE ? ESCAPE '\' OR lower(a.email) LIKE ? ESCAPE '\')`, p, p)
 	}
-	cond := strings.Join(where, " AND ")
+	cond, args := c.join("a.org_id = $1 AND a.event_id = $2", orgID, eventID)
 	var page ApplicantPage
 	if err := s.readUnprepared().QueryRowContext(ctx, `SELECT COUNT(*) FROM applications a WHERE `+cond, args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("store.Applicants(event %d): %w", eventID, err)

@@ -162,18 +162,14 @@ func (a Attendance) Minutes() int64 { return (a.Seconds + 59) / 60 }
 // Attendances are the attendance of the event's applications, of those
 // ids only when ids is not nil.
 func (s *Store) Attendances(ctx context.Context, orgID, eventID int64, ids []int64) (map[int64]Attendance, error) {
-	where, args := `s.event_id = $2`, []any{orgID, eventID}
+	var c cond
 	if ids != nil {
 		if len(ids) == 0 {
 			return map[int64]Attendance{}, nil
 		}
-		ph := make([]string, len(ids))
-		for i, id := range ids {
-			args = append(args, id)
-			ph[i] = fmt.Sprintf("$%d", len(args))
-		}
-		where += ` AND z.application_id IN (` + strings.Join(ph, ", ") + `)`
+		c.in("z.application_id", ids)
 	}
+	where, args := c.join(`s.event_id = $2`, orgID, eventID)
 	rows, err := s.readUnprepared().QueryContext(ctx, `SELECT z.application_id, z.joined_at, z.left_at
 		FROM zoom_attendance z JOIN schedules s ON s.id = z.schedule_id
 		WHERE z.org_id = $1 AND z.application_id IS NOT NULL AND `+where+`
