@@ -83,7 +83,7 @@ func TestZoomRefusedEntryDoesNotBlockOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitRegistrants(t, w, ze, emails...)
-		regs, err := st.ApplicationRegistrants(ctx, []int64{apps[10].ID})
+		regs, err := st.ApplicationRegistrantsUnscoped(ctx, []int64{apps[10].ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestZoomRefusedEntryDoesNotBlockOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 		until(t, "the retried entry to be refused again", func() bool {
-			regs, err := st.ApplicationRegistrants(ctx, []int64{apps[10].ID})
+			regs, err := st.ApplicationRegistrantsUnscoped(ctx, []int64{apps[10].ID})
 			idle, _ := st.RegistrantListsIdle(ctx)
 			return err == nil && idle && regs[apps[10].ID].Status == zoompolicy.RegistrantFailed && postBatches(w) > attempts+1
 		})
@@ -254,7 +254,7 @@ func releasePaid(t *testing.T, w *meetingWorld, lists ...*paid) []time.Duration 
 			if took[i] != 0 {
 				continue
 			}
-			rows, err := st.MeetingRegistrants(ctx, l.row.ID)
+			rows, err := st.MeetingRegistrantsUnscoped(ctx, l.row.ID)
 			n := 0
 			for _, r := range rows {
 				if r.Status == zoompolicy.RegistrantRegistered {

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"log/slog"
 	"sync"
@@ -42,7 +41,7 @@ func TestLeaseKeptBehindBusyWriters(t *testing.T) {
 	for range 8 {
 		writers.Go(func() {
 			for busy.Err() == nil {
-				_ = st.Tx(busy, func(tx *sql.Tx) error {
+				_ = st.Tx(busy, func(tx *store.Tx) error {
 					time.Sleep(250 * time.Millisecond) // a slow transaction holds the writer
 					return nil
 				})

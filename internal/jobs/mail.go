@@ -295,7 +295,7 @@ func (w *DeliverMailWorker) holdForRegistrants(ctx context.Context, l store.Leas
 	if len(ids) == 0 {
 		return mails, nil
 	}
-	regs, err := w.Store.ApplicationRegistrants(ctx, ids)
+	regs, err := w.Store.ApplicationRegistrantsUnscoped(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

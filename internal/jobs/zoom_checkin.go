@@ -115,8 +115,8 @@ func participantSession(ctx context.Context, st *store.Store, m store.CheckInMee
 	}
 	joiner := zoompolicy.Participant{RegistrantID: z.RegistrantID, Email: z.Email, Name: z.Name}
 	c, err := candidatesFor(m, joiner,
-		func(id string) (int64, error) { return st.ApplicationByRegistrant(ctx, m.MeetingRowID, id) },
-		func(email string) (int64, error) { return st.ApplicationByEmail(ctx, m.ScheduleID, email) })
+		func(id string) (int64, error) { return st.ApplicationByRegistrantUnscoped(ctx, m.MeetingRowID, id) },
+		func(email string) (int64, error) { return st.ApplicationByEmailUnscoped(ctx, m.ScheduleID, email) })
 	if err != nil {
 		return z, err
 	}

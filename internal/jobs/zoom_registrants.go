@@ -227,7 +227,7 @@ func (w *SyncZoomRegistrantsWorker) reconcile(ctx context.Context, l store.Lease
 	if err != nil {
 		return false, false, err
 	}
-	rows, err := w.Store.MeetingRegistrants(ctx, t.MeetingRowID)
+	rows, err := w.Store.MeetingRegistrantsUnscoped(ctx, t.MeetingRowID)
 	if err != nil {
 		return false, false, err
 	}
@@ -334,7 +334,7 @@ var errStopping = errors.New("kaisai is stopping")
 // wanted are the applications the policy puts on the list, by lower-cased
 // e-mail: never the host, at most MaxRegistrants (the first applications).
 func (w *SyncZoomRegistrantsWorker) wanted(ctx context.Context, t store.RegistrantListTask) (map[string]event.Application, error) {
-	e, apps, err := w.Store.RegistrantCandidates(ctx, t.ScheduleID)
+	e, apps, err := w.Store.RegistrantCandidatesUnscoped(ctx, t.ScheduleID)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +407,7 @@ func (w *SyncZoomRegistrantsWorker) repair(ctx context.Context, l store.Lease, t
 	if err := w.Store.RegistrantsForgotten(record, l, t.MeetingRowID, forget); err != nil {
 		return nil, false, err
 	}
-	rows, err = w.Store.MeetingRegistrants(ctx, t.MeetingRowID)
+	rows, err = w.Store.MeetingRegistrantsUnscoped(ctx, t.MeetingRowID)
 	return rows, len(registered) > 0, err
 }
 

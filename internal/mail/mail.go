@@ -159,7 +159,7 @@ func PersonalJoinURLs(ctx context.Context, st *store.Store, mails []store.Outgoi
 	if len(ids) == 0 {
 		return urls, nil
 	}
-	regs, err := st.ApplicationRegistrants(ctx, ids)
+	regs, err := st.ApplicationRegistrantsUnscoped(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("mail: personal join URLs: %w", err)
 	}

@@ -37,13 +37,13 @@ var (
 
 // logActivity records a change of an application; memberID 0 is the
 // participant or kaisai itself.
-func (s *Store) logActivity(ctx context.Context, q querier, a *event.Application, memberID int64, action, detail string) error {
+func (s *Store) logActivity(ctx context.Context, q *Tx, a *event.Application, memberID int64, action, detail string) error {
 	var member sql.NullInt64
 	if memberID != 0 {
 		member = sql.NullInt64{Int64: memberID, Valid: true}
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO activity_log (org_id, application_id, member_id, action, detail, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, a.OrgID, a.ID, member, action, detail, s.nowUTC())
+		VALUES ($1, $2, $3, $4, $5, $6)`, a.OrgID, a.ID, member, action, detail, q.now)
 	if err != nil {
 		return fmt.Errorf("log %s: %w", action, err)
 	}
@@ -60,7 +60,7 @@ type ActivityEntry struct {
 
 // Activity returns an application's history, oldest first.
 func (s *Store) Activity(ctx context.Context, orgID, applicationID int64) ([]ActivityEntry, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT l.action, l.detail, COALESCE(m.name, ''), l.created_at
+	rows, err := s.reader().QueryContext(ctx, `SELECT l.action, l.detail, COALESCE(m.name, ''), l.created_at
 		FROM activity_log l LEFT JOIN members m ON m.id = l.member_id
 		WHERE l.org_id = $1 AND l.application_id = $2 ORDER BY l.id`, orgID, applicationID)
 	if err != nil {
@@ -103,31 +103,25 @@ func escapeLike(s string) string {
 // search read the event's rows, a few milliseconds at 10,000 applicants
 // (BenchmarkApplicants10k).
 func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q ApplicantQuery) (ApplicantPage, error) {
-	where := []string{"a.org_id = $1", "a.event_id = $2"}
-	args := []any{orgID, eventID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
+	var c cond
 	if q.ScheduleID != 0 {
-		add("a.schedule_id = ?", q.ScheduleID)
+		c.and("a.schedule_id = ?", q.ScheduleID)
 	}
 	if q.Status != "" {
-		add("a.status = ?", q.Status)
+		c.and("a.status = ?", q.Status)
 	}
 	if s := strings.TrimSpace(q.Search); s != "" {
-		args = append(args, "%"+escapeLike(strings.ToLower(s))+"%")
-		n := len(args)
-		where = append(where, fmt.Sprintf(`(lower(a.name) LIKE $%d ESCAPE '\' OR lower(a.email) LIKE $%d ESCAPE '\')`, n, n))
+		p := "%" + escapeLike(strings.ToLower(s)) + "%"
+		c.and(`(lower(a.name) LIKE ? ESCAPE '\' OR lower(a.email) LIKE ? ESCAPE '\')`, p, p)
 	}
-	cond := strings.Join(where, " AND ")
+	cond, args := c.join("a.org_id = $1 AND a.event_id = $2", orgID, eventID)
 	var page ApplicantPage
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM applications a WHERE `+cond, args...).Scan(&page.Total); err != nil {
+	if err := s.readUnprepared().QueryRowContext(ctx, `SELECT COUNT(*) FROM applications a WHERE `+cond, args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("store.Applicants(event %d): %w", eventID, err)
 	}
 	perPage := max(q.PerPage, 1)
 	offset := (max(q.Page, 1) - 1) * perPage
-	rows, err := s.read.QueryContext(ctx, `SELECT `+applicationColumns+`, sc.starts_at
+	rows, err := s.readUnprepared().QueryContext(ctx, `SELECT `+applicationColumns+`, sc.starts_at
 		FROM applications a JOIN schedules sc ON sc.id = a.schedule_id
 		WHERE `+cond+fmt.Sprintf(` ORDER BY a.id LIMIT %d OFFSET %d`, perPage, offset), args...)
 	if err != nil {
@@ -146,9 +140,9 @@ func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q Applican
 
 // changeApplication runs fn on an application of the organization inside a
 // transaction, with the application as it is at that moment.
-func (s *Store) changeApplication(ctx context.Context, orgID, eventID, id int64, fn func(tx *sql.Tx, a *event.Application) error) (event.Application, error) {
+func (s *Store) changeApplication(ctx context.Context, orgID, eventID, id int64, fn func(tx *Tx, a *event.Application) error) (event.Application, error) {
 	var a event.Application
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		var err error
 		if a, err = applicationWhere(ctx, tx, `a.org_id = $1 AND a.event_id = $2 AND a.id = $3`, orgID, eventID, id); err != nil {
 			return err
@@ -160,7 +154,7 @@ func (s *Store) changeApplication(ctx context.Context, orgID, eventID, id int64,
 
 // SetCheckIn marks an application 受付済 now (manual check-in), or undoes it.
 func (s *Store) SetCheckIn(ctx context.Context, orgID, eventID, id, memberID int64, checkedIn bool) (event.Application, error) {
-	return s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+	return s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		if checkedIn == !a.CheckedInAt.IsZero() {
 			return nil // already so: a second click changes nothing
 		}
@@ -168,7 +162,7 @@ func (s *Store) SetCheckIn(ctx context.Context, orgID, eventID, id, memberID int
 			return event.Errorf(event.EConflict, "applications.checkin_not_applied")
 		}
 		if checkedIn {
-			now := s.nowUTC()
+			now := tx.now
 			if _, err := tx.ExecContext(ctx, `UPDATE applications SET checked_in_at = $1, checkin_source = $2, updated_at = $1
 				WHERE id = $3`, now, event.CheckinManual, a.ID); err != nil {
 				return err
@@ -177,7 +171,7 @@ func (s *Store) SetCheckIn(ctx context.Context, orgID, eventID, id, memberID int
 			return s.logActivity(ctx, tx, a, memberID, ActCheckedIn, "")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET checked_in_at = NULL, checkin_source = '', updated_at = $1
-			WHERE id = $2`, s.nowUTC(), a.ID); err != nil {
+			WHERE id = $2`, tx.now, a.ID); err != nil {
 			return err
 		}
 		a.CheckedInAt, a.CheckinSource = time.Time{}, ""
@@ -187,11 +181,11 @@ func (s *Store) SetCheckIn(ctx context.Context, orgID, eventID, id, memberID int
 
 // SetMemo saves the 機密事項メモ of an application.
 func (s *Store) SetMemo(ctx context.Context, orgID, eventID, id, memberID int64, memo string) (event.Application, error) {
-	return s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+	return s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		if a.Memo == memo {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET memo = $1, updated_at = $2 WHERE id = $3`, memo, s.nowUTC(), a.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET memo = $1, updated_at = $2 WHERE id = $3`, memo, tx.now, a.ID); err != nil {
 			return err
 		}
 		a.Memo = memo
@@ -201,7 +195,7 @@ func (s *Store) SetMemo(ctx context.Context, orgID, eventID, id, memberID int64,
 
 // EditApplicant corrects an application's name and e-mail (登録内容修正).
 func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID int64, name, email string) (event.Application, error) {
-	a, err := s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+	a, err := s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		if a.Name == name && a.Email == email {
 			return nil
 		}
@@ -213,7 +207,7 @@ func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID 
 			changes = append(changes, a.Email+" → "+email)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE applications SET name = $1, email = $2, updated_at = $3 WHERE id = $4`,
-			name, email, s.nowUTC(), a.ID)
+			name, email, tx.now, a.ID)
 		if isUniqueViolation(err) {
 			return ErrAlreadyApplied
 		}
@@ -234,9 +228,9 @@ func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID 
 // Promote moves a waitlisted application to 申込済 if its schedule has a
 // seat, and tells the participant.
 func (s *Store) Promote(ctx context.Context, orgID, eventID, id, memberID int64) (event.Application, error) {
-	return s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+	return s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		r, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'applied', updated_at = $1
-			WHERE id = $2 AND status = 'waitlisted'`, s.nowUTC(), a.ID)
+			WHERE id = $2 AND status = 'waitlisted'`, tx.now, a.ID)
 		if err != nil {
 			return err
 		}
@@ -265,7 +259,7 @@ func (s *Store) Promote(ctx context.Context, orgID, eventID, id, memberID int64)
 // DeleteApplication deletes an application irreversibly, with its history
 // and mail; a seat it held is freed.
 func (s *Store) DeleteApplication(ctx context.Context, orgID, eventID, id int64) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		var scheduleID int64
 		var status event.ApplicationStatus
 		err := tx.QueryRowContext(ctx, `DELETE FROM applications WHERE org_id = $1 AND event_id = $2 AND id = $3

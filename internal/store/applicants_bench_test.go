@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
@@ -48,7 +47,7 @@ func seedApplicants(b *testing.B, st *store.Store, f fixture, n int) {
 	b.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
-	err := st.Tx(ctx, func(tx *sql.Tx) error {
+	err := st.Tx(ctx, func(tx *store.Tx) error {
 		for i := range n {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO applications (org_id, event_id, schedule_id, token, submit_key,
 				name, email, status, payment, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'applied', '', $8, $8)`,

@@ -51,8 +51,8 @@ func applicationWhere(ctx context.Context, q querier, where string, args ...any)
 func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationInput) (event.ApplyResult, error) {
 	var res event.ApplyResult
 	now := s.nowUTC()
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		q := s.inTx(tx)
+	err := s.Tx(ctx, func(tx *Tx) error {
+		q := tx
 		if a, err := applicationWhere(ctx, q, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
 			if !a.SameSubmission(in) {
 				return ErrSubmitKeyUsed
@@ -123,7 +123,7 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 	if errors.Is(err, errDuplicateInsert) {
 		// Either the same form won a race with this one, or the address has
 		// applied to this schedule already; the transaction took nothing.
-		if a, err := applicationWhere(ctx, s.read, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
+		if a, err := applicationWhere(ctx, s.reader(), `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
 			if !a.SameSubmission(in) {
 				return res, ErrSubmitKeyUsed
 			}
@@ -149,13 +149,13 @@ func (s *Store) ApplicationByToken(ctx context.Context, token string) (event.App
 
 // Application returns one of an organization's applications.
 func (s *Store) Application(ctx context.Context, orgID, eventID, id int64) (event.Application, error) {
-	return applicationWhere(ctx, s.read, `a.org_id = $1 AND a.event_id = $2 AND a.id = $3`, orgID, eventID, id)
+	return applicationWhere(ctx, s.reader(), `a.org_id = $1 AND a.event_id = $2 AND a.id = $3`, orgID, eventID, id)
 }
 
-// ScheduleByID returns a schedule and its group, for an application's page
+// ScheduleByIDUnscoped returns a schedule and its group, for an application's page
 // and mail. A Zoom group's OnlineURL is the schedule's meeting's join URL
 // (empty until the meeting is made).
-func (s *Store) ScheduleByID(ctx context.Context, id int64) (event.Schedule, event.ScheduleGroup, error) {
+func (s *Store) ScheduleByIDUnscoped(ctx context.Context, id int64) (event.Schedule, event.ScheduleGroup, error) {
 	var sc event.Schedule
 	if err := scanSchedule(s.reader().QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE sc.id = $1`, id), &sc); err != nil {
 		return sc, event.ScheduleGroup{}, notFound(err)
@@ -172,8 +172,8 @@ func (s *Store) ScheduleByID(ctx context.Context, id int64) (event.Schedule, eve
 	return sc, g, err
 }
 
-// EventByID returns an event by id, for an application's page.
-func (s *Store) EventByID(ctx context.Context, id int64) (event.Event, error) {
+// EventByIDUnscoped returns an event by id, for an application's page.
+func (s *Store) EventByIDUnscoped(ctx context.Context, id int64) (event.Event, error) {
 	var e event.Event
 	err := scanEvent(s.reader().QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, id), &e)
 	return e, notFound(err)
@@ -186,7 +186,7 @@ func (s *Store) CancelByToken(ctx context.Context, token string) (event.Applicat
 
 // participantMayCancel asks the domain whether the participant may still
 // cancel: not once the schedule has started (event.ErrCancelClosed).
-func participantMayCancel(ctx context.Context, tx *sql.Tx, a *event.Application, now time.Time) error {
+func participantMayCancel(ctx context.Context, tx *Tx, a *event.Application, now time.Time) error {
 	sc := event.Schedule{ID: a.ScheduleID}
 	if err := tx.QueryRowContext(ctx, `SELECT starts_at FROM schedules WHERE id = $1`, a.ScheduleID).Scan(&sc.StartsAt); err != nil {
 		return err
@@ -204,13 +204,13 @@ func (s *Store) CancelApplication(ctx context.Context, orgID, eventID, id, membe
 // free one seat. where names columns unqualified and numbers its args from $1.
 // mayCancel, if not nil, is asked first, in the same transaction.
 func (s *Store) cancel(ctx context.Context, memberID int64,
-	mayCancel func(context.Context, *sql.Tx, *event.Application, time.Time) error,
+	mayCancel func(context.Context, *Tx, *event.Application, time.Time) error,
 	where string, args ...any) (event.Application, error) {
 	var a event.Application
 	now := s.nowUTC()
 	nowParam := fmt.Sprintf("$%d", len(args)+1)
 	withNow := append(args[:len(args):len(args)], now)
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		if mayCancel != nil {
 			cur, err := applicationWhere(ctx, tx, where, args...)
 			if err != nil {
@@ -262,7 +262,7 @@ func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id, memberID int
 	if p != event.PaymentPaid && p != event.PaymentUnpaid {
 		return event.Errorf(event.EInvalid, "error.bad_request")
 	}
-	_, err := s.changeApplication(ctx, orgID, eventID, id, func(tx *sql.Tx, a *event.Application) error {
+	_, err := s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		switch {
 		case a.Payment == event.PaymentNone:
 			return event.Errorf(event.EInvalid, "applications.not_paid_event")
@@ -272,7 +272,7 @@ func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id, memberID int
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET payment = $1, updated_at = $2 WHERE id = $3`,
-			p, s.nowUTC(), a.ID); err != nil {
+			p, tx.now, a.ID); err != nil {
 			return err
 		}
 		a.Payment = p

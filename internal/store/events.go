@@ -28,7 +28,7 @@ type EventSummary struct {
 
 // Events lists an organization's events, newest first.
 func (s *Store) Events(ctx context.Context, orgID int64) ([]EventSummary, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+eventColumns+`,
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+eventColumns+`,
 		  (SELECT COUNT(*) FROM schedules sc WHERE sc.event_id = e.id),
 		  (SELECT COUNT(*) FROM applications a WHERE a.event_id = e.id AND a.status <> 'cancelled')
 		FROM events e WHERE e.org_id = $1 ORDER BY e.id DESC`, orgID)
@@ -70,7 +70,7 @@ func (s *Store) CreateEvent(ctx context.Context, e *event.Event, formKey string)
 	now := s.nowUTC()
 	e.CreatedAt, e.UpdatedAt = now, now
 	e.Slug = randomSlug()
-	e.ID, existing, err = s.createOnce(ctx, e.OrgID, formKey, func(tx *sql.Tx) (id int64, err error) {
+	e.ID, existing, err = s.createOnce(ctx, e.OrgID, formKey, func(tx *Tx) (id int64, err error) {
 		err = tx.QueryRowContext(ctx, `INSERT INTO events
 		(org_id, slug, title, description, fee, price_jpy, time_zone, status, waitlist_enabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
@@ -88,7 +88,7 @@ func (s *Store) CreateEvent(ctx context.Context, e *event.Event, formKey string)
 // and paid once applications exist is refused: their payment state would lie.
 func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) error {
 	e.UpdatedAt = s.nowUTC()
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		var oldFee event.Fee
 		var live int
 		err := tx.QueryRowContext(ctx, `SELECT e.fee,
@@ -116,7 +116,7 @@ func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) error {
 // DeleteEvent deletes an event with its groups, schedules and applications;
 // its Zoom meetings are to be deleted.
 func (s *Store) DeleteEvent(ctx context.Context, orgID, id int64) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `event_id = $2`, id); err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func (s *Store) impact(ctx context.Context, where string, orgID, id int64) (Impa
 	var found int
 	// where picks the subtree; no row at all means it does not exist (or is
 	// another organization's).
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT g.id), COUNT(DISTINCT sc.id), COUNT(DISTINCT a.id)
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT g.id), COUNT(DISTINCT sc.id), COUNT(DISTINCT a.id)
 		FROM events e
 		LEFT JOIN schedule_groups g ON g.event_id = e.id
 		LEFT JOIN schedules sc ON sc.group_id = g.id
@@ -250,7 +250,7 @@ var ErrZoomHostUnavailable = event.FieldErrors{{Field: "zoom_host", Key: "valida
 // checkZoomHost refuses a Zoom group whose host is not one of the
 // organization's linked Zoom users. keep is a host the group has already:
 // saving the group again with it is allowed even while it is not linked.
-func checkZoomHost(ctx context.Context, tx *sql.Tx, g *event.ScheduleGroup, keep int64) error {
+func checkZoomHost(ctx context.Context, tx *Tx, g *event.ScheduleGroup, keep int64) error {
 	if g.Venue != event.VenueZoom || g.Zoom == nil || g.Zoom.ConnID == keep {
 		return nil
 	}
@@ -267,7 +267,7 @@ func checkZoomHost(ctx context.Context, tx *sql.Tx, g *event.ScheduleGroup, keep
 // as for CreateEvent.
 func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup, formKey string) (existing bool, err error) {
 	g.CreatedAt = s.nowUTC()
-	g.ID, existing, err = s.createOnce(ctx, g.OrgID, formKey, func(tx *sql.Tx) (id int64, err error) {
+	g.ID, existing, err = s.createOnce(ctx, g.OrgID, formKey, func(tx *Tx) (id int64, err error) {
 		if err := checkZoomHost(ctx, tx, g, 0); err != nil {
 			return 0, err
 		}
@@ -289,7 +289,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup, formKey
 // a new host moves them (deleted and created again), and leaving Zoom
 // deletes them.
 func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		var keep sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT zoom_conn_id FROM schedule_groups
 			WHERE org_id = $1 AND event_id = $2 AND id = $3`, g.OrgID, g.EventID, g.ID).Scan(&keep)
@@ -316,7 +316,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) error {
 // DeleteGroup deletes a schedule group with its schedules and applications;
 // its Zoom meetings are to be deleted.
 func (s *Store) DeleteGroup(ctx context.Context, orgID, eventID, id int64) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `group_id = $2`, id); err != nil {
 			return err
 		}
@@ -364,7 +364,7 @@ func (s *Store) Schedule(ctx context.Context, orgID, eventID, id int64) (event.S
 // formKey as for CreateEvent.
 func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule, formKey string) (existing bool, err error) {
 	sc.CreatedAt = s.nowUTC()
-	sc.ID, existing, err = s.createOnce(ctx, sc.OrgID, formKey, func(tx *sql.Tx) (id int64, err error) {
+	sc.ID, existing, err = s.createOnce(ctx, sc.OrgID, formKey, func(tx *Tx) (id int64, err error) {
 		err = tx.QueryRowContext(ctx, `INSERT INTO schedules
 		(org_id, event_id, group_id, starts_at, ends_at, capacity, seats_taken, created_at)
 		SELECT g.org_id, g.event_id, g.id, $4, $5, $6, 0, $7 FROM schedule_groups g
@@ -382,7 +382,7 @@ func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule, formKey 
 // UpdateSchedule saves an edit of a schedule's times and capacity. The
 // capacity may not fall below the seats already taken.
 func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE schedules SET starts_at = $1, ends_at = $2, capacity = $3
 			WHERE org_id = $4 AND event_id = $5 AND id = $6 AND seats_taken <= $3`,
 			sc.StartsAt.UTC(), sc.EndsAt.UTC(), sc.Capacity, sc.OrgID, sc.EventID, sc.ID)
@@ -404,7 +404,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) error {
 // DeleteSchedule deletes a schedule with its applications; its Zoom meeting
 // is to be deleted.
 func (s *Store) DeleteSchedule(ctx context.Context, orgID, eventID, id int64) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id = $2`, id); err != nil {
 			return err
 		}
@@ -416,12 +416,12 @@ func (s *Store) DeleteSchedule(ctx context.Context, orgID, eventID, id int64) er
 
 // createOnce runs create in a transaction and records formKey with the id it
 // made. A key seen before returns the id made then, with existing true.
-func (s *Store) createOnce(ctx context.Context, orgID int64, formKey string, create func(*sql.Tx) (int64, error)) (id int64, existing bool, err error) {
+func (s *Store) createOnce(ctx context.Context, orgID int64, formKey string, create func(*Tx) (int64, error)) (id int64, existing bool, err error) {
 	lookup := func(q querier) error {
 		return q.QueryRowContext(ctx, `SELECT created_id FROM form_submissions WHERE form_key = $1 AND org_id = $2`,
 			formKey, orgID).Scan(&id)
 	}
-	err = s.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		if formKey != "" {
 			switch err := lookup(tx); {
 			case err == nil:
@@ -436,7 +436,7 @@ func (s *Store) createOnce(ctx context.Context, orgID int64, formKey string, cre
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO form_submissions (form_key, org_id, created_id, created_at)
-			VALUES ($1, $2, $3, $4)`, formKey, orgID, id, s.nowUTC())
+			VALUES ($1, $2, $3, $4)`, formKey, orgID, id, tx.now)
 		if isUniqueViolation(err) {
 			return errDuplicateInsert
 		}

@@ -111,7 +111,7 @@ func (s *Store) EndLease(ctx context.Context, l Lease) error {
 
 // deleteExpiredLeases forgets leases expired before before (their
 // holders died long ago).
-func deleteExpiredLeases(ctx context.Context, tx *sql.Tx, before time.Time) (int64, error) {
+func deleteExpiredLeases(ctx context.Context, tx *Tx, before time.Time) (int64, error) {
 	r, err := tx.ExecContext(ctx, `DELETE FROM work_leases WHERE expires_at < $1`, before.UTC())
 	if err != nil {
 		return 0, err
@@ -127,7 +127,7 @@ func deleteExpiredLeases(ctx context.Context, tx *sql.Tx, before time.Time) (int
 // another one re-evaluates them, and the owner compared with the one seen,
 // on the row as the other claim left it, so a row goes to one claim only.
 // args are candidates' and recheck's arguments, from $1.
-func (s *Store) claim(ctx context.Context, tx *sql.Tx, w leased, l Lease, candidates, recheck string, args ...any) ([]int64, error) {
+func (s *Store) claim(ctx context.Context, tx *Tx, w leased, l Lease, candidates, recheck string, args ...any) ([]int64, error) {
 	owner := fmt.Sprintf("$%d", len(args)+1)
 	q := `UPDATE ` + w.table + ` SET ` + w.column + ` = ` + owner + `
 		FROM (` + candidates + `) k
@@ -141,7 +141,7 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, w leased, l Lease, candid
 // fence checks, in tx, that l still holds row id of w, and on PostgreSQL
 // locks that row until tx ends, so no claim can take it over before tx's
 // writes are in. ErrLeaseLost when another worker holds it now.
-func (s *Store) fence(ctx context.Context, tx *sql.Tx, w leased, id int64, l Lease) error {
+func (s *Store) fence(ctx context.Context, tx *Tx, w leased, id int64, l Lease) error {
 	r, err := tx.ExecContext(ctx, `UPDATE `+w.table+` SET `+w.column+` = `+w.column+` WHERE id = $1 AND `+
 		w.column+` = $2`, id, l.Owner)
 	if err != nil {
@@ -155,8 +155,8 @@ func (s *Store) fence(ctx context.Context, tx *sql.Tx, w leased, id int64, l Lea
 
 // fenced runs fn in a transaction that applies only while l still holds
 // row id of w (see fence).
-func (s *Store) fenced(ctx context.Context, w leased, id int64, l Lease, fn func(*sql.Tx) error) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+func (s *Store) fenced(ctx context.Context, w leased, id int64, l Lease, fn func(*Tx) error) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		if err := s.fence(ctx, tx, w, id, l); err != nil {
 			return err
 		}
@@ -166,7 +166,7 @@ func (s *Store) fenced(ctx context.Context, w leased, id int64, l Lease, fn func
 
 // release gives row id of w back, fenced: it is free at once (a worker
 // stopping, or handing the row to a later run).
-func (s *Store) release(ctx context.Context, tx *sql.Tx, w leased, id int64, l Lease) error {
+func (s *Store) release(ctx context.Context, tx *Tx, w leased, id int64, l Lease) error {
 	r, err := tx.ExecContext(ctx, `UPDATE `+w.table+` SET `+w.column+` = NULL WHERE id = $1 AND `+w.column+` = $2`,
 		id, l.Owner)
 	if err != nil {
@@ -180,7 +180,7 @@ func (s *Store) release(ctx context.Context, tx *sql.Tx, w leased, id int64, l L
 
 // Holders lists the live leases' holders, by owner (tests, operators).
 func (s *Store) Holders(ctx context.Context) (map[string]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT owner, holder FROM work_leases WHERE expires_at > $1`, s.nowUTC())
+	rows, err := s.reader().QueryContext(ctx, `SELECT owner, holder FROM work_leases WHERE expires_at > $1`, s.nowUTC())
 	if err != nil {
 		return nil, fmt.Errorf("store.Holders: %w", err)
 	}
@@ -221,7 +221,7 @@ func (s *Store) forEachHeld(ctx context.Context, w leased, l Lease, ids []int64,
 		set = ", " + set
 	}
 	lost := false
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		lost = false
 		for _, id := range ids {
 			r, err := tx.ExecContext(ctx, `UPDATE `+w.table+` SET `+w.column+` = NULL`+set+` WHERE id = $1 AND `+

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -34,8 +33,8 @@ func linkEmailHash(email string) string {
 // *TooManyLinkRequests, and nothing is written.
 func (s *Store) RequestApplicationLinks(ctx context.Context, e *event.Event, email, client string) error {
 	hash := linkEmailHash(email)
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		now := s.nowUTC()
+	err := s.Tx(ctx, func(tx *Tx) error {
+		now := tx.now
 		since := now.Add(-event.LinkRequestWindow)
 		var retryAt time.Time
 		for _, c := range []struct {
@@ -76,7 +75,7 @@ func (s *Store) RequestApplicationLinks(ctx context.Context, e *event.Event, ema
 	return err
 }
 
-func timesWhere(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]time.Time, error) {
+func timesWhere(ctx context.Context, tx *Tx, query string, args ...any) ([]time.Time, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -103,7 +102,7 @@ type ApplicationLink struct {
 // applicationLinks lists the applications of an event by an address, by
 // schedule, for the 申込内容の確認 mail (read when it is sent).
 func (s *Store) applicationLinks(ctx context.Context, eventID int64, email string) ([]ApplicationLink, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT a.token, a.status, sc.starts_at, sc.ends_at
+	rows, err := s.reader().QueryContext(ctx, `SELECT a.token, a.status, sc.starts_at, sc.ends_at
 		FROM applications a JOIN schedules sc ON sc.id = a.schedule_id
 		WHERE a.event_id = $1 AND LOWER(a.email) = $2 ORDER BY sc.starts_at, a.id`, eventID, event.NormalizeEmail(email))
 	if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -20,7 +19,7 @@ func (s *Store) CreateOrganization(ctx context.Context, in event.SignupInput, pa
 	now := s.nowUTC()
 	org := event.Organization{Name: in.OrgName, CreatedAt: now}
 	m := event.Member{Email: in.Email, Name: in.Name, Role: event.RoleOwner, CreatedAt: now}
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx,
 			`INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id`,
 			org.Name, now).Scan(&org.ID); err != nil {
@@ -41,7 +40,7 @@ func (s *Store) CreateOrganization(ctx context.Context, in event.SignupInput, pa
 // AddMember adds a staff member to an organization.
 func (s *Store) AddMember(ctx context.Context, orgID int64, in event.MemberInput, passwordHash string) (event.Member, error) {
 	m := event.Member{OrgID: orgID, Email: in.Email, Name: in.Name, Role: event.RoleStaff, CreatedAt: s.nowUTC()}
-	err := s.Tx(ctx, func(tx *sql.Tx) error { return insertMember(ctx, tx, &m, passwordHash) })
+	err := s.Tx(ctx, func(tx *Tx) error { return insertMember(ctx, tx, &m, passwordHash) })
 	if isUniqueViolation(err) {
 		return m, ErrEmailTaken
 	}
@@ -69,7 +68,7 @@ func scanMember(sc interface{ Scan(...any) error }, m *event.Member, extra ...an
 func (s *Store) MemberForLogin(ctx context.Context, email string) (event.Member, string, error) {
 	var m event.Member
 	var hash string
-	err := scanMember(s.read.QueryRowContext(ctx,
+	err := scanMember(s.reader().QueryRowContext(ctx,
 		`SELECT `+memberColumns+`, m.password_hash FROM members m WHERE m.email = $1`, email), &m, &hash)
 	if err != nil {
 		return m, "", notFound(err)
@@ -79,7 +78,7 @@ func (s *Store) MemberForLogin(ctx context.Context, email string) (event.Member,
 
 // Members lists an organization's members, owner first.
 func (s *Store) Members(ctx context.Context, orgID int64) ([]event.Member, error) {
-	rows, err := s.read.QueryContext(ctx,
+	rows, err := s.reader().QueryContext(ctx,
 		`SELECT `+memberColumns+` FROM members m WHERE m.org_id = $1 ORDER BY m.role = 'owner' DESC, m.id`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("store.Members(org %d): %w", orgID, err)
@@ -99,7 +98,7 @@ func (s *Store) Members(ctx context.Context, orgID int64) ([]event.Member, error
 // Organization returns one organization.
 func (s *Store) Organization(ctx context.Context, id int64) (event.Organization, error) {
 	var o event.Organization
-	err := s.read.QueryRowContext(ctx, `SELECT id, name, created_at FROM organizations WHERE id = $1`, id).
+	err := s.reader().QueryRowContext(ctx, `SELECT id, name, created_at FROM organizations WHERE id = $1`, id).
 		Scan(&o.ID, &o.Name, &o.CreatedAt)
 	return o, notFound(err)
 }
@@ -141,7 +140,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string) error 
 
 // LoginFailures counts failed logins since a time, for an e-mail and for an IP.
 func (s *Store) LoginFailures(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error) {
-	err = s.read.QueryRowContext(ctx,
+	err = s.reader().QueryRowContext(ctx,
 		`SELECT
 		   (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND created_at > $3),
 		   (SELECT COUNT(*) FROM login_failures WHERE ip = $2 AND created_at > $3)`,
@@ -160,8 +159,8 @@ func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
 // resend application links older than before; run periodically.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, s.nowUTC())
+	err := s.Tx(ctx, func(tx *Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, tx.now)
 		if err != nil {
 			return err
 		}

@@ -17,37 +17,37 @@ import (
 // enqueueMail records, inside the transaction of the change that causes it,
 // that an application's participant is owed an e-mail of kind. A job renders
 // and delivers it after commit.
-func (s *Store) enqueueMail(ctx context.Context, tx *sql.Tx, a *event.Application, kind event.MailKind) error {
+func (s *Store) enqueueMail(ctx context.Context, tx *Tx, a *event.Application, kind event.MailKind) error {
 	b := make([]byte, 16)
 	rand.Read(b)
-	now := s.nowUTC()
-	_, err := s.inTx(tx).ExecContext(ctx, `INSERT INTO outbox (org_id, event_id, application_id, kind, status, message_id,
+	now := tx.now
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (org_id, event_id, application_id, kind, status, message_id,
 		next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $6)`,
 		a.OrgID, a.EventID, a.ID, kind, hex.EncodeToString(b)+"@kaisai", now)
 	if err != nil {
 		return fmt.Errorf("enqueue %s mail: %w", kind, err)
 	}
-	s.queue(tx, queuedMail)
+	tx.queue(queuedMail)
 	return nil
 }
 
 // enqueueMemberMail records, inside tx, that an organization member is owed
 // an e-mail of kind (an organizer's notice), rendered later with vars.
-func (s *Store) enqueueMemberMail(ctx context.Context, tx *sql.Tx, orgID, memberID int64, kind event.MailKind, vars map[string]string) error {
+func (s *Store) enqueueMemberMail(ctx context.Context, tx *Tx, orgID, memberID int64, kind event.MailKind, vars map[string]string) error {
 	b := make([]byte, 16)
 	rand.Read(b)
 	v, err := json.Marshal(vars)
 	if err != nil {
 		return err
 	}
-	now := s.nowUTC()
+	now := tx.now
 	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (org_id, member_id, kind, status, message_id, vars,
 		next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $6)`,
 		orgID, memberID, kind, hex.EncodeToString(b)+"@kaisai", string(v), now)
 	if err != nil {
 		return fmt.Errorf("enqueue %s mail: %w", kind, err)
 	}
-	s.queue(tx, queuedMail)
+	tx.queue(queuedMail)
 	return nil
 }
 
@@ -85,8 +85,8 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 	var claimed []OutgoingMail
 	var appIDs, memberIDs []sql.NullInt64
 	var vars []string
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		now := s.nowUTC() // taken inside: the wait for the writer must not age it
+	err := s.Tx(ctx, func(tx *Tx) error {
+		now := tx.now
 		claimed, appIDs, memberIDs, vars = claimed[:0], appIDs[:0], memberIDs[:0], vars[:0]
 		ids, err := s.claim(ctx, tx, mailWork, l, `SELECT o.id, o.lease_owner AS seen FROM outbox o
 			WHERE o.status = 'pending' AND o.next_attempt_at <= $1 AND `+mailWork.free("o", "$1")+`
@@ -95,7 +95,7 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 			return err
 		}
 		ph, args := placeholders(ids)
-		rows, err := tx.QueryContext(ctx, `SELECT id, kind, message_id, attempts, application_id, member_id, vars,
+		rows, err := tx.Unprepared().QueryContext(ctx, `SELECT id, kind, message_id, attempts, application_id, member_id, vars,
 			created_at FROM outbox WHERE id IN (`+ph+`)`, args...)
 		if err != nil {
 			return err
@@ -130,7 +130,7 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 		if !appIDs[i].Valid {
 			// To an organization member: rendered from its vars alone.
 			var mem event.Member
-			err := s.read.QueryRowContext(ctx, `SELECT id, org_id, email, name, role FROM members WHERE id = $1`,
+			err := s.reader().QueryRowContext(ctx, `SELECT id, org_id, email, name, role FROM members WHERE id = $1`,
 				memberIDs[i].Int64).Scan(&mem.ID, &mem.OrgID, &mem.Email, &mem.Name, &mem.Role)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // deleted with its member meanwhile
@@ -147,7 +147,7 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 			mails = append(mails, m)
 			continue
 		}
-		a, err := applicationWhere(ctx, s.read, `a.id = $1`, appIDs[i].Int64)
+		a, err := applicationWhere(ctx, s.reader(), `a.id = $1`, appIDs[i].Int64)
 		if errors.Is(err, errNotFound) {
 			continue // deleted with its application meanwhile
 		}
@@ -157,7 +157,7 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 		m.Application = a
 		e, ok := events[a.EventID]
 		if !ok {
-			if e, err = s.EventByID(ctx, a.EventID); err != nil {
+			if e, err = s.EventByIDUnscoped(ctx, a.EventID); err != nil {
 				return nil, fmt.Errorf("store.ClaimMail: event %d: %w", a.EventID, err)
 			}
 			events[a.EventID] = e
@@ -165,7 +165,7 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 		m.Event = e
 		sg, ok := schedules[a.ScheduleID]
 		if !ok {
-			if sg.Schedule, sg.Group, err = s.ScheduleByID(ctx, a.ScheduleID); err != nil {
+			if sg.Schedule, sg.Group, err = s.ScheduleByIDUnscoped(ctx, a.ScheduleID); err != nil {
 				return nil, fmt.Errorf("store.ClaimMail: schedule %d: %w", a.ScheduleID, err)
 			}
 			schedules[a.ScheduleID] = sg
@@ -254,7 +254,7 @@ type DeliveredMail struct {
 func (s *Store) MarkMailsDelivered(ctx context.Context, l Lease, ms []DeliveredMail) error {
 	now := s.nowUTC()
 	lost := false
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		lost = false
 		for _, m := range ms {
 			r, err := tx.ExecContext(ctx, `UPDATE outbox SET status = $1, to_addr = $2, subject = $3, body = $4,
@@ -299,7 +299,7 @@ type MailRow struct {
 
 // Mails lists an organization's e-mails, newest first.
 func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]MailRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT o.id, COALESCE(o.event_id, 0), COALESCE(o.application_id, 0),
+	rows, err := s.reader().QueryContext(ctx, `SELECT o.id, COALESCE(o.event_id, 0), COALESCE(o.application_id, 0),
 		  COALESCE(o.member_id, 0), o.kind, o.status,
 		  CASE WHEN o.to_addr = '' THEN COALESCE(a.email, m.email, '') ELSE o.to_addr END, o.subject, o.body,
 		  o.attempts, o.last_error, o.created_at, o.sent_at, o.next_attempt_at
@@ -327,7 +327,7 @@ func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]Ma
 // means the default applies.
 func (s *Store) MailTemplate(ctx context.Context, orgID, eventID int64, kind event.MailKind) (event.MailTemplate, error) {
 	t := event.MailTemplate{Kind: kind}
-	err := s.read.QueryRowContext(ctx, `SELECT t.subject, t.body FROM mail_templates t JOIN events e ON e.id = t.event_id
+	err := s.reader().QueryRowContext(ctx, `SELECT t.subject, t.body FROM mail_templates t JOIN events e ON e.id = t.event_id
 		WHERE e.org_id = $1 AND t.event_id = $2 AND t.kind = $3`, orgID, eventID, kind).Scan(&t.Subject, &t.Body)
 	return t, notFound(err)
 }
@@ -335,7 +335,7 @@ func (s *Store) MailTemplate(ctx context.Context, orgID, eventID int64, kind eve
 // SaveMailTemplates stores an event's wording of its mails, all at once.
 func (s *Store) SaveMailTemplates(ctx context.Context, orgID, eventID int64, ts []event.MailTemplate) error {
 	now := s.nowUTC()
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM events WHERE org_id = $1 AND id = $2`, orgID, eventID).Scan(&one); err != nil {
 			return notFound(err)
@@ -362,7 +362,7 @@ func (s *Store) ResetMailTemplate(ctx context.Context, orgID, eventID int64, kin
 // MailDue reports whether any mail waits for delivery now, for the periodic sweep.
 func (s *Store) MailDue(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox o WHERE status = 'pending'
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox o WHERE status = 'pending'
 		AND next_attempt_at <= $1 AND `+mailWork.free("o", "$1")+` AND `+noEarlierMail+` LIMIT 1) d`,
 		s.nowUTC()).Scan(&n)
 	return n > 0, err
@@ -372,7 +372,7 @@ func (s *Store) MailDue(ctx context.Context) (bool, error) {
 // been delivered, kept or given up (tests).
 func (s *Store) OutboxIdle(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox o WHERE o.status = 'pending' OR NOT `+
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox o WHERE o.status = 'pending' OR NOT `+
 		mailWork.free("o", "$1"), s.nowUTC()).Scan(&n)
 	return n == 0, err
 }

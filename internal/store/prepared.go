@@ -19,49 +19,50 @@ type statements struct {
 	pending sync.Map // query → struct{}: to prepare on the write connection
 }
 
-// stmtQuerier runs a transaction's statements from the prepared ones.
-type stmtQuerier struct {
-	tx *sql.Tx
-	st *statements
-}
-
-func (q stmtQuerier) stmt(ctx context.Context, query string) *sql.Stmt {
-	if st, ok := q.st.write.Load(query); ok {
-		return q.tx.StmtContext(ctx, st.(*sql.Stmt))
+// stmt is the prepared statement for query within the transaction, or nil
+// (on PostgreSQL, or until the statement is prepared after a commit).
+func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.st == nil {
+		return nil
 	}
-	q.st.pending.Store(query, struct{}{})
+	if st, ok := t.st.write.Load(query); ok {
+		return t.tx.StmtContext(ctx, st.(*sql.Stmt))
+	}
+	t.st.pending.Store(query, struct{}{})
 	return nil
 }
 
-func (q stmtQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := q.stmt(ctx, query); st != nil {
+// QueryContext runs a query in the transaction, prepared on SQLite. query
+// must be one of a bounded set of texts: each is prepared once and kept
+// (Unprepared is for texts built from data, such as IN lists).
+func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return q.tx.QueryContext(ctx, query, args...)
+	return t.tx.QueryContext(ctx, query, args...)
 }
 
-func (q stmtQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := q.stmt(ctx, query); st != nil {
+// QueryRowContext is QueryContext for one row.
+func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return q.tx.QueryRowContext(ctx, query, args...)
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
-func (q stmtQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := q.stmt(ctx, query); st != nil {
+// ExecContext runs a statement in the transaction, prepared on SQLite (see
+// QueryContext).
+func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return q.tx.ExecContext(ctx, query, args...)
+	return t.tx.ExecContext(ctx, query, args...)
 }
 
-// inTx is the querier for statements on a hot path inside tx: prepared ones
-// on SQLite, the transaction itself on PostgreSQL.
-func (s *Store) inTx(tx *sql.Tx) querier {
-	if s.stmts == nil {
-		return tx
-	}
-	return stmtQuerier{tx: tx, st: s.stmts}
-}
+// Unprepared runs statements in the transaction without preparing them: for
+// texts built from data (IN lists of any length, a LIMIT written in), which
+// would otherwise fill the statement cache without bound.
+func (t *Tx) Unprepared() querier { return t.tx }
 
 // prepareWrites prepares the write statements first run since the last
 // call. Tx calls it after a commit, still holding the gate, so the write
@@ -119,13 +120,19 @@ func (q readQuerier) ExecContext(ctx context.Context, query string, args ...any)
 	return q.db.ExecContext(ctx, query, args...)
 }
 
-// reader is the querier for reads on a hot path.
+// reader is the querier for reads outside a transaction: prepared
+// statements on SQLite, the read pool on PostgreSQL. query must be one of a
+// bounded set of texts (see Tx.QueryContext); texts built from data read
+// through readUnprepared.
 func (s *Store) reader() querier {
 	if s.stmts == nil {
 		return s.read
 	}
 	return readQuerier{db: s.read, st: s.stmts}
 }
+
+// readUnprepared is the querier for reads whose text is built from data.
+func (s *Store) readUnprepared() querier { return s.read }
 
 // closeStatements closes the prepared statements before the pools close.
 func (s *Store) closeStatements() {

@@ -39,12 +39,11 @@ type Store struct {
 	read    *sql.DB
 	now     func() time.Time
 	// mailQueued is told after a commit that put mail in the outbox (see
-	// enqueueMail), meetingsQueued after one that made Zoom meetings due;
-	// queuedTxs holds the open transactions that did, with what they queued.
+	// enqueueMail), meetingsQueued after one that made Zoom meetings due
+	// (see Tx.Queue).
 	mailQueued        func()
 	meetingsQueued    func()
 	registrantsQueued func()
-	queuedTxs         sync.Map // *sql.Tx → queued
 	// zoomCoalesce delays the sync of an edited meeting, so that quick
 	// successive edits make one PATCH.
 	zoomCoalesce time.Duration
@@ -180,16 +179,37 @@ func (s *Store) Close() error {
 // Ping checks that the database answers, for /readyz.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	if err := s.reader().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
 	return nil
 }
 
+// Tx is a write transaction: the *sql.Tx, the way its statements run
+// (prepared ones on SQLite, see prepared.go), its clock, and the work it
+// queued for jobs to do once it commits.
+type Tx struct {
+	tx *sql.Tx
+	// st are SQLite's prepared statements; nil on PostgreSQL.
+	st *statements
+	// now is the transaction's time (nowUTC), read once when it began,
+	// after its wait for the writer, which must not age it. A field, not a
+	// clock to call: every row one transaction writes carries the same
+	// instant, as PostgreSQL's now() would.
+	now time.Time
+	// queued is what it queued for jobs (see queue).
+	queued queued
+}
+
+// queue records that the transaction queued work of kind q: Store.Tx tells
+// the matching callback once it commits, since a nudge before the commit
+// could find nothing to do.
+func (t *Tx) queue(q queued) { t.queued |= q }
+
 // Tx runs fn in a write transaction, committed when fn returns nil. On
 // SQLite, fn must not wait on anything outside the transaction: the one write
 // connection is held until it returns.
-func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
 	if s.gate != nil {
 		select {
 		case s.gate <- struct{}{}: // blocked senders are served first come, first served
@@ -198,22 +218,19 @@ func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		}
 		defer func() { <-s.gate }()
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	tx := &Tx{tx: sqlTx, st: s.stmts, now: s.nowUTC()}
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		s.queuedTxs.Delete(tx)
+		_ = sqlTx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		s.queuedTxs.Delete(tx)
+	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	if q, ok := s.queuedTxs.LoadAndDelete(tx); ok {
-		s.tell(q.(queued))
-	}
+	s.tell(tx.queued)
 	if s.stmts != nil {
 		s.prepareWrites(ctx)
 	}
@@ -228,16 +245,6 @@ const (
 	queuedMeetings
 	queuedRegistrants
 )
-
-// queue records that tx queued work of kind q: Tx tells the matching
-// callback once tx commits, since a nudge before the commit could find
-// nothing to do.
-func (s *Store) queue(tx *sql.Tx, q queued) {
-	if prev, ok := s.queuedTxs.Load(tx); ok {
-		q |= prev.(queued)
-	}
-	s.queuedTxs.Store(tx, q)
-}
 
 func (s *Store) tell(q queued) {
 	if q&queuedMail != 0 && s.mailQueued != nil {
@@ -255,9 +262,20 @@ func (s *Store) tell(q queued) {
 // waits its turn at the gate.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	var r sql.Result
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		var err error
 		r, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return r, err
+}
+
+// execUnprepared is exec for a text built from data (see Tx.Unprepared).
+func (s *Store) execUnprepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var r sql.Result
+	err := s.Tx(ctx, func(tx *Tx) error {
+		var err error
+		r, err = tx.Unprepared().ExecContext(ctx, query, args...)
 		return err
 	})
 	return r, err
@@ -287,7 +305,7 @@ func notFound(err error) error {
 	return err
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
+// querier is what both *sql.DB and *Tx offer.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row

@@ -38,9 +38,9 @@ type ZoomSession struct {
 // applications were checked in or moved.
 func (s *Store) RecordZoomSessions(ctx context.Context, m CheckInMeeting, sessions []ZoomSession) (int, error) {
 	checkedIn := 0
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		checkedIn = 0
-		now := s.nowUTC()
+		now := tx.now
 		for _, z := range sessions {
 			var before struct {
 				app            sql.NullInt64
@@ -125,11 +125,11 @@ func nullTime(t time.Time) sql.NullTime {
 // only a 申込済 one; a check-in already there stays, unless it is a Zoom
 // one later than t (an earlier join delivered late). It reports whether
 // anything changed.
-func (s *Store) zoomCheckIn(ctx context.Context, tx *sql.Tx, scheduleID, applicationID int64, t time.Time, memberID int64, detail string) (bool, error) {
+func (s *Store) zoomCheckIn(ctx context.Context, tx *Tx, scheduleID, applicationID int64, t time.Time, memberID int64, detail string) (bool, error) {
 	r, err := tx.ExecContext(ctx, `UPDATE applications SET checked_in_at = $1, checkin_source = 'zoom', updated_at = $2
 		WHERE id = $3 AND schedule_id = $4 AND status = 'applied'
 		  AND (checked_in_at IS NULL OR (checkin_source = 'zoom' AND checked_in_at > $1))`,
-		t.UTC(), s.nowUTC(), applicationID, scheduleID)
+		t.UTC(), tx.now, applicationID, scheduleID)
 	if err != nil {
 		return false, err
 	}
@@ -156,19 +156,15 @@ func (a Attendance) Minutes() int64 { return (a.Seconds + 59) / 60 }
 // Attendances are the attendance of the event's applications, of those
 // ids only when ids is not nil.
 func (s *Store) Attendances(ctx context.Context, orgID, eventID int64, ids []int64) (map[int64]Attendance, error) {
-	where, args := `s.event_id = $2`, []any{orgID, eventID}
+	var c cond
 	if ids != nil {
 		if len(ids) == 0 {
 			return map[int64]Attendance{}, nil
 		}
-		ph := make([]string, len(ids))
-		for i, id := range ids {
-			args = append(args, id)
-			ph[i] = fmt.Sprintf("$%d", len(args))
-		}
-		where += ` AND z.application_id IN (` + strings.Join(ph, ", ") + `)`
+		c.in("z.application_id", ids)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT z.application_id, z.joined_at, z.left_at
+	where, args := c.join(`s.event_id = $2`, orgID, eventID)
+	rows, err := s.readUnprepared().QueryContext(ctx, `SELECT z.application_id, z.joined_at, z.left_at
 		FROM zoom_attendance z JOIN schedules s ON s.id = z.schedule_id
 		WHERE z.org_id = $1 AND z.application_id IS NOT NULL AND `+where+`
 		ORDER BY z.application_id, z.joined_at`, args...)
@@ -249,7 +245,7 @@ type UnmatchedParticipant struct {
 // UnmatchedParticipants are the event's unmatched participants, by
 // schedule and first join.
 func (s *Store) UnmatchedParticipants(ctx context.Context, orgID, eventID int64) ([]UnmatchedParticipant, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT z.id, z.schedule_id, z.name, z.email, z.joined_at, z.left_at
+	rows, err := s.reader().QueryContext(ctx, `SELECT z.id, z.schedule_id, z.name, z.email, z.joined_at, z.left_at
 		FROM zoom_attendance z JOIN schedules s ON s.id = z.schedule_id
 		WHERE z.org_id = $1 AND s.event_id = $2 AND z.application_id IS NULL
 		ORDER BY z.schedule_id, z.joined_at, z.id`, orgID, eventID)
@@ -310,7 +306,7 @@ func participantKey(scheduleID int64, name, email string) string {
 // who did it. An application of another schedule, or one not 申込済, is
 // refused.
 func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessionID, applicationID, memberID int64) error {
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		var scheduleID int64
 		var name, email string
 		err := tx.QueryRowContext(ctx, `SELECT z.schedule_id, z.name, z.email

@@ -24,18 +24,18 @@ type CheckInMeeting struct {
 // for a meeting that is not kaisai's, or no longer a schedule's).
 func (s *Store) CheckInMeetingByZoomID(ctx context.Context, zoomID int64) (CheckInMeeting, error) {
 	var m CheckInMeeting
-	err := s.read.QueryRowContext(ctx, `SELECT m.id, m.schedule_id, m.org_id, m.conn_id, m.zoom_id, g.zoom_registration, g.zoom_authentication
+	err := s.reader().QueryRowContext(ctx, `SELECT m.id, m.schedule_id, m.org_id, m.conn_id, m.zoom_id, g.zoom_registration, g.zoom_authentication
 		FROM zoom_meetings m JOIN schedule_groups g ON g.id = m.group_id
 		WHERE m.zoom_id = $1 AND m.want = 'present' AND m.schedule_id IS NOT NULL`, zoomID).
 		Scan(&m.MeetingRowID, &m.ScheduleID, &m.OrgID, &m.ConnID, &m.ZoomID, &m.Registration, &m.Authentication)
 	return m, notFound(err)
 }
 
-// ApplicationByRegistrant is the application kaisai registered on the
+// ApplicationByRegistrantUnscoped is the application kaisai registered on the
 // meeting as registrantID (0 when none).
-func (s *Store) ApplicationByRegistrant(ctx context.Context, meetingRowID int64, registrantID string) (int64, error) {
+func (s *Store) ApplicationByRegistrantUnscoped(ctx context.Context, meetingRowID int64, registrantID string) (int64, error) {
 	var id sql.NullInt64
-	err := s.read.QueryRowContext(ctx, `SELECT application_id FROM zoom_registrants
+	err := s.reader().QueryRowContext(ctx, `SELECT application_id FROM zoom_registrants
 		WHERE meeting_id = $1 AND registrant_id = $2 AND registrant_id <> '' ORDER BY id DESC LIMIT 1`,
 		meetingRowID, registrantID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -44,11 +44,11 @@ func (s *Store) ApplicationByRegistrant(ctx context.Context, meetingRowID int64,
 	return id.Int64, err
 }
 
-// ApplicationByEmail is the live application of the schedule with that
+// ApplicationByEmailUnscoped is the live application of the schedule with that
 // e-mail, compared without case (0 when none).
-func (s *Store) ApplicationByEmail(ctx context.Context, scheduleID int64, email string) (int64, error) {
+func (s *Store) ApplicationByEmailUnscoped(ctx context.Context, scheduleID int64, email string) (int64, error) {
 	var id int64
-	err := s.read.QueryRowContext(ctx, `SELECT id FROM applications
+	err := s.reader().QueryRowContext(ctx, `SELECT id FROM applications
 		WHERE schedule_id = $1 AND lower(email) = $2 AND status <> 'cancelled'`,
 		scheduleID, event.NormalizeEmail(email)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -69,7 +69,7 @@ type CheckInIndex struct {
 func (s *Store) CheckInIndexOf(ctx context.Context, m CheckInMeeting) (CheckInIndex, error) {
 	ix := CheckInIndex{ByRegistrant: map[string]int64{}, ByEmail: map[string]int64{}}
 	read := func(q string, arg int64, into map[string]int64) error {
-		rows, err := s.read.QueryContext(ctx, q, arg)
+		rows, err := s.reader().QueryContext(ctx, q, arg)
 		if err != nil {
 			return err
 		}
@@ -107,7 +107,7 @@ type OpenZoomInstance struct {
 // delivered, and their report is to be read. A report read closes every
 // stay, so an instance is returned until its report is read.
 func (s *Store) OpenZoomInstances(ctx context.Context, endedBefore, since time.Time, limit int) ([]OpenZoomInstance, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT z.instance_uuid, m.id, m.schedule_id, m.org_id, m.conn_id, m.zoom_id,
+	rows, err := s.reader().QueryContext(ctx, `SELECT DISTINCT z.instance_uuid, m.id, m.schedule_id, m.org_id, m.conn_id, m.zoom_id,
 			g.zoom_registration, g.zoom_authentication
 		FROM zoom_attendance z JOIN schedules s ON s.id = z.schedule_id
 		JOIN zoom_meetings m ON m.zoom_id = z.zoom_id AND m.schedule_id = z.schedule_id AND m.want = 'present'

@@ -115,7 +115,7 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 		return 0, err
 	}
 	now := s.nowUTC()
-	err = s.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO zoom_connections (org_id, zoom_user_id, zoom_account_id, email,
 			display_name, user_type, status, access_token_enc, refresh_token_enc, token_expiry, scopes, api_url,
 			created_at, updated_at, linked_at) VALUES ($1, $2, $3, $4, $5, $6, 'linked', $7, $8, $9, $10, $11, $12, $12, $12)
@@ -134,7 +134,7 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 			return err
 		}
 		// Linked again: its meetings' pending work resumes.
-		s.queue(tx, queuedMeetings)
+		tx.queue(queuedMeetings)
 		return nil
 	})
 	if err != nil {
@@ -146,12 +146,12 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 // endZoomLinksElsewhere marks the other organizations' links to the Zoom user
 // 要再連携 (linked elsewhere), deletes their tokens, which Zoom no longer
 // accepts, and tells their owners.
-func (s *Store) endZoomLinksElsewhere(ctx context.Context, tx *sql.Tx, orgID int64, zoomUserID string) error {
+func (s *Store) endZoomLinksElsewhere(ctx context.Context, tx *Tx, orgID int64, zoomUserID string) error {
 	rows, err := tx.QueryContext(ctx, `UPDATE zoom_connections SET status = 'relink_required',
 		relink_reason = 'linked_elsewhere', access_token_enc = NULL, refresh_token_enc = NULL, token_expiry = NULL,
 		relink_notified_at = NULL, updated_at = $1
 		WHERE zoom_user_id = $2 AND org_id <> $3 AND status = 'linked' RETURNING org_id, id`,
-		s.nowUTC(), zoomUserID, orgID)
+		tx.now, zoomUserID, orgID)
 	if err != nil {
 		return fmt.Errorf("end links elsewhere: %w", err)
 	}
@@ -181,7 +181,7 @@ func (s *Store) endZoomLinksElsewhere(ctx context.Context, tx *sql.Tx, orgID int
 // user linked (連携中): linking it here ends that link (LinkZoomConnection).
 func (s *Store) ZoomUserLinkedElsewhere(ctx context.Context, orgID int64, zoomUserID string) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_connections
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_connections
 		WHERE zoom_user_id = $1 AND org_id <> $2 AND status = 'linked'`, zoomUserID, orgID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store.ZoomUserLinkedElsewhere(org %d): %w", orgID, err)
@@ -208,7 +208,7 @@ func scanZoomConn(row interface{ Scan(...any) error }) (ZoomConnection, error) {
 
 // ZoomConnections lists an organization's connections, oldest first.
 func (s *Store) ZoomConnections(ctx context.Context, orgID int64) ([]ZoomConnection, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+zoomConnColumns+` FROM zoom_connections WHERE org_id = $1 ORDER BY id`, orgID)
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+zoomConnColumns+` FROM zoom_connections WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("store.ZoomConnections(org %d): %w", orgID, err)
 	}
@@ -227,7 +227,7 @@ func (s *Store) ZoomConnections(ctx context.Context, orgID int64) ([]ZoomConnect
 // ZoomConnection is one connection of the organization (ErrNotFound for
 // another organization's).
 func (s *Store) ZoomConnection(ctx context.Context, orgID, id int64) (ZoomConnection, error) {
-	c, err := scanZoomConn(s.read.QueryRowContext(ctx, `SELECT `+zoomConnColumns+` FROM zoom_connections
+	c, err := scanZoomConn(s.reader().QueryRowContext(ctx, `SELECT `+zoomConnColumns+` FROM zoom_connections
 		WHERE org_id = $1 AND id = $2`, orgID, id))
 	if err != nil {
 		return c, fmt.Errorf("store.ZoomConnection(org %d, %d): %w", orgID, id, notFound(err))
@@ -260,11 +260,11 @@ func (s *Store) MarkZoomRelinkNotified(ctx context.Context, orgID, id int64) (fi
 // event.MailZoomLinkedElsewhere) to each owner, unless they were told
 // already. Linking again clears relink_notified_at, so a later refusal tells
 // them again.
-func (s *Store) notifyZoomRelink(ctx context.Context, tx *sql.Tx, orgID, id int64, kind event.MailKind) error {
+func (s *Store) notifyZoomRelink(ctx context.Context, tx *Tx, orgID, id int64, kind event.MailKind) error {
 	var name, email string
 	err := tx.QueryRowContext(ctx, `UPDATE zoom_connections SET relink_notified_at = $1 WHERE org_id = $2 AND id = $3
 		AND status = 'relink_required' AND relink_notified_at IS NULL RETURNING display_name, email`,
-		s.nowUTC(), orgID, id).Scan(&name, &email)
+		tx.now, orgID, id).Scan(&name, &email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // told already
 	}
@@ -391,7 +391,7 @@ func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale stri
 	}
 	if s.dialect == Postgres {
 		var refused error
-		err = s.Tx(ctx, func(tx *sql.Tx) error {
+		err = s.Tx(ctx, func(tx *Tx) error {
 			cur, err := s.zoomTokens(ctx, tx, orgID, id, " FOR UPDATE")
 			if err != nil || !s.needsRefresh(cur.ZoomTokens, stale) {
 				t = cur.ZoomTokens
@@ -409,7 +409,7 @@ func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale stri
 	mu, _ := s.refreshLocks.LoadOrStore(id, new(sync.Mutex))
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
-	cur, err := s.zoomTokens(ctx, s.read, orgID, id, "")
+	cur, err := s.zoomTokens(ctx, s.reader(), orgID, id, "")
 	if err != nil || !s.needsRefresh(cur.ZoomTokens, stale) {
 		return cur.ZoomTokens, err
 	}
@@ -450,7 +450,7 @@ func (s *Store) ZoomStoredTokens(ctx context.Context, orgID, id int64) (ZoomToke
 	if s.secrets == nil {
 		return ZoomTokens{}, ErrNoSecrets
 	}
-	g, err := s.storedZoomTokens(ctx, s.read, orgID, id, "")
+	g, err := s.storedZoomTokens(ctx, s.reader(), orgID, id, "")
 	if err != nil {
 		return g.ZoomTokens, fmt.Errorf("store.ZoomStoredTokens(org %d, %d): %w", orgID, id, err)
 	}
@@ -490,10 +490,10 @@ func (s *Store) storedZoomTokens(ctx context.Context, q querier, orgID, id int64
 // token; else the connection was unlinked or linked again while Zoom
 // answered (possible on SQLite, which holds no lock across the call), and
 // what it holds now is returned instead.
-func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, cur zoomGrant, refresh RefreshFunc) (t ZoomTokens, refused, err error) {
+func (s *Store) refreshZoom(ctx context.Context, tx *Tx, orgID, id int64, cur zoomGrant, refresh RefreshFunc) (t ZoomTokens, refused, err error) {
 	held := true // the row still held cur's grant when the outcome was written
 	write := func(query string, args ...any) error {
-		do := func(tx *sql.Tx) error {
+		do := func(tx *Tx) error {
 			r, err := tx.ExecContext(ctx, query+` AND status = 'linked' AND refresh_token_enc = $`+
 				strconv.Itoa(len(args)+1), append(args, cur.refreshEnc)...)
 			if err != nil {
@@ -538,7 +538,7 @@ func (s *Store) refreshZoom(ctx context.Context, tx *sql.Tx, orgID, id int64, cu
 	if err != nil || held {
 		return t, refused, err
 	}
-	var q querier = s.read
+	var q querier = s.reader()
 	if tx != nil {
 		q = tx
 	}
@@ -576,7 +576,7 @@ func (s *Store) TakeZoomOAuthState(ctx context.Context, state string, orgID, mem
 	var gotOrg, gotMember int64
 	var gotSession string
 	var expires time.Time
-	err = s.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		return tx.QueryRowContext(ctx, `DELETE FROM zoom_oauth_states WHERE state_hash = $1
 			RETURNING org_id, member_id, session_hash, verifier, expires_at`, hashState(state)).
 			Scan(&gotOrg, &gotMember, &gotSession, &verifier, &expires)

@@ -70,7 +70,7 @@ func scanZoomMeeting(row interface{ Scan(...any) error }) (ZoomMeeting, error) {
 // EventZoomMeetings lists the meetings of an event's schedules, also those
 // being deleted, by schedule.
 func (s *Store) EventZoomMeetings(ctx context.Context, orgID, eventID int64) ([]ZoomMeeting, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
 		JOIN zoom_connections c ON c.id = m.conn_id
 		WHERE m.org_id = $1 AND m.event_id = $2 ORDER BY m.schedule_id, m.id`, orgID, eventID)
 	if err != nil {
@@ -90,14 +90,14 @@ func (s *Store) EventZoomMeetings(ctx context.Context, orgID, eventID int64) ([]
 
 // ZoomMeeting is one meeting of the organization.
 func (s *Store) ZoomMeeting(ctx context.Context, orgID, id int64) (ZoomMeeting, error) {
-	m, err := scanZoomMeeting(s.read.QueryRowContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
+	m, err := scanZoomMeeting(s.reader().QueryRowContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
 		JOIN zoom_connections c ON c.id = m.conn_id WHERE m.org_id = $1 AND m.id = $2`, orgID, id))
 	return m, notFound(err)
 }
 
 // ScheduleZoomMeeting is the meeting a schedule has (want present).
 func (s *Store) ScheduleZoomMeeting(ctx context.Context, orgID, scheduleID int64) (ZoomMeeting, error) {
-	m, err := scanZoomMeeting(s.read.QueryRowContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
+	m, err := scanZoomMeeting(s.reader().QueryRowContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
 		JOIN zoom_connections c ON c.id = m.conn_id
 		WHERE m.org_id = $1 AND m.schedule_id = $2 AND m.want = 'present'`, orgID, scheduleID))
 	return m, notFound(err)
@@ -112,8 +112,8 @@ const schedulesWhere = `SELECT sc.id FROM schedules sc JOIN schedule_groups g ON
 // host, made due to be created or updated after the coalescing delay; a
 // meeting whose schedule left Zoom, or whose host is no longer the group's,
 // is to be deleted at once.
-func (s *Store) planZoomMeetings(ctx context.Context, tx *sql.Tx, orgID int64, where string, arg any) error {
-	now := s.nowUTC()
+func (s *Store) planZoomMeetings(ctx context.Context, tx *Tx, orgID int64, where string, arg any) error {
+	now := tx.now
 	due := now.Add(s.zoomCoalesce)
 	leaving := schedulesWhere + where + ` AND (g.venue <> 'zoom' OR g.zoom_conn_id IS NULL OR g.zoom_conn_id <> zoom_meetings.conn_id)`
 	n, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id IN (`+leaving+`)`, arg)
@@ -142,10 +142,10 @@ func (s *Store) planZoomMeetings(ctx context.Context, tx *sql.Tx, orgID int64, w
 	}
 	created, _ := r.RowsAffected()
 	if n+updated+created > 0 {
-		s.queue(tx, queuedMeetings)
+		tx.queue(queuedMeetings)
 	}
 	if updated > 0 {
-		s.queue(tx, queuedRegistrants)
+		tx.queue(queuedRegistrants)
 	}
 	return nil
 }
@@ -154,8 +154,8 @@ func (s *Store) planZoomMeetings(ctx context.Context, tx *sql.Tx, orgID int64, w
 // zoom_meetings' columns, $2 its argument) to be deleted at once, in tx. A
 // meeting already deleted on Zoom's side has nothing left to delete: its
 // row goes.
-func (s *Store) retireZoomMeetings(ctx context.Context, tx *sql.Tx, orgID int64, where string, arg any) (int64, error) {
-	now := s.nowUTC()
+func (s *Store) retireZoomMeetings(ctx context.Context, tx *Tx, orgID int64, where string, arg any) (int64, error) {
+	now := tx.now
 	_, err := tx.ExecContext(ctx, `DELETE FROM zoom_meetings WHERE org_id = $1 AND zoom_state = 'deleted' AND `+where,
 		orgID, arg)
 	if err != nil {
@@ -168,7 +168,7 @@ func (s *Store) retireZoomMeetings(ctx context.Context, tx *sql.Tx, orgID int64,
 	}
 	n, _ := r.RowsAffected()
 	if n > 0 {
-		s.queue(tx, queuedMeetings)
+		tx.queue(queuedMeetings)
 	}
 	return n, nil
 }
@@ -191,13 +191,13 @@ func (s *Store) zoomMeetingAction(ctx context.Context, orgID, id int64, set stri
 	for _, c := range conds {
 		where += " AND " + c
 	}
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET `+set+`, due_at = $1, rev = rev + 1, updated_at = $1
 			WHERE org_id = $2 AND id = $3`+where, now, orgID, id)
 		if err := rowsOrNotFound(r, err, "store: zoom meeting %d", id); err != nil {
 			return err
 		}
-		s.queue(tx, queuedMeetings)
+		tx.queue(queuedMeetings)
 		return nil
 	})
 }
@@ -206,7 +206,7 @@ func (s *Store) zoomMeetingAction(ctx context.Context, orgID, id int64, set stri
 // deleted or changed on Zoom's side (再作成): a changed one is deleted.
 func (s *Store) RecreateZoomMeeting(ctx context.Context, orgID, id int64) error {
 	now := s.nowUTC()
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		var state zoompolicy.ZoomSide
 		err := tx.QueryRowContext(ctx, `SELECT zoom_state FROM zoom_meetings WHERE org_id = $1 AND id = $2
 			AND want = 'present' AND schedule_id IS NOT NULL`, orgID, id).Scan(&state)
@@ -221,7 +221,7 @@ func (s *Store) RecreateZoomMeeting(ctx context.Context, orgID, id int64) error 
 			if err != nil {
 				return err
 			}
-			s.queue(tx, queuedMeetings)
+			tx.queue(queuedMeetings)
 			return nil
 		}
 		var schedule int64
@@ -270,7 +270,7 @@ var zoomDueWhere = `m.due_at <= $1 AND ` + meetingWork.free("m", "$1") + `
 // ZoomMeetingsDue reports whether some meeting can be synced now.
 func (s *Store) ZoomMeetingsDue(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+zoomDueWhere+` LIMIT 1) d`,
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+zoomDueWhere+` LIMIT 1) d`,
 		s.nowUTC()).Scan(&n)
 	return n > 0, err
 }
@@ -288,7 +288,7 @@ func (s *Store) NextZoomMeetingDue(ctx context.Context) (time.Time, error) {
 // them can be claimed: its due time, or its lease's end if later. Columns,
 // not MIN(): SQLite hands an aggregate of times back as text.
 func (s *Store) nextDue(ctx context.Context, query string) (time.Time, error) {
-	rows, err := s.read.QueryContext(ctx, query)
+	rows, err := s.reader().QueryContext(ctx, query)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("store: next due: %w", err)
 	}
@@ -316,8 +316,8 @@ func (s *Store) nextDue(ctx context.Context, query string) (time.Time, error) {
 // be.
 func (s *Store) ClaimZoomMeetings(ctx context.Context, l Lease, limit int) ([]ZoomMeetingTask, error) {
 	var tasks []ZoomMeetingTask
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		now := s.nowUTC() // taken inside: the wait for the writer must not age it
+	err := s.Tx(ctx, func(tx *Tx) error {
+		now := tx.now
 		tasks = tasks[:0]
 		ids, err := s.claim(ctx, tx, meetingWork, l, `SELECT m.id, m.lease_owner AS seen FROM zoom_meetings m
 			WHERE `+zoomDueWhere+` ORDER BY m.due_at, m.id LIMIT $2`, `due_at <= $1`, now, limit)
@@ -339,7 +339,7 @@ func (s *Store) ClaimZoomMeetings(ctx context.Context, l Lease, limit int) ([]Zo
 	return tasks, nil
 }
 
-func claimedZoomMeeting(ctx context.Context, tx *sql.Tx, id int64) (ZoomMeetingTask, error) {
+func claimedZoomMeeting(ctx context.Context, tx *Tx, id int64) (ZoomMeetingTask, error) {
 	var t ZoomMeetingTask
 	var started, startsAt, endsAt sql.NullTime
 	var specOK sql.NullBool
@@ -393,10 +393,10 @@ func (s *Store) ZoomMeetingCalling(ctx context.Context, l Lease, id int64, infli
 // with UnlockZoomMeetingCreates, or with l.
 func (s *Store) LockZoomMeetingCreates(ctx context.Context, l Lease, connID int64) (bool, error) {
 	var ids []int64
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		var err error
 		ids, err = s.claim(ctx, tx, createWork, l, `SELECT zc.id, zc.create_owner AS seen FROM zoom_connections zc
-			WHERE zc.id = $1 AND `+createWork.free("zc", "$2"), "", connID, s.nowUTC())
+			WHERE zc.id = $1 AND `+createWork.free("zc", "$2"), "", connID, tx.now)
 		return err
 	})
 	if err != nil {
@@ -450,7 +450,7 @@ type ZoomMeetingResult struct {
 // finds the list and the meeting's id together.
 func (s *Store) ZoomMeetingSynced(ctx context.Context, l Lease, id, rev int64, r ZoomMeetingResult) error {
 	now := s.nowUTC()
-	err := s.fenced(ctx, meetingWork, id, l, func(tx *sql.Tx) error {
+	err := s.fenced(ctx, meetingWork, id, l, func(tx *Tx) error {
 		if r.Created {
 			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET status = 'cancelled', join_url = '',
 				updated_at = $1 WHERE meeting_id = $2 AND status <> 'cancelled'`, now, id); err != nil {
@@ -460,7 +460,7 @@ func (s *Store) ZoomMeetingSynced(ctx context.Context, l Lease, id, rev int64, r
 				WHERE id = $2`, now, id); err != nil {
 				return err
 			}
-			s.queue(tx, queuedRegistrants)
+			tx.queue(queuedRegistrants)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = COALESCE(NULLIF($2, ''), join_url),
 			passcode = CASE WHEN $2 = '' THEN passcode ELSE $3 END, applied = $4,
@@ -471,7 +471,7 @@ func (s *Store) ZoomMeetingSynced(ctx context.Context, l Lease, id, rev int64, r
 			applied_registration = $8 WHERE id = $9`,
 			r.ZoomID, r.JoinURL, r.Passcode, r.Applied, r.Created, rev, now, r.Registration, id)
 		if err == nil && r.Registration {
-			s.queue(tx, queuedRegistrants) // a list waiting for the registration goes now
+			tx.queue(queuedRegistrants) // a list waiting for the registration goes now
 		}
 		return err
 	})
@@ -528,7 +528,7 @@ func (s *Store) ZoomMeetingFailed(ctx context.Context, l Lease, id, rev int64, f
 // a webhook passes the zero Lease and leaves any worker's hold alone.
 func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, l Lease, id, zoomID int64) (bool, error) {
 	var n int64
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		if l.Owner != "" {
 			if err := s.release(ctx, tx, meetingWork, id, l); err != nil {
 				return err
@@ -536,7 +536,7 @@ func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, l Lease, id, zoomI
 		}
 		r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET zoom_state = 'deleted', inflight = '', due_at = NULL,
 			attempts = 0, error_kind = '', error_code = 0, error_message = '', updated_at = $1
-			WHERE id = $2 AND want = 'present' AND COALESCE(zoom_id, 0) = $3`, s.nowUTC(), id, zoomID)
+			WHERE id = $2 AND want = 'present' AND COALESCE(zoom_id, 0) = $3`, tx.now, id, zoomID)
 		if err != nil {
 			return err
 		}
@@ -584,7 +584,7 @@ type ZoomMeetingRef struct {
 // ZoomMeetingsByZoomID finds the rows of a Zoom meeting id (one, unless a
 // row being deleted shares it with none).
 func (s *Store) ZoomMeetingsByZoomID(ctx context.Context, zoomID int64) ([]ZoomMeetingRef, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, org_id, conn_id, want, zoom_state, applied, inflight
+	rows, err := s.reader().QueryContext(ctx, `SELECT id, org_id, conn_id, want, zoom_state, applied, inflight
 		FROM zoom_meetings WHERE zoom_id = $1 ORDER BY id`, zoomID)
 	if err != nil {
 		return nil, fmt.Errorf("store.ZoomMeetingsByZoomID: %w", err)
@@ -605,7 +605,7 @@ func (s *Store) ZoomMeetingsByZoomID(ctx context.Context, zoomID int64) ([]ZoomM
 // a meeting found after a lost create answer must not be one already owned.
 func (s *Store) ZoomMeetingKnown(ctx context.Context, zoomID int64) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings WHERE zoom_id = $1`, zoomID).Scan(&n)
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings WHERE zoom_id = $1`, zoomID).Scan(&n)
 	return n > 0, err
 }
 
@@ -613,14 +613,14 @@ func (s *Store) ZoomMeetingKnown(ctx context.Context, zoomID int64) (bool, error
 // change has reached Zoom, or waits for an organizer or a re-link (tests).
 func (s *Store) ZoomMeetingsInStep(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m WHERE (m.due_at IS NOT NULL OR NOT `+meetingWork.free("m", "$1")+`)
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m WHERE (m.due_at IS NOT NULL OR NOT `+meetingWork.free("m", "$1")+`)
 		AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`, s.nowUTC()).Scan(&n)
 	return n == 0, err
 }
 
 // returnedIDs runs a statement that returns ids (an UPDATE … RETURNING id)
 // and reads them.
-func returnedIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
+func returnedIDs(ctx context.Context, tx *Tx, query string, args ...any) ([]int64, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

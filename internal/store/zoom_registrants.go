@@ -21,17 +21,17 @@ import (
 
 // registrantsChanged makes the registrant list of a schedule's meeting due,
 // in tx. A schedule without a Zoom meeting costs one indexed no-op.
-func (s *Store) registrantsChanged(ctx context.Context, tx *sql.Tx, scheduleID int64) error {
+func (s *Store) registrantsChanged(ctx context.Context, tx *Tx, scheduleID int64) error {
 	// A list already due keeps its time: under a stream of changes it must
 	// not keep moving out of a claim's reach.
 	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_rev = reg_rev + 1,
 		reg_due_at = CASE WHEN reg_due_at IS NULL OR reg_due_at > $1 THEN $1 ELSE reg_due_at END
-		WHERE schedule_id = $2 AND want = 'present'`, s.nowUTC(), scheduleID)
+		WHERE schedule_id = $2 AND want = 'present'`, tx.now, scheduleID)
 	if err != nil {
 		return fmt.Errorf("store: registrants changed: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n > 0 {
-		s.queue(tx, queuedRegistrants)
+		tx.queue(queuedRegistrants)
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ const registrantListReady = `m.want = 'present' AND m.zoom_id IS NOT NULL AND m.
 // RegistrantListsDue reports whether some registrant list can be synced now.
 func (s *Store) RegistrantListsDue(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+registrantDueWhere+` LIMIT 1) d`,
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+registrantDueWhere+` LIMIT 1) d`,
 		s.nowUTC()).Scan(&n)
 	return n > 0, err
 }
@@ -80,7 +80,7 @@ func (s *Store) NextRegistrantListDue(ctx context.Context) (time.Time, error) {
 // benchmarks).
 func (s *Store) RegistrantListsIdle(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m
 		WHERE m.reg_due_at IS NOT NULL OR NOT `+registrantWork.free("m", "$1"), s.nowUTC()).Scan(&n)
 	return n == 0, err
 }
@@ -88,8 +88,8 @@ func (s *Store) RegistrantListsIdle(ctx context.Context) (bool, error) {
 // ClaimRegistrantLists leases to l up to limit due registrant lists.
 func (s *Store) ClaimRegistrantLists(ctx context.Context, l Lease, limit int) ([]RegistrantListTask, error) {
 	var tasks []RegistrantListTask
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		now := s.nowUTC() // taken inside: the wait for the writer must not age it
+	err := s.Tx(ctx, func(tx *Tx) error {
+		now := tx.now
 		tasks = tasks[:0]
 		ids, err := s.claim(ctx, tx, registrantWork, l, `SELECT m.id, m.reg_lease_owner AS seen FROM zoom_meetings m
 			WHERE `+registrantDueWhere+` ORDER BY m.reg_due_at, m.id LIMIT $2`, `reg_due_at <= $1`, now, limit)
@@ -120,16 +120,16 @@ func (s *Store) ClaimRegistrantLists(ctx context.Context, l Lease, limit int) ([
 	return tasks, nil
 }
 
-// RegistrantCandidates are the live applications of a schedule, with its
+// RegistrantCandidatesUnscoped are the live applications of a schedule, with its
 // event, for the policy to choose the registrants from; by id.
-func (s *Store) RegistrantCandidates(ctx context.Context, scheduleID int64) (event.Event, []event.Application, error) {
+func (s *Store) RegistrantCandidatesUnscoped(ctx context.Context, scheduleID int64) (event.Event, []event.Application, error) {
 	var e event.Event
-	err := scanEvent(s.read.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e
+	err := scanEvent(s.reader().QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e
 		JOIN schedules sc ON sc.event_id = e.id WHERE sc.id = $1`, scheduleID), &e)
 	if err != nil {
 		return e, nil, notFound(err)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, email, status, payment FROM applications
+	rows, err := s.reader().QueryContext(ctx, `SELECT id, name, email, status, payment FROM applications
 		WHERE schedule_id = $1 AND status <> 'cancelled' ORDER BY id`, scheduleID)
 	if err != nil {
 		return e, nil, err
@@ -157,9 +157,9 @@ type RegistrantRow struct {
 	ErrorKind     string // why Zoom refused it (failed)
 }
 
-// MeetingRegistrants are a meeting's live registrant rows (not cancelled).
-func (s *Store) MeetingRegistrants(ctx context.Context, meetingRowID int64) ([]RegistrantRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, COALESCE(application_id, 0), email, status, registrant_id, join_url,
+// MeetingRegistrantsUnscoped are a meeting's live registrant rows (not cancelled).
+func (s *Store) MeetingRegistrantsUnscoped(ctx context.Context, meetingRowID int64) ([]RegistrantRow, error) {
+	rows, err := s.reader().QueryContext(ctx, `SELECT id, COALESCE(application_id, 0), email, status, registrant_id, join_url,
 		error_kind FROM zoom_registrants WHERE meeting_id = $1 AND status <> 'cancelled' ORDER BY id`, meetingRowID)
 	if err != nil {
 		return nil, fmt.Errorf("store.MeetingRegistrants: %w", err)
@@ -190,7 +190,7 @@ type NewRegistrantRow struct {
 func (s *Store) RegistrantsAdding(ctx context.Context, l Lease, orgID, meetingRowID int64, rs []NewRegistrantRow) ([]int64, error) {
 	now := s.nowUTC()
 	ids := make([]int64, len(rs))
-	err := s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *sql.Tx) error {
+	err := s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *Tx) error {
 		for i, r := range rs {
 			err := tx.QueryRowContext(ctx, `UPDATE zoom_registrants SET status = 'adding', application_id = $1,
 				error_kind = '', error_message = '', updated_at = $2
@@ -227,7 +227,7 @@ type RegisteredRow struct {
 // held by l.
 func (s *Store) RegistrantsRegistered(ctx context.Context, l Lease, meetingRowID int64, rs []RegisteredRow) error {
 	now := s.nowUTC()
-	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *sql.Tx) error {
+	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *Tx) error {
 		for _, r := range rs {
 			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET status = 'registered', registrant_id = $1,
 				join_url = $2, error_kind = '', error_message = '', updated_at = $3 WHERE id = $4`,
@@ -251,7 +251,7 @@ func (s *Store) RegistrantsForgotten(ctx context.Context, l Lease, meetingRowID 
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *sql.Tx) error {
+	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM zoom_registrants WHERE id = $1`, id); err != nil {
 				return err
@@ -274,7 +274,7 @@ func (s *Store) setRegistrants(ctx context.Context, l Lease, meetingRowID int64,
 		return nil
 	}
 	now := s.nowUTC()
-	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *sql.Tx) error {
+	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *Tx) error {
 		for _, id := range ids {
 			a := append([]any{id}, args...)
 			a = append(a, now)
@@ -328,16 +328,16 @@ func (s *Store) RegistrantListAwaitsSettings(ctx context.Context, l Lease, meeti
 // whose Zoom list was not read since before (the periodic repair of drift).
 func (s *Store) CheckRegistrantLists(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.Tx(ctx, func(tx *Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_rev = reg_rev + 1
 			WHERE want = 'present' AND zoom_id IS NOT NULL AND reg_due_at IS NULL
 			  AND (reg_checked_at IS NULL OR reg_checked_at < $2)
-			  AND group_id IN (SELECT id FROM schedule_groups WHERE zoom_registration)`, s.nowUTC(), before.UTC())
+			  AND group_id IN (SELECT id FROM schedule_groups WHERE zoom_registration)`, tx.now, before.UTC())
 		if err != nil {
 			return err
 		}
 		if n, _ = r.RowsAffected(); n > 0 {
-			s.queue(tx, queuedRegistrants)
+			tx.queue(queuedRegistrants)
 		}
 		return nil
 	})
@@ -365,9 +365,9 @@ func (r ApplicationRegistrant) PersonalJoinURL() string {
 	return r.JoinURL
 }
 
-// ApplicationRegistrants are the registrant states of applications, by
+// ApplicationRegistrantsUnscoped are the registrant states of applications, by
 // application id (none: 未登録).
-func (s *Store) ApplicationRegistrants(ctx context.Context, ids []int64) (map[int64]ApplicationRegistrant, error) {
+func (s *Store) ApplicationRegistrantsUnscoped(ctx context.Context, ids []int64) (map[int64]ApplicationRegistrant, error) {
 	out := map[int64]ApplicationRegistrant{}
 	if len(ids) == 0 {
 		return out, nil
@@ -378,7 +378,7 @@ func (s *Store) ApplicationRegistrants(ctx context.Context, ids []int64) (map[in
 		ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
 	}
 	// The newest row of each application: a live one, else the last cancelled.
-	rows, err := s.read.QueryContext(ctx, `SELECT r.application_id, r.status, r.join_url, r.error_kind, r.error_message
+	rows, err := s.readUnprepared().QueryContext(ctx, `SELECT r.application_id, r.status, r.join_url, r.error_kind, r.error_message
 		FROM zoom_registrants r JOIN zoom_meetings m ON m.id = r.meeting_id AND m.want = 'present'
 		WHERE r.application_id IN (`+strings.Join(ph, ", ")+`) ORDER BY r.id`, args...)
 	if err != nil {
@@ -402,7 +402,7 @@ func (s *Store) ApplicationRegistrants(ctx context.Context, ids []int64) (map[in
 // RetryRegistrants makes a schedule's registrant list due now (再試行), and
 // the adds Zoom refused are sent again.
 func (s *Store) RetryRegistrants(ctx context.Context, orgID, scheduleID int64) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.Tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_attempts = 0 WHERE org_id = $1 AND schedule_id = $2
 			AND want = 'present'`, orgID, scheduleID); err != nil {
 			return err

@@ -27,8 +27,8 @@ func WebhookDedupeKey(body []byte) string {
 func (s *Store) RecordZoomWebhook(ctx context.Context, event string, eventTS int64, key string, body []byte) (inserted bool, err error) {
 	now := s.nowUTC()
 	var n int64
-	err = s.Tx(ctx, func(tx *sql.Tx) error {
-		r, err := s.inTx(tx).ExecContext(ctx, `INSERT INTO zoom_webhook_events (event, event_ts, dedupe_key, body,
+	err = s.Tx(ctx, func(tx *Tx) error {
+		r, err := tx.ExecContext(ctx, `INSERT INTO zoom_webhook_events (event, event_ts, dedupe_key, body,
 			received_at, status, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'pending', $5)
 			ON CONFLICT (dedupe_key) DO NOTHING`, event, eventTS, key, string(body), now)
 		if err != nil {
@@ -61,8 +61,8 @@ type ZoomWebhook struct {
 // order.
 func (s *Store) ClaimZoomWebhooks(ctx context.Context, l Lease, limit int) ([]ZoomWebhook, error) {
 	var claimed []ZoomWebhook
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		now := s.nowUTC()
+	err := s.Tx(ctx, func(tx *Tx) error {
+		now := tx.now
 		claimed = claimed[:0]
 		ids, err := s.claim(ctx, tx, webhookWork, l, `SELECT w.id, w.lease_owner AS seen FROM zoom_webhook_events w
 			WHERE w.status = 'pending' AND w.next_attempt_at <= $1 AND `+webhookWork.free("w", "$1")+`
@@ -71,7 +71,7 @@ func (s *Store) ClaimZoomWebhooks(ctx context.Context, l Lease, limit int) ([]Zo
 			return err
 		}
 		ph, args := placeholders(ids)
-		rows, err := tx.QueryContext(ctx, `SELECT id, event, event_ts, body, attempts, received_at
+		rows, err := tx.Unprepared().QueryContext(ctx, `SELECT id, event, event_ts, body, attempts, received_at
 			FROM zoom_webhook_events WHERE id IN (`+ph+`) ORDER BY id`, args...)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (s *Store) MarkZoomWebhooksDone(ctx context.Context, l Lease, status zoompo
 		args = append(args, id)
 		ph[i] = fmt.Sprintf("$%d", len(args))
 	}
-	r, err := s.exec(ctx, `UPDATE zoom_webhook_events SET status = $3, last_error = '',
+	r, err := s.execUnprepared(ctx, `UPDATE zoom_webhook_events SET status = $3, last_error = '',
 		next_attempt_at = $1, lease_owner = NULL, processed_at = $1 WHERE lease_owner = $2 AND id IN (`+strings.Join(ph, ", ")+`)`, args...)
 	if err == nil {
 		if n, _ := r.RowsAffected(); n < int64(len(ids)) {
@@ -153,7 +153,7 @@ func (s *Store) MarkZoomWebhooksDone(ctx context.Context, l Lease, status zoompo
 // the periodic sweep; it only reads, so an idle sweep costs no write.
 func (s *Store) ZoomWebhooksDue(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_webhook_events WHERE status = 'pending'
+	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_webhook_events WHERE status = 'pending'
 		AND next_attempt_at <= $1 AND `+webhookWork.free("zoom_webhook_events", "$1")+` LIMIT 1) d`, s.nowUTC()).Scan(&n)
 	return n > 0, err
 }
@@ -180,7 +180,7 @@ type ZoomWebhookRow struct {
 
 // ZoomWebhooks lists the stored events, newest first.
 func (s *Store) ZoomWebhooks(ctx context.Context, limit int) ([]ZoomWebhookRow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, event, event_ts, dedupe_key, status, attempts, last_error,
+	rows, err := s.reader().QueryContext(ctx, `SELECT id, event, event_ts, dedupe_key, status, attempts, last_error,
 		received_at, processed_at FROM zoom_webhook_events ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store.ZoomWebhooks: %w", err)

@@ -231,7 +231,7 @@ func (s *Server) renderApplicant(w http.ResponseWriter, r *http.Request, p *page
 		s.fail(w, r, err)
 		return
 	}
-	sc, g, err := s.store.ScheduleByID(r.Context(), a.ScheduleID)
+	sc, g, err := s.store.ScheduleByIDUnscoped(r.Context(), a.ScheduleID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -239,7 +239,7 @@ func (s *Server) renderApplicant(w http.ResponseWriter, r *http.Request, p *page
 	data := map[string]any{"Event": e, "Application": a, "Schedule": &sc, "Loc": e.Location(), "Activity": log,
 		"Self": fmt.Sprintf("/events/%d/applications/%d", e.ID, a.ID)}
 	if zoompolicy.Registers(&g) {
-		regs, err := s.store.ApplicationRegistrants(r.Context(), []int64{a.ID})
+		regs, err := s.store.ApplicationRegistrantsUnscoped(r.Context(), []int64{a.ID})
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -72,7 +72,7 @@ func (s *Server) registrantViews(ctx context.Context, rows []store.ApplicationRo
 	if len(ids) == 0 {
 		return views, nil
 	}
-	regs, err := s.store.ApplicationRegistrants(ctx, ids)
+	regs, err := s.store.ApplicationRegistrantsUnscoped(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -321,7 +321,7 @@ func (s *Server) matchChoice(ctx context.Context, p *store.UnmatchedParticipant,
 	case v == "":
 		return 0, "zoom.unmatched.choose", nil
 	case strings.Contains(v, "@"):
-		id, err := s.store.ApplicationByEmail(ctx, p.ScheduleID, v)
+		id, err := s.store.ApplicationByEmailUnscoped(ctx, p.ScheduleID, v)
 		if err != nil {
 			return 0, "", err
 		}

@@ -16,6 +16,7 @@ import (
 
 	"kaisai/internal/app"
 	"kaisai/internal/eventually"
+	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 )
 
@@ -114,7 +115,7 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 			held, let := make(chan struct{}), make(chan struct{})
 			ended := make(chan error, 1)
 			go func() {
-				ended <- a.Store.Tx(ctx, func(*sql.Tx) error {
+				ended <- a.Store.Tx(ctx, func(*store.Tx) error {
 					close(held)
 					<-let
 					return nil

@@ -144,12 +144,12 @@ func (s *Server) loadApplicationByToken(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return nil, false
 	}
-	e, err := s.store.EventByID(r.Context(), a.EventID)
+	e, err := s.store.EventByIDUnscoped(r.Context(), a.EventID)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false
 	}
-	sc, g, err := s.store.ScheduleByID(r.Context(), a.ScheduleID)
+	sc, g, err := s.store.ScheduleByIDUnscoped(r.Context(), a.ScheduleID)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false
@@ -185,7 +185,7 @@ var joinAccess = map[zoompolicy.Access]string{
 func (s *Server) zoomJoin(ctx context.Context, e *event.Event, a *event.Application, g *event.ScheduleGroup) (zoomJoin, error) {
 	var personal string
 	if zoompolicy.Registers(g) {
-		regs, err := s.store.ApplicationRegistrants(ctx, []int64{a.ID})
+		regs, err := s.store.ApplicationRegistrantsUnscoped(ctx, []int64{a.ID})
 		if err != nil {
 			return zoomJoin{}, err
 		}
