@@ -368,13 +368,17 @@ func (s *Server) chargeJSON(ch *Charge) map[string]any {
 }
 
 func (s *Server) refundJSON(r *Refund) map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"id": r.ID, "object": "refund", "amount": r.Amount, "balance_transaction": nil, "charge": r.Charge,
-		"created": r.Created, "currency": r.Currency, "destination_details": nil,
-		"failure_reason": nullable(r.FailureReason), "metadata": meta(r.Metadata), "payment_intent": r.PaymentIntent,
+		"created": r.Created, "currency": r.Currency,
+		"metadata": meta(r.Metadata), "payment_intent": r.PaymentIntent,
 		"reason": nullable(r.Reason), "receipt_number": nil, "source_transfer_reversal": nil, "status": r.Status,
 		"transfer_reversal": nil,
 	}
+	if r.FailureReason != "" {
+		m["failure_reason"] = r.FailureReason
+	}
+	return m
 }
 
 func (s *Server) endpointJSON(e *WebhookEndpoint, withSecret bool) map[string]any {
