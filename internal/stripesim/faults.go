@@ -35,7 +35,7 @@ const (
 	// FaultDuplicateWebhook sends the event twice.
 	FaultDuplicateWebhook FaultKind = "duplicate_webhook"
 	// FaultReorderWebhook holds the event back until the next one is
-	// sent (at most two seconds), so it arrives after it.
+	// sent (at most WebhookOptions.ReorderHold), so it arrives after it.
 	FaultReorderWebhook FaultKind = "reorder_webhook"
 )
 

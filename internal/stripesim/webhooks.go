@@ -44,6 +44,9 @@ type WebhookOptions struct {
 	Timeout time.Duration
 	// Client sends the deliveries; a client with Timeout when nil.
 	Client *http.Client
+	// ReorderHold is how long a reorder_webhook fault holds an event back
+	// when no other follows (default two seconds).
+	ReorderHold time.Duration
 }
 
 // Delivery is one event sent (or being sent) to one endpoint.
@@ -91,6 +94,9 @@ type webhooks struct {
 func newWebhooks(opts WebhookOptions) *webhooks {
 	if opts.Timeout <= 0 {
 		opts.Timeout = stripeWebhookTimeout
+	}
+	if opts.ReorderHold <= 0 {
+		opts.ReorderHold = 2 * time.Second
 	}
 	if opts.RetryDelays == nil {
 		scale := opts.TimeScale
@@ -210,7 +216,7 @@ func (s *Server) emitLocked(acct, typ string, object, previous map[string]any, r
 			continue
 		case FaultReorderWebhook:
 			h.held = append(h.held, d)
-			time.AfterFunc(heldWebhookMax, func() { h.release() })
+			time.AfterFunc(h.opts.ReorderHold, func() { h.release() })
 			continue
 		}
 		h.queue = append(h.queue, d)
@@ -220,10 +226,6 @@ func (s *Server) emitLocked(acct, typ string, object, previous map[string]any, r
 	h.notifyLocked()
 	h.wakeUp()
 }
-
-// heldWebhookMax: a webhook held back to come out of order is sent after
-// the next one, or at the latest after this long.
-const heldWebhookMax = 2 * time.Second
 
 func (h *webhooks) release() {
 	h.mu.Lock()
