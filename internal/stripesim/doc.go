@@ -75,6 +75,19 @@
 // Options.RefundSettleAfter (refund.updated), or is settled by the control
 // API (refund.updated, and refund.failed).
 //
+// Pages for people (ui.go), in Japanese, each under the banner saying
+// this is a simulator:
+//
+//	GET  /                    accounts and keys, sessions, payment intents (vouchers and transfers to pay
+//	                          or let lapse), refunds to settle, webhook endpoints, deliveries with their
+//	                          attempts, the clock; its forms POST to /_ui/… and come back with ?msg=
+//	GET  /c/pay/{session}     the hosted Checkout page (the session's url): カード, コンビニ, 銀行振込;
+//	                          paid by card, it redirects (303) to success_url with {CHECKOUT_SESSION_ID}
+//	                          filled; a declined card answers 402 with the page and its message
+//	GET  /c/3ds/{session}     the 3-D Secure step (認証する / 認証に失敗する)
+//	GET  /c/voucher/{intent}  the konbini voucher (hosted_voucher_url)
+//	GET  /c/transfer/{intent} the bank transfer details (hosted_instructions_url)
+//
 // # Time
 //
 // The clock is Options.Now plus what Advance added. Expiries and refunds
@@ -91,6 +104,15 @@
 // retried 1 and 5 minutes, 30 minutes, 2, 5 and then every 10 hours after
 // each failure, about three days in all (Options.Webhooks.TimeScale
 // shortens that). Deliveries and WaitDeliveries show the attempts.
+//
+// # Tests
+//
+// conformance_test.go checks every request the tests send and every
+// answer and event body against ../shared/stripe/spec3.json;
+// stripego_test.go drives the simulator with stripe-go v85 unchanged and
+// verifies deliveries with webhook.ConstructEventWithOptions;
+// stripemock_test.go sends the same calls to Stripe's stripe-mock when it
+// is installed.
 //
 // # The control API
 //
