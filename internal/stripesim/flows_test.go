@@ -58,6 +58,11 @@ func TestCardPaymentAndRefund(t *testing.T) {
 	}
 	hooks := waitTypes(t, rc, "checkout.session.completed")
 	checkEvent(t, ts.base, hooks[0].Body)
+	var first map[string]any
+	_ = json.Unmarshal(hooks[0].Body, &first)
+	if first["api_version"] != APIVersion {
+		t.Errorf("api_version %v, want the account's %s", first["api_version"], APIVersion)
+	}
 	if hooks[0].Signature != stripeSignature(secret, testStart.Unix(), hooks[0].Body) {
 		t.Errorf("signature %s", hooks[0].Signature)
 	}

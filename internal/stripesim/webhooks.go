@@ -186,22 +186,24 @@ func (s *Server) emitLocked(acct, typ string, object, previous map[string]any, r
 	}
 	ev := &Event{ID: newID("evt"), Seq: s.nextSeqLocked(), Account: acct, Created: s.nowLocked().Unix(), Type: typ,
 		APIVersion: APIVersion, Object: object, Previous: previous, Request: reqID, IdemKey: idemKey, Pending: len(targets)}
-	if len(targets) > 0 && targets[0].APIVersion != "" {
-		ev.APIVersion = targets[0].APIVersion
-	}
 	s.st.Events = append(s.st.Events, ev)
 	if len(targets) == 0 {
-		return
-	}
-	body, err := json.Marshal(s.eventJSON(ev))
-	if err != nil {
-		s.log.Error("stripesim: event body", "type", typ, "err", err)
 		return
 	}
 	h := s.hooksQueue()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, e := range targets {
+		// Each endpoint gets the event in the API version it was made with.
+		shown := *ev
+		if e.APIVersion != "" {
+			shown.APIVersion = e.APIVersion
+		}
+		body, err := json.Marshal(s.eventJSON(&shown))
+		if err != nil {
+			s.log.Error("stripesim: event body", "type", typ, "err", err)
+			continue
+		}
 		d := &Delivery{ID: len(h.deliveries) + 1, EventID: ev.ID, Event: typ, EndpointID: e.ID, URL: e.URL, Body: body}
 		h.deliveries = append(h.deliveries, d)
 		switch s.faults.webhookFault(typ) {
