@@ -24,6 +24,7 @@ import (
 	_ "time/tzdata" // event time zones work on machines without tzdata
 
 	"kaisai/internal/app"
+	"kaisai/internal/stripesim"
 	"kaisai/internal/zoomsim"
 )
 
@@ -38,6 +39,8 @@ Usage:
   kaisai zoomsim [flags] run the Zoom simulator alone, with its web UI at / (--addr, --state, --seed,
                          --webhook-url, --webhook-secret, --redirect-uri); several kaisai serve
                          share it with --zoom-simulator=URL
+  kaisai stripesim [flags] run the Stripe simulator alone, with its web UI and Checkout pages
+                         (--addr, --state, --seed, --base-url)
   kaisai version         print the version
   kaisai help            show this help
 
@@ -65,6 +68,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(args[1:], stdout, stderr)
 	case "zoomsim":
 		return zoomsimCmd(args[1:], stderr)
+	case "stripesim":
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		return stripesimRun(ctx, args[1:], stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "kaisai", versionString())
 		return nil
@@ -497,6 +504,42 @@ func zoomsimRun(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("--webhook-url: %w (is the app %s seeded?)", err, seededApp)
 		}
 		opts.Logger.Info("webhooks of the app", "client_id", seededApp, "url", *webhookURL)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// stripesimRun parses the stripesim flags and serves the Stripe simulator
+// until ctx ends.
+func stripesimRun(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kaisai stripesim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9091", "listen address")
+	stateFile := fs.String("state", "", "JSON file that keeps the simulator's state across restarts (default: memory only)")
+	baseURL := fs.String("base-url", "", "public URL of the simulator, used in Checkout page URLs (default: http://ADDR)")
+	seed := fs.Bool("seed", true, "start with the default account (JP, test mode) and its fixed keys")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("stripesim: unexpected argument %q", fs.Arg(0))
+	}
+	opts := stripesim.Options{BaseURL: *baseURL, StateFile: *stateFile, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
+	if *seed {
+		opts.Seed = stripesim.DefaultSeed()
+	}
+	sim, err := stripesim.New(opts)
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	base, err := sim.Start(ctx, *addr)
+	if err != nil {
+		return err
+	}
+	opts.Logger.Info("Stripe simulator listening — not the real Stripe", "url", base, "ui", base+"/", "control_api", base+"/_sim/state", "state", *stateFile)
+	for _, a := range sim.State().Accounts {
+		opts.Logger.Info("account", "id", a.ID, "name", a.DisplayName, "secret_key", a.SecretKey, "restricted_key", a.RestrictedKey)
 	}
 	<-ctx.Done()
 	return nil
