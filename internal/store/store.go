@@ -1,6 +1,3 @@
-// Package store owns all of kaisai's SQL. The same query text runs on SQLite
-// (embedded, the default) and PostgreSQL; the few differences are in the
-// migrations, one folder per dialect.
 package store
 
 import (

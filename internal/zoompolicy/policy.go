@@ -1,9 +1,3 @@
-// Package zoompolicy is DESIGN.md §3 as pure functions: given a Zoom
-// meeting's 認証 and 登録 settings and an application, whether the
-// application is a Zoom registrant, which join URL its participant may see,
-// and how a join to the meeting is matched for 自動受付. Nothing here does
-// I/O; the registrant sync, the participant's pages and mails and the
-// check-in all ask these functions, so the table lives in one place.
 package zoompolicy
 
 import (
