@@ -114,7 +114,7 @@ func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) (err error) {
 			return err
 		}
 		// The title is the meetings' topic, the time zone theirs.
-		return s.planZoomMeetings(ctx, tx, e.OrgID, `sc.event_id = $2`, e.ID)
+		return s.planZoomMeetings(ctx, tx, e.OrgID, `sc.event_id = ?`, e.ID)
 	})
 }
 
@@ -123,7 +123,7 @@ func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) (err error) {
 func (s *Store) DeleteEvent(ctx context.Context, orgID, id int64) (err error) {
 	defer wrap(&err, "store.DeleteEvent(org %d, id %d)", orgID, id)
 	return s.Tx(ctx, func(tx *Tx) error {
-		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `event_id = $2`, id); err != nil {
+		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `event_id = ?`, id); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE org_id = $1 AND id = $2`, orgID, id)
@@ -141,32 +141,34 @@ type Impact struct {
 // EventImpact says what deleting an event loses.
 func (s *Store) EventImpact(ctx context.Context, orgID, id int64) (_ Impact, err error) {
 	defer wrap(&err, "store.EventImpact(org %d, id %d)", orgID, id)
-	return s.impact(ctx, `e.org_id = $1 AND e.id = $2`, orgID, id)
+	return s.impact(ctx, "e", orgID, id)
 }
 
 // GroupImpact says what deleting a schedule group loses.
 func (s *Store) GroupImpact(ctx context.Context, orgID, id int64) (_ Impact, err error) {
 	defer wrap(&err, "store.GroupImpact(org %d, id %d)", orgID, id)
-	return s.impact(ctx, `g.org_id = $1 AND g.id = $2`, orgID, id)
+	return s.impact(ctx, "g", orgID, id)
 }
 
 // ScheduleImpact says what deleting a schedule loses.
 func (s *Store) ScheduleImpact(ctx context.Context, orgID, id int64) (_ Impact, err error) {
 	defer wrap(&err, "store.ScheduleImpact(org %d, id %d)", orgID, id)
-	return s.impact(ctx, `sc.org_id = $1 AND sc.id = $2`, orgID, id)
+	return s.impact(ctx, "sc", orgID, id)
 }
 
-func (s *Store) impact(ctx context.Context, where string, orgID, id int64) (Impact, error) {
+// impact counts what deleting the row alias (e, g or sc) of orgID with id
+// loses.
+func (s *Store) impact(ctx context.Context, alias string, orgID, id int64) (Impact, error) {
 	var im Impact
 	var found int
-	// where picks the subtree; no row at all means it does not exist (or is
-	// another organization's).
+	// The row picks the subtree; no row at all means it does not exist (or
+	// is another organization's).
 	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT g.id), COUNT(DISTINCT sc.id), COUNT(DISTINCT a.id)
 		FROM events e
 		LEFT JOIN schedule_groups g ON g.event_id = e.id
 		LEFT JOIN schedules sc ON sc.group_id = g.id
 		LEFT JOIN applications a ON a.schedule_id = sc.id AND a.status <> 'cancelled'
-		WHERE `+where, orgID, id).Scan(&found, &im.Groups, &im.Schedules, &im.Applications)
+		WHERE `+alias+`.org_id = $1 AND `+alias+`.id = $2`, orgID, id).Scan(&found, &im.Groups, &im.Schedules, &im.Applications)
 	if err != nil {
 		return im, err
 	}
@@ -198,7 +200,7 @@ func (s *Store) Groups(ctx context.Context, orgID, eventID int64) (_ []GroupWith
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	scs, err := s.schedules(ctx, `sc.org_id = $1 AND sc.event_id = $2`, orgID, eventID)
+	scs, err := s.schedules(ctx, orgID, eventID)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +324,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) (err er
 		if err != nil {
 			return err
 		}
-		return s.planZoomMeetings(ctx, tx, g.OrgID, `sc.group_id = $2`, g.ID)
+		return s.planZoomMeetings(ctx, tx, g.OrgID, `sc.group_id = ?`, g.ID)
 	})
 }
 
@@ -331,7 +333,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) (err er
 func (s *Store) DeleteGroup(ctx context.Context, orgID, eventID, id int64) (err error) {
 	defer wrap(&err, "store.DeleteGroup(org %d, event %d, id %d)", orgID, eventID, id)
 	return s.Tx(ctx, func(tx *Tx) error {
-		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `group_id = $2`, id); err != nil {
+		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `group_id = ?`, id); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM schedule_groups WHERE org_id = $1 AND event_id = $2 AND id = $3`,
@@ -348,9 +350,10 @@ func scanSchedule(sc interface{ Scan(...any) error }, s *event.Schedule) error {
 		&s.SeatsTaken, &s.CreatedAt)
 }
 
-func (s *Store) schedules(ctx context.Context, where string, args ...any) ([]event.Schedule, error) {
-	rows, err := s.reader().QueryContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE `+where+
-		` ORDER BY sc.starts_at, sc.id`, args...)
+// schedules returns an event's schedules, by start.
+func (s *Store) schedules(ctx context.Context, orgID, eventID int64) ([]event.Schedule, error) {
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc
+		WHERE sc.org_id = $1 AND sc.event_id = $2 ORDER BY sc.starts_at, sc.id`, orgID, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("schedules: %w", err)
 	}
@@ -390,7 +393,7 @@ func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule, formKey 
 		if err != nil {
 			return 0, notFound(err)
 		}
-		return id, s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = $2`, id)
+		return id, s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = ?`, id)
 	})
 	return existing, err
 }
@@ -407,7 +410,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) (err err
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 1 {
-			return s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = $2`, sc.ID)
+			return s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = ?`, sc.ID)
 		}
 		var taken int
 		if err := tx.QueryRowContext(ctx, `SELECT seats_taken FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
@@ -423,7 +426,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) (err err
 func (s *Store) DeleteSchedule(ctx context.Context, orgID, eventID, id int64) (err error) {
 	defer wrap(&err, "store.DeleteSchedule(org %d, event %d, id %d)", orgID, eventID, id)
 	return s.Tx(ctx, func(tx *Tx) error {
-		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id = $2`, id); err != nil {
+		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id = ?`, id); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,

@@ -106,40 +106,47 @@ func (s *Store) ScheduleZoomMeeting(ctx context.Context, orgID, scheduleID int64
 	return m, notFound(err)
 }
 
-// schedulesWhere selects schedules (sc, with their group g) for planning.
-const schedulesWhere = `SELECT sc.id FROM schedules sc JOIN schedule_groups g ON g.id = sc.group_id WHERE sc.org_id = $1 AND `
+// schedulesOf selects the ids of an organization's schedules (sc, with
+// their group g) for planning; its one "?" is the organization.
+const schedulesOf = `SELECT sc.id FROM schedules sc JOIN schedule_groups g ON g.id = sc.group_id WHERE sc.org_id = ?`
 
-// planZoomMeetings brings the meeting rows of the schedules that where
-// selects (over sc and g, with $2 its argument) in line with their groups, in
-// tx: a schedule of a Zoom group has a present meeting with the group's
-// host, made due to be created or updated after the coalescing delay; a
-// meeting whose schedule left Zoom, or whose host is no longer the group's,
-// is to be deleted at once.
-func (s *Store) planZoomMeetings(ctx context.Context, tx *Tx, orgID int64, where string, arg any) error {
+// planZoomMeetings brings the meeting rows of the schedules that sel selects
+// (over sc and g, args for its "?") in line with their groups, in tx: a
+// schedule of a Zoom group has a present meeting with the group's host,
+// made due to be created or updated after the coalescing delay; a meeting
+// whose schedule left Zoom, or whose host is no longer the group's, is to be
+// deleted at once.
+func (s *Store) planZoomMeetings(ctx context.Context, tx *Tx, orgID int64, sel string, args ...any) error {
 	now := tx.now
 	due := now.Add(s.zoomCoalesce)
-	leaving := schedulesWhere + where + ` AND (g.venue <> 'zoom' OR g.zoom_conn_id IS NULL OR g.zoom_conn_id <> zoom_meetings.conn_id)`
-	n, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id IN (`+leaving+`)`, arg)
+	orgSel := append([]any{orgID}, args...)
+	n, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id IN (`+schedulesOf+` AND `+sel+
+		` AND (g.venue <> 'zoom' OR g.zoom_conn_id IS NULL OR g.zoom_conn_id <> zoom_meetings.conn_id))`, orgSel...)
 	if err != nil {
 		return err
 	}
 	// Registration may have been turned on (backfill) or off: the list is
 	// looked at again too.
-	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET due_at = $3, rev = rev + 1, updated_at = $4,
-		reg_due_at = $4, reg_rev = reg_rev + 1
-		WHERE org_id = $1 AND want = 'present' AND zoom_state <> 'deleted' AND schedule_id IN (`+schedulesWhere+where+`)`,
-		orgID, arg, due, now)
+	var planned cond
+	planned.and(`schedule_id IN (`+schedulesOf+` AND `+sel+`)`, orgSel...)
+	q, qArgs := planned.join(`UPDATE zoom_meetings SET due_at = $2, rev = rev + 1, updated_at = $3,
+		reg_due_at = $3, reg_rev = reg_rev + 1
+		WHERE org_id = $1 AND want = 'present' AND zoom_state <> 'deleted'`, orgID, due, now)
+	r, err := tx.ExecContext(ctx, q, qArgs...)
 	if err != nil {
 		return fmt.Errorf("plan zoom meetings: %w", err)
 	}
 	updated, _ := r.RowsAffected()
-	r, err = tx.ExecContext(ctx, `INSERT INTO zoom_meetings (org_id, conn_id, event_id, group_id, schedule_id, want,
+	var selected cond
+	selected.and(sel, args...)
+	q, qArgs = selected.join(`INSERT INTO zoom_meetings (org_id, conn_id, event_id, group_id, schedule_id, want,
 		rev, due_at, created_at, updated_at)
-		SELECT sc.org_id, g.zoom_conn_id, sc.event_id, sc.group_id, sc.id, 'present', 1, $3, $4, $4
+		SELECT sc.org_id, g.zoom_conn_id, sc.event_id, sc.group_id, sc.id, 'present', 1, $2, $3, $3
 		FROM schedules sc JOIN schedule_groups g ON g.id = sc.group_id
-		WHERE sc.org_id = $1 AND `+where+` AND g.venue = 'zoom' AND g.zoom_conn_id IS NOT NULL
+		WHERE sc.org_id = $1 AND g.venue = 'zoom' AND g.zoom_conn_id IS NOT NULL
 		  AND NOT EXISTS (SELECT 1 FROM zoom_meetings m WHERE m.schedule_id = sc.id AND m.want = 'present')`,
-		orgID, arg, due, now)
+		orgID, due, now)
+	r, err = tx.ExecContext(ctx, q, qArgs...)
 	if err != nil {
 		return fmt.Errorf("plan zoom meetings: %w", err)
 	}
@@ -153,19 +160,22 @@ func (s *Store) planZoomMeetings(ctx context.Context, tx *Tx, orgID int64, where
 	return nil
 }
 
-// retireZoomMeetings marks the present meetings that where selects (over
-// zoom_meetings' columns, $2 its argument) to be deleted at once, in tx. A
+// retireZoomMeetings marks the present meetings that sel selects (over
+// zoom_meetings' columns, args for its "?") to be deleted at once, in tx. A
 // meeting already deleted on Zoom's side has nothing left to delete: its
 // row goes.
-func (s *Store) retireZoomMeetings(ctx context.Context, tx *Tx, orgID int64, where string, arg any) (int64, error) {
+func (s *Store) retireZoomMeetings(ctx context.Context, tx *Tx, orgID int64, sel string, args ...any) (int64, error) {
 	now := tx.now
-	_, err := tx.ExecContext(ctx, `DELETE FROM zoom_meetings WHERE org_id = $1 AND zoom_state = 'deleted' AND `+where,
-		orgID, arg)
+	var c cond
+	c.and(sel, args...)
+	q, qArgs := c.join(`DELETE FROM zoom_meetings WHERE org_id = $1 AND zoom_state = 'deleted'`, orgID)
+	_, err := tx.ExecContext(ctx, q, qArgs...)
 	if err != nil {
 		return 0, fmt.Errorf("retire zoom meetings: %w", err)
 	}
-	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET want = 'absent', due_at = $3, rev = rev + 1,
-		updated_at = $3 WHERE org_id = $1 AND want = 'present' AND `+where, orgID, arg, now)
+	q, qArgs = c.join(`UPDATE zoom_meetings SET want = 'absent', due_at = $2, rev = rev + 1,
+		updated_at = $2 WHERE org_id = $1 AND want = 'present'`, orgID, now)
+	r, err := tx.ExecContext(ctx, q, qArgs...)
 	if err != nil {
 		return 0, fmt.Errorf("retire zoom meetings: %w", err)
 	}
@@ -190,15 +200,18 @@ func (s *Store) ReapplyZoomMeeting(ctx context.Context, orgID, id int64) (err er
 		`zoom_state <> 'deleted'`)
 }
 
+// zoomMeetingAction sets set on an organization's meeting, when it meets
+// conds too (conditions without arguments), and makes it due now.
 func (s *Store) zoomMeetingAction(ctx context.Context, orgID, id int64, set string, conds ...string) error {
 	now := s.nowUTC()
-	where := ""
-	for _, c := range conds {
-		where += " AND " + c
+	var c cond
+	for _, part := range conds {
+		c.and(part)
 	}
+	q, args := c.join(`UPDATE zoom_meetings SET `+set+`, due_at = $1, rev = rev + 1, updated_at = $1
+			WHERE org_id = $2 AND id = $3`, now, orgID, id)
 	return s.Tx(ctx, func(tx *Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET `+set+`, due_at = $1, rev = rev + 1, updated_at = $1
-			WHERE org_id = $2 AND id = $3`+where, now, orgID, id)
+		r, err := tx.ExecContext(ctx, q, args...)
 		if err := rowsOrNotFound(r, err); err != nil {
 			return err
 		}
@@ -235,7 +248,7 @@ func (s *Store) RecreateZoomMeeting(ctx context.Context, orgID, id int64) (err e
 			updated_at = $1 WHERE id = $2 RETURNING schedule_id`, now, id).Scan(&schedule); err != nil {
 			return err
 		}
-		return s.planZoomMeetings(ctx, tx, orgID, `sc.id = $2`, schedule)
+		return s.planZoomMeetings(ctx, tx, orgID, `sc.id = ?`, schedule)
 	})
 }
 
