@@ -59,12 +59,13 @@ type ActivityEntry struct {
 }
 
 // Activity returns an application's history, oldest first.
-func (s *Store) Activity(ctx context.Context, orgID, applicationID int64) ([]ActivityEntry, error) {
+func (s *Store) Activity(ctx context.Context, orgID, applicationID int64) (_ []ActivityEntry, err error) {
+	defer wrap(&err, "store.Activity(org %d, application %d)", orgID, applicationID)
 	rows, err := s.reader().QueryContext(ctx, `SELECT l.action, l.detail, COALESCE(m.name, ''), l.created_at
 		FROM activity_log l LEFT JOIN members m ON m.id = l.member_id
 		WHERE l.org_id = $1 AND l.application_id = $2 ORDER BY l.id`, orgID, applicationID)
 	if err != nil {
-		return nil, fmt.Errorf("store.Activity(%d): %w", applicationID, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var es []ActivityEntry
@@ -102,7 +103,8 @@ func escapeLike(s string) string {
 // how many match. Pages walk the (event_id, id) index; the count and a
 // search read the event's rows, a few milliseconds at 10,000 applicants
 // (BenchmarkApplicants10k).
-func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q ApplicantQuery) (ApplicantPage, error) {
+func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q ApplicantQuery) (_ ApplicantPage, err error) {
+	defer wrap(&err, "store.Applicants(org %d, event %d)", orgID, eventID)
 	var c cond
 	if q.ScheduleID != 0 {
 		c.and("a.schedule_id = ?", q.ScheduleID)
@@ -117,7 +119,7 @@ func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q Applican
 	cond, args := c.join("a.org_id = $1 AND a.event_id = $2", orgID, eventID)
 	var page ApplicantPage
 	if err := s.readUnprepared().QueryRowContext(ctx, `SELECT COUNT(*) FROM applications a WHERE `+cond, args...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("store.Applicants(event %d): %w", eventID, err)
+		return page, err
 	}
 	perPage := max(q.PerPage, 1)
 	offset := (max(q.Page, 1) - 1) * perPage
@@ -125,7 +127,7 @@ func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q Applican
 		FROM applications a JOIN schedules sc ON sc.id = a.schedule_id
 		WHERE `+cond+fmt.Sprintf(` ORDER BY a.id LIMIT %d OFFSET %d`, perPage, offset), args...)
 	if err != nil {
-		return page, fmt.Errorf("store.Applicants(event %d): %w", eventID, err)
+		return page, err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -153,7 +155,8 @@ func (s *Store) changeApplication(ctx context.Context, orgID, eventID, id int64,
 }
 
 // SetCheckIn marks an application 受付済 now (manual check-in), or undoes it.
-func (s *Store) SetCheckIn(ctx context.Context, orgID, eventID, id, memberID int64, checkedIn bool) (event.Application, error) {
+func (s *Store) SetCheckIn(ctx context.Context, orgID, eventID, id, memberID int64, checkedIn bool) (_ event.Application, err error) {
+	defer wrap(&err, "store.SetCheckIn(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
 	return s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		if checkedIn == !a.CheckedInAt.IsZero() {
 			return nil // already so: a second click changes nothing
@@ -180,7 +183,8 @@ func (s *Store) SetCheckIn(ctx context.Context, orgID, eventID, id, memberID int
 }
 
 // SetMemo saves the 機密事項メモ of an application.
-func (s *Store) SetMemo(ctx context.Context, orgID, eventID, id, memberID int64, memo string) (event.Application, error) {
+func (s *Store) SetMemo(ctx context.Context, orgID, eventID, id, memberID int64, memo string) (_ event.Application, err error) {
+	defer wrap(&err, "store.SetMemo(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
 	return s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		if a.Memo == memo {
 			return nil
@@ -194,7 +198,14 @@ func (s *Store) SetMemo(ctx context.Context, orgID, eventID, id, memberID int64,
 }
 
 // EditApplicant corrects an application's name and e-mail (登録内容修正).
-func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID int64, name, email string) (event.Application, error) {
+func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID int64, name, email string) (_ event.Application, err error) {
+	defer func() {
+		// The applicant page tells field errors by their type, not with
+		// errors.As: they go back as they are, to be shown by their fields.
+		if _, ok := err.(event.FieldErrors); !ok {
+			wrap(&err, "store.EditApplicant(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
+		}
+	}()
 	a, err := s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		if a.Name == name && a.Email == email {
 			return nil
@@ -227,7 +238,8 @@ func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID 
 
 // Promote moves a waitlisted application to 申込済 if its schedule has a
 // seat, and tells the participant.
-func (s *Store) Promote(ctx context.Context, orgID, eventID, id, memberID int64) (event.Application, error) {
+func (s *Store) Promote(ctx context.Context, orgID, eventID, id, memberID int64) (_ event.Application, err error) {
+	defer wrap(&err, "store.Promote(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
 	return s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		r, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'applied', updated_at = $1
 			WHERE id = $2 AND status = 'waitlisted'`, tx.now, a.ID)
@@ -258,7 +270,8 @@ func (s *Store) Promote(ctx context.Context, orgID, eventID, id, memberID int64)
 
 // DeleteApplication deletes an application irreversibly, with its history
 // and mail; a seat it held is freed.
-func (s *Store) DeleteApplication(ctx context.Context, orgID, eventID, id int64) error {
+func (s *Store) DeleteApplication(ctx context.Context, orgID, eventID, id int64) (err error) {
+	defer wrap(&err, "store.DeleteApplication(org %d, event %d, id %d)", orgID, eventID, id)
 	return s.Tx(ctx, func(tx *Tx) error {
 		var scheduleID int64
 		var status event.ApplicationStatus

@@ -48,10 +48,11 @@ func applicationWhere(ctx context.Context, q querier, where string, args ...any)
 // database. Submitting the same form again (same SubmitKey) with the same
 // schedule and e-mail returns the first application; the key sent with
 // anything else is refused (ErrSubmitKeyUsed) and creates nothing.
-func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationInput) (event.ApplyResult, error) {
+func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationInput) (_ event.ApplyResult, err error) {
+	defer wrap(&err, "store.Apply(org %d, event %d)", e.OrgID, e.ID)
 	var res event.ApplyResult
 	now := s.nowUTC()
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		q := tx
 		if a, err := applicationWhere(ctx, q, `a.submit_key = $1 AND a.event_id = $2`, in.SubmitKey, e.ID); err == nil {
 			if !a.SameSubmission(in) {
@@ -137,25 +138,33 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 		if errors.As(err, &fe) || errors.As(err, &ee) {
 			return res, err
 		}
-		return res, fmt.Errorf("store.Apply(event %d): %w", e.ID, err)
+		return res, err
 	}
 	return res, nil
 }
 
 // ApplicationByToken returns the application behind a participant's private link.
-func (s *Store) ApplicationByToken(ctx context.Context, token string) (event.Application, error) {
+func (s *Store) ApplicationByToken(ctx context.Context, token string) (_ event.Application, err error) {
+	defer wrap(&err, "store.ApplicationByToken()")
 	return applicationWhere(ctx, s.reader(), `a.token = $1`, token)
 }
 
 // Application returns one of an organization's applications.
-func (s *Store) Application(ctx context.Context, orgID, eventID, id int64) (event.Application, error) {
+func (s *Store) Application(ctx context.Context, orgID, eventID, id int64) (_ event.Application, err error) {
+	defer wrap(&err, "store.Application(org %d, event %d, id %d)", orgID, eventID, id)
 	return applicationWhere(ctx, s.reader(), `a.org_id = $1 AND a.event_id = $2 AND a.id = $3`, orgID, eventID, id)
 }
 
 // ScheduleByIDUnscoped returns a schedule and its group, for an application's page
 // and mail. A Zoom group's OnlineURL is the schedule's meeting's join URL
 // (empty until the meeting is made).
-func (s *Store) ScheduleByIDUnscoped(ctx context.Context, id int64) (event.Schedule, event.ScheduleGroup, error) {
+func (s *Store) ScheduleByIDUnscoped(ctx context.Context, id int64) (_ event.Schedule, _ event.ScheduleGroup, err error) {
+	defer wrap(&err, "store.ScheduleByIDUnscoped(id %d)", id)
+	return s.scheduleByID(ctx, id)
+}
+
+// scheduleByID is ScheduleByIDUnscoped without its wrap, for the store's own use.
+func (s *Store) scheduleByID(ctx context.Context, id int64) (event.Schedule, event.ScheduleGroup, error) {
 	var sc event.Schedule
 	if err := scanSchedule(s.reader().QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE sc.id = $1`, id), &sc); err != nil {
 		return sc, event.ScheduleGroup{}, notFound(err)
@@ -173,14 +182,21 @@ func (s *Store) ScheduleByIDUnscoped(ctx context.Context, id int64) (event.Sched
 }
 
 // EventByIDUnscoped returns an event by id, for an application's page.
-func (s *Store) EventByIDUnscoped(ctx context.Context, id int64) (event.Event, error) {
+func (s *Store) EventByIDUnscoped(ctx context.Context, id int64) (_ event.Event, err error) {
+	defer wrap(&err, "store.EventByIDUnscoped(id %d)", id)
+	return s.eventByID(ctx, id)
+}
+
+// eventByID is EventByIDUnscoped without its wrap, for the store's own use.
+func (s *Store) eventByID(ctx context.Context, id int64) (event.Event, error) {
 	var e event.Event
 	err := scanEvent(s.reader().QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, id), &e)
 	return e, notFound(err)
 }
 
 // CancelByToken cancels an application from the participant's private page.
-func (s *Store) CancelByToken(ctx context.Context, token string) (event.Application, error) {
+func (s *Store) CancelByToken(ctx context.Context, token string) (_ event.Application, err error) {
+	defer wrap(&err, "store.CancelByToken()")
 	return s.cancel(ctx, 0, participantMayCancel, `token = $1`, token)
 }
 
@@ -195,7 +211,8 @@ func participantMayCancel(ctx context.Context, tx *Tx, a *event.Application, now
 }
 
 // CancelApplication cancels an application as an organizer (memberID).
-func (s *Store) CancelApplication(ctx context.Context, orgID, eventID, id, memberID int64) (event.Application, error) {
+func (s *Store) CancelApplication(ctx context.Context, orgID, eventID, id, memberID int64) (_ event.Application, err error) {
+	defer wrap(&err, "store.CancelApplication(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
 	return s.cancel(ctx, memberID, nil, `org_id = $1 AND event_id = $2 AND id = $3`, orgID, eventID, id)
 }
 
@@ -258,11 +275,12 @@ func (s *Store) cancel(ctx context.Context, memberID int64,
 // SetPayment sets the 入金状況 of a live application to a paid event, as
 // memberID; becoming 入金済 sends the 入金完了 mail. Setting what is already
 // set changes nothing.
-func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id, memberID int64, p event.Payment) error {
+func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id, memberID int64, p event.Payment) (err error) {
+	defer wrap(&err, "store.SetPayment(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
 	if p != event.PaymentPaid && p != event.PaymentUnpaid {
 		return event.Errorf(event.EInvalid, "error.bad_request")
 	}
-	_, err := s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
+	_, err = s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		switch {
 		case a.Payment == event.PaymentNone:
 			return event.Errorf(event.EInvalid, "applications.not_paid_event")

@@ -27,13 +27,14 @@ type EventSummary struct {
 }
 
 // Events lists an organization's events, newest first.
-func (s *Store) Events(ctx context.Context, orgID int64) ([]EventSummary, error) {
+func (s *Store) Events(ctx context.Context, orgID int64) (_ []EventSummary, err error) {
+	defer wrap(&err, "store.Events(org %d)", orgID)
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+eventColumns+`,
 		  (SELECT COUNT(*) FROM schedules sc WHERE sc.event_id = e.id),
 		  (SELECT COUNT(*) FROM applications a WHERE a.event_id = e.id AND a.status <> 'cancelled')
 		FROM events e WHERE e.org_id = $1 ORDER BY e.id DESC`, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("store.Events(org %d): %w", orgID, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var es []EventSummary
@@ -48,17 +49,19 @@ func (s *Store) Events(ctx context.Context, orgID int64) ([]EventSummary, error)
 }
 
 // Event returns one of an organization's events.
-func (s *Store) Event(ctx context.Context, orgID, id int64) (event.Event, error) {
+func (s *Store) Event(ctx context.Context, orgID, id int64) (_ event.Event, err error) {
+	defer wrap(&err, "store.Event(org %d, id %d)", orgID, id)
 	var e event.Event
-	err := scanEvent(s.reader().QueryRowContext(ctx,
+	err = scanEvent(s.reader().QueryRowContext(ctx,
 		`SELECT `+eventColumns+` FROM events e WHERE e.org_id = $1 AND e.id = $2`, orgID, id), &e)
 	return e, notFound(err)
 }
 
 // PublishedEvent returns an event by its public slug, only if published.
-func (s *Store) PublishedEvent(ctx context.Context, slug string) (event.Event, error) {
+func (s *Store) PublishedEvent(ctx context.Context, slug string) (_ event.Event, err error) {
+	defer wrap(&err, "store.PublishedEvent()")
 	var e event.Event
-	err := scanEvent(s.reader().QueryRowContext(ctx,
+	err = scanEvent(s.reader().QueryRowContext(ctx,
 		`SELECT `+eventColumns+` FROM events e WHERE e.slug = $1 AND e.status = 'published'`, slug), &e)
 	return e, notFound(err)
 }
@@ -67,6 +70,7 @@ func (s *Store) PublishedEvent(ctx context.Context, slug string) (event.Event, e
 // identifies the rendered form: submitted again, it finds the first event
 // (existing is true and e.ID is that event's). An empty key is not checked.
 func (s *Store) CreateEvent(ctx context.Context, e *event.Event, formKey string) (existing bool, err error) {
+	defer wrap(&err, "store.CreateEvent(org %d)", e.OrgID)
 	now := s.nowUTC()
 	e.CreatedAt, e.UpdatedAt = now, now
 	e.Slug = randomSlug()
@@ -79,14 +83,15 @@ func (s *Store) CreateEvent(ctx context.Context, e *event.Event, formKey string)
 		return id, err
 	})
 	if err != nil {
-		return false, fmt.Errorf("store.CreateEvent: %w", err)
+		return false, err
 	}
 	return existing, nil
 }
 
 // UpdateEvent saves an organizer's edit of an event. Switching between free
 // and paid once applications exist is refused: their payment state would lie.
-func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) error {
+func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) (err error) {
+	defer wrap(&err, "store.UpdateEvent(org %d, id %d)", e.OrgID, e.ID)
 	e.UpdatedAt = s.nowUTC()
 	return s.Tx(ctx, func(tx *Tx) error {
 		var oldFee event.Fee
@@ -106,22 +111,23 @@ func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) error {
 			e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled, e.UpdatedAt,
 			e.OrgID, e.ID)
 		if err != nil {
-			return fmt.Errorf("store.UpdateEvent(%d): %w", e.ID, err)
+			return err
 		}
 		// The title is the meetings' topic, the time zone theirs.
-		return s.planZoomMeetings(ctx, tx, e.OrgID, `sc.event_id = $2`, e.ID)
+		return s.planZoomMeetings(ctx, tx, e.OrgID, `sc.event_id = ?`, e.ID)
 	})
 }
 
 // DeleteEvent deletes an event with its groups, schedules and applications;
 // its Zoom meetings are to be deleted.
-func (s *Store) DeleteEvent(ctx context.Context, orgID, id int64) error {
+func (s *Store) DeleteEvent(ctx context.Context, orgID, id int64) (err error) {
+	defer wrap(&err, "store.DeleteEvent(org %d, id %d)", orgID, id)
 	return s.Tx(ctx, func(tx *Tx) error {
-		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `event_id = $2`, id); err != nil {
+		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `event_id = ?`, id); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE org_id = $1 AND id = $2`, orgID, id)
-		return rowsOrNotFound(r, err, "store.DeleteEvent(%d)", id)
+		return rowsOrNotFound(r, err)
 	})
 }
 
@@ -133,31 +139,36 @@ type Impact struct {
 }
 
 // EventImpact says what deleting an event loses.
-func (s *Store) EventImpact(ctx context.Context, orgID, id int64) (Impact, error) {
-	return s.impact(ctx, `e.org_id = $1 AND e.id = $2`, orgID, id)
+func (s *Store) EventImpact(ctx context.Context, orgID, id int64) (_ Impact, err error) {
+	defer wrap(&err, "store.EventImpact(org %d, id %d)", orgID, id)
+	return s.impact(ctx, "e", orgID, id)
 }
 
 // GroupImpact says what deleting a schedule group loses.
-func (s *Store) GroupImpact(ctx context.Context, orgID, id int64) (Impact, error) {
-	return s.impact(ctx, `g.org_id = $1 AND g.id = $2`, orgID, id)
+func (s *Store) GroupImpact(ctx context.Context, orgID, id int64) (_ Impact, err error) {
+	defer wrap(&err, "store.GroupImpact(org %d, id %d)", orgID, id)
+	return s.impact(ctx, "g", orgID, id)
 }
 
 // ScheduleImpact says what deleting a schedule loses.
-func (s *Store) ScheduleImpact(ctx context.Context, orgID, id int64) (Impact, error) {
-	return s.impact(ctx, `sc.org_id = $1 AND sc.id = $2`, orgID, id)
+func (s *Store) ScheduleImpact(ctx context.Context, orgID, id int64) (_ Impact, err error) {
+	defer wrap(&err, "store.ScheduleImpact(org %d, id %d)", orgID, id)
+	return s.impact(ctx, "sc", orgID, id)
 }
 
-func (s *Store) impact(ctx context.Context, where string, orgID, id int64) (Impact, error) {
+// impact counts what deleting the row alias (e, g or sc) of orgID with id
+// loses.
+func (s *Store) impact(ctx context.Context, alias string, orgID, id int64) (Impact, error) {
 	var im Impact
 	var found int
-	// where picks the subtree; no row at all means it does not exist (or is
-	// another organization's).
+	// The row picks the subtree; no row at all means it does not exist (or
+	// is another organization's).
 	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT g.id), COUNT(DISTINCT sc.id), COUNT(DISTINCT a.id)
 		FROM events e
 		LEFT JOIN schedule_groups g ON g.event_id = e.id
 		LEFT JOIN schedules sc ON sc.group_id = g.id
 		LEFT JOIN applications a ON a.schedule_id = sc.id AND a.status <> 'cancelled'
-		WHERE `+where, orgID, id).Scan(&found, &im.Groups, &im.Schedules, &im.Applications)
+		WHERE `+alias+`.org_id = $1 AND `+alias+`.id = $2`, orgID, id).Scan(&found, &im.Groups, &im.Schedules, &im.Applications)
 	if err != nil {
 		return im, err
 	}
@@ -168,11 +179,12 @@ func (s *Store) impact(ctx context.Context, where string, orgID, id int64) (Impa
 }
 
 // Groups returns an event's schedule groups with their schedules, by start.
-func (s *Store) Groups(ctx context.Context, orgID, eventID int64) ([]GroupWithSchedules, error) {
+func (s *Store) Groups(ctx context.Context, orgID, eventID int64) (_ []GroupWithSchedules, err error) {
+	defer wrap(&err, "store.Groups(org %d, event %d)", orgID, eventID)
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g
 		WHERE g.org_id = $1 AND g.event_id = $2 ORDER BY g.id`, orgID, eventID)
 	if err != nil {
-		return nil, fmt.Errorf("store.Groups(event %d): %w", eventID, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var gs []GroupWithSchedules
@@ -188,7 +200,7 @@ func (s *Store) Groups(ctx context.Context, orgID, eventID int64) ([]GroupWithSc
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	scs, err := s.schedules(ctx, `sc.org_id = $1 AND sc.event_id = $2`, orgID, eventID)
+	scs, err := s.schedules(ctx, orgID, eventID)
 	if err != nil {
 		return nil, err
 	}
@@ -236,9 +248,10 @@ func zoomColumns(g *event.ScheduleGroup) []any {
 }
 
 // Group returns one schedule group of an event.
-func (s *Store) Group(ctx context.Context, orgID, eventID, id int64) (event.ScheduleGroup, error) {
+func (s *Store) Group(ctx context.Context, orgID, eventID, id int64) (_ event.ScheduleGroup, err error) {
+	defer wrap(&err, "store.Group(org %d, event %d, id %d)", orgID, eventID, id)
 	var g event.ScheduleGroup
-	err := scanGroup(s.reader().QueryRowContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g
+	err = scanGroup(s.reader().QueryRowContext(ctx, `SELECT `+groupColumns+` FROM schedule_groups g
 		WHERE g.org_id = $1 AND g.event_id = $2 AND g.id = $3`, orgID, eventID, id), &g)
 	return g, notFound(err)
 }
@@ -266,6 +279,7 @@ func checkZoomHost(ctx context.Context, tx *Tx, g *event.ScheduleGroup, keep int
 // CreateGroup adds a schedule group to an event of the organization; formKey
 // as for CreateEvent.
 func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup, formKey string) (existing bool, err error) {
+	defer wrap(&err, "store.CreateGroup(org %d, event %d)", g.OrgID, g.EventID)
 	g.CreatedAt = s.nowUTC()
 	g.ID, existing, err = s.createOnce(ctx, g.OrgID, formKey, func(tx *Tx) (id int64, err error) {
 		if err := checkZoomHost(ctx, tx, g, 0); err != nil {
@@ -288,7 +302,8 @@ func (s *Store) CreateGroup(ctx context.Context, g *event.ScheduleGroup, formKey
 // for it in the same transaction: new settings update the group's meetings,
 // a new host moves them (deleted and created again), and leaving Zoom
 // deletes them.
-func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) error {
+func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) (err error) {
+	defer wrap(&err, "store.UpdateGroup(org %d, event %d, id %d)", g.OrgID, g.EventID, g.ID)
 	return s.Tx(ctx, func(tx *Tx) error {
 		var keep sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT zoom_conn_id FROM schedule_groups
@@ -307,22 +322,23 @@ func (s *Store) UpdateGroup(ctx context.Context, g *event.ScheduleGroup) error {
 			append(append([]any{g.Name, g.Venue, g.Address, g.OnlineURL}, zoomColumns(g)...),
 				g.OrgID, g.EventID, g.ID)...)
 		if err != nil {
-			return fmt.Errorf("store.UpdateGroup(%d): %w", g.ID, err)
+			return err
 		}
-		return s.planZoomMeetings(ctx, tx, g.OrgID, `sc.group_id = $2`, g.ID)
+		return s.planZoomMeetings(ctx, tx, g.OrgID, `sc.group_id = ?`, g.ID)
 	})
 }
 
 // DeleteGroup deletes a schedule group with its schedules and applications;
 // its Zoom meetings are to be deleted.
-func (s *Store) DeleteGroup(ctx context.Context, orgID, eventID, id int64) error {
+func (s *Store) DeleteGroup(ctx context.Context, orgID, eventID, id int64) (err error) {
+	defer wrap(&err, "store.DeleteGroup(org %d, event %d, id %d)", orgID, eventID, id)
 	return s.Tx(ctx, func(tx *Tx) error {
-		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `group_id = $2`, id); err != nil {
+		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `group_id = ?`, id); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM schedule_groups WHERE org_id = $1 AND event_id = $2 AND id = $3`,
 			orgID, eventID, id)
-		return rowsOrNotFound(r, err, "store.DeleteGroup(%d)", id)
+		return rowsOrNotFound(r, err)
 	})
 }
 
@@ -334,11 +350,12 @@ func scanSchedule(sc interface{ Scan(...any) error }, s *event.Schedule) error {
 		&s.SeatsTaken, &s.CreatedAt)
 }
 
-func (s *Store) schedules(ctx context.Context, where string, args ...any) ([]event.Schedule, error) {
-	rows, err := s.reader().QueryContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc WHERE `+where+
-		` ORDER BY sc.starts_at, sc.id`, args...)
+// schedules returns an event's schedules, by start.
+func (s *Store) schedules(ctx context.Context, orgID, eventID int64) ([]event.Schedule, error) {
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc
+		WHERE sc.org_id = $1 AND sc.event_id = $2 ORDER BY sc.starts_at, sc.id`, orgID, eventID)
 	if err != nil {
-		return nil, fmt.Errorf("store: schedules: %w", err)
+		return nil, fmt.Errorf("schedules: %w", err)
 	}
 	defer rows.Close()
 	var scs []event.Schedule
@@ -353,9 +370,10 @@ func (s *Store) schedules(ctx context.Context, where string, args ...any) ([]eve
 }
 
 // Schedule returns one schedule of an event.
-func (s *Store) Schedule(ctx context.Context, orgID, eventID, id int64) (event.Schedule, error) {
+func (s *Store) Schedule(ctx context.Context, orgID, eventID, id int64) (_ event.Schedule, err error) {
+	defer wrap(&err, "store.Schedule(org %d, event %d, id %d)", orgID, eventID, id)
 	var sc event.Schedule
-	err := scanSchedule(s.reader().QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc
+	err = scanSchedule(s.reader().QueryRowContext(ctx, `SELECT `+scheduleColumns+` FROM schedules sc
 		WHERE sc.org_id = $1 AND sc.event_id = $2 AND sc.id = $3`, orgID, eventID, id), &sc)
 	return sc, notFound(err)
 }
@@ -363,6 +381,7 @@ func (s *Store) Schedule(ctx context.Context, orgID, eventID, id int64) (event.S
 // CreateSchedule adds a schedule to a group of the organization's event;
 // formKey as for CreateEvent.
 func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule, formKey string) (existing bool, err error) {
+	defer wrap(&err, "store.CreateSchedule(org %d, event %d, group %d)", sc.OrgID, sc.EventID, sc.GroupID)
 	sc.CreatedAt = s.nowUTC()
 	sc.ID, existing, err = s.createOnce(ctx, sc.OrgID, formKey, func(tx *Tx) (id int64, err error) {
 		err = tx.QueryRowContext(ctx, `INSERT INTO schedules
@@ -374,23 +393,24 @@ func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule, formKey 
 		if err != nil {
 			return 0, notFound(err)
 		}
-		return id, s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = $2`, id)
+		return id, s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = ?`, id)
 	})
 	return existing, err
 }
 
 // UpdateSchedule saves an edit of a schedule's times and capacity. The
 // capacity may not fall below the seats already taken.
-func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) error {
+func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) (err error) {
+	defer wrap(&err, "store.UpdateSchedule(org %d, event %d, id %d)", sc.OrgID, sc.EventID, sc.ID)
 	return s.Tx(ctx, func(tx *Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE schedules SET starts_at = $1, ends_at = $2, capacity = $3
 			WHERE org_id = $4 AND event_id = $5 AND id = $6 AND seats_taken <= $3`,
 			sc.StartsAt.UTC(), sc.EndsAt.UTC(), sc.Capacity, sc.OrgID, sc.EventID, sc.ID)
 		if err != nil {
-			return fmt.Errorf("store.UpdateSchedule(%d): %w", sc.ID, err)
+			return err
 		}
 		if n, _ := r.RowsAffected(); n == 1 {
-			return s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = $2`, sc.ID)
+			return s.planZoomMeetings(ctx, tx, sc.OrgID, `sc.id = ?`, sc.ID)
 		}
 		var taken int
 		if err := tx.QueryRowContext(ctx, `SELECT seats_taken FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
@@ -403,14 +423,15 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) error {
 
 // DeleteSchedule deletes a schedule with its applications; its Zoom meeting
 // is to be deleted.
-func (s *Store) DeleteSchedule(ctx context.Context, orgID, eventID, id int64) error {
+func (s *Store) DeleteSchedule(ctx context.Context, orgID, eventID, id int64) (err error) {
+	defer wrap(&err, "store.DeleteSchedule(org %d, event %d, id %d)", orgID, eventID, id)
 	return s.Tx(ctx, func(tx *Tx) error {
-		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id = $2`, id); err != nil {
+		if _, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id = ?`, id); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
 			orgID, eventID, id)
-		return rowsOrNotFound(r, err, "store.DeleteSchedule(%d)", id)
+		return rowsOrNotFound(r, err)
 	})
 }
 
@@ -446,7 +467,7 @@ func (s *Store) createOnce(ctx context.Context, orgID int64, formKey string, cre
 		// The same form, submitted at the same moment, won; this
 		// transaction made nothing.
 		if err := lookup(s.write); err != nil {
-			return 0, false, fmt.Errorf("store: form submitted twice: %w", err)
+			return 0, false, fmt.Errorf("form submitted twice: %w", err)
 		}
 		return id, true, nil
 	}

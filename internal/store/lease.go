@@ -71,7 +71,8 @@ func (w leased) join(alias string) string {
 // TakeLease starts a lease for holder (what works under it, for an
 // operator's eyes: "mail host:pid"), alive for ttl (DefaultLeaseTTL when
 // zero) unless renewed.
-func (s *Store) TakeLease(ctx context.Context, holder string, ttl time.Duration) (Lease, error) {
+func (s *Store) TakeLease(ctx context.Context, holder string, ttl time.Duration) (_ Lease, err error) {
+	defer wrap(&err, "store.TakeLease(%s)", holder)
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
@@ -80,7 +81,7 @@ func (s *Store) TakeLease(ctx context.Context, holder string, ttl time.Duration)
 	l := Lease{Owner: hex.EncodeToString(b), TTL: ttl}
 	if _, err := s.exec(ctx, `INSERT INTO work_leases (owner, holder, expires_at) VALUES ($1, $2, $3)`,
 		l.Owner, holder, s.nowUTC().Add(ttl)); err != nil {
-		return Lease{}, fmt.Errorf("store.TakeLease(%s): %w", holder, err)
+		return Lease{}, err
 	}
 	return l, nil
 }
@@ -88,12 +89,13 @@ func (s *Store) TakeLease(ctx context.Context, holder string, ttl time.Duration)
 // RenewLease keeps l alive for another TTL. ErrLeaseLost when it has
 // expired already: its work may be another worker's by now, and the run
 // should stop.
-func (s *Store) RenewLease(ctx context.Context, l Lease) error {
+func (s *Store) RenewLease(ctx context.Context, l Lease) (err error) {
+	defer wrap(&err, "store.RenewLease()")
 	now := s.nowUTC()
 	r, err := s.exec(ctx, `UPDATE work_leases SET expires_at = $1 WHERE owner = $2 AND expires_at > $3`,
 		now.Add(l.TTL), l.Owner, now)
 	if err != nil {
-		return fmt.Errorf("store.RenewLease: %w", err)
+		return err
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
 		return ErrLeaseLost
@@ -102,9 +104,10 @@ func (s *Store) RenewLease(ctx context.Context, l Lease) error {
 }
 
 // EndLease ends l: all the work it held is free at once.
-func (s *Store) EndLease(ctx context.Context, l Lease) error {
+func (s *Store) EndLease(ctx context.Context, l Lease) (err error) {
+	defer wrap(&err, "store.EndLease()")
 	if _, err := s.exec(ctx, `DELETE FROM work_leases WHERE owner = $1`, l.Owner); err != nil {
-		return fmt.Errorf("store.EndLease: %w", err)
+		return err
 	}
 	return nil
 }
@@ -179,10 +182,11 @@ func (s *Store) release(ctx context.Context, tx *Tx, w leased, id int64, l Lease
 }
 
 // Holders lists the live leases' holders, by owner (tests, operators).
-func (s *Store) Holders(ctx context.Context) (map[string]string, error) {
+func (s *Store) Holders(ctx context.Context) (_ map[string]string, err error) {
+	defer wrap(&err, "store.Holders()")
 	rows, err := s.reader().QueryContext(ctx, `SELECT owner, holder FROM work_leases WHERE expires_at > $1`, s.nowUTC())
 	if err != nil {
-		return nil, fmt.Errorf("store.Holders: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]string{}
@@ -198,16 +202,13 @@ func (s *Store) Holders(ctx context.Context) (map[string]string, error) {
 
 // leaseHeld is the error of a fenced single-row write: ErrLeaseLost when
 // it matched no row (another worker holds the row now).
-func leaseHeld(r sql.Result, err error, format string, args ...any) error {
+func leaseHeld(r sql.Result, err error) error {
 	if err == nil {
 		if n, _ := r.RowsAffected(); n == 0 {
 			err = ErrLeaseLost
 		}
 	}
-	if err != nil {
-		return fmt.Errorf(format+": %w", append(args, err)...)
-	}
-	return nil
+	return err
 }
 
 // forEachHeld gives back the rows ids of w held by l, setting set (SQL
@@ -239,7 +240,7 @@ func (s *Store) forEachHeld(ctx context.Context, w leased, l Lease, ids []int64,
 		err = ErrLeaseLost
 	}
 	if err != nil {
-		return fmt.Errorf("store: give back %s: %w", w.table, err)
+		return fmt.Errorf("give back %s: %w", w.table, err)
 	}
 	return nil
 }

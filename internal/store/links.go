@@ -31,9 +31,10 @@ func linkEmailHash(email string) string {
 // caller answers the same either way. A request over the limits of
 // event.LinkRequestRetryAt (per address, per client) is refused with
 // *TooManyLinkRequests, and nothing is written.
-func (s *Store) RequestApplicationLinks(ctx context.Context, e *event.Event, email, client string) error {
+func (s *Store) RequestApplicationLinks(ctx context.Context, e *event.Event, email, client string) (err error) {
+	defer wrap(&err, "store.RequestApplicationLinks(org %d, event %d)", e.OrgID, e.ID)
 	hash := linkEmailHash(email)
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		now := tx.now
 		since := now.Add(-event.LinkRequestWindow)
 		var retryAt time.Time
@@ -70,7 +71,7 @@ func (s *Store) RequestApplicationLinks(ctx context.Context, e *event.Event, ema
 	})
 	var tooMany *TooManyLinkRequests
 	if err != nil && !errors.As(err, &tooMany) {
-		return fmt.Errorf("store.RequestApplicationLinks(event %d): %w", e.ID, err)
+		return err
 	}
 	return err
 }

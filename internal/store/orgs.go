@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"kaisai/internal/event"
@@ -15,11 +14,12 @@ var ErrEmailTaken = event.FieldErrors{{Field: "email", Key: "validation.email_ta
 
 // CreateOrganization creates an organization and its owner; passwordHash is
 // already hashed.
-func (s *Store) CreateOrganization(ctx context.Context, in event.SignupInput, passwordHash string) (event.Organization, event.Member, error) {
+func (s *Store) CreateOrganization(ctx context.Context, in event.SignupInput, passwordHash string) (_ event.Organization, _ event.Member, err error) {
+	defer wrap(&err, "store.CreateOrganization()")
 	now := s.nowUTC()
 	org := event.Organization{Name: in.OrgName, CreatedAt: now}
 	m := event.Member{Email: in.Email, Name: in.Name, Role: event.RoleOwner, CreatedAt: now}
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx,
 			`INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id`,
 			org.Name, now).Scan(&org.ID); err != nil {
@@ -32,20 +32,21 @@ func (s *Store) CreateOrganization(ctx context.Context, in event.SignupInput, pa
 		return org, m, ErrEmailTaken
 	}
 	if err != nil {
-		return org, m, fmt.Errorf("store.CreateOrganization: %w", err)
+		return org, m, err
 	}
 	return org, m, nil
 }
 
 // AddMember adds a staff member to an organization.
-func (s *Store) AddMember(ctx context.Context, orgID int64, in event.MemberInput, passwordHash string) (event.Member, error) {
+func (s *Store) AddMember(ctx context.Context, orgID int64, in event.MemberInput, passwordHash string) (_ event.Member, err error) {
+	defer wrap(&err, "store.AddMember(org %d)", orgID)
 	m := event.Member{OrgID: orgID, Email: in.Email, Name: in.Name, Role: event.RoleStaff, CreatedAt: s.nowUTC()}
-	err := s.Tx(ctx, func(tx *Tx) error { return insertMember(ctx, tx, &m, passwordHash) })
+	err = s.Tx(ctx, func(tx *Tx) error { return insertMember(ctx, tx, &m, passwordHash) })
 	if isUniqueViolation(err) {
 		return m, ErrEmailTaken
 	}
 	if err != nil {
-		return m, fmt.Errorf("store.AddMember(org %d): %w", orgID, err)
+		return m, err
 	}
 	return m, nil
 }
@@ -65,10 +66,11 @@ func scanMember(sc interface{ Scan(...any) error }, m *event.Member, extra ...an
 
 // MemberForLogin returns the member with the (normalized) e-mail and its
 // password hash.
-func (s *Store) MemberForLogin(ctx context.Context, email string) (event.Member, string, error) {
+func (s *Store) MemberForLogin(ctx context.Context, email string) (_ event.Member, _ string, err error) {
+	defer wrap(&err, "store.MemberForLogin()")
 	var m event.Member
 	var hash string
-	err := scanMember(s.reader().QueryRowContext(ctx,
+	err = scanMember(s.reader().QueryRowContext(ctx,
 		`SELECT `+memberColumns+`, m.password_hash FROM members m WHERE m.email = $1`, email), &m, &hash)
 	if err != nil {
 		return m, "", notFound(err)
@@ -77,11 +79,12 @@ func (s *Store) MemberForLogin(ctx context.Context, email string) (event.Member,
 }
 
 // Members lists an organization's members, owner first.
-func (s *Store) Members(ctx context.Context, orgID int64) ([]event.Member, error) {
+func (s *Store) Members(ctx context.Context, orgID int64) (_ []event.Member, err error) {
+	defer wrap(&err, "store.Members(org %d)", orgID)
 	rows, err := s.reader().QueryContext(ctx,
 		`SELECT `+memberColumns+` FROM members m WHERE m.org_id = $1 ORDER BY m.role = 'owner' DESC, m.id`, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("store.Members(org %d): %w", orgID, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var ms []event.Member
@@ -96,50 +99,56 @@ func (s *Store) Members(ctx context.Context, orgID int64) ([]event.Member, error
 }
 
 // Organization returns one organization.
-func (s *Store) Organization(ctx context.Context, id int64) (event.Organization, error) {
+func (s *Store) Organization(ctx context.Context, id int64) (_ event.Organization, err error) {
+	defer wrap(&err, "store.Organization(id %d)", id)
 	var o event.Organization
-	err := s.reader().QueryRowContext(ctx, `SELECT id, name, created_at FROM organizations WHERE id = $1`, id).
+	err = s.reader().QueryRowContext(ctx, `SELECT id, name, created_at FROM organizations WHERE id = $1`, id).
 		Scan(&o.ID, &o.Name, &o.CreatedAt)
 	return o, notFound(err)
 }
 
 // CreateSession stores a login session under the hash of its secret.
-func (s *Store) CreateSession(ctx context.Context, idHash string, memberID int64, ttl time.Duration) error {
+func (s *Store) CreateSession(ctx context.Context, idHash string, memberID int64, ttl time.Duration) (err error) {
+	defer wrap(&err, "store.CreateSession(member %d)", memberID)
 	now := s.nowUTC()
-	_, err := s.exec(ctx,
+	_, err = s.exec(ctx,
 		`INSERT INTO sessions (id_hash, member_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 		idHash, memberID, now, now.Add(ttl))
 	if err != nil {
-		return fmt.Errorf("store.CreateSession: %w", err)
+		return err
 	}
 	return nil
 }
 
 // SessionMember returns the member of a live session. An expired or unknown
 // session is not found.
-func (s *Store) SessionMember(ctx context.Context, idHash string) (event.Member, error) {
+func (s *Store) SessionMember(ctx context.Context, idHash string) (_ event.Member, err error) {
+	defer wrap(&err, "store.SessionMember()")
 	var m event.Member
-	err := scanMember(s.reader().QueryRowContext(ctx,
+	err = scanMember(s.reader().QueryRowContext(ctx,
 		`SELECT `+memberColumns+` FROM sessions s JOIN members m ON m.id = s.member_id
 		 WHERE s.id_hash = $1 AND s.expires_at > $2`, idHash, s.nowUTC()), &m)
 	return m, notFound(err)
 }
 
 // DeleteSession ends a session (log out).
-func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
-	_, err := s.exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
+func (s *Store) DeleteSession(ctx context.Context, idHash string) (err error) {
+	defer wrap(&err, "store.DeleteSession()")
+	_, err = s.exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
 	return err
 }
 
 // RecordLoginFailure notes a failed login for rate limiting.
-func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string) error {
-	_, err := s.exec(ctx,
+func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string) (err error) {
+	defer wrap(&err, "store.RecordLoginFailure()")
+	_, err = s.exec(ctx,
 		`INSERT INTO login_failures (email, ip, created_at) VALUES ($1, $2, $3)`, email, ip, s.nowUTC())
 	return err
 }
 
 // LoginFailures counts failed logins since a time, for an e-mail and for an IP.
 func (s *Store) LoginFailures(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error) {
+	defer wrap(&err, "store.LoginFailures()")
 	err = s.reader().QueryRowContext(ctx,
 		`SELECT
 		   (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND created_at > $3),
@@ -149,17 +158,19 @@ func (s *Store) LoginFailures(ctx context.Context, email, ip string, since time.
 }
 
 // ClearLoginFailures forgets an e-mail's failures after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := s.exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
+func (s *Store) ClearLoginFailures(ctx context.Context, email string) (err error) {
+	defer wrap(&err, "store.ClearLoginFailures()")
+	_, err = s.exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
 	return err
 }
 
 // DeleteExpired removes expired sessions, and login failures, form
 // submission keys, work leases (of workers long dead) and requests to
 // resend application links older than before; run periodically.
-func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, error) {
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (_ int64, err error) {
+	defer wrap(&err, "store.DeleteExpired()")
 	var n int64
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, tx.now)
 		if err != nil {
 			return err

@@ -81,11 +81,12 @@ const noEarlierMail = `NOT EXISTS (SELECT 1 FROM outbox e WHERE e.application_id
 
 // ClaimMail leases to l up to limit due mails, so that no other worker (on
 // any instance) sends them meanwhile. Mails come in outbox order.
-func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMail, error) {
+func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) (_ []OutgoingMail, err error) {
+	defer wrap(&err, "store.ClaimMail()")
 	var claimed []OutgoingMail
 	var appIDs, memberIDs []sql.NullInt64
 	var vars []string
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		now := tx.now
 		claimed, appIDs, memberIDs, vars = claimed[:0], appIDs[:0], memberIDs[:0], vars[:0]
 		ids, err := s.claim(ctx, tx, mailWork, l, `SELECT o.id, o.lease_owner AS seen FROM outbox o
@@ -114,7 +115,7 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store.ClaimMail: %w", err)
+		return nil, err
 	}
 	// A batch is mostly one event's mail: read each event, schedule and
 	// template once per batch, not once per mail.
@@ -136,12 +137,12 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 				continue // deleted with its member meanwhile
 			}
 			if err != nil {
-				return nil, fmt.Errorf("store.ClaimMail: member: %w", err)
+				return nil, fmt.Errorf("member: %w", err)
 			}
 			m.Member = &mem
 			if vars[i] != "" {
 				if err := json.Unmarshal([]byte(vars[i]), &m.Vars); err != nil {
-					return nil, fmt.Errorf("store.ClaimMail: mail %d vars: %w", m.ID, err)
+					return nil, fmt.Errorf("mail %d vars: %w", m.ID, err)
 				}
 			}
 			mails = append(mails, m)
@@ -152,21 +153,21 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 			continue // deleted with its application meanwhile
 		}
 		if err != nil {
-			return nil, fmt.Errorf("store.ClaimMail: %w", err)
+			return nil, err
 		}
 		m.Application = a
 		e, ok := events[a.EventID]
 		if !ok {
-			if e, err = s.EventByIDUnscoped(ctx, a.EventID); err != nil {
-				return nil, fmt.Errorf("store.ClaimMail: event %d: %w", a.EventID, err)
+			if e, err = s.eventByID(ctx, a.EventID); err != nil {
+				return nil, fmt.Errorf("event %d: %w", a.EventID, err)
 			}
 			events[a.EventID] = e
 		}
 		m.Event = e
 		sg, ok := schedules[a.ScheduleID]
 		if !ok {
-			if sg.Schedule, sg.Group, err = s.ScheduleByIDUnscoped(ctx, a.ScheduleID); err != nil {
-				return nil, fmt.Errorf("store.ClaimMail: schedule %d: %w", a.ScheduleID, err)
+			if sg.Schedule, sg.Group, err = s.scheduleByID(ctx, a.ScheduleID); err != nil {
+				return nil, fmt.Errorf("schedule %d: %w", a.ScheduleID, err)
 			}
 			schedules[a.ScheduleID] = sg
 		}
@@ -174,7 +175,7 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 		if m.Kind == event.MailApplicationLinks {
 			// Written from the default wording, with the applications as they are now.
 			if m.Links, err = s.applicationLinks(ctx, a.EventID, a.Email); err != nil {
-				return nil, fmt.Errorf("store.ClaimMail: links: %w", err)
+				return nil, fmt.Errorf("links: %w", err)
 			}
 			mails = append(mails, m)
 			continue
@@ -182,12 +183,12 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 		k := tmplKey{e.ID, m.Kind}
 		t, ok := templates[k]
 		if !ok {
-			own, err := s.MailTemplate(ctx, e.OrgID, e.ID, m.Kind)
+			own, err := s.mailTemplate(ctx, e.OrgID, e.ID, m.Kind)
 			switch {
 			case err == nil:
 				t = &own
 			case !errors.Is(err, errNotFound):
-				return nil, fmt.Errorf("store.ClaimMail: template: %w", err)
+				return nil, fmt.Errorf("template: %w", err)
 			}
 			templates[k] = t
 		}
@@ -200,13 +201,15 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) ([]OutgoingMa
 
 // MarkMailDelivered records a mail held by l as sent (or kept, in the dev
 // outbox) with what was sent.
-func (s *Store) MarkMailDelivered(ctx context.Context, l Lease, id int64, status event.MailStatus, to, subject, body string) error {
-	return s.MarkMailsDelivered(ctx, l, []DeliveredMail{{ID: id, Status: status, To: to, Subject: subject, Body: body}})
+func (s *Store) MarkMailDelivered(ctx context.Context, l Lease, id int64, status event.MailStatus, to, subject, body string) (err error) {
+	defer wrap(&err, "store.MarkMailDelivered(id %d)", id)
+	return s.markMailsDelivered(ctx, l, []DeliveredMail{{ID: id, Status: status, To: to, Subject: subject, Body: body}})
 }
 
 // MarkMailFailed records a failed attempt of a mail held by l: it is due
 // again at retryAt, or, when final, it is given up and shown as failed.
-func (s *Store) MarkMailFailed(ctx context.Context, l Lease, id int64, reason string, retryAt time.Time, final bool) error {
+func (s *Store) MarkMailFailed(ctx context.Context, l Lease, id int64, reason string, retryAt time.Time, final bool) (err error) {
+	defer wrap(&err, "store.MarkMailFailed(id %d)", id)
 	status := event.MailPending
 	if final {
 		status = event.MailFailed
@@ -214,12 +217,13 @@ func (s *Store) MarkMailFailed(ctx context.Context, l Lease, id int64, reason st
 	r, err := s.exec(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2,
 		next_attempt_at = $3, lease_owner = NULL WHERE id = $4 AND lease_owner = $5`,
 		status, reason, retryAt.UTC(), id, l.Owner)
-	return leaseHeld(r, err, "store.MarkMailFailed(%d)", id)
+	return leaseHeld(r, err)
 }
 
 // RetryMail makes a failed mail due again at once (the organizer's 再送).
-func (s *Store) RetryMail(ctx context.Context, orgID, id int64) error {
-	err := s.updateOne(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = ''
+func (s *Store) RetryMail(ctx context.Context, orgID, id int64) (err error) {
+	defer wrap(&err, "store.RetryMail(org %d, id %d)", orgID, id)
+	err = s.updateOne(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = ''
 		WHERE org_id = $2 AND id = $3 AND status = 'failed'`, s.nowUTC(), orgID, id)
 	if err == nil && s.mailQueued != nil {
 		s.mailQueued()
@@ -229,13 +233,15 @@ func (s *Store) RetryMail(ctx context.Context, orgID, id int64) error {
 
 // PostponeMail gives mails held by l back, to be tried at at, without
 // counting an attempt (a mail waiting for what it must carry).
-func (s *Store) PostponeMail(ctx context.Context, l Lease, ids []int64, at time.Time) error {
+func (s *Store) PostponeMail(ctx context.Context, l Lease, ids []int64, at time.Time) (err error) {
+	defer wrap(&err, "store.PostponeMail()")
 	return s.forEachHeld(ctx, mailWork, l, ids, `next_attempt_at = $3`, at.UTC())
 }
 
 // ReleaseMail gives back mails held by l that were not attempted (a worker
 // stopping): they are due again at once.
-func (s *Store) ReleaseMail(ctx context.Context, l Lease, ids []int64) error {
+func (s *Store) ReleaseMail(ctx context.Context, l Lease, ids []int64) (err error) {
+	defer wrap(&err, "store.ReleaseMail()")
 	return s.forEachHeld(ctx, mailWork, l, ids, "")
 }
 
@@ -251,7 +257,13 @@ type DeliveredMail struct {
 // transaction per mail would compete with applications for the one writer.
 // A mail another worker took over is left to it (ErrLeaseLost, after the
 // others are recorded).
-func (s *Store) MarkMailsDelivered(ctx context.Context, l Lease, ms []DeliveredMail) error {
+func (s *Store) MarkMailsDelivered(ctx context.Context, l Lease, ms []DeliveredMail) (err error) {
+	defer wrap(&err, "store.MarkMailsDelivered()")
+	return s.markMailsDelivered(ctx, l, ms)
+}
+
+// markMailsDelivered is MarkMailsDelivered without its wrap, for the store's own use.
+func (s *Store) markMailsDelivered(ctx context.Context, l Lease, ms []DeliveredMail) error {
 	now := s.nowUTC()
 	lost := false
 	err := s.Tx(ctx, func(tx *Tx) error {
@@ -261,7 +273,7 @@ func (s *Store) MarkMailsDelivered(ctx context.Context, l Lease, ms []DeliveredM
 				attempts = attempts + 1, last_error = '', sent_at = $5, lease_owner = NULL WHERE id = $6 AND lease_owner = $7`,
 				m.Status, m.To, m.Subject, m.Body, now, m.ID, l.Owner)
 			if err != nil {
-				return fmt.Errorf("store.MarkMailsDelivered(%d): %w", m.ID, err)
+				return err
 			}
 			if n, _ := r.RowsAffected(); n == 0 {
 				lost = true
@@ -270,7 +282,7 @@ func (s *Store) MarkMailsDelivered(ctx context.Context, l Lease, ms []DeliveredM
 		return nil
 	})
 	if err == nil && lost {
-		err = fmt.Errorf("store.MarkMailsDelivered: %w", ErrLeaseLost)
+		err = ErrLeaseLost
 	}
 	return err
 }
@@ -298,7 +310,8 @@ type MailRow struct {
 }
 
 // Mails lists an organization's e-mails, newest first.
-func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]MailRow, error) {
+func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) (_ []MailRow, err error) {
+	defer wrap(&err, "store.Mails(org %d)", orgID)
 	rows, err := s.reader().QueryContext(ctx, `SELECT o.id, COALESCE(o.event_id, 0), COALESCE(o.application_id, 0),
 		  COALESCE(o.member_id, 0), o.kind, o.status,
 		  CASE WHEN o.to_addr = '' THEN COALESCE(a.email, m.email, '') ELSE o.to_addr END, o.subject, o.body,
@@ -306,7 +319,7 @@ func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]Ma
 		FROM outbox o LEFT JOIN applications a ON a.id = o.application_id LEFT JOIN members m ON m.id = o.member_id
 		WHERE o.org_id = $1 ORDER BY o.id DESC LIMIT $2 OFFSET $3`, orgID, limit, offset)
 	if err != nil {
-		return nil, fmt.Errorf("store.Mails(org %d): %w", orgID, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var ms []MailRow
@@ -325,7 +338,13 @@ func (s *Store) Mails(ctx context.Context, orgID int64, limit, offset int) ([]Ma
 
 // MailTemplate returns an event's own wording of a kind of mail; not found
 // means the default applies.
-func (s *Store) MailTemplate(ctx context.Context, orgID, eventID int64, kind event.MailKind) (event.MailTemplate, error) {
+func (s *Store) MailTemplate(ctx context.Context, orgID, eventID int64, kind event.MailKind) (_ event.MailTemplate, err error) {
+	defer wrap(&err, "store.MailTemplate(org %d, event %d)", orgID, eventID)
+	return s.mailTemplate(ctx, orgID, eventID, kind)
+}
+
+// mailTemplate is MailTemplate without its wrap, for the store's own use.
+func (s *Store) mailTemplate(ctx context.Context, orgID, eventID int64, kind event.MailKind) (event.MailTemplate, error) {
 	t := event.MailTemplate{Kind: kind}
 	err := s.reader().QueryRowContext(ctx, `SELECT t.subject, t.body FROM mail_templates t JOIN events e ON e.id = t.event_id
 		WHERE e.org_id = $1 AND t.event_id = $2 AND t.kind = $3`, orgID, eventID, kind).Scan(&t.Subject, &t.Body)
@@ -333,7 +352,8 @@ func (s *Store) MailTemplate(ctx context.Context, orgID, eventID int64, kind eve
 }
 
 // SaveMailTemplates stores an event's wording of its mails, all at once.
-func (s *Store) SaveMailTemplates(ctx context.Context, orgID, eventID int64, ts []event.MailTemplate) error {
+func (s *Store) SaveMailTemplates(ctx context.Context, orgID, eventID int64, ts []event.MailTemplate) (err error) {
+	defer wrap(&err, "store.SaveMailTemplates(org %d, event %d)", orgID, eventID)
 	now := s.nowUTC()
 	return s.Tx(ctx, func(tx *Tx) error {
 		var one int
@@ -353,16 +373,18 @@ func (s *Store) SaveMailTemplates(ctx context.Context, orgID, eventID int64, ts 
 }
 
 // ResetMailTemplate drops an event's wording of a kind of mail: the default applies again.
-func (s *Store) ResetMailTemplate(ctx context.Context, orgID, eventID int64, kind event.MailKind) error {
-	_, err := s.exec(ctx, `DELETE FROM mail_templates WHERE kind = $1 AND event_id IN
+func (s *Store) ResetMailTemplate(ctx context.Context, orgID, eventID int64, kind event.MailKind) (err error) {
+	defer wrap(&err, "store.ResetMailTemplate(org %d, event %d)", orgID, eventID)
+	_, err = s.exec(ctx, `DELETE FROM mail_templates WHERE kind = $1 AND event_id IN
 		(SELECT id FROM events WHERE org_id = $2 AND id = $3)`, kind, orgID, eventID)
 	return err
 }
 
 // MailDue reports whether any mail waits for delivery now, for the periodic sweep.
-func (s *Store) MailDue(ctx context.Context) (bool, error) {
+func (s *Store) MailDue(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "store.MailDue()")
 	var n int
-	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox o WHERE status = 'pending'
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox o WHERE status = 'pending'
 		AND next_attempt_at <= $1 AND `+mailWork.free("o", "$1")+` AND `+noEarlierMail+` LIMIT 1) d`,
 		s.nowUTC()).Scan(&n)
 	return n > 0, err
@@ -370,9 +392,10 @@ func (s *Store) MailDue(ctx context.Context) (bool, error) {
 
 // OutboxIdle reports whether no mail waits or is held: every mail has
 // been delivered, kept or given up (tests).
-func (s *Store) OutboxIdle(ctx context.Context) (bool, error) {
+func (s *Store) OutboxIdle(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "store.OutboxIdle()")
 	var n int
-	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox o WHERE o.status = 'pending' OR NOT `+
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox o WHERE o.status = 'pending' OR NOT `+
 		mailWork.free("o", "$1"), s.nowUTC()).Scan(&n)
 	return n == 0, err
 }
@@ -381,7 +404,8 @@ func (s *Store) OutboxIdle(ctx context.Context) (bool, error) {
 // attempt, or the end of the lease holding it if later (zero: none waits).
 // A mail held back behind an earlier one to the same participant counts
 // by that one's time.
-func (s *Store) NextMailDue(ctx context.Context) (time.Time, error) {
+func (s *Store) NextMailDue(ctx context.Context) (_ time.Time, err error) {
+	defer wrap(&err, "store.NextMailDue()")
 	return s.nextDue(ctx, `SELECT o.next_attempt_at, l.expires_at FROM outbox o`+mailWork.join("o")+`
 		WHERE o.status = 'pending' AND `+noEarlierMail+` ORDER BY o.next_attempt_at LIMIT 100`)
 }

@@ -164,9 +164,10 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) WriteDB() *sql.DB { return s.write }
 
 // Close closes the pools.
-func (s *Store) Close() error {
+func (s *Store) Close() (err error) {
+	defer wrap(&err, "store.Close()")
 	s.closeStatements()
-	err := s.write.Close()
+	err = s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -174,10 +175,11 @@ func (s *Store) Close() error {
 }
 
 // Ping checks that the database answers, for /readyz.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) (err error) {
+	defer wrap(&err, "store.Ping()")
 	var one int
 	if err := s.reader().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
+		return err
 	}
 	return nil
 }
@@ -203,7 +205,9 @@ type Tx struct {
 // could find nothing to do.
 func (t *Tx) queue(q queued) { t.queued |= q }
 
-// Tx runs fn in a write transaction, committed when fn returns nil. On
+// Tx runs fn in a write transaction, committed when fn returns nil. Its
+// errors are not wrapped: the exported methods that run in it wrap theirs,
+// and fn's own errors come back as fn returned them. On
 // SQLite, fn must not wait on anything outside the transaction: the one write
 // connection is held until it returns.
 func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
@@ -217,7 +221,7 @@ func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
 	}
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return fmt.Errorf("begin: %w", err)
 	}
 	tx := &Tx{tx: sqlTx, st: s.stmts, now: s.nowUTC()}
 	if err := fn(tx); err != nil {
@@ -225,7 +229,7 @@ func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
 	s.tell(tx.queued)
 	if s.stmts != nil {
@@ -314,4 +318,14 @@ func timeOf(n sql.NullTime) time.Time {
 		return time.Time{}
 	}
 	return n.Time.UTC()
+}
+
+// wrap gives *errp, when set, its context once, at an exported method's
+// boundary: the method's name and the ids it was given (never secrets,
+// e-mail addresses or tokens). The error stays inspectable with errors.Is
+// and errors.As, so domain errors and ErrLeaseLost keep their meaning.
+func wrap(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf(format+": %w", append(args, *errp)...)
+	}
 }

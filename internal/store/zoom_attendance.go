@@ -36,9 +36,10 @@ type ZoomSession struct {
 // the first join is kept and an earlier one moves a Zoom check-in earlier.
 // Recording what is already known changes nothing. It returns how many
 // applications were checked in or moved.
-func (s *Store) RecordZoomSessions(ctx context.Context, m CheckInMeeting, sessions []ZoomSession) (int, error) {
+func (s *Store) RecordZoomSessions(ctx context.Context, m CheckInMeeting, sessions []ZoomSession) (_ int, err error) {
+	defer wrap(&err, "store.RecordZoomSessions(meeting %d)", m.MeetingRowID)
 	checkedIn := 0
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		checkedIn = 0
 		now := tx.now
 		for _, z := range sessions {
@@ -102,7 +103,7 @@ func (s *Store) RecordZoomSessions(ctx context.Context, m CheckInMeeting, sessio
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store.RecordZoomSessions(%d sessions): %w", len(sessions), err)
+		return 0, err
 	}
 	return checkedIn, nil
 }
@@ -155,7 +156,8 @@ func (a Attendance) Minutes() int64 { return (a.Seconds + 59) / 60 }
 
 // Attendances are the attendance of the event's applications, of those
 // ids only when ids is not nil.
-func (s *Store) Attendances(ctx context.Context, orgID, eventID int64, ids []int64) (map[int64]Attendance, error) {
+func (s *Store) Attendances(ctx context.Context, orgID, eventID int64, ids []int64) (_ map[int64]Attendance, err error) {
+	defer wrap(&err, "store.Attendances(org %d, event %d)", orgID, eventID)
 	var c cond
 	if ids != nil {
 		if len(ids) == 0 {
@@ -169,7 +171,7 @@ func (s *Store) Attendances(ctx context.Context, orgID, eventID int64, ids []int
 		WHERE z.org_id = $1 AND z.application_id IS NOT NULL AND `+where+`
 		ORDER BY z.application_id, z.joined_at`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store.Attendances: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	spans := map[int64][][2]time.Time{}
@@ -244,13 +246,14 @@ type UnmatchedParticipant struct {
 
 // UnmatchedParticipants are the event's unmatched participants, by
 // schedule and first join.
-func (s *Store) UnmatchedParticipants(ctx context.Context, orgID, eventID int64) ([]UnmatchedParticipant, error) {
+func (s *Store) UnmatchedParticipants(ctx context.Context, orgID, eventID int64) (_ []UnmatchedParticipant, err error) {
+	defer wrap(&err, "store.UnmatchedParticipants(org %d, event %d)", orgID, eventID)
 	rows, err := s.reader().QueryContext(ctx, `SELECT z.id, z.schedule_id, z.name, z.email, z.joined_at, z.left_at
 		FROM zoom_attendance z JOIN schedules s ON s.id = z.schedule_id
 		WHERE z.org_id = $1 AND s.event_id = $2 AND z.application_id IS NULL
 		ORDER BY z.schedule_id, z.joined_at, z.id`, orgID, eventID)
 	if err != nil {
-		return nil, fmt.Errorf("store.UnmatchedParticipants: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []UnmatchedParticipant
@@ -305,8 +308,9 @@ func participantKey(scheduleID int64, name, email string) string {
 // application is checked in (source zoom) at the first join. memberID is
 // who did it. An application of another schedule, or one not 申込済, is
 // refused.
-func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessionID, applicationID, memberID int64) error {
-	err := s.Tx(ctx, func(tx *Tx) error {
+func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessionID, applicationID, memberID int64) (err error) {
+	defer wrap(&err, "store.MatchZoomParticipant(org %d, event %d, session %d, application %d, member %d)", orgID, eventID, sessionID, applicationID, memberID)
+	err = s.Tx(ctx, func(tx *Tx) error {
 		var scheduleID int64
 		var name, email string
 		err := tx.QueryRowContext(ctx, `SELECT z.schedule_id, z.name, z.email
@@ -359,7 +363,7 @@ func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessio
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store.MatchZoomParticipant(%d → %d): %w", sessionID, applicationID, err)
+		return err
 	}
 	return nil
 }
@@ -367,12 +371,13 @@ func (s *Store) MatchZoomParticipant(ctx context.Context, orgID, eventID, sessio
 // CloseZoomStays ends, at endedAt, the stays of a meeting instance that
 // have no leave: everyone leaves when a meeting ends. It is for after the
 // report, which knows better when each one left, was read or cannot be.
-func (s *Store) CloseZoomStays(ctx context.Context, instanceUUID string, endedAt time.Time) (int64, error) {
+func (s *Store) CloseZoomStays(ctx context.Context, instanceUUID string, endedAt time.Time) (_ int64, err error) {
+	defer wrap(&err, "store.CloseZoomStays(instance %s)", instanceUUID)
 	r, err := s.exec(ctx, `UPDATE zoom_attendance SET left_at = $2
 		WHERE instance_uuid = $1 AND left_at IS NULL AND joined_at IS NOT NULL AND joined_at <= $2`,
 		instanceUUID, endedAt.UTC())
 	if err != nil {
-		return 0, fmt.Errorf("store.CloseZoomStays(%q): %w", instanceUUID, err)
+		return 0, err
 	}
 	return r.RowsAffected()
 }

@@ -110,6 +110,7 @@ func (s *Store) seal(orgID int64, zoomUserID string, t ZoomTokens) (access, refr
 // its dead tokens, and its owners are told by mail, instead of finding out
 // from a refused call later.
 func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser, t ZoomTokens) (id int64, err error) {
+	defer wrap(&err, "store.LinkZoomConnection(org %d)", orgID)
 	access, refresh, err := s.seal(orgID, u.ID, t)
 	if err != nil {
 		return 0, err
@@ -138,7 +139,7 @@ func (s *Store) LinkZoomConnection(ctx context.Context, orgID int64, u ZoomUser,
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store.LinkZoomConnection(org %d): %w", orgID, err)
+		return 0, err
 	}
 	return id, nil
 }
@@ -179,12 +180,13 @@ func (s *Store) endZoomLinksElsewhere(ctx context.Context, tx *Tx, orgID int64, 
 
 // ZoomUserLinkedElsewhere reports whether another organization has the Zoom
 // user linked (連携中): linking it here ends that link (LinkZoomConnection).
-func (s *Store) ZoomUserLinkedElsewhere(ctx context.Context, orgID int64, zoomUserID string) (bool, error) {
+func (s *Store) ZoomUserLinkedElsewhere(ctx context.Context, orgID int64, zoomUserID string) (_ bool, err error) {
+	defer wrap(&err, "store.ZoomUserLinkedElsewhere(org %d)", orgID)
 	var n int
-	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_connections
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_connections
 		WHERE zoom_user_id = $1 AND org_id <> $2 AND status = 'linked'`, zoomUserID, orgID).Scan(&n)
 	if err != nil {
-		return false, fmt.Errorf("store.ZoomUserLinkedElsewhere(org %d): %w", orgID, err)
+		return false, err
 	}
 	return n > 0, nil
 }
@@ -207,17 +209,18 @@ func scanZoomConn(row interface{ Scan(...any) error }) (ZoomConnection, error) {
 }
 
 // ZoomConnections lists an organization's connections, oldest first.
-func (s *Store) ZoomConnections(ctx context.Context, orgID int64) ([]ZoomConnection, error) {
+func (s *Store) ZoomConnections(ctx context.Context, orgID int64) (_ []ZoomConnection, err error) {
+	defer wrap(&err, "store.ZoomConnections(org %d)", orgID)
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+zoomConnColumns+` FROM zoom_connections WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("store.ZoomConnections(org %d): %w", orgID, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []ZoomConnection
 	for rows.Next() {
 		c, err := scanZoomConn(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store.ZoomConnections(org %d): %w", orgID, err)
+			return nil, err
 		}
 		out = append(out, c)
 	}
@@ -226,29 +229,32 @@ func (s *Store) ZoomConnections(ctx context.Context, orgID int64) ([]ZoomConnect
 
 // ZoomConnection is one connection of the organization (ErrNotFound for
 // another organization's).
-func (s *Store) ZoomConnection(ctx context.Context, orgID, id int64) (ZoomConnection, error) {
+func (s *Store) ZoomConnection(ctx context.Context, orgID, id int64) (_ ZoomConnection, err error) {
+	defer wrap(&err, "store.ZoomConnection(org %d, id %d)", orgID, id)
 	c, err := scanZoomConn(s.reader().QueryRowContext(ctx, `SELECT `+zoomConnColumns+` FROM zoom_connections
 		WHERE org_id = $1 AND id = $2`, orgID, id))
 	if err != nil {
-		return c, fmt.Errorf("store.ZoomConnection(org %d, %d): %w", orgID, id, notFound(err))
+		return c, notFound(err)
 	}
 	return c, nil
 }
 
 // SetZoomConnectionStatus marks a connection 連携中, 要再連携 or 解除済.
-func (s *Store) SetZoomConnectionStatus(ctx context.Context, orgID, id int64, status zoompolicy.ConnStatus) error {
+func (s *Store) SetZoomConnectionStatus(ctx context.Context, orgID, id int64, status zoompolicy.ConnStatus) (err error) {
+	defer wrap(&err, "store.SetZoomConnectionStatus(org %d, id %d)", orgID, id)
 	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = $1, updated_at = $2 WHERE org_id = $3 AND id = $4`,
 		status, s.nowUTC(), orgID, id)
-	return rowsOrNotFound(r, err, "store.SetZoomConnectionStatus(org %d, %d)", orgID, id)
+	return rowsOrNotFound(r, err)
 }
 
 // MarkZoomRelinkNotified records that the organizer was told the connection
 // needs relinking; it reports false when they were told already (tell once).
 func (s *Store) MarkZoomRelinkNotified(ctx context.Context, orgID, id int64) (first bool, err error) {
+	defer wrap(&err, "store.MarkZoomRelinkNotified(org %d, id %d)", orgID, id)
 	r, err := s.exec(ctx, `UPDATE zoom_connections SET relink_notified_at = $1 WHERE org_id = $2 AND id = $3
 		AND status = 'relink_required' AND relink_notified_at IS NULL`, s.nowUTC(), orgID, id)
 	if err != nil {
-		return false, fmt.Errorf("store.MarkZoomRelinkNotified(org %d, %d): %w", orgID, id, err)
+		return false, err
 	}
 	n, err := r.RowsAffected()
 	return n > 0, err
@@ -300,11 +306,12 @@ func (s *Store) notifyZoomRelink(ctx context.Context, tx *Tx, orgID, id int64, k
 
 // UnlinkZoomConnection deletes the connection's tokens and marks it 解除済
 // (revoking at Zoom is the caller's, before this).
-func (s *Store) UnlinkZoomConnection(ctx context.Context, orgID, id int64) error {
+func (s *Store) UnlinkZoomConnection(ctx context.Context, orgID, id int64) (err error) {
+	defer wrap(&err, "store.UnlinkZoomConnection(org %d, id %d)", orgID, id)
 	r, err := s.exec(ctx, `UPDATE zoom_connections SET status = 'unlinked', access_token_enc = NULL,
 		refresh_token_enc = NULL, token_expiry = NULL, updated_at = $1 WHERE org_id = $2 AND id = $3`,
 		s.nowUTC(), orgID, id)
-	return rowsOrNotFound(r, err, "store.UnlinkZoomConnection(org %d, %d)", orgID, id)
+	return rowsOrNotFound(r, err)
 }
 
 // DeauthorizeZoomUser is Zoom's app_deauthorized: the user removed the app
@@ -319,13 +326,15 @@ func (s *Store) UnlinkZoomConnection(ctx context.Context, orgID, id int64) error
 // as Basic, so the organizer could not tell whom to link again (issue 13).
 // They are what the Zoom user showed the organization when linking, not
 // secrets; only Zoom's opaque user id is needed to recognize a new link.
-func (s *Store) DeauthorizeZoomUser(ctx context.Context, zoomUserID string, at time.Time) (int64, error) {
+func (s *Store) DeauthorizeZoomUser(ctx context.Context, zoomUserID string, at time.Time) (_ int64, err error) {
+	defer wrap(&err, "store.DeauthorizeZoomUser()")
 	return s.deauthorizeZoom(ctx, "zoom_user_id", zoomUserID, at)
 }
 
 // DeauthorizeZoomAccount is app_deauthorized naming only an account: every
 // connection to a user of that Zoom account, as DeauthorizeZoomUser.
-func (s *Store) DeauthorizeZoomAccount(ctx context.Context, zoomAccountID string, at time.Time) (int64, error) {
+func (s *Store) DeauthorizeZoomAccount(ctx context.Context, zoomAccountID string, at time.Time) (_ int64, err error) {
+	defer wrap(&err, "store.DeauthorizeZoomAccount()")
 	return s.deauthorizeZoom(ctx, "zoom_account_id", zoomAccountID, at)
 }
 
@@ -341,22 +350,19 @@ func (s *Store) deauthorizeZoom(ctx context.Context, column, id string, at time.
 		scopes = '', api_url = '', updated_at = $1
 		WHERE `+column+` = $2 AND (linked_at IS NULL OR linked_at <= $3)`, s.nowUTC(), id, at.UTC())
 	if err != nil {
-		return 0, fmt.Errorf("store.deauthorizeZoom(%s): %w", column, err)
+		return 0, err
 	}
 	return r.RowsAffected()
 }
 
-func rowsOrNotFound(r sql.Result, err error, format string, args ...any) error {
+func rowsOrNotFound(r sql.Result, err error) error {
 	if err == nil {
 		var n int64
 		if n, err = r.RowsAffected(); err == nil && n == 0 {
 			err = errNotFound
 		}
 	}
-	if err != nil {
-		return fmt.Errorf(format+": %w", append(args, err)...)
-	}
-	return nil
+	return err
 }
 
 // RefreshFunc makes one refresh at Zoom. When Zoom refuses the refresh
@@ -381,11 +387,7 @@ const refreshSkew = time.Minute
 // token used: on SQLite, app_deauthorized or a new link can come while Zoom
 // answers, and what they wrote stands (a new link's tokens are returned).
 func (s *Store) ZoomAccessToken(ctx context.Context, orgID, id int64, stale string, refresh RefreshFunc) (t ZoomTokens, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("store.ZoomAccessToken(org %d, %d): %w", orgID, id, err)
-		}
-	}()
+	defer wrap(&err, "store.ZoomAccessToken(org %d, id %d)", orgID, id)
 	if s.secrets == nil {
 		return t, ErrNoSecrets
 	}
@@ -446,13 +448,14 @@ func (s *Store) zoomTokens(ctx context.Context, q querier, orgID, id int64, lock
 
 // ZoomStoredTokens are the tokens as stored, whatever the status, without
 // refreshing: for revoking them on 解除. ErrZoomRelinkRequired when there are none.
-func (s *Store) ZoomStoredTokens(ctx context.Context, orgID, id int64) (ZoomTokens, error) {
+func (s *Store) ZoomStoredTokens(ctx context.Context, orgID, id int64) (_ ZoomTokens, err error) {
+	defer wrap(&err, "store.ZoomStoredTokens(org %d, id %d)", orgID, id)
 	if s.secrets == nil {
 		return ZoomTokens{}, ErrNoSecrets
 	}
 	g, err := s.storedZoomTokens(ctx, s.reader(), orgID, id, "")
 	if err != nil {
-		return g.ZoomTokens, fmt.Errorf("store.ZoomStoredTokens(org %d, %d): %w", orgID, id, err)
+		return g.ZoomTokens, err
 	}
 	return g.ZoomTokens, nil
 }
@@ -556,13 +559,14 @@ func hashState(state string) string {
 
 // CreateZoomOAuthState records a flow under way: state (kept as its hash)
 // bound to the member's session, with the PKCE verifier.
-func (s *Store) CreateZoomOAuthState(ctx context.Context, state string, orgID, memberID int64, sessionHash, verifier string) error {
+func (s *Store) CreateZoomOAuthState(ctx context.Context, state string, orgID, memberID int64, sessionHash, verifier string) (err error) {
+	defer wrap(&err, "store.CreateZoomOAuthState(org %d, member %d)", orgID, memberID)
 	now := s.nowUTC()
-	_, err := s.exec(ctx, `INSERT INTO zoom_oauth_states (state_hash, org_id, member_id, session_hash, verifier,
+	_, err = s.exec(ctx, `INSERT INTO zoom_oauth_states (state_hash, org_id, member_id, session_hash, verifier,
 		created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		hashState(state), orgID, memberID, sessionHash, verifier, now, now.Add(zoomOAuthStateTTL))
 	if err != nil {
-		return fmt.Errorf("store.CreateZoomOAuthState: %w", err)
+		return err
 	}
 	// Expired flows are of no use: drop them on the way.
 	_, _ = s.exec(ctx, `DELETE FROM zoom_oauth_states WHERE expires_at < $1`, now)
@@ -573,6 +577,7 @@ func (s *Store) CreateZoomOAuthState(ctx context.Context, state string, orgID, m
 // the state was issued to this session and has not expired; ErrNotFound
 // otherwise. A state works once.
 func (s *Store) TakeZoomOAuthState(ctx context.Context, state string, orgID, memberID int64, sessionHash string) (verifier string, err error) {
+	defer wrap(&err, "store.TakeZoomOAuthState(org %d, member %d)", orgID, memberID)
 	var gotOrg, gotMember int64
 	var gotSession string
 	var expires time.Time
@@ -585,7 +590,7 @@ func (s *Store) TakeZoomOAuthState(ctx context.Context, state string, orgID, mem
 		err = sql.ErrNoRows
 	}
 	if err != nil {
-		return "", fmt.Errorf("store.TakeZoomOAuthState: %w", notFound(err))
+		return "", notFound(err)
 	}
 	return verifier, nil
 }

@@ -69,12 +69,13 @@ func scanZoomMeeting(row interface{ Scan(...any) error }) (ZoomMeeting, error) {
 
 // EventZoomMeetings lists the meetings of an event's schedules, also those
 // being deleted, by schedule.
-func (s *Store) EventZoomMeetings(ctx context.Context, orgID, eventID int64) ([]ZoomMeeting, error) {
+func (s *Store) EventZoomMeetings(ctx context.Context, orgID, eventID int64) (_ []ZoomMeeting, err error) {
+	defer wrap(&err, "store.EventZoomMeetings(org %d, event %d)", orgID, eventID)
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
 		JOIN zoom_connections c ON c.id = m.conn_id
 		WHERE m.org_id = $1 AND m.event_id = $2 ORDER BY m.schedule_id, m.id`, orgID, eventID)
 	if err != nil {
-		return nil, fmt.Errorf("store.EventZoomMeetings(event %d): %w", eventID, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []ZoomMeeting
@@ -89,56 +90,65 @@ func (s *Store) EventZoomMeetings(ctx context.Context, orgID, eventID int64) ([]
 }
 
 // ZoomMeeting is one meeting of the organization.
-func (s *Store) ZoomMeeting(ctx context.Context, orgID, id int64) (ZoomMeeting, error) {
+func (s *Store) ZoomMeeting(ctx context.Context, orgID, id int64) (_ ZoomMeeting, err error) {
+	defer wrap(&err, "store.ZoomMeeting(org %d, id %d)", orgID, id)
 	m, err := scanZoomMeeting(s.reader().QueryRowContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
 		JOIN zoom_connections c ON c.id = m.conn_id WHERE m.org_id = $1 AND m.id = $2`, orgID, id))
 	return m, notFound(err)
 }
 
 // ScheduleZoomMeeting is the meeting a schedule has (want present).
-func (s *Store) ScheduleZoomMeeting(ctx context.Context, orgID, scheduleID int64) (ZoomMeeting, error) {
+func (s *Store) ScheduleZoomMeeting(ctx context.Context, orgID, scheduleID int64) (_ ZoomMeeting, err error) {
+	defer wrap(&err, "store.ScheduleZoomMeeting(org %d, schedule %d)", orgID, scheduleID)
 	m, err := scanZoomMeeting(s.reader().QueryRowContext(ctx, `SELECT `+zoomMeetingColumns+` FROM zoom_meetings m
 		JOIN zoom_connections c ON c.id = m.conn_id
 		WHERE m.org_id = $1 AND m.schedule_id = $2 AND m.want = 'present'`, orgID, scheduleID))
 	return m, notFound(err)
 }
 
-// schedulesWhere selects schedules (sc, with their group g) for planning.
-const schedulesWhere = `SELECT sc.id FROM schedules sc JOIN schedule_groups g ON g.id = sc.group_id WHERE sc.org_id = $1 AND `
+// schedulesOf selects the ids of an organization's schedules (sc, with
+// their group g) for planning; its one "?" is the organization.
+const schedulesOf = `SELECT sc.id FROM schedules sc JOIN schedule_groups g ON g.id = sc.group_id WHERE sc.org_id = ?`
 
-// planZoomMeetings brings the meeting rows of the schedules that where
-// selects (over sc and g, with $2 its argument) in line with their groups, in
-// tx: a schedule of a Zoom group has a present meeting with the group's
-// host, made due to be created or updated after the coalescing delay; a
-// meeting whose schedule left Zoom, or whose host is no longer the group's,
-// is to be deleted at once.
-func (s *Store) planZoomMeetings(ctx context.Context, tx *Tx, orgID int64, where string, arg any) error {
+// planZoomMeetings brings the meeting rows of the schedules that sel selects
+// (over sc and g, args for its "?") in line with their groups, in tx: a
+// schedule of a Zoom group has a present meeting with the group's host,
+// made due to be created or updated after the coalescing delay; a meeting
+// whose schedule left Zoom, or whose host is no longer the group's, is to be
+// deleted at once.
+func (s *Store) planZoomMeetings(ctx context.Context, tx *Tx, orgID int64, sel string, args ...any) error {
 	now := tx.now
 	due := now.Add(s.zoomCoalesce)
-	leaving := schedulesWhere + where + ` AND (g.venue <> 'zoom' OR g.zoom_conn_id IS NULL OR g.zoom_conn_id <> zoom_meetings.conn_id)`
-	n, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id IN (`+leaving+`)`, arg)
+	orgSel := append([]any{orgID}, args...)
+	n, err := s.retireZoomMeetings(ctx, tx, orgID, `schedule_id IN (`+schedulesOf+` AND `+sel+
+		` AND (g.venue <> 'zoom' OR g.zoom_conn_id IS NULL OR g.zoom_conn_id <> zoom_meetings.conn_id))`, orgSel...)
 	if err != nil {
 		return err
 	}
 	// Registration may have been turned on (backfill) or off: the list is
 	// looked at again too.
-	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET due_at = $3, rev = rev + 1, updated_at = $4,
-		reg_due_at = $4, reg_rev = reg_rev + 1
-		WHERE org_id = $1 AND want = 'present' AND zoom_state <> 'deleted' AND schedule_id IN (`+schedulesWhere+where+`)`,
-		orgID, arg, due, now)
+	var planned cond
+	planned.and(`schedule_id IN (`+schedulesOf+` AND `+sel+`)`, orgSel...)
+	q, qArgs := planned.join(`UPDATE zoom_meetings SET due_at = $2, rev = rev + 1, updated_at = $3,
+		reg_due_at = $3, reg_rev = reg_rev + 1
+		WHERE org_id = $1 AND want = 'present' AND zoom_state <> 'deleted'`, orgID, due, now)
+	r, err := tx.ExecContext(ctx, q, qArgs...)
 	if err != nil {
-		return fmt.Errorf("store: plan zoom meetings: %w", err)
+		return fmt.Errorf("plan zoom meetings: %w", err)
 	}
 	updated, _ := r.RowsAffected()
-	r, err = tx.ExecContext(ctx, `INSERT INTO zoom_meetings (org_id, conn_id, event_id, group_id, schedule_id, want,
+	var selected cond
+	selected.and(sel, args...)
+	q, qArgs = selected.join(`INSERT INTO zoom_meetings (org_id, conn_id, event_id, group_id, schedule_id, want,
 		rev, due_at, created_at, updated_at)
-		SELECT sc.org_id, g.zoom_conn_id, sc.event_id, sc.group_id, sc.id, 'present', 1, $3, $4, $4
+		SELECT sc.org_id, g.zoom_conn_id, sc.event_id, sc.group_id, sc.id, 'present', 1, $2, $3, $3
 		FROM schedules sc JOIN schedule_groups g ON g.id = sc.group_id
-		WHERE sc.org_id = $1 AND `+where+` AND g.venue = 'zoom' AND g.zoom_conn_id IS NOT NULL
+		WHERE sc.org_id = $1 AND g.venue = 'zoom' AND g.zoom_conn_id IS NOT NULL
 		  AND NOT EXISTS (SELECT 1 FROM zoom_meetings m WHERE m.schedule_id = sc.id AND m.want = 'present')`,
-		orgID, arg, due, now)
+		orgID, due, now)
+	r, err = tx.ExecContext(ctx, q, qArgs...)
 	if err != nil {
-		return fmt.Errorf("store: plan zoom meetings: %w", err)
+		return fmt.Errorf("plan zoom meetings: %w", err)
 	}
 	created, _ := r.RowsAffected()
 	if n+updated+created > 0 {
@@ -150,21 +160,24 @@ func (s *Store) planZoomMeetings(ctx context.Context, tx *Tx, orgID int64, where
 	return nil
 }
 
-// retireZoomMeetings marks the present meetings that where selects (over
-// zoom_meetings' columns, $2 its argument) to be deleted at once, in tx. A
+// retireZoomMeetings marks the present meetings that sel selects (over
+// zoom_meetings' columns, args for its "?") to be deleted at once, in tx. A
 // meeting already deleted on Zoom's side has nothing left to delete: its
 // row goes.
-func (s *Store) retireZoomMeetings(ctx context.Context, tx *Tx, orgID int64, where string, arg any) (int64, error) {
+func (s *Store) retireZoomMeetings(ctx context.Context, tx *Tx, orgID int64, sel string, args ...any) (int64, error) {
 	now := tx.now
-	_, err := tx.ExecContext(ctx, `DELETE FROM zoom_meetings WHERE org_id = $1 AND zoom_state = 'deleted' AND `+where,
-		orgID, arg)
+	var c cond
+	c.and(sel, args...)
+	q, qArgs := c.join(`DELETE FROM zoom_meetings WHERE org_id = $1 AND zoom_state = 'deleted'`, orgID)
+	_, err := tx.ExecContext(ctx, q, qArgs...)
 	if err != nil {
-		return 0, fmt.Errorf("store: retire zoom meetings: %w", err)
+		return 0, fmt.Errorf("retire zoom meetings: %w", err)
 	}
-	r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET want = 'absent', due_at = $3, rev = rev + 1,
-		updated_at = $3 WHERE org_id = $1 AND want = 'present' AND `+where, orgID, arg, now)
+	q, qArgs = c.join(`UPDATE zoom_meetings SET want = 'absent', due_at = $2, rev = rev + 1,
+		updated_at = $2 WHERE org_id = $1 AND want = 'present'`, orgID, now)
+	r, err := tx.ExecContext(ctx, q, qArgs...)
 	if err != nil {
-		return 0, fmt.Errorf("store: retire zoom meetings: %w", err)
+		return 0, fmt.Errorf("retire zoom meetings: %w", err)
 	}
 	n, _ := r.RowsAffected()
 	if n > 0 {
@@ -174,27 +187,32 @@ func (s *Store) retireZoomMeetings(ctx context.Context, tx *Tx, orgID int64, whe
 }
 
 // RetryZoomMeeting makes a meeting due now (再試行), whatever its backoff.
-func (s *Store) RetryZoomMeeting(ctx context.Context, orgID, id int64) error {
+func (s *Store) RetryZoomMeeting(ctx context.Context, orgID, id int64) (err error) {
+	defer wrap(&err, "store.RetryZoomMeeting(org %d, id %d)", orgID, id)
 	return s.zoomMeetingAction(ctx, orgID, id, `attempts = 0`)
 }
 
 // ReapplyZoomMeeting sends all of kaisai's settings again (kaisaiの設定を再適用),
 // undoing changes made on Zoom's side.
-func (s *Store) ReapplyZoomMeeting(ctx context.Context, orgID, id int64) error {
+func (s *Store) ReapplyZoomMeeting(ctx context.Context, orgID, id int64) (err error) {
+	defer wrap(&err, "store.ReapplyZoomMeeting(org %d, id %d)", orgID, id)
 	return s.zoomMeetingAction(ctx, orgID, id, `applied = '', zoom_state = '', zoom_changes = '', attempts = 0`,
 		`zoom_state <> 'deleted'`)
 }
 
+// zoomMeetingAction sets set on an organization's meeting, when it meets
+// conds too (conditions without arguments), and makes it due now.
 func (s *Store) zoomMeetingAction(ctx context.Context, orgID, id int64, set string, conds ...string) error {
 	now := s.nowUTC()
-	where := ""
-	for _, c := range conds {
-		where += " AND " + c
+	var c cond
+	for _, part := range conds {
+		c.and(part)
 	}
+	q, args := c.join(`UPDATE zoom_meetings SET `+set+`, due_at = $1, rev = rev + 1, updated_at = $1
+			WHERE org_id = $2 AND id = $3`, now, orgID, id)
 	return s.Tx(ctx, func(tx *Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET `+set+`, due_at = $1, rev = rev + 1, updated_at = $1
-			WHERE org_id = $2 AND id = $3`+where, now, orgID, id)
-		if err := rowsOrNotFound(r, err, "store: zoom meeting %d", id); err != nil {
+		r, err := tx.ExecContext(ctx, q, args...)
+		if err := rowsOrNotFound(r, err); err != nil {
 			return err
 		}
 		tx.queue(queuedMeetings)
@@ -204,7 +222,8 @@ func (s *Store) zoomMeetingAction(ctx context.Context, orgID, id int64, set stri
 
 // RecreateZoomMeeting makes a new meeting for a schedule whose meeting was
 // deleted or changed on Zoom's side (再作成): a changed one is deleted.
-func (s *Store) RecreateZoomMeeting(ctx context.Context, orgID, id int64) error {
+func (s *Store) RecreateZoomMeeting(ctx context.Context, orgID, id int64) (err error) {
+	defer wrap(&err, "store.RecreateZoomMeeting(org %d, id %d)", orgID, id)
 	now := s.nowUTC()
 	return s.Tx(ctx, func(tx *Tx) error {
 		var state zoompolicy.ZoomSide
@@ -229,7 +248,7 @@ func (s *Store) RecreateZoomMeeting(ctx context.Context, orgID, id int64) error 
 			updated_at = $1 WHERE id = $2 RETURNING schedule_id`, now, id).Scan(&schedule); err != nil {
 			return err
 		}
-		return s.planZoomMeetings(ctx, tx, orgID, `sc.id = $2`, schedule)
+		return s.planZoomMeetings(ctx, tx, orgID, `sc.id = ?`, schedule)
 	})
 }
 
@@ -268,9 +287,10 @@ var zoomDueWhere = `m.due_at <= $1 AND ` + meetingWork.free("m", "$1") + `
 	AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`
 
 // ZoomMeetingsDue reports whether some meeting can be synced now.
-func (s *Store) ZoomMeetingsDue(ctx context.Context) (bool, error) {
+func (s *Store) ZoomMeetingsDue(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "store.ZoomMeetingsDue()")
 	var n int
-	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+zoomDueWhere+` LIMIT 1) d`,
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+zoomDueWhere+` LIMIT 1) d`,
 		s.nowUTC()).Scan(&n)
 	return n > 0, err
 }
@@ -278,7 +298,8 @@ func (s *Store) ZoomMeetingsDue(ctx context.Context) (bool, error) {
 // NextZoomMeetingDue is when the next meeting waiting for its coalescing
 // delay, its backoff or another worker's lease can be claimed (zero when
 // none waits).
-func (s *Store) NextZoomMeetingDue(ctx context.Context) (time.Time, error) {
+func (s *Store) NextZoomMeetingDue(ctx context.Context) (_ time.Time, err error) {
+	defer wrap(&err, "store.NextZoomMeetingDue()")
 	return s.nextDue(ctx, `SELECT m.due_at, l.expires_at FROM zoom_meetings m`+meetingWork.join("m")+`
 		WHERE m.due_at IS NOT NULL AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')
 		ORDER BY m.due_at LIMIT 100`)
@@ -290,7 +311,7 @@ func (s *Store) NextZoomMeetingDue(ctx context.Context) (time.Time, error) {
 func (s *Store) nextDue(ctx context.Context, query string) (time.Time, error) {
 	rows, err := s.reader().QueryContext(ctx, query)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("store: next due: %w", err)
+		return time.Time{}, fmt.Errorf("next due: %w", err)
 	}
 	defer rows.Close()
 	var next time.Time
@@ -298,7 +319,7 @@ func (s *Store) nextDue(ctx context.Context, query string) (time.Time, error) {
 		var due time.Time
 		var lease sql.NullTime
 		if err := rows.Scan(&due, &lease); err != nil {
-			return time.Time{}, fmt.Errorf("store: next due: %w", err)
+			return time.Time{}, fmt.Errorf("next due: %w", err)
 		}
 		at := due.UTC()
 		if l := timeOf(lease); l.After(at) {
@@ -314,9 +335,10 @@ func (s *Store) nextDue(ctx context.Context, query string) (time.Time, error) {
 // ClaimZoomMeetings leases to l up to limit due meetings, so that no other
 // worker (on any instance) syncs them meanwhile, and reads what each should
 // be.
-func (s *Store) ClaimZoomMeetings(ctx context.Context, l Lease, limit int) ([]ZoomMeetingTask, error) {
+func (s *Store) ClaimZoomMeetings(ctx context.Context, l Lease, limit int) (_ []ZoomMeetingTask, err error) {
+	defer wrap(&err, "store.ClaimZoomMeetings()")
 	var tasks []ZoomMeetingTask
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		now := tx.now
 		tasks = tasks[:0]
 		ids, err := s.claim(ctx, tx, meetingWork, l, `SELECT m.id, m.lease_owner AS seen FROM zoom_meetings m
@@ -334,7 +356,7 @@ func (s *Store) ClaimZoomMeetings(ctx context.Context, l Lease, limit int) ([]Zo
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store.ClaimZoomMeetings: %w", err)
+		return nil, err
 	}
 	return tasks, nil
 }
@@ -378,12 +400,13 @@ func claimedZoomMeeting(ctx context.Context, tx *Tx, id int64) (ZoomMeetingTask,
 // kaisai's own) and, for a create, that a meeting may exist from now on
 // even if the answer is lost. ErrLeaseLost: the row is another worker's
 // now, and nothing may be sent.
-func (s *Store) ZoomMeetingCalling(ctx context.Context, l Lease, id int64, inflight string, creating bool) error {
+func (s *Store) ZoomMeetingCalling(ctx context.Context, l Lease, id int64, inflight string, creating bool) (err error) {
+	defer wrap(&err, "store.ZoomMeetingCalling(id %d)", id)
 	now := s.nowUTC()
 	r, err := s.exec(ctx, `UPDATE zoom_meetings SET inflight = $1,
 		create_started_at = CASE WHEN $2 THEN $3 ELSE create_started_at END WHERE id = $4 AND lease_owner = $5`,
 		inflight, creating, now, id, l.Owner)
-	return leaseHeld(r, err, "store.ZoomMeetingCalling(%d)", id)
+	return leaseHeld(r, err)
 }
 
 // LockZoomMeetingCreates gives l the right to create meetings of a host
@@ -391,30 +414,33 @@ func (s *Store) ZoomMeetingCalling(ctx context.Context, l Lease, id int64, infli
 // time per host keeps such a meeting recognizable by its topic and start
 // time. It reports false when another worker holds it. The right ends
 // with UnlockZoomMeetingCreates, or with l.
-func (s *Store) LockZoomMeetingCreates(ctx context.Context, l Lease, connID int64) (bool, error) {
+func (s *Store) LockZoomMeetingCreates(ctx context.Context, l Lease, connID int64) (_ bool, err error) {
+	defer wrap(&err, "store.LockZoomMeetingCreates(conn %d)", connID)
 	var ids []int64
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		var err error
 		ids, err = s.claim(ctx, tx, createWork, l, `SELECT zc.id, zc.create_owner AS seen FROM zoom_connections zc
 			WHERE zc.id = $1 AND `+createWork.free("zc", "$2"), "", connID, tx.now)
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("store.LockZoomMeetingCreates(%d): %w", connID, err)
+		return false, err
 	}
 	return len(ids) == 1, nil
 }
 
 // UnlockZoomMeetingCreates gives the right back.
-func (s *Store) UnlockZoomMeetingCreates(ctx context.Context, l Lease, connID int64) error {
-	_, err := s.exec(ctx, `UPDATE zoom_connections SET create_owner = NULL WHERE id = $1 AND create_owner = $2`,
+func (s *Store) UnlockZoomMeetingCreates(ctx context.Context, l Lease, connID int64) (err error) {
+	defer wrap(&err, "store.UnlockZoomMeetingCreates(conn %d)", connID)
+	_, err = s.exec(ctx, `UPDATE zoom_connections SET create_owner = NULL WHERE id = $1 AND create_owner = $2`,
 		connID, l.Owner)
 	return err
 }
 
 // PostponeZoomMeeting gives a row held by l back, due at at (another
 // worker is creating a meeting of the same host).
-func (s *Store) PostponeZoomMeeting(ctx context.Context, l Lease, id int64, at time.Time) error {
+func (s *Store) PostponeZoomMeeting(ctx context.Context, l Lease, id int64, at time.Time) (err error) {
+	defer wrap(&err, "store.PostponeZoomMeeting(id %d)", id)
 	return s.forEachHeld(ctx, meetingWork, l, []int64{id}, `due_at = $3`, at.UTC())
 }
 
@@ -422,11 +448,12 @@ func (s *Store) PostponeZoomMeeting(ctx context.Context, l Lease, id int64, at t
 // made: the row, still held by l, names it from now on. Its settings are
 // not known to be kaisai's (applied is cleared), so the next update sends
 // all.
-func (s *Store) ZoomMeetingAdopted(ctx context.Context, l Lease, id, zoomID int64, joinURL, passcode string) error {
+func (s *Store) ZoomMeetingAdopted(ctx context.Context, l Lease, id, zoomID int64, joinURL, passcode string) (err error) {
+	defer wrap(&err, "store.ZoomMeetingAdopted(id %d, zoom %d)", id, zoomID)
 	r, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_id = $1, join_url = $2, passcode = $3, applied = '',
 		inflight = '', create_started_at = NULL, zoom_state = '', zoom_changes = '', updated_at = $4
 		WHERE id = $5 AND lease_owner = $6`, zoomID, joinURL, passcode, s.nowUTC(), id, l.Owner)
-	return leaseHeld(r, err, "store.ZoomMeetingAdopted(%d)", id)
+	return leaseHeld(r, err)
 }
 
 // ZoomMeetingResult is what Zoom says a meeting is after a sync.
@@ -448,9 +475,10 @@ type ZoomMeetingResult struct {
 // meeting has no registrants: in the same transaction its list is made due
 // to be pushed again, so that the registrant sync, nudged after the commit,
 // finds the list and the meeting's id together.
-func (s *Store) ZoomMeetingSynced(ctx context.Context, l Lease, id, rev int64, r ZoomMeetingResult) error {
+func (s *Store) ZoomMeetingSynced(ctx context.Context, l Lease, id, rev int64, r ZoomMeetingResult) (err error) {
+	defer wrap(&err, "store.ZoomMeetingSynced(id %d, rev %d)", id, rev)
 	now := s.nowUTC()
-	err := s.fenced(ctx, meetingWork, id, l, func(tx *Tx) error {
+	err = s.fenced(ctx, meetingWork, id, l, func(tx *Tx) error {
 		if r.Created {
 			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET status = 'cancelled', join_url = '',
 				updated_at = $1 WHERE meeting_id = $2 AND status <> 'cancelled'`, now, id); err != nil {
@@ -476,7 +504,7 @@ func (s *Store) ZoomMeetingSynced(ctx context.Context, l Lease, id, rev int64, r
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store.ZoomMeetingSynced(%d): %w", id, err)
+		return err
 	}
 	return nil
 }
@@ -484,9 +512,10 @@ func (s *Store) ZoomMeetingSynced(ctx context.Context, l Lease, id, rev int64, r
 // ZoomMeetingRemoved records a meeting to delete, held by l, as deleted on
 // Zoom (or never made): its row goes (rows to delete are never wanted
 // again).
-func (s *Store) ZoomMeetingRemoved(ctx context.Context, l Lease, id int64) error {
+func (s *Store) ZoomMeetingRemoved(ctx context.Context, l Lease, id int64) (err error) {
+	defer wrap(&err, "store.ZoomMeetingRemoved(id %d)", id)
 	r, err := s.exec(ctx, `DELETE FROM zoom_meetings WHERE id = $1 AND lease_owner = $2`, id, l.Owner)
-	return leaseHeld(r, err, "store.ZoomMeetingRemoved(%d)", id)
+	return leaseHeld(r, err)
 }
 
 // ZoomMeetingFailure is why a sync failed.
@@ -504,7 +533,8 @@ type ZoomMeetingFailure struct {
 // stays so, whatever failed now: only an answer naming the meeting
 // (ZoomMeetingSynced, ZoomMeetingAdopted) or a lookup that did not find it
 // ends it, so the next attempt, create or delete, looks for it first.
-func (s *Store) ZoomMeetingFailed(ctx context.Context, l Lease, id, rev int64, f ZoomMeetingFailure) error {
+func (s *Store) ZoomMeetingFailed(ctx context.Context, l Lease, id, rev int64, f ZoomMeetingFailure) (err error) {
+	defer wrap(&err, "store.ZoomMeetingFailed(id %d, rev %d)", id, rev)
 	now := s.nowUTC()
 	var retry any
 	if !f.RetryAt.IsZero() {
@@ -517,7 +547,7 @@ func (s *Store) ZoomMeetingFailed(ctx context.Context, l Lease, id, rev int64, f
 		error_message = $3, inflight = CASE WHEN create_started_at IS NULL THEN '' ELSE inflight END,
 		due_at = CASE WHEN rev = $4 THEN $5 ELSE due_at END, lease_owner = NULL, updated_at = $6
 		WHERE id = $7 AND lease_owner = $8`, f.Kind, f.Code, f.Message, rev, retry, now, id, l.Owner)
-	return leaseHeld(r, err, "store.ZoomMeetingFailed(%d)", id)
+	return leaseHeld(r, err)
 }
 
 // ZoomMeetingDeletedOnZoom records that Zoom no longer has the managed
@@ -526,9 +556,10 @@ func (s *Store) ZoomMeetingFailed(ctx context.Context, l Lease, id, rev int64, f
 // another meeting by now (re-created meanwhile). A sync that learned it
 // passes the lease it holds the row with (fenced, and the row given back);
 // a webhook passes the zero Lease and leaves any worker's hold alone.
-func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, l Lease, id, zoomID int64) (bool, error) {
+func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, l Lease, id, zoomID int64) (_ bool, err error) {
+	defer wrap(&err, "store.ZoomMeetingDeletedOnZoom(id %d, zoom %d)", id, zoomID)
 	var n int64
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		if l.Owner != "" {
 			if err := s.release(ctx, tx, meetingWork, id, l); err != nil {
 				return err
@@ -544,7 +575,7 @@ func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, l Lease, id, zoomI
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("store.ZoomMeetingDeletedOnZoom(%d): %w", id, err)
+		return false, err
 	}
 	return n > 0, nil
 }
@@ -553,23 +584,25 @@ func (s *Store) ZoomMeetingDeletedOnZoom(ctx context.Context, l Lease, id, zoomI
 // from kaisai's (seen after Zoom's meeting.updated): shown with 再適用 and
 // 再作成. No fields: Zoom agrees with kaisai again, and a change recorded
 // before is cleared. A row that names another meeting by now is left alone.
-func (s *Store) ZoomMeetingChangedOnZoom(ctx context.Context, id, zoomID int64, fields []string) error {
+func (s *Store) ZoomMeetingChangedOnZoom(ctx context.Context, id, zoomID int64, fields []string) (err error) {
+	defer wrap(&err, "store.ZoomMeetingChangedOnZoom(id %d, zoom %d)", id, zoomID)
 	state := zoompolicy.ChangedOnZoom
 	if len(fields) == 0 {
 		state = ""
 	}
-	_, err := s.exec(ctx, `UPDATE zoom_meetings SET zoom_state = $1, zoom_changes = $2, updated_at = $3
+	_, err = s.exec(ctx, `UPDATE zoom_meetings SET zoom_state = $1, zoom_changes = $2, updated_at = $3
 		WHERE id = $4 AND want = 'present' AND zoom_state <> 'deleted' AND zoom_id = $5`,
 		state, strings.Join(fields, " "), s.nowUTC(), id, zoomID)
 	if err != nil {
-		return fmt.Errorf("store.ZoomMeetingChangedOnZoom(%d): %w", id, err)
+		return err
 	}
 	return nil
 }
 
 // ReleaseZoomMeeting gives a row held by l back untouched (kaisai stops,
 // or the host can no longer be used): it is due again at once.
-func (s *Store) ReleaseZoomMeeting(ctx context.Context, l Lease, id int64) error {
+func (s *Store) ReleaseZoomMeeting(ctx context.Context, l Lease, id int64) (err error) {
+	defer wrap(&err, "store.ReleaseZoomMeeting(id %d)", id)
 	return s.forEachHeld(ctx, meetingWork, l, []int64{id}, "")
 }
 
@@ -583,11 +616,12 @@ type ZoomMeetingRef struct {
 
 // ZoomMeetingsByZoomID finds the rows of a Zoom meeting id (one, unless a
 // row being deleted shares it with none).
-func (s *Store) ZoomMeetingsByZoomID(ctx context.Context, zoomID int64) ([]ZoomMeetingRef, error) {
+func (s *Store) ZoomMeetingsByZoomID(ctx context.Context, zoomID int64) (_ []ZoomMeetingRef, err error) {
+	defer wrap(&err, "store.ZoomMeetingsByZoomID(zoom %d)", zoomID)
 	rows, err := s.reader().QueryContext(ctx, `SELECT id, org_id, conn_id, want, zoom_state, applied, inflight
 		FROM zoom_meetings WHERE zoom_id = $1 ORDER BY id`, zoomID)
 	if err != nil {
-		return nil, fmt.Errorf("store.ZoomMeetingsByZoomID: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []ZoomMeetingRef
@@ -603,17 +637,19 @@ func (s *Store) ZoomMeetingsByZoomID(ctx context.Context, zoomID int64) ([]ZoomM
 
 // ZoomMeetingKnown reports whether a Zoom meeting id is one of kaisai's rows:
 // a meeting found after a lost create answer must not be one already owned.
-func (s *Store) ZoomMeetingKnown(ctx context.Context, zoomID int64) (bool, error) {
+func (s *Store) ZoomMeetingKnown(ctx context.Context, zoomID int64) (_ bool, err error) {
+	defer wrap(&err, "store.ZoomMeetingKnown(zoom %d)", zoomID)
 	var n int
-	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings WHERE zoom_id = $1`, zoomID).Scan(&n)
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings WHERE zoom_id = $1`, zoomID).Scan(&n)
 	return n > 0, err
 }
 
 // ZoomMeetingsInStep reports whether no meeting is due or leased: every
 // change has reached Zoom, or waits for an organizer or a re-link (tests).
-func (s *Store) ZoomMeetingsInStep(ctx context.Context) (bool, error) {
+func (s *Store) ZoomMeetingsInStep(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "store.ZoomMeetingsInStep()")
 	var n int
-	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m WHERE (m.due_at IS NOT NULL OR NOT `+meetingWork.free("m", "$1")+`)
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m WHERE (m.due_at IS NOT NULL OR NOT `+meetingWork.free("m", "$1")+`)
 		AND m.conn_id IN (SELECT id FROM zoom_connections WHERE status = 'linked')`, s.nowUTC()).Scan(&n)
 	return n == 0, err
 }

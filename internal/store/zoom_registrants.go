@@ -28,7 +28,7 @@ func (s *Store) registrantsChanged(ctx context.Context, tx *Tx, scheduleID int64
 		reg_due_at = CASE WHEN reg_due_at IS NULL OR reg_due_at > $1 THEN $1 ELSE reg_due_at END
 		WHERE schedule_id = $2 AND want = 'present'`, tx.now, scheduleID)
 	if err != nil {
-		return fmt.Errorf("store: registrants changed: %w", err)
+		return fmt.Errorf("registrants changed: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n > 0 {
 		tx.queue(queuedRegistrants)
@@ -61,16 +61,18 @@ const registrantListReady = `m.want = 'present' AND m.zoom_id IS NOT NULL AND m.
 	AND (m.applied_registration OR NOT EXISTS (SELECT 1 FROM schedule_groups g WHERE g.id = m.group_id AND g.zoom_registration))`
 
 // RegistrantListsDue reports whether some registrant list can be synced now.
-func (s *Store) RegistrantListsDue(ctx context.Context) (bool, error) {
+func (s *Store) RegistrantListsDue(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "store.RegistrantListsDue()")
 	var n int
-	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+registrantDueWhere+` LIMIT 1) d`,
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_meetings m WHERE `+registrantDueWhere+` LIMIT 1) d`,
 		s.nowUTC()).Scan(&n)
 	return n > 0, err
 }
 
 // NextRegistrantListDue is when the next waiting list (backoff, lease) can
 // be claimed; zero when none waits.
-func (s *Store) NextRegistrantListDue(ctx context.Context) (time.Time, error) {
+func (s *Store) NextRegistrantListDue(ctx context.Context) (_ time.Time, err error) {
+	defer wrap(&err, "store.NextRegistrantListDue()")
 	return s.nextDue(ctx, `SELECT m.reg_due_at, l.expires_at FROM zoom_meetings m`+registrantWork.join("m")+`
 		WHERE m.reg_due_at IS NOT NULL AND `+registrantListReady+` ORDER BY m.reg_due_at LIMIT 100`)
 }
@@ -78,17 +80,19 @@ func (s *Store) NextRegistrantListDue(ctx context.Context) (time.Time, error) {
 // RegistrantListsIdle reports whether no registrant list is due or held:
 // every change has reached Zoom, or waits for a retry far ahead (tests,
 // benchmarks).
-func (s *Store) RegistrantListsIdle(ctx context.Context) (bool, error) {
+func (s *Store) RegistrantListsIdle(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "store.RegistrantListsIdle()")
 	var n int
-	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM zoom_meetings m
 		WHERE m.reg_due_at IS NOT NULL OR NOT `+registrantWork.free("m", "$1"), s.nowUTC()).Scan(&n)
 	return n == 0, err
 }
 
 // ClaimRegistrantLists leases to l up to limit due registrant lists.
-func (s *Store) ClaimRegistrantLists(ctx context.Context, l Lease, limit int) ([]RegistrantListTask, error) {
+func (s *Store) ClaimRegistrantLists(ctx context.Context, l Lease, limit int) (_ []RegistrantListTask, err error) {
+	defer wrap(&err, "store.ClaimRegistrantLists()")
 	var tasks []RegistrantListTask
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		now := tx.now
 		tasks = tasks[:0]
 		ids, err := s.claim(ctx, tx, registrantWork, l, `SELECT m.id, m.reg_lease_owner AS seen FROM zoom_meetings m
@@ -115,16 +119,17 @@ func (s *Store) ClaimRegistrantLists(ctx context.Context, l Lease, limit int) ([
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store.ClaimRegistrantLists: %w", err)
+		return nil, err
 	}
 	return tasks, nil
 }
 
 // RegistrantCandidatesUnscoped are the live applications of a schedule, with its
 // event, for the policy to choose the registrants from; by id.
-func (s *Store) RegistrantCandidatesUnscoped(ctx context.Context, scheduleID int64) (event.Event, []event.Application, error) {
+func (s *Store) RegistrantCandidatesUnscoped(ctx context.Context, scheduleID int64) (_ event.Event, _ []event.Application, err error) {
+	defer wrap(&err, "store.RegistrantCandidatesUnscoped(schedule %d)", scheduleID)
 	var e event.Event
-	err := scanEvent(s.reader().QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e
+	err = scanEvent(s.reader().QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e
 		JOIN schedules sc ON sc.event_id = e.id WHERE sc.id = $1`, scheduleID), &e)
 	if err != nil {
 		return e, nil, notFound(err)
@@ -158,11 +163,12 @@ type RegistrantRow struct {
 }
 
 // MeetingRegistrantsUnscoped are a meeting's live registrant rows (not cancelled).
-func (s *Store) MeetingRegistrantsUnscoped(ctx context.Context, meetingRowID int64) ([]RegistrantRow, error) {
+func (s *Store) MeetingRegistrantsUnscoped(ctx context.Context, meetingRowID int64) (_ []RegistrantRow, err error) {
+	defer wrap(&err, "store.MeetingRegistrantsUnscoped(meeting %d)", meetingRowID)
 	rows, err := s.reader().QueryContext(ctx, `SELECT id, COALESCE(application_id, 0), email, status, registrant_id, join_url,
 		error_kind FROM zoom_registrants WHERE meeting_id = $1 AND status <> 'cancelled' ORDER BY id`, meetingRowID)
 	if err != nil {
-		return nil, fmt.Errorf("store.MeetingRegistrants: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []RegistrantRow
@@ -187,10 +193,11 @@ type NewRegistrantRow struct {
 // first. A failed row of the same e-mail is taken over, and so is an adding
 // one (the caller knows Zoom did not act on it: it was refused, or looked
 // up). It returns the rows' ids in the order given.
-func (s *Store) RegistrantsAdding(ctx context.Context, l Lease, orgID, meetingRowID int64, rs []NewRegistrantRow) ([]int64, error) {
+func (s *Store) RegistrantsAdding(ctx context.Context, l Lease, orgID, meetingRowID int64, rs []NewRegistrantRow) (_ []int64, err error) {
+	defer wrap(&err, "store.RegistrantsAdding(org %d, meeting %d)", orgID, meetingRowID)
 	now := s.nowUTC()
 	ids := make([]int64, len(rs))
-	err := s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *Tx) error {
+	err = s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *Tx) error {
 		for i, r := range rs {
 			err := tx.QueryRowContext(ctx, `UPDATE zoom_registrants SET status = 'adding', application_id = $1,
 				error_kind = '', error_message = '', updated_at = $2
@@ -212,7 +219,7 @@ func (s *Store) RegistrantsAdding(ctx context.Context, l Lease, orgID, meetingRo
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store.RegistrantsAdding: %w", err)
+		return nil, err
 	}
 	return ids, nil
 }
@@ -225,14 +232,15 @@ type RegisteredRow struct {
 
 // RegistrantsRegistered records registrants Zoom has approved, on a list
 // held by l.
-func (s *Store) RegistrantsRegistered(ctx context.Context, l Lease, meetingRowID int64, rs []RegisteredRow) error {
+func (s *Store) RegistrantsRegistered(ctx context.Context, l Lease, meetingRowID int64, rs []RegisteredRow) (err error) {
+	defer wrap(&err, "store.RegistrantsRegistered(meeting %d)", meetingRowID)
 	now := s.nowUTC()
 	return s.fenced(ctx, registrantWork, meetingRowID, l, func(tx *Tx) error {
 		for _, r := range rs {
 			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET status = 'registered', registrant_id = $1,
 				join_url = $2, error_kind = '', error_message = '', updated_at = $3 WHERE id = $4`,
 				r.RegistrantID, r.JoinURL, now, r.ID); err != nil {
-				return fmt.Errorf("store.RegistrantsRegistered: %w", err)
+				return err
 			}
 		}
 		return nil
@@ -241,13 +249,15 @@ func (s *Store) RegistrantsRegistered(ctx context.Context, l Lease, meetingRowID
 
 // RegistrantsCancelled records registrants cancelled on Zoom (or, for rows
 // never registered, dropped), on a list held by l.
-func (s *Store) RegistrantsCancelled(ctx context.Context, l Lease, meetingRowID int64, ids []int64) error {
+func (s *Store) RegistrantsCancelled(ctx context.Context, l Lease, meetingRowID int64, ids []int64) (err error) {
+	defer wrap(&err, "store.RegistrantsCancelled(meeting %d)", meetingRowID)
 	return s.setRegistrants(ctx, l, meetingRowID, ids, `status = 'cancelled', join_url = ''`)
 }
 
 // RegistrantsForgotten deletes rows of adds Zoom turned out not to have, on
 // a list held by l: they are added again.
-func (s *Store) RegistrantsForgotten(ctx context.Context, l Lease, meetingRowID int64, ids []int64) error {
+func (s *Store) RegistrantsForgotten(ctx context.Context, l Lease, meetingRowID int64, ids []int64) (err error) {
+	defer wrap(&err, "store.RegistrantsForgotten(meeting %d)", meetingRowID)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -262,7 +272,8 @@ func (s *Store) RegistrantsForgotten(ctx context.Context, l Lease, meetingRowID 
 }
 
 // RegistrantsFailed records adds Zoom refused, with why, on a list held by l.
-func (s *Store) RegistrantsFailed(ctx context.Context, l Lease, meetingRowID int64, ids []int64, kind, message string) error {
+func (s *Store) RegistrantsFailed(ctx context.Context, l Lease, meetingRowID int64, ids []int64, kind, message string) (err error) {
+	defer wrap(&err, "store.RegistrantsFailed(meeting %d)", meetingRowID)
 	if len(message) > 500 {
 		message = message[:500]
 	}
@@ -280,7 +291,7 @@ func (s *Store) setRegistrants(ctx context.Context, l Lease, meetingRowID int64,
 			a = append(a, now)
 			if _, err := tx.ExecContext(ctx, `UPDATE zoom_registrants SET `+set+`, updated_at = $`+fmt.Sprint(len(a))+
 				` WHERE id = $1`, a...); err != nil {
-				return fmt.Errorf("store: registrants: %w", err)
+				return fmt.Errorf("registrants: %w", err)
 			}
 		}
 		return nil
@@ -290,26 +301,28 @@ func (s *Store) setRegistrants(ctx context.Context, l Lease, meetingRowID int64,
 // RegistrantListSynced records a list held by l in step as of rev (a list
 // changed since stays due) and gives it back; checked: Zoom's list was
 // read and repaired.
-func (s *Store) RegistrantListSynced(ctx context.Context, l Lease, meetingRowID, rev int64, checked bool) error {
+func (s *Store) RegistrantListSynced(ctx context.Context, l Lease, meetingRowID, rev int64, checked bool) (err error) {
+	defer wrap(&err, "store.RegistrantListSynced(meeting %d, rev %d)", meetingRowID, rev)
 	now := s.nowUTC()
 	r, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = CASE WHEN reg_rev = $1 THEN NULL ELSE reg_due_at END,
 		reg_lease_owner = NULL, reg_attempts = 0, reg_error = '',
 		reg_checked_at = CASE WHEN $2 THEN $3 ELSE reg_checked_at END WHERE id = $4 AND reg_lease_owner = $5`,
 		rev, checked, now, meetingRowID, l.Owner)
-	return leaseHeld(r, err, "store.RegistrantListSynced(%d)", meetingRowID)
+	return leaseHeld(r, err)
 }
 
 // RegistrantListFailed records a failed sync of a list held by l and gives
 // it back; it is tried again at retryAt. progress: the run moved the list
 // on before it failed, so the failures counted for its backoff start again.
-func (s *Store) RegistrantListFailed(ctx context.Context, l Lease, meetingRowID int64, retryAt time.Time, message string, progress bool) error {
+func (s *Store) RegistrantListFailed(ctx context.Context, l Lease, meetingRowID int64, retryAt time.Time, message string, progress bool) (err error) {
+	defer wrap(&err, "store.RegistrantListFailed(meeting %d)", meetingRowID)
 	if len(message) > 500 {
 		message = message[:500]
 	}
 	r, err := s.exec(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_lease_owner = NULL,
 		reg_attempts = CASE WHEN $2 THEN 1 ELSE reg_attempts + 1 END, reg_error = $3
 		WHERE id = $4 AND reg_lease_owner = $5`, retryAt.UTC(), progress, message, meetingRowID, l.Owner)
-	return leaseHeld(r, err, "store.RegistrantListFailed(%d)", meetingRowID)
+	return leaseHeld(r, err)
 }
 
 // RegistrantListAwaitsSettings gives back a list held by l that Zoom
@@ -317,18 +330,20 @@ func (s *Store) RegistrantListFailed(ctx context.Context, l Lease, meetingRowID 
 // registration is not applied after all (changed on Zoom's side, or not
 // yet sent). The list stays due and waits for the meeting's next sync that
 // applies it (ZoomMeetingSynced), then goes at once.
-func (s *Store) RegistrantListAwaitsSettings(ctx context.Context, l Lease, meetingRowID int64) error {
+func (s *Store) RegistrantListAwaitsSettings(ctx context.Context, l Lease, meetingRowID int64) (err error) {
+	defer wrap(&err, "store.RegistrantListAwaitsSettings(meeting %d)", meetingRowID)
 	r, err := s.exec(ctx, `UPDATE zoom_meetings SET applied_registration = FALSE, reg_lease_owner = NULL,
 		reg_error = 'waiting for the meeting''s registration on Zoom'
 		WHERE id = $1 AND reg_lease_owner = $2`, meetingRowID, l.Owner)
-	return leaseHeld(r, err, "store.RegistrantListAwaitsSettings(%d)", meetingRowID)
+	return leaseHeld(r, err)
 }
 
 // CheckRegistrantLists makes due the lists of meetings with registration
 // whose Zoom list was not read since before (the periodic repair of drift).
-func (s *Store) CheckRegistrantLists(ctx context.Context, before time.Time) (int64, error) {
+func (s *Store) CheckRegistrantLists(ctx context.Context, before time.Time) (_ int64, err error) {
+	defer wrap(&err, "store.CheckRegistrantLists()")
 	var n int64
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_due_at = $1, reg_rev = reg_rev + 1
 			WHERE want = 'present' AND zoom_id IS NOT NULL AND reg_due_at IS NULL
 			  AND (reg_checked_at IS NULL OR reg_checked_at < $2)
@@ -342,7 +357,7 @@ func (s *Store) CheckRegistrantLists(ctx context.Context, before time.Time) (int
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store.CheckRegistrantLists: %w", err)
+		return 0, err
 	}
 	return n, nil
 }
@@ -367,7 +382,8 @@ func (r ApplicationRegistrant) PersonalJoinURL() string {
 
 // ApplicationRegistrantsUnscoped are the registrant states of applications, by
 // application id (none: 未登録).
-func (s *Store) ApplicationRegistrantsUnscoped(ctx context.Context, ids []int64) (map[int64]ApplicationRegistrant, error) {
+func (s *Store) ApplicationRegistrantsUnscoped(ctx context.Context, ids []int64) (_ map[int64]ApplicationRegistrant, err error) {
+	defer wrap(&err, "store.ApplicationRegistrantsUnscoped()")
 	out := map[int64]ApplicationRegistrant{}
 	if len(ids) == 0 {
 		return out, nil
@@ -382,7 +398,7 @@ func (s *Store) ApplicationRegistrantsUnscoped(ctx context.Context, ids []int64)
 		FROM zoom_registrants r JOIN zoom_meetings m ON m.id = r.meeting_id AND m.want = 'present'
 		WHERE r.application_id IN (`+strings.Join(ph, ", ")+`) ORDER BY r.id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store.ApplicationRegistrants: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -401,7 +417,8 @@ func (s *Store) ApplicationRegistrantsUnscoped(ctx context.Context, ids []int64)
 
 // RetryRegistrants makes a schedule's registrant list due now (再試行), and
 // the adds Zoom refused are sent again.
-func (s *Store) RetryRegistrants(ctx context.Context, orgID, scheduleID int64) error {
+func (s *Store) RetryRegistrants(ctx context.Context, orgID, scheduleID int64) (err error) {
+	defer wrap(&err, "store.RetryRegistrants(org %d, schedule %d)", orgID, scheduleID)
 	return s.Tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE zoom_meetings SET reg_attempts = 0 WHERE org_id = $1 AND schedule_id = $2
 			AND want = 'present'`, orgID, scheduleID); err != nil {

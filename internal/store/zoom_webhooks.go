@@ -25,6 +25,7 @@ func WebhookDedupeKey(body []byte) string {
 // with the same key is stored already (duplicate: nothing is written). After
 // the commit that inserted it, Options.ZoomWebhookQueued is told.
 func (s *Store) RecordZoomWebhook(ctx context.Context, event string, eventTS int64, key string, body []byte) (inserted bool, err error) {
+	defer wrap(&err, "store.RecordZoomWebhook(%s)", event)
 	now := s.nowUTC()
 	var n int64
 	err = s.Tx(ctx, func(tx *Tx) error {
@@ -38,7 +39,7 @@ func (s *Store) RecordZoomWebhook(ctx context.Context, event string, eventTS int
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("store.RecordZoomWebhook(%s): %w", event, err)
+		return false, err
 	}
 	if n > 0 && s.webhookQueued != nil {
 		s.webhookQueued() // after the commit: a nudge before it could find nothing
@@ -59,9 +60,10 @@ type ZoomWebhook struct {
 // ClaimZoomWebhooks leases to l up to limit due events, so that no other
 // worker (on any instance) processes them meanwhile. Events come in arrival
 // order.
-func (s *Store) ClaimZoomWebhooks(ctx context.Context, l Lease, limit int) ([]ZoomWebhook, error) {
+func (s *Store) ClaimZoomWebhooks(ctx context.Context, l Lease, limit int) (_ []ZoomWebhook, err error) {
+	defer wrap(&err, "store.ClaimZoomWebhooks()")
 	var claimed []ZoomWebhook
-	err := s.Tx(ctx, func(tx *Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		now := tx.now
 		claimed = claimed[:0]
 		ids, err := s.claim(ctx, tx, webhookWork, l, `SELECT w.id, w.lease_owner AS seen FROM zoom_webhook_events w
@@ -89,7 +91,7 @@ func (s *Store) ClaimZoomWebhooks(ctx context.Context, l Lease, limit int) ([]Zo
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store.ClaimZoomWebhooks: %w", err)
+		return nil, err
 	}
 	return claimed, nil
 }
@@ -99,7 +101,8 @@ func (s *Store) ClaimZoomWebhooks(ctx context.Context, l Lease, limit int) ([]Zo
 // WebhookPending to try again at retryAt, or WebhookFailed to give up;
 // reason is the
 // handler's error.
-func (s *Store) MarkZoomWebhook(ctx context.Context, l Lease, id int64, status zoompolicy.WebhookStatus, reason string, retryAt time.Time) error {
+func (s *Store) MarkZoomWebhook(ctx context.Context, l Lease, id int64, status zoompolicy.WebhookStatus, reason string, retryAt time.Time) (err error) {
+	defer wrap(&err, "store.MarkZoomWebhook(id %d)", id)
 	now := s.nowUTC()
 	var processed sql.NullTime
 	attempt := 1
@@ -109,7 +112,7 @@ func (s *Store) MarkZoomWebhook(ctx context.Context, l Lease, id int64, status z
 		attempt = 0 // not a failed attempt
 	case status.Valid():
 	default:
-		return fmt.Errorf("store.MarkZoomWebhook(%d): unknown status %q", id, status)
+		return fmt.Errorf("unknown status %q", status)
 	}
 	if retryAt.IsZero() {
 		retryAt = now
@@ -117,15 +120,16 @@ func (s *Store) MarkZoomWebhook(ctx context.Context, l Lease, id int64, status z
 	r, err := s.exec(ctx, `UPDATE zoom_webhook_events SET status = $1, attempts = attempts + $2, last_error = $3,
 		next_attempt_at = $4, lease_owner = NULL, processed_at = $5 WHERE id = $6 AND lease_owner = $7`,
 		status, attempt, reason, retryAt.UTC(), processed, id, l.Owner)
-	return leaseHeld(r, err, "store.MarkZoomWebhook(%d)", id)
+	return leaseHeld(r, err)
 }
 
 // MarkZoomWebhooksDone marks events held by l done, with status
 // zoompolicy.WebhookProcessed or WebhookIgnored, in one write. Events another worker
 // took over are left to it (ErrLeaseLost).
-func (s *Store) MarkZoomWebhooksDone(ctx context.Context, l Lease, status zoompolicy.WebhookStatus, ids []int64) error {
+func (s *Store) MarkZoomWebhooksDone(ctx context.Context, l Lease, status zoompolicy.WebhookStatus, ids []int64) (err error) {
+	defer wrap(&err, "store.MarkZoomWebhooksDone(%s, %d events)", status, len(ids))
 	if !status.Done() {
-		return fmt.Errorf("store.MarkZoomWebhooksDone: status %q is not done", status)
+		return fmt.Errorf("status %q is not done", status)
 	}
 	if len(ids) == 0 {
 		return nil
@@ -144,23 +148,25 @@ func (s *Store) MarkZoomWebhooksDone(ctx context.Context, l Lease, status zoompo
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("store.MarkZoomWebhooksDone(%s, %d events): %w", status, len(ids), err)
+		return err
 	}
 	return nil
 }
 
 // ZoomWebhooksDue reports whether any event waits for processing now, for
 // the periodic sweep; it only reads, so an idle sweep costs no write.
-func (s *Store) ZoomWebhooksDue(ctx context.Context) (bool, error) {
+func (s *Store) ZoomWebhooksDue(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "store.ZoomWebhooksDue()")
 	var n int
-	err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_webhook_events WHERE status = 'pending'
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM zoom_webhook_events WHERE status = 'pending'
 		AND next_attempt_at <= $1 AND `+webhookWork.free("zoom_webhook_events", "$1")+` LIMIT 1) d`, s.nowUTC()).Scan(&n)
 	return n > 0, err
 }
 
 // NextZoomWebhookDue is when the next pending event can be claimed: its
 // next attempt, or the end of the lease holding it if later (zero: none).
-func (s *Store) NextZoomWebhookDue(ctx context.Context) (time.Time, error) {
+func (s *Store) NextZoomWebhookDue(ctx context.Context) (_ time.Time, err error) {
+	defer wrap(&err, "store.NextZoomWebhookDue()")
 	return s.nextDue(ctx, `SELECT w.next_attempt_at, l.expires_at FROM zoom_webhook_events w`+webhookWork.join("w")+`
 		WHERE w.status = 'pending' ORDER BY w.next_attempt_at LIMIT 100`)
 }
@@ -179,11 +185,12 @@ type ZoomWebhookRow struct {
 }
 
 // ZoomWebhooks lists the stored events, newest first.
-func (s *Store) ZoomWebhooks(ctx context.Context, limit int) ([]ZoomWebhookRow, error) {
+func (s *Store) ZoomWebhooks(ctx context.Context, limit int) (_ []ZoomWebhookRow, err error) {
+	defer wrap(&err, "store.ZoomWebhooks()")
 	rows, err := s.reader().QueryContext(ctx, `SELECT id, event, event_ts, dedupe_key, status, attempts, last_error,
 		received_at, processed_at FROM zoom_webhook_events ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store.ZoomWebhooks: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var ws []ZoomWebhookRow
