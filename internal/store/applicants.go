@@ -199,13 +199,7 @@ func (s *Store) SetMemo(ctx context.Context, orgID, eventID, id, memberID int64,
 
 // EditApplicant corrects an application's name and e-mail (登録内容修正).
 func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID int64, name, email string) (_ event.Application, err error) {
-	defer func() {
-		// The applicant page tells field errors by their type, not with
-		// errors.As: they go back as they are, to be shown by their fields.
-		if _, ok := err.(event.FieldErrors); !ok {
-			wrap(&err, "store.EditApplicant(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
-		}
-	}()
+	defer wrap(&err, "store.EditApplicant(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
 	a, err := s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
 		if a.Name == name && a.Email == email {
 			return nil

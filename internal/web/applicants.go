@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -298,7 +299,7 @@ func (s *Server) applicationEdit(w http.ResponseWriter, r *http.Request) {
 		m, _ := memberFrom(r.Context())
 		_, err = s.store.EditApplicant(r.Context(), e.OrgID, e.ID, a.ID, m.ID, in.Name, in.Email)
 	}
-	if fe, ok := err.(event.FieldErrors); ok {
+	if fe := (event.FieldErrors{}); errors.As(err, &fe) {
 		p.Errors = fe
 		s.renderApplicant(w, r, p, &e, &a, http.StatusUnprocessableEntity)
 		return
