@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"kaisai/internal/eventually"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoompolicy"
@@ -53,17 +54,13 @@ func TestLeaseTakeOverAndFence(t *testing.T) {
 		if got, err := st.ClaimZoomWebhooks(ctx, b, 10); err != nil || len(got) != 0 {
 			t.Fatalf("b claimed %d events a holds, %v", len(got), err)
 		}
-		var taken []store.ZoomWebhook
-		deadline := time.Now().Add(20 * time.Second)
-		for len(taken) == 0 {
-			if time.Now().After(deadline) {
-				t.Fatal("the stalled worker's events never became free")
-			}
-			time.Sleep(20 * time.Millisecond)
-			if taken, err = st.ClaimZoomWebhooks(ctx, b, 10); err != nil {
+		taken := eventually.Value(t, "the stalled worker's events to become free", func() ([]store.ZoomWebhook, bool) {
+			taken, err := st.ClaimZoomWebhooks(ctx, b, 10)
+			if err != nil {
 				t.Fatal(err)
 			}
-		}
+			return taken, len(taken) > 0
+		})
 		if len(taken) != 2 {
 			t.Fatalf("b took over %d events, want 2", len(taken))
 		}
