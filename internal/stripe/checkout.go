@@ -255,26 +255,29 @@ func voucherOf(k *stripego.PaymentIntentNextActionKonbiniDisplayDetails) *Vouche
 		v.ExpiresAt = time.Unix(k.ExpiresAt, 0)
 	}
 	if st := k.Stores; st != nil {
-		add := func(store, number string) {
-			if number == "" {
+		// A store is listed when Stripe gives its codes; Number is the
+		// first confirmation number (the simulator, like Stripe for most
+		// vouchers, gives every store the same one).
+		add := func(store, confirmation, code string) {
+			if confirmation == "" && code == "" {
 				return
 			}
 			v.Stores = append(v.Stores, store)
 			if v.Number == "" {
-				v.Number = number
+				v.Number = confirmation
 			}
 		}
-		if st.FamilyMart != nil {
-			add("familymart", st.FamilyMart.ConfirmationNumber)
+		if x := st.FamilyMart; x != nil {
+			add("familymart", x.ConfirmationNumber, x.PaymentCode)
 		}
-		if st.Lawson != nil {
-			add("lawson", st.Lawson.ConfirmationNumber)
+		if x := st.Lawson; x != nil {
+			add("lawson", x.ConfirmationNumber, x.PaymentCode)
 		}
-		if st.Ministop != nil {
-			add("ministop", st.Ministop.ConfirmationNumber)
+		if x := st.Ministop; x != nil {
+			add("ministop", x.ConfirmationNumber, x.PaymentCode)
 		}
-		if st.Seicomart != nil {
-			add("seicomart", st.Seicomart.ConfirmationNumber)
+		if x := st.Seicomart; x != nil {
+			add("seicomart", x.ConfirmationNumber, x.PaymentCode)
 		}
 	}
 	return v
