@@ -92,7 +92,11 @@
 //
 // The clock is Options.Now plus what Advance added. Expiries and refunds
 // fall due on every API call, on Tick, on Advance, and every
-// Options.TickEvery while started.
+// Options.TickEvery while started. Objects and events are created on it.
+// Webhook deliveries are not: as at Stripe, each attempt is signed with
+// the real time it is made (Options.WallClock, time.Now), and retries
+// wait real time, so a receiver checking the signature's 5-minute
+// tolerance against its own clock accepts them after Advance too.
 //
 // # Webhooks
 //
@@ -100,7 +104,7 @@
 // that moment, and POSTed to every enabled endpoint of the account whose
 // enabled_events hold it or "*", with Stripe-Signature:
 // t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint secret>
-// (the simulator's clock gives t). A delivery that gets no 2xx is
+// (t is the real time of the attempt, see Time). A delivery that gets no 2xx is
 // retried 1 and 5 minutes, 30 minutes, 2, 5 and then every 10 hours after
 // each failure, about three days in all (Options.Webhooks.TimeScale
 // shortens that). Deliveries and WaitDeliveries show the attempts.

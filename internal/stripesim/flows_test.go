@@ -31,7 +31,7 @@ func waitTypes(t testing.TB, rc *receiver, want ...string) []received {
 }
 
 func TestCardPaymentAndRefund(t *testing.T) {
-	ts := newSim(t, Options{RefundSettleAfter: time.Minute})
+	ts := newSim(t, Options{RefundSettleAfter: time.Minute, WallClock: fixedClock(testWall)})
 	c := ts.client(t)
 	rc := newReceiver(t)
 	_, secret := c.register(t, rc.srv.URL)
@@ -63,7 +63,7 @@ func TestCardPaymentAndRefund(t *testing.T) {
 	if first["api_version"] != APIVersion {
 		t.Errorf("api_version %v, want the account's %s", first["api_version"], APIVersion)
 	}
-	if hooks[0].Signature != stripeSignature(secret, testStart.Unix(), hooks[0].Body) {
+	if hooks[0].Signature != stripeSignature(secret, testWall.Unix(), hooks[0].Body) {
 		t.Errorf("signature %s", hooks[0].Signature)
 	}
 
@@ -242,7 +242,7 @@ func TestRefundFails(t *testing.T) {
 }
 
 func TestWebhookRetriesAndPending(t *testing.T) {
-	ts := newSim(t, Options{})
+	ts := newSim(t, Options{WallClock: fixedClock(testWall)})
 	c := ts.client(t)
 	rc := newReceiver(t)
 	rc.fail = 2
@@ -257,7 +257,7 @@ func TestWebhookRetriesAndPending(t *testing.T) {
 		t.Errorf("attempts %+v", ds[0].Attempts)
 	}
 	for _, r := range rc.received() {
-		if r.Signature != stripeSignature(secret, testStart.Unix(), r.Body) {
+		if r.Signature != stripeSignature(secret, testWall.Unix(), r.Body) {
 			t.Errorf("signature %s", r.Signature)
 		}
 	}

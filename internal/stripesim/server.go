@@ -28,8 +28,16 @@ type Options struct {
 	BaseURL string
 	// StateFile, when set, keeps the state across restarts.
 	StateFile string
-	// Now is the clock; time.Now when nil. SetClock and Advance change it.
+	// Now is the simulator's business clock; time.Now when nil. SetClock
+	// and Advance change it. Objects' created, expiries and events'
+	// created follow it.
 	Now func() time.Time
+	// WallClock is the real time (time.Now when nil): webhook deliveries
+	// are signed with it, as Stripe signs each attempt when it is made, so
+	// that a receiver checking the 5-minute tolerance against its own
+	// clock accepts them however far Advance moved the business clock.
+	// Retries are scheduled on it too.
+	WallClock func() time.Time
 	// Seed is added at start (an account whose id exists is kept).
 	Seed   Seed
 	Logger *slog.Logger
@@ -119,6 +127,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.opts.WallClock == nil {
+		s.opts.WallClock = time.Now
 	}
 	if opts.StateFile != "" {
 		b, err := os.ReadFile(opts.StateFile)

@@ -26,7 +26,8 @@ import (
 // t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">. A delivery that gets
 // no 2xx is retried with exponential backoff for up to three days. The
 // simulator uses the schedule below (Stripe does not publish its exact
-// one) and signs with its own clock.
+// one) and signs each attempt with the time it is made (Options.WallClock,
+// the real time), not the business clock tests move.
 var stripeRetryDelays = []time.Duration{
 	time.Minute, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour,
 	10 * time.Hour, 10 * time.Hour, 10 * time.Hour, 10 * time.Hour, 10 * time.Hour, 10 * time.Hour,
@@ -66,7 +67,8 @@ type Delivery struct {
 	Duplicate bool `json:"duplicate"` // a second copy sent by a fault
 }
 
-// Attempt is one POST of a delivery: the status answered (0 when the
+// Attempt is one POST of a delivery, At the real time it was made (the
+// t of its signature): the status answered (0 when the
 // endpoint did not answer in time or could not be reached).
 type Attempt struct {
 	At        time.Time `json:"at"`
@@ -274,8 +276,8 @@ func Sign(secret string, t time.Time, body []byte) string {
 func (s *Server) attempt(d *Delivery) {
 	s.mu.Lock()
 	e := s.st.Endpoints[d.EndpointID]
-	now := s.nowLocked()
 	s.mu.Unlock()
+	now := s.opts.WallClock()
 	h := s.hooks
 	if e == nil || e.Status != "enabled" {
 		h.mu.Lock()
