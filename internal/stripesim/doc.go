@@ -15,7 +15,9 @@
 // or `kaisai stripesim --addr 127.0.0.1:9091 [--state FILE] [--seed=false]`
 // (the web UI is at /; the startup log shows the seeded account's keys).
 // With a state file, the state is loaded at start and written after every
-// change (a temporary file, then renamed).
+// change (a temporary file, then renamed). It holds the webhook
+// deliveries too, with their attempts: a server started from it resumes
+// those not done, sending at once the retries that fell due meanwhile.
 //
 // # The API
 //

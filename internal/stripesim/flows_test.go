@@ -316,3 +316,43 @@ func ctxTimeout(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// TestDeliveriesSurviveRestart: a delivery that failed is in the state
+// file with its attempts, and a server started from it sends the retry
+// when it is due.
+func TestDeliveriesSurviveRestart(t *testing.T) {
+	file := t.TempDir() + "/stripesim.json"
+	retries := WebhookOptions{RetryDelays: []time.Duration{time.Hour, time.Hour}}
+	ts := newSim(t, Options{StateFile: file, Webhooks: retries})
+	c := ts.client(t)
+	rc := newReceiver(t)
+	rc.status = http.StatusServiceUnavailable
+	c.register(t, rc.srv.URL)
+	id := c.must(200, "POST", "/v1/checkout/sessions", sessionForm())["id"].(string)
+	c.must(200, "POST", "/v1/checkout/sessions/"+id+"/expire", "")
+	if _, err := ts.WaitDeliveries(ctxTimeout(t), func(ds []Delivery) bool { return len(ds) == 1 && len(ds[0].Attempts) == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	ts.Close()
+
+	// An hour and a bit later, the receiver is up again.
+	rc.mu.Lock()
+	rc.status = http.StatusOK
+	rc.mu.Unlock()
+	later := time.Now().Add(61 * time.Minute)
+	ts2 := newSim(t, Options{StateFile: file, Webhooks: retries, WallClock: func() time.Time { return later }})
+	ds, err := ts2.WaitDeliveries(ctxTimeout(t), func(ds []Delivery) bool { return len(ds) == 1 && ds[0].Delivered })
+	if err != nil {
+		t.Fatalf("%v: %+v", err, ds)
+	}
+	if a := ds[0].Attempts; len(a) != 2 || a[0].Status != 503 || a[1].Status != 200 || ds[0].Event != "checkout.session.expired" {
+		t.Errorf("delivery %+v", ds[0])
+	}
+	if got := rc.types(); len(got) != 2 || got[1] != "checkout.session.expired" {
+		t.Errorf("received %v", got)
+	}
+	eventually.True(t, "pending_webhooks 0", func() bool {
+		ev := ts2.client(t).must(200, "GET", "/v1/events", "")["data"].([]any)[0].(map[string]any)
+		return ev["pending_webhooks"].(float64) == 0
+	})
+}

@@ -106,6 +106,13 @@ type state struct {
 	Seq       int64                       `json:"seq"` // orders objects created in one second
 }
 
+// stateFile is what the state file holds: the state and the webhook
+// deliveries (kept by the delivery queue, under its own lock).
+type stateFile struct {
+	*state
+	Deliveries []savedDelivery `json:"webhook_deliveries,omitempty"`
+}
+
 func newState() *state {
 	return &state{Accounts: map[string]*Account{}, Sessions: map[string]*Session{}, Intents: map[string]*PaymentIntent{},
 		Charges: map[string]*Charge{}, Refunds: map[string]*Refund{}, Endpoints: map[string]*WebhookEndpoint{},
@@ -138,11 +145,12 @@ func New(opts Options) (*Server, error) {
 		case err != nil:
 			return nil, fmt.Errorf("stripesim: %w", err)
 		default:
-			st := newState()
-			if err := json.Unmarshal(b, st); err != nil {
+			f := stateFile{state: newState()}
+			if err := json.Unmarshal(b, &f); err != nil {
 				return nil, fmt.Errorf("stripesim: state file %s: %w", opts.StateFile, err)
 			}
-			s.st = st
+			s.st = f.state
+			s.restoreDeliveries(f.Deliveries)
 		}
 	}
 	s.mu.Lock()
@@ -316,7 +324,10 @@ func (s *Server) saveLocked() {
 }
 
 func (s *Server) writeState() error {
-	b, err := json.Marshal(s.st)
+	h := s.hooks
+	h.mu.Lock()
+	b, err := json.Marshal(stateFile{state: s.st, Deliveries: h.savedLocked()})
+	h.mu.Unlock()
 	if err != nil {
 		return err
 	}

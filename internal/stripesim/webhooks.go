@@ -59,6 +59,9 @@ type Delivery struct {
 	URL        string    `json:"url"`
 	Body       []byte    `json:"-"`
 	Attempts   []Attempt `json:"attempts"`
+	// NextAttempt is when the next retry is due (real time, see
+	// Options.WallClock); zero when none is waiting.
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	// Delivered: an attempt got a 2xx. Done: no attempt is left to make
 	// (delivered, given up, or dropped by a fault).
 	Delivered bool `json:"delivered"`
@@ -89,6 +92,7 @@ type webhooks struct {
 	wake       chan struct{}
 	changed    chan struct{}
 	closed     bool
+	epoch      int // Reset forgets the retries scheduled before it
 	ctx        context.Context
 	stop       context.CancelFunc
 }
@@ -122,7 +126,9 @@ func (s *Server) hooksQueue() *webhooks {
 	return s.hooks
 }
 
-// Close stops webhook delivery; pending retries are abandoned.
+// Close stops webhook delivery. With a state file, the deliveries not
+// done are resumed by the next server started from it; otherwise they
+// are abandoned.
 func (s *Server) Close() {
 	h := s.hooksQueue()
 	h.mu.Lock()
@@ -231,6 +237,64 @@ func (s *Server) emitLocked(acct, typ string, object, previous map[string]any, r
 	h.wakeUp()
 }
 
+// scheduleLocked queues d when at has come (now, by the wall clock), or
+// sets a timer for it.
+func (h *webhooks) scheduleLocked(d *Delivery, at, now time.Time) {
+	d.NextAttempt = at
+	wait := at.Sub(now)
+	if wait <= 0 {
+		h.queue = append(h.queue, d)
+		h.wakeUp()
+		return
+	}
+	epoch := h.epoch
+	time.AfterFunc(wait, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.closed || h.epoch != epoch {
+			return
+		}
+		h.queue = append(h.queue, d)
+		h.wakeUp()
+	})
+}
+
+// savedDelivery is a Delivery as the state file keeps it, with its body.
+type savedDelivery struct {
+	Delivery
+	Body json.RawMessage `json:"body"`
+}
+
+// savedLocked is every delivery for the state file.
+func (h *webhooks) savedLocked() []savedDelivery {
+	out := make([]savedDelivery, len(h.deliveries))
+	for i, d := range h.deliveries {
+		out[i] = savedDelivery{Delivery: *d, Body: d.Body}
+	}
+	return out
+}
+
+// restore takes back the deliveries of a state file: those not done are
+// queued, or wait for their next attempt.
+func (s *Server) restoreDeliveries(saved []savedDelivery) {
+	if len(saved) == 0 {
+		return
+	}
+	h := s.hooksQueue()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := s.opts.WallClock()
+	for _, sd := range saved {
+		d := sd.Delivery
+		d.Body = []byte(sd.Body)
+		h.deliveries = append(h.deliveries, &d)
+		if !d.Done {
+			h.scheduleLocked(&d, d.NextAttempt, now)
+		}
+	}
+	h.notifyLocked()
+}
+
 func (h *webhooks) release() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -279,55 +343,51 @@ func (s *Server) attempt(d *Delivery) {
 	s.mu.Unlock()
 	now := s.opts.WallClock()
 	h := s.hooks
-	if e == nil || e.Status != "enabled" {
-		h.mu.Lock()
-		d.Done = true
-		h.notifyLocked()
-		h.mu.Unlock()
-		s.eventDone(d)
-		return
-	}
-	sig := Sign(e.Secret, now, d.Body)
-	status, errText := h.post(d.URL, sig, d.Body)
 	h.mu.Lock()
-	d.Attempts = append(d.Attempts, Attempt{At: now, Status: status, Err: errText, Signature: sig})
-	switch {
-	case status >= 200 && status < 300:
-		d.Delivered, d.Done = true, true
-	case len(d.Attempts) > len(h.opts.RetryDelays) || h.closed:
-		d.Done = true
-	default:
-		delay := h.opts.RetryDelays[len(d.Attempts)-1]
-		time.AfterFunc(delay, func() {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			if h.closed {
-				return
-			}
-			h.queue = append(h.queue, d)
-			h.wakeUp()
-		})
+	if e == nil || e.Status != "enabled" {
+		d.Done, d.NextAttempt = true, time.Time{}
+	} else {
+		h.mu.Unlock()
+		sig := Sign(e.Secret, now, d.Body)
+		status, errText := h.post(d.URL, sig, d.Body)
+		h.mu.Lock()
+		d.Attempts = append(d.Attempts, Attempt{At: now, Status: status, Err: errText, Signature: sig})
+		d.NextAttempt = time.Time{}
+		switch {
+		case status >= 200 && status < 300:
+			d.Delivered, d.Done = true, true
+		case len(d.Attempts) > len(h.opts.RetryDelays):
+			d.Done = true
+		case h.closed:
+			// Left for a server started from the state file to retry.
+			d.NextAttempt = now.Add(h.opts.RetryDelays[len(d.Attempts)-1])
+		default:
+			h.scheduleLocked(d, now.Add(h.opts.RetryDelays[len(d.Attempts)-1]), now)
+		}
 	}
 	done := d.Done
+	h.mu.Unlock()
+	// The attempt is in the state file before anyone is told of it.
+	s.mu.Lock()
+	if done {
+		s.eventDoneLocked(d)
+	}
+	s.saveLocked()
+	s.mu.Unlock()
+	h.mu.Lock()
 	h.notifyLocked()
 	h.mu.Unlock()
-	if done {
-		s.eventDone(d)
-	}
 }
 
-// eventDone lowers the event's pending_webhooks.
-func (s *Server) eventDone(d *Delivery) {
+// eventDoneLocked lowers the event's pending_webhooks.
+func (s *Server) eventDoneLocked(d *Delivery) {
 	if d.Duplicate {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for i := len(s.st.Events) - 1; i >= 0; i-- {
 		if ev := s.st.Events[i]; ev.ID == d.EventID {
 			if ev.Pending > 0 {
 				ev.Pending--
-				s.saveLocked()
 			}
 			return
 		}
