@@ -54,8 +54,9 @@
 //	GET    /v1/charges/{id}
 //	POST   /v1/refunds                          payment_intent or charge, amount, reason, metadata
 //	GET    /v1/refunds, /v1/refunds/{id}
-//	POST   /v1/webhook_endpoints                url, enabled_events ("*" or names), api_version, description,
-//	                                            metadata → with its secret whsec_…
+//	POST   /v1/webhook_endpoints                url, enabled_events ("*" or event names: those of spec3.json,
+//	                                            eventtypes_gen.go; another → 400 on enabled_events[N]),
+//	                                            api_version, description, metadata → with its secret whsec_…
 //	GET    /v1/webhook_endpoints, /v1/webhook_endpoints/{id}
 //	DELETE /v1/webhook_endpoints/{id}
 //	GET    /v1/events                           type (or prefix.*), types[], created, limit, starting_after,

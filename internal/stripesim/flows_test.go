@@ -280,9 +280,24 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 	if got := c.must(200, "GET", "/v1/webhook_endpoints/"+id, ""); got["secret"] != nil {
 		t.Errorf("secret shown again: %v", got)
 	}
-	status, out, _ := c.unchecked().do("POST", "/v1/webhook_endpoints", "url=https://kaisai.example/x&enabled_events[0]=no_such")
-	if status != 400 || errOf(out)["param"] != "enabled_events[0]" {
-		t.Errorf("bad event: %d %v", status, out)
+	// Event names are those of spec3.json; Stripe refuses any other.
+	for _, tc := range []struct {
+		events string
+		param  string // "" when accepted
+	}{
+		{"enabled_events[0]=no_such", "enabled_events[0]"},
+		{"enabled_events[0]=refund.updated&enabled_events[1]=checkout.session.complete", "enabled_events[1]"},
+		{"enabled_events[0]=payment_intent.succeeded&enabled_events[1]=refund.faild", "enabled_events[1]"},
+		{"enabled_events[0]=customer.created&enabled_events[1]=charge.refund.updated", ""},
+		{"enabled_events[0]=*", ""},
+	} {
+		status, out, _ := c.unchecked().do("POST", "/v1/webhook_endpoints", "url=https://kaisai.example/x&"+tc.events)
+		switch {
+		case tc.param == "" && status != 200:
+			t.Errorf("%s: %d %v, want 200", tc.events, status, out)
+		case tc.param != "" && (status != 400 || errOf(out)["type"] != "invalid_request_error" || errOf(out)["param"] != tc.param):
+			t.Errorf("%s: %d %v, want 400 invalid_request_error on %s", tc.events, status, out, tc.param)
+		}
 	}
 	del := c.must(200, "DELETE", "/v1/webhook_endpoints/"+id, "")
 	if del["deleted"] != true {
