@@ -52,7 +52,8 @@
 //	GET    /v1/payment_intents/{id}             next_action: konbini_display_details (the voucher),
 //	                                            display_bank_transfer_instructions (zengin account)
 //	GET    /v1/charges/{id}
-//	POST   /v1/refunds                          payment_intent or charge, amount, reason, metadata
+//	POST   /v1/refunds                          payment_intent or charge, amount, reason, metadata,
+//	                                            instructions_email (konbini)
 //	GET    /v1/refunds, /v1/refunds/{id}
 //	POST   /v1/webhook_endpoints                url, enabled_events ("*" or event names: those of spec3.json,
 //	                                            eventtypes_gen.go; another → 400 on enabled_events[N]),
@@ -77,6 +78,20 @@
 // (charge.refunded, refund.created) and succeeds after
 // Options.RefundSettleAfter (refund.updated), or is settled by the control
 // API (refund.updated, and refund.failed).
+//
+// Konbini refunds: cash cannot go back through the store, so Stripe
+// e-mails the customer (at instructions_email, or the e-mail given when
+// paying) for a bank account and refunds there. Such a refund is created
+// in requires_action with next_action {"type": "display_details",
+// "display_details": {"email_sent": {"email_sent_at", "email_sent_to"},
+// "expires_at"}} (charge.refunded and refund.created, amount_refunded
+// counts it at once), and time does not settle it: the control API or
+// the UI completes it, the customer having given an account
+// (→ succeeded, refund.updated), or fails it (→ failed, refund.updated
+// and refund.failed, amount_refunded goes back down). expires_at is 45
+// days on, the time Stripe documents for bank transfer refunds, which ask
+// the same; the simulator shows it but does not act on it, and does not
+// offer POST /v1/refunds/{id}/cancel.
 //
 // Pages for people (ui.go), in Japanese, each under the banner saying
 // this is a simulator:
@@ -148,8 +163,9 @@
 //	                                              "seicomart"}: the voucher is paid, or the transfer
 //	                                              arrives → 204
 //	POST   /_sim/payment_intents/{id}/lapse       the voucher or transfer lapses unpaid → 204
-//	POST   /_sim/refunds/{id}/succeed             → 204
-//	POST   /_sim/refunds/{id}/fail                {"failure_reason": "declined"} → 204
+//	POST   /_sim/refunds/{id}/succeed             a pending refund succeeds, or the customer of a konbini
+//	                                              refund (requires_action) gives an account and it succeeds → 204
+//	POST   /_sim/refunds/{id}/fail                {"failure_reason": "declined"}, pending or requires_action → 204
 //	GET    /_sim/faults                           the faults in force
 //	POST   /_sim/faults                           {"seed", "faults": [{"kind": "status" | "rate_limit" |
 //	                                              "latency" | "timeout" | "lost_answer" | "drop_webhook" |

@@ -371,3 +371,72 @@ func TestDeliveriesSurviveRestart(t *testing.T) {
 		return ev["pending_webhooks"].(float64) == 0
 	})
 }
+
+// TestKonbiniRefund: cash paid at a konbini cannot go back the same way;
+// Stripe e-mails the customer for a bank account and the refund waits in
+// requires_action (not settled by time) until the control API or the UI
+// says the customer gave it (succeeded) or the refund failed.
+func TestKonbiniRefund(t *testing.T) {
+	ts := newSim(t, Options{RefundSettleAfter: time.Minute})
+	c := ts.client(t)
+	rc := newReceiver(t)
+	c.register(t, rc.srv.URL)
+	id := c.must(200, "POST", "/v1/checkout/sessions", sessionForm())["id"].(string)
+	if _, err := ts.PayKonbini(id, "buyer@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	pi := c.must(200, "GET", "/v1/checkout/sessions/"+id, "")["payment_intent"].(string)
+	if err := ts.PayVoucher(pi, "lawson"); err != nil {
+		t.Fatal(err)
+	}
+
+	re := c.must(200, "POST", "/v1/refunds", "payment_intent="+pi+"&amount=1000")
+	na, _ := re["next_action"].(map[string]any)
+	dd, _ := na["display_details"].(map[string]any)
+	sent, _ := dd["email_sent"].(map[string]any)
+	if re["status"] != "requires_action" || na["type"] != "display_details" || sent["email_sent_to"] != "buyer@example.com" ||
+		sent["email_sent_at"].(float64) != float64(testStart.Unix()) ||
+		dd["expires_at"].(float64) != float64(testStart.Add(45*24*time.Hour).Unix()) {
+		t.Fatalf("konbini refund %v", re)
+	}
+	first := re["id"].(string)
+	if err := ts.Advance(2 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.must(200, "GET", "/v1/refunds/"+first, ""); r["status"] != "requires_action" {
+		t.Fatalf("a konbini refund settled by itself: %v", r["status"])
+	}
+	ts.ctl(t, "POST", "/_sim/refunds/"+first+"/succeed", ``, 204)
+	if r := c.must(200, "GET", "/v1/refunds/"+first, ""); r["status"] != "succeeded" || r["next_action"] != nil {
+		t.Errorf("completed konbini refund %v", r)
+	}
+
+	re = c.must(200, "POST", "/v1/refunds", "payment_intent="+pi+"&amount=500&instructions_email=other@example.com")
+	second := re["id"].(string)
+	if re["status"] != "requires_action" || re["instructions_email"] != "other@example.com" {
+		t.Fatalf("refund with instructions_email %v", re)
+	}
+	post(t, ts.base+"/_ui/refunds/"+second+"/fail", nil)
+	r := c.must(200, "GET", "/v1/refunds/"+second, "expand[]=charge")
+	if r["status"] != "failed" || r["charge"].(map[string]any)["amount_refunded"].(float64) != 1000 {
+		t.Errorf("failed konbini refund %v", r)
+	}
+
+	hooks := waitTypes(t, rc, "checkout.session.completed", "checkout.session.async_payment_succeeded",
+		"charge.refunded", "refund.created", "refund.updated", "charge.refunded", "refund.created", "refund.updated", "refund.failed")
+	for _, h := range hooks {
+		checkEvent(t, ts.base, h.Body)
+	}
+	var updated struct {
+		Data struct {
+			Object   map[string]any `json:"object"`
+			Previous map[string]any `json:"previous_attributes"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(hooks[4].Body, &updated); err != nil {
+		t.Fatal(err)
+	}
+	if updated.Data.Object["status"] != "succeeded" || updated.Data.Previous["status"] != "requires_action" {
+		t.Errorf("refund.updated %s", hooks[4].Body)
+	}
+}

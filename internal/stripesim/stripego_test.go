@@ -121,7 +121,10 @@ func TestStripeGo(t *testing.T) {
 	rf := &stripe.RefundCreateParams{PaymentIntent: stripe.String(pi.ID), Amount: stripe.Int64(3000)}
 	rf.SetIdempotencyKey("refund-app-42")
 	re, err := sc.V1Refunds.Create(ctx, rf)
-	if err != nil || re.Status != stripe.RefundStatusPending {
+	// A konbini payment is refunded to a bank account the customer is
+	// asked for by e-mail.
+	if err != nil || re.Status != stripe.RefundStatusRequiresAction || re.NextAction == nil ||
+		re.NextAction.DisplayDetails.EmailSent.EmailSentTo != "buyer@example.com" {
 		t.Fatalf("refund %+v %v", re, err)
 	}
 	if err := ts.SettleRefund(re.ID, true, ""); err != nil {

@@ -158,6 +158,9 @@ var uiPage = template.Must(template.New("ui").Funcs(uiFuncs).Parse(pageHead + `
 <table><tr><th>ID</th><th>状態</th><th>金額</th><th>PaymentIntent</th><th></th></tr>
 {{range .State.Refunds}}<tr><td><code>{{.id}}</code></td><td>{{.status}}{{with .failure_reason}}({{.}}){{end}}</td><td>{{yen .amount}}</td><td><code>{{.payment_intent}}</code></td>
 <td>{{if eq .status "pending"}}<form class="inline" method="post" action="/_ui/refunds/{{.id}}/succeed"><button>成功させる</button></form>
+<form class="inline" method="post" action="/_ui/refunds/{{.id}}/fail"><button>失敗させる</button></form>
+{{else if eq .status "requires_action"}}口座情報の依頼を {{.instructions_email}} に送信済み<br>
+<form class="inline" method="post" action="/_ui/refunds/{{.id}}/succeed"><button>口座情報が届き返金完了</button></form>
 <form class="inline" method="post" action="/_ui/refunds/{{.id}}/fail"><button>失敗させる</button></form>{{end}}</td></tr>{{else}}<tr><td colspan="5">まだありません。</td></tr>{{end}}</table>
 
 <h2>Webhook エンドポイント</h2>

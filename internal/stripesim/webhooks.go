@@ -142,6 +142,8 @@ func (s *Server) Close() {
 // Deliveries returns a copy of every delivery so far, oldest first.
 func (s *Server) Deliveries() []Delivery {
 	h := s.hooksQueue()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make([]Delivery, len(h.deliveries))
@@ -343,14 +345,19 @@ func (s *Server) attempt(d *Delivery) {
 	s.mu.Unlock()
 	now := s.opts.WallClock()
 	h := s.hooks
+	var status int
+	var sig, errText string
+	if e != nil && e.Status == "enabled" {
+		sig = Sign(e.Secret, now, d.Body)
+		status, errText = h.post(d.URL, sig, d.Body)
+	}
+	// The outcome is recorded and saved under s.mu, which Deliveries takes
+	// too: whoever sees the attempt finds it in the state file.
+	s.mu.Lock()
 	h.mu.Lock()
 	if e == nil || e.Status != "enabled" {
 		d.Done, d.NextAttempt = true, time.Time{}
 	} else {
-		h.mu.Unlock()
-		sig := Sign(e.Secret, now, d.Body)
-		status, errText := h.post(d.URL, sig, d.Body)
-		h.mu.Lock()
 		d.Attempts = append(d.Attempts, Attempt{At: now, Status: status, Err: errText, Signature: sig})
 		d.NextAttempt = time.Time{}
 		switch {
@@ -367,8 +374,6 @@ func (s *Server) attempt(d *Delivery) {
 	}
 	done := d.Done
 	h.mu.Unlock()
-	// The attempt is in the state file before anyone is told of it.
-	s.mu.Lock()
 	if done {
 		s.eventDoneLocked(d)
 	}
