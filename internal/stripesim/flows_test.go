@@ -416,6 +416,9 @@ func TestKonbiniRefund(t *testing.T) {
 	if re["status"] != "requires_action" || re["instructions_email"] != "other@example.com" {
 		t.Fatalf("refund with instructions_email %v", re)
 	}
+	if _, body := get(t, ts.base+"/"); !strings.Contains(body, "口座情報の依頼を other@example.com に送信済み") {
+		t.Error("the UI does not show the konbini refund waiting")
+	}
 	post(t, ts.base+"/_ui/refunds/"+second+"/fail", nil)
 	r := c.must(200, "GET", "/v1/refunds/"+second, "expand[]=charge")
 	if r["status"] != "failed" || r["charge"].(map[string]any)["amount_refunded"].(float64) != 1000 {
