@@ -399,7 +399,7 @@ func (s *Server) getCharge(c *call) (int, map[string]any, *apiError) {
 }
 
 func (s *Server) createRefund(c *call) (int, map[string]any, *apiError) {
-	if e := c.checkParams("payment_intent", "charge", "amount", "reason", "metadata"); e != nil {
+	if e := c.checkParams("payment_intent", "charge", "amount", "reason", "metadata", "instructions_email"); e != nil {
 		return 0, nil, e
 	}
 	piID, _ := c.p.str("payment_intent")
@@ -451,8 +451,24 @@ func (s *Server) createRefund(c *call) (int, map[string]any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
+	email, _ := c.p.str("instructions_email")
+	if email != "" && !strings.Contains(email, "@") {
+		return 0, nil, invalid("instructions_email", "email_invalid", "Invalid email address: %s", email)
+	}
 	r := &Refund{ID: newID("re"), Seq: s.nextSeqLocked(), Account: c.acct.ID, Created: c.now.Unix(), Amount: amount, Currency: ch.Currency,
 		Charge: ch.ID, PaymentIntent: ch.PaymentIntent, Status: "pending", Reason: reason, Metadata: md}
+	if ch.Method == "konbini" {
+		// Cash cannot go back to the till: Stripe e-mails the customer for
+		// a bank account, and the refund waits for it.
+		if pi := s.st.Intents[ch.PaymentIntent]; email == "" && pi != nil && s.st.Sessions[pi.Session] != nil {
+			email = s.st.Sessions[pi.Session].CustomerEmail
+		}
+		if email == "" {
+			return 0, nil, missingParam("instructions_email")
+		}
+		r.Status, r.InstructionsEmail, r.EmailSentAt = "requires_action", email, c.now.Unix()
+		r.InstructionsExpire = c.now.Add(refundInstructionsValid).Unix()
+	}
 	prevRefunded := ch.AmountRefunded
 	s.st.Refunds[r.ID] = r
 	ch.AmountRefunded += amount

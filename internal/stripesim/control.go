@@ -72,17 +72,18 @@ func (s *Server) Events() []map[string]any {
 // Reset goes back to the seed: every object, event, idempotency key,
 // fault and webhook delivery is forgotten, and the clock's advance too.
 func (s *Server) Reset() error {
+	s.ClearFaults()
+	h := s.hooksQueue()
 	s.mu.Lock()
+	h.mu.Lock()
+	h.deliveries, h.queue, h.held = nil, nil, nil
+	h.epoch++
+	h.notifyLocked()
+	h.mu.Unlock()
 	s.st, s.offset = newState(), 0
 	err := s.addSeedLocked()
 	s.saveLocked()
 	s.mu.Unlock()
-	s.ClearFaults()
-	h := s.hooksQueue()
-	h.mu.Lock()
-	h.deliveries, h.queue, h.held = nil, nil, nil
-	h.notifyLocked()
-	h.mu.Unlock()
 	return err
 }
 

@@ -15,7 +15,9 @@
 // or `kaisai stripesim --addr 127.0.0.1:9091 [--state FILE] [--seed=false]`
 // (the web UI is at /; the startup log shows the seeded account's keys).
 // With a state file, the state is loaded at start and written after every
-// change (a temporary file, then renamed).
+// change (a temporary file, then renamed). It holds the webhook
+// deliveries too, with their attempts: a server started from it resumes
+// those not done, sending at once the retries that fell due meanwhile.
 //
 // # The API
 //
@@ -50,10 +52,12 @@
 //	GET    /v1/payment_intents/{id}             next_action: konbini_display_details (the voucher),
 //	                                            display_bank_transfer_instructions (zengin account)
 //	GET    /v1/charges/{id}
-//	POST   /v1/refunds                          payment_intent or charge, amount, reason, metadata
+//	POST   /v1/refunds                          payment_intent or charge, amount, reason, metadata,
+//	                                            instructions_email (konbini)
 //	GET    /v1/refunds, /v1/refunds/{id}
-//	POST   /v1/webhook_endpoints                url, enabled_events ("*" or names), api_version, description,
-//	                                            metadata → with its secret whsec_…
+//	POST   /v1/webhook_endpoints                url, enabled_events ("*" or event names: those of spec3.json,
+//	                                            eventtypes_gen.go; another → 400 on enabled_events[N]),
+//	                                            api_version, description, metadata → with its secret whsec_…
 //	GET    /v1/webhook_endpoints, /v1/webhook_endpoints/{id}
 //	DELETE /v1/webhook_endpoints/{id}
 //	GET    /v1/events                           type (or prefix.*), types[], created, limit, starting_after,
@@ -75,6 +79,20 @@
 // Options.RefundSettleAfter (refund.updated), or is settled by the control
 // API (refund.updated, and refund.failed).
 //
+// Konbini refunds: cash cannot go back through the store, so Stripe
+// e-mails the customer (at instructions_email, or the e-mail given when
+// paying) for a bank account and refunds there. Such a refund is created
+// in requires_action with next_action {"type": "display_details",
+// "display_details": {"email_sent": {"email_sent_at", "email_sent_to"},
+// "expires_at"}} (charge.refunded and refund.created, amount_refunded
+// counts it at once), and time does not settle it: the control API or
+// the UI completes it, the customer having given an account
+// (→ succeeded, refund.updated), or fails it (→ failed, refund.updated
+// and refund.failed, amount_refunded goes back down). expires_at is 45
+// days on, the time Stripe documents for bank transfer refunds, which ask
+// the same; the simulator shows it but does not act on it, and does not
+// offer POST /v1/refunds/{id}/cancel.
+//
 // Pages for people (ui.go), in Japanese, each under the banner saying
 // this is a simulator:
 //
@@ -92,7 +110,11 @@
 //
 // The clock is Options.Now plus what Advance added. Expiries and refunds
 // fall due on every API call, on Tick, on Advance, and every
-// Options.TickEvery while started.
+// Options.TickEvery while started. Objects and events are created on it.
+// Webhook deliveries are not: as at Stripe, each attempt is signed with
+// the real time it is made (Options.WallClock, time.Now), and retries
+// wait real time, so a receiver checking the signature's 5-minute
+// tolerance against its own clock accepts them after Advance too.
 //
 // # Webhooks
 //
@@ -100,7 +122,7 @@
 // that moment, and POSTed to every enabled endpoint of the account whose
 // enabled_events hold it or "*", with Stripe-Signature:
 // t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint secret>
-// (the simulator's clock gives t). A delivery that gets no 2xx is
+// (t is the real time of the attempt, see Time). A delivery that gets no 2xx is
 // retried 1 and 5 minutes, 30 minutes, 2, 5 and then every 10 hours after
 // each failure, about three days in all (Options.Webhooks.TimeScale
 // shortens that). Deliveries and WaitDeliveries show the attempts.
@@ -141,8 +163,9 @@
 //	                                              "seicomart"}: the voucher is paid, or the transfer
 //	                                              arrives → 204
 //	POST   /_sim/payment_intents/{id}/lapse       the voucher or transfer lapses unpaid → 204
-//	POST   /_sim/refunds/{id}/succeed             → 204
-//	POST   /_sim/refunds/{id}/fail                {"failure_reason": "declined"} → 204
+//	POST   /_sim/refunds/{id}/succeed             a pending refund succeeds, or the customer of a konbini
+//	                                              refund (requires_action) gives an account and it succeeds → 204
+//	POST   /_sim/refunds/{id}/fail                {"failure_reason": "declined"}, pending or requires_action → 204
 //	GET    /_sim/faults                           the faults in force
 //	POST   /_sim/faults                           {"seed", "faults": [{"kind": "status" | "rate_limit" |
 //	                                              "latency" | "timeout" | "lost_answer" | "drop_webhook" |

@@ -31,7 +31,7 @@ func waitTypes(t testing.TB, rc *receiver, want ...string) []received {
 }
 
 func TestCardPaymentAndRefund(t *testing.T) {
-	ts := newSim(t, Options{RefundSettleAfter: time.Minute})
+	ts := newSim(t, Options{RefundSettleAfter: time.Minute, WallClock: fixedClock(testWall)})
 	c := ts.client(t)
 	rc := newReceiver(t)
 	_, secret := c.register(t, rc.srv.URL)
@@ -63,7 +63,7 @@ func TestCardPaymentAndRefund(t *testing.T) {
 	if first["api_version"] != APIVersion {
 		t.Errorf("api_version %v, want the account's %s", first["api_version"], APIVersion)
 	}
-	if hooks[0].Signature != stripeSignature(secret, testStart.Unix(), hooks[0].Body) {
+	if hooks[0].Signature != stripeSignature(secret, testWall.Unix(), hooks[0].Body) {
 		t.Errorf("signature %s", hooks[0].Signature)
 	}
 
@@ -242,7 +242,7 @@ func TestRefundFails(t *testing.T) {
 }
 
 func TestWebhookRetriesAndPending(t *testing.T) {
-	ts := newSim(t, Options{})
+	ts := newSim(t, Options{WallClock: fixedClock(testWall)})
 	c := ts.client(t)
 	rc := newReceiver(t)
 	rc.fail = 2
@@ -257,7 +257,7 @@ func TestWebhookRetriesAndPending(t *testing.T) {
 		t.Errorf("attempts %+v", ds[0].Attempts)
 	}
 	for _, r := range rc.received() {
-		if r.Signature != stripeSignature(secret, testStart.Unix(), r.Body) {
+		if r.Signature != stripeSignature(secret, testWall.Unix(), r.Body) {
 			t.Errorf("signature %s", r.Signature)
 		}
 	}
@@ -280,9 +280,24 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 	if got := c.must(200, "GET", "/v1/webhook_endpoints/"+id, ""); got["secret"] != nil {
 		t.Errorf("secret shown again: %v", got)
 	}
-	status, out, _ := c.unchecked().do("POST", "/v1/webhook_endpoints", "url=https://kaisai.example/x&enabled_events[0]=no_such")
-	if status != 400 || errOf(out)["param"] != "enabled_events[0]" {
-		t.Errorf("bad event: %d %v", status, out)
+	// Event names are those of spec3.json; Stripe refuses any other.
+	for _, tc := range []struct {
+		events string
+		param  string // "" when accepted
+	}{
+		{"enabled_events[0]=no_such", "enabled_events[0]"},
+		{"enabled_events[0]=refund.updated&enabled_events[1]=checkout.session.complete", "enabled_events[1]"},
+		{"enabled_events[0]=payment_intent.succeeded&enabled_events[1]=refund.faild", "enabled_events[1]"},
+		{"enabled_events[0]=customer.created&enabled_events[1]=charge.refund.updated", ""},
+		{"enabled_events[0]=*", ""},
+	} {
+		status, out, _ := c.unchecked().do("POST", "/v1/webhook_endpoints", "url=https://kaisai.example/x&"+tc.events)
+		switch {
+		case tc.param == "" && status != 200:
+			t.Errorf("%s: %d %v, want 200", tc.events, status, out)
+		case tc.param != "" && (status != 400 || errOf(out)["type"] != "invalid_request_error" || errOf(out)["param"] != tc.param):
+			t.Errorf("%s: %d %v, want 400 invalid_request_error on %s", tc.events, status, out, tc.param)
+		}
 	}
 	del := c.must(200, "DELETE", "/v1/webhook_endpoints/"+id, "")
 	if del["deleted"] != true {
@@ -315,4 +330,116 @@ func ctxTimeout(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// TestDeliveriesSurviveRestart: a delivery that failed is in the state
+// file with its attempts, and a server started from it sends the retry
+// when it is due.
+func TestDeliveriesSurviveRestart(t *testing.T) {
+	file := t.TempDir() + "/stripesim.json"
+	retries := WebhookOptions{RetryDelays: []time.Duration{time.Hour, time.Hour}}
+	ts := newSim(t, Options{StateFile: file, Webhooks: retries})
+	c := ts.client(t)
+	rc := newReceiver(t)
+	rc.status = http.StatusServiceUnavailable
+	c.register(t, rc.srv.URL)
+	id := c.must(200, "POST", "/v1/checkout/sessions", sessionForm())["id"].(string)
+	c.must(200, "POST", "/v1/checkout/sessions/"+id+"/expire", "")
+	if _, err := ts.WaitDeliveries(ctxTimeout(t), func(ds []Delivery) bool { return len(ds) == 1 && len(ds[0].Attempts) == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	ts.Close()
+
+	// An hour and a bit later, the receiver is up again.
+	rc.mu.Lock()
+	rc.status = http.StatusOK
+	rc.mu.Unlock()
+	later := time.Now().Add(61 * time.Minute)
+	ts2 := newSim(t, Options{StateFile: file, Webhooks: retries, WallClock: func() time.Time { return later }})
+	ds, err := ts2.WaitDeliveries(ctxTimeout(t), func(ds []Delivery) bool { return len(ds) == 1 && ds[0].Delivered })
+	if err != nil {
+		t.Fatalf("%v: %+v", err, ds)
+	}
+	if a := ds[0].Attempts; len(a) != 2 || a[0].Status != 503 || a[1].Status != 200 || ds[0].Event != "checkout.session.expired" {
+		t.Errorf("delivery %+v", ds[0])
+	}
+	if got := rc.types(); len(got) != 2 || got[1] != "checkout.session.expired" {
+		t.Errorf("received %v", got)
+	}
+	eventually.True(t, "pending_webhooks 0", func() bool {
+		ev := ts2.client(t).must(200, "GET", "/v1/events", "")["data"].([]any)[0].(map[string]any)
+		return ev["pending_webhooks"].(float64) == 0
+	})
+}
+
+// TestKonbiniRefund: cash paid at a konbini cannot go back the same way;
+// Stripe e-mails the customer for a bank account and the refund waits in
+// requires_action (not settled by time) until the control API or the UI
+// says the customer gave it (succeeded) or the refund failed.
+func TestKonbiniRefund(t *testing.T) {
+	ts := newSim(t, Options{RefundSettleAfter: time.Minute})
+	c := ts.client(t)
+	rc := newReceiver(t)
+	c.register(t, rc.srv.URL)
+	id := c.must(200, "POST", "/v1/checkout/sessions", sessionForm())["id"].(string)
+	if _, err := ts.PayKonbini(id, "buyer@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	pi := c.must(200, "GET", "/v1/checkout/sessions/"+id, "")["payment_intent"].(string)
+	if err := ts.PayVoucher(pi, "lawson"); err != nil {
+		t.Fatal(err)
+	}
+
+	re := c.must(200, "POST", "/v1/refunds", "payment_intent="+pi+"&amount=1000")
+	na, _ := re["next_action"].(map[string]any)
+	dd, _ := na["display_details"].(map[string]any)
+	sent, _ := dd["email_sent"].(map[string]any)
+	if re["status"] != "requires_action" || na["type"] != "display_details" || sent["email_sent_to"] != "buyer@example.com" ||
+		sent["email_sent_at"].(float64) != float64(testStart.Unix()) ||
+		dd["expires_at"].(float64) != float64(testStart.Add(45*24*time.Hour).Unix()) {
+		t.Fatalf("konbini refund %v", re)
+	}
+	first := re["id"].(string)
+	if err := ts.Advance(2 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.must(200, "GET", "/v1/refunds/"+first, ""); r["status"] != "requires_action" {
+		t.Fatalf("a konbini refund settled by itself: %v", r["status"])
+	}
+	ts.ctl(t, "POST", "/_sim/refunds/"+first+"/succeed", ``, 204)
+	if r := c.must(200, "GET", "/v1/refunds/"+first, ""); r["status"] != "succeeded" || r["next_action"] != nil {
+		t.Errorf("completed konbini refund %v", r)
+	}
+
+	re = c.must(200, "POST", "/v1/refunds", "payment_intent="+pi+"&amount=500&instructions_email=other@example.com")
+	second := re["id"].(string)
+	if re["status"] != "requires_action" || re["instructions_email"] != "other@example.com" {
+		t.Fatalf("refund with instructions_email %v", re)
+	}
+	if _, body := get(t, ts.base+"/"); !strings.Contains(body, "口座情報の依頼を other@example.com に送信済み") {
+		t.Error("the UI does not show the konbini refund waiting")
+	}
+	post(t, ts.base+"/_ui/refunds/"+second+"/fail", nil)
+	r := c.must(200, "GET", "/v1/refunds/"+second, "expand[]=charge")
+	if r["status"] != "failed" || r["charge"].(map[string]any)["amount_refunded"].(float64) != 1000 {
+		t.Errorf("failed konbini refund %v", r)
+	}
+
+	hooks := waitTypes(t, rc, "checkout.session.completed", "checkout.session.async_payment_succeeded",
+		"charge.refunded", "refund.created", "refund.updated", "charge.refunded", "refund.created", "refund.updated", "refund.failed")
+	for _, h := range hooks {
+		checkEvent(t, ts.base, h.Body)
+	}
+	var updated struct {
+		Data struct {
+			Object   map[string]any `json:"object"`
+			Previous map[string]any `json:"previous_attributes"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(hooks[4].Body, &updated); err != nil {
+		t.Fatal(err)
+	}
+	if updated.Data.Object["status"] != "succeeded" || updated.Data.Previous["status"] != "requires_action" {
+		t.Errorf("refund.updated %s", hooks[4].Body)
+	}
 }

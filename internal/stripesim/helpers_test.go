@@ -20,6 +20,12 @@ type testSim struct {
 
 var testStart = time.Date(2026, 12, 1, 10, 0, 0, 0, jst)
 
+// testWall is a wall clock for tests that check exact signatures; it
+// differs from testStart so that they see which clock signs.
+var testWall = testStart.Add(17 * time.Second)
+
+func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
 func newSim(t testing.TB, opts Options) *testSim {
 	t.Helper()
 	if opts.Seed.Accounts == nil {

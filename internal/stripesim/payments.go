@@ -276,7 +276,16 @@ func (s *Server) expireSessionLocked(cs *Session, reqID, idemKey string) {
 	s.emitLocked(cs.Account, "checkout.session.expired", s.sessionJSON(cs), map[string]any{"status": "open"}, reqID, idemKey)
 }
 
-// SettleRefund ends a pending refund: succeeded, or failed with a
+// refundInstructionsValid is how long the customer of a konbini refund
+// has to give a bank account. Stripe documents 45 days for bank transfer
+// refunds, which ask the same; the simulator takes it for konbini too,
+// and shows it as next_action.display_details.expires_at without acting
+// on it (SettleRefund ends such a refund).
+const refundInstructionsValid = 45 * 24 * time.Hour
+
+// SettleRefund ends a pending refund, or a konbini refund waiting for the
+// customer's bank account (requires_action; succeeding is the customer
+// giving it and the money going out): succeeded, or failed with a
 // failure_reason (lost_or_stolen_card, expired_or_canceled_card,
 // charge_for_pending_refund_disputed, insufficient_funds, declined,
 // merchant_request or unknown). refund.updated is sent, and refund.failed
@@ -288,8 +297,8 @@ func (s *Server) SettleRefund(refundID string, succeed bool, reason string) erro
 	if r == nil {
 		return fmt.Errorf("%w: %s", ErrNotFound, refundID)
 	}
-	if r.Status != "pending" {
-		return fmt.Errorf("stripesim: refund %s is %s, not pending", r.ID, r.Status)
+	if r.Status != "pending" && r.Status != "requires_action" {
+		return fmt.Errorf("stripesim: refund %s is %s, not pending or requires_action", r.ID, r.Status)
 	}
 	if !succeed && reason == "" {
 		reason = "unknown"
@@ -301,6 +310,9 @@ func (s *Server) SettleRefund(refundID string, succeed bool, reason string) erro
 
 func (s *Server) settleRefundLocked(r *Refund, succeed bool, reason string) {
 	prev := map[string]any{"status": r.Status}
+	if r.Status == "requires_action" {
+		prev["next_action"] = s.refundJSON(r)["next_action"]
+	}
 	if succeed {
 		r.Status = "succeeded"
 		s.emitLocked(r.Account, "refund.updated", s.refundJSON(r), prev, "", "")

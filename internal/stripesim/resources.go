@@ -134,10 +134,16 @@ type Refund struct {
 	Currency      string            `json:"currency"`
 	Charge        string            `json:"charge"`
 	PaymentIntent string            `json:"payment_intent"`
-	Status        string            `json:"status"` // pending | succeeded | failed | canceled
+	Status        string            `json:"status"` // requires_action | pending | succeeded | failed | canceled
 	Reason        string            `json:"reason,omitempty"`
 	FailureReason string            `json:"failure_reason,omitempty"`
 	Metadata      map[string]string `json:"metadata"`
+	// InstructionsEmail is where a konbini refund's customer was asked
+	// for a bank account (at EmailSentAt; the request lapses at
+	// InstructionsExpire).
+	InstructionsEmail  string `json:"instructions_email,omitempty"`
+	EmailSentAt        int64  `json:"email_sent_at,omitempty"`
+	InstructionsExpire int64  `json:"instructions_expire,omitempty"`
 }
 
 // WebhookEndpoint is a registered webhook endpoint.
@@ -377,6 +383,15 @@ func (s *Server) refundJSON(r *Refund) map[string]any {
 	}
 	if r.FailureReason != "" {
 		m["failure_reason"] = r.FailureReason
+	}
+	if r.InstructionsEmail != "" {
+		m["instructions_email"] = r.InstructionsEmail
+	}
+	if r.Status == "requires_action" {
+		m["next_action"] = map[string]any{"type": "display_details", "display_details": map[string]any{
+			"email_sent": map[string]any{"email_sent_at": r.EmailSentAt, "email_sent_to": r.InstructionsEmail},
+			"expires_at": r.InstructionsExpire,
+		}}
 	}
 	return m
 }

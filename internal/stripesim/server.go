@@ -28,8 +28,16 @@ type Options struct {
 	BaseURL string
 	// StateFile, when set, keeps the state across restarts.
 	StateFile string
-	// Now is the clock; time.Now when nil. SetClock and Advance change it.
+	// Now is the simulator's business clock; time.Now when nil. SetClock
+	// and Advance change it. Objects' created, expiries and events'
+	// created follow it.
 	Now func() time.Time
+	// WallClock is the real time (time.Now when nil): webhook deliveries
+	// are signed with it, as Stripe signs each attempt when it is made, so
+	// that a receiver checking the 5-minute tolerance against its own
+	// clock accepts them however far Advance moved the business clock.
+	// Retries are scheduled on it too.
+	WallClock func() time.Time
 	// Seed is added at start (an account whose id exists is kept).
 	Seed   Seed
 	Logger *slog.Logger
@@ -98,6 +106,13 @@ type state struct {
 	Seq       int64                       `json:"seq"` // orders objects created in one second
 }
 
+// stateFile is what the state file holds: the state and the webhook
+// deliveries (kept by the delivery queue, under its own lock).
+type stateFile struct {
+	*state
+	Deliveries []savedDelivery `json:"webhook_deliveries,omitempty"`
+}
+
 func newState() *state {
 	return &state{Accounts: map[string]*Account{}, Sessions: map[string]*Session{}, Intents: map[string]*PaymentIntent{},
 		Charges: map[string]*Charge{}, Refunds: map[string]*Refund{}, Endpoints: map[string]*WebhookEndpoint{},
@@ -120,6 +135,9 @@ func New(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.opts.WallClock == nil {
+		s.opts.WallClock = time.Now
+	}
 	if opts.StateFile != "" {
 		b, err := os.ReadFile(opts.StateFile)
 		switch {
@@ -127,11 +145,12 @@ func New(opts Options) (*Server, error) {
 		case err != nil:
 			return nil, fmt.Errorf("stripesim: %w", err)
 		default:
-			st := newState()
-			if err := json.Unmarshal(b, st); err != nil {
+			f := stateFile{state: newState()}
+			if err := json.Unmarshal(b, &f); err != nil {
 				return nil, fmt.Errorf("stripesim: state file %s: %w", opts.StateFile, err)
 			}
-			s.st = st
+			s.st = f.state
+			s.restoreDeliveries(f.Deliveries)
 		}
 	}
 	s.mu.Lock()
@@ -305,7 +324,10 @@ func (s *Server) saveLocked() {
 }
 
 func (s *Server) writeState() error {
-	b, err := json.Marshal(s.st)
+	h := s.hooks
+	h.mu.Lock()
+	b, err := json.Marshal(stateFile{state: s.st, Deliveries: h.savedLocked()})
+	h.mu.Unlock()
 	if err != nil {
 		return err
 	}

@@ -132,7 +132,7 @@ var donePage = template.Must(template.New("done").Funcs(uiFuncs).Parse(pageHead 
 <h1>お支払いが完了しました</h1><p>このページを閉じてください。</p></body></html>`))
 
 var uiPage = template.Must(template.New("ui").Funcs(uiFuncs).Parse(pageHead + `
-<p>制御 API: <a href="/_sim/state">/_sim/state</a>、<a href="/_sim/webhooks">/_sim/webhooks</a>。現在時刻(シミュレーター): {{.State.Now.In .JST | printf "%v"}}</p>
+<p>制御 API: <a href="/_sim/state">/_sim/state</a>、<a href="/_sim/webhooks">/_sim/webhooks</a>。現在時刻(シミュレーター): {{(.State.Now.In .JST).Format "2006-01-02 15:04:05 MST"}}</p>
 {{with .Msg}}<p class="msg">{{.}}</p>{{end}}
 <form method="post" action="/_ui/clock">時計を進める <input type="text" name="advance" value="1h" size="6"> <button>進める</button></form>
 
@@ -158,6 +158,9 @@ var uiPage = template.Must(template.New("ui").Funcs(uiFuncs).Parse(pageHead + `
 <table><tr><th>ID</th><th>状態</th><th>金額</th><th>PaymentIntent</th><th></th></tr>
 {{range .State.Refunds}}<tr><td><code>{{.id}}</code></td><td>{{.status}}{{with .failure_reason}}({{.}}){{end}}</td><td>{{yen .amount}}</td><td><code>{{.payment_intent}}</code></td>
 <td>{{if eq .status "pending"}}<form class="inline" method="post" action="/_ui/refunds/{{.id}}/succeed"><button>成功させる</button></form>
+<form class="inline" method="post" action="/_ui/refunds/{{.id}}/fail"><button>失敗させる</button></form>
+{{else if eq .status "requires_action"}}口座情報の依頼を {{.instructions_email}} に送信済み<br>
+<form class="inline" method="post" action="/_ui/refunds/{{.id}}/succeed"><button>口座情報が届き返金完了</button></form>
 <form class="inline" method="post" action="/_ui/refunds/{{.id}}/fail"><button>失敗させる</button></form>{{end}}</td></tr>{{else}}<tr><td colspan="5">まだありません。</td></tr>{{end}}</table>
 
 <h2>Webhook エンドポイント</h2>
@@ -165,10 +168,10 @@ var uiPage = template.Must(template.New("ui").Funcs(uiFuncs).Parse(pageHead + `
 {{range .State.Endpoints}}<tr><td><code>{{.id}}</code></td><td>{{.url}}</td><td>{{range .enabled_events}}{{.}} {{end}}</td><td><code>{{.secret}}</code></td></tr>{{else}}<tr><td colspan="4">まだありません。</td></tr>{{end}}</table>
 
 <h2>Webhook 配信</h2>
-<table><tr><th>#</th><th>イベント</th><th>宛先</th><th>試行(時刻 → 応答)</th><th>結果</th></tr>
+<table><tr><th>#</th><th>イベント</th><th>宛先</th><th>試行(実時刻 → 応答)</th><th>結果</th></tr>
 {{range .Deliveries}}<tr><td>{{.ID}}</td><td>{{.Event}}<br><code>{{.EventID}}</code></td><td>{{.URL}}</td>
-<td>{{range .Attempts}}{{.At.Format "15:04:05"}} → {{if .Status}}{{.Status}}{{else}}{{.Err}}{{end}}<br>{{end}}</td>
-<td>{{if .Dropped}}破棄(障害注入){{else if .Delivered}}配信済み{{if .Duplicate}}(重複){{end}}{{else if .Done}}断念{{else}}再試行待ち{{end}}</td></tr>{{else}}<tr><td colspan="5">まだありません。</td></tr>{{end}}</table>
+<td>{{range .Attempts}}{{(.At.In $.JST).Format "01-02 15:04:05"}} → {{if .Status}}{{.Status}}{{else}}{{.Err}}{{end}}<br>{{end}}</td>
+<td>{{if .Dropped}}破棄(障害注入){{else if .Delivered}}配信済み{{if .Duplicate}}(重複){{end}}{{else if .Done}}断念{{else}}再試行待ち{{if not .NextAttempt.IsZero}}(次回 {{(.NextAttempt.In $.JST).Format "01-02 15:04:05"}}){{end}}{{end}}</td></tr>{{else}}<tr><td colspan="5">まだありません。</td></tr>{{end}}</table>
 </body></html>`))
 
 func (s *Server) uiRoutes(mux *http.ServeMux) {
