@@ -110,6 +110,11 @@ func (s *Store) BeginCheckout(ctx context.Context, token string,
 			return err
 		}
 		c.Application, c.Event = a, e
+		if c.Application.PaymentDueAt.IsZero() {
+			// Applied before deadlines were kept: payable until the start.
+			c.Application.PaymentDueAt = c.StartsAt
+		}
+		a = c.Application
 		if err := payment.Payable(&e, &a, a.PaymentDueAt, tx.now); err != nil {
 			return err
 		}
@@ -306,13 +311,15 @@ func (s *Store) PaymentByID(ctx context.Context, orgID, id int64) (_ Payment, er
 func (s *Store) PaymentsToCheck(ctx context.Context, stale time.Time, limit int) (_ []Payment, err error) {
 	defer wrap(&err, "store.PaymentsToCheck()")
 	now := s.nowUTC()
+	// A row read back and unchanged has its updated_at moved on, so it
+	// waits until stale before it is read again.
 	rows, err := s.readUnprepared().QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments p
 		JOIN applications a ON a.id = p.application_id
 		WHERE p.status IN ('creating', 'open', 'pending') AND (
-			(p.status = 'creating' AND p.updated_at < $1)
-			OR (p.status = 'open' AND p.expires_at < $2)
-			OR (p.status = 'pending' AND p.updated_at < $1)
-			OR (p.status = 'open' AND (a.status <> 'applied' OR a.payment <> 'unpaid')))
+			(p.status IN ('creating', 'pending') AND p.updated_at < $1)
+			OR (p.status = 'open' AND p.expires_at < $2 AND (p.updated_at < p.expires_at OR p.updated_at < $1))
+			OR (p.status = 'open' AND (a.status <> 'applied' OR a.payment <> 'unpaid')
+				AND (p.updated_at < a.updated_at OR p.updated_at < $1)))
 		ORDER BY p.updated_at LIMIT $3`, stale.UTC(), now, limit)
 	if err != nil {
 		return nil, err
@@ -420,4 +427,42 @@ func (s *Store) CancelOverdue(ctx context.Context, id int64) (cancelled bool, er
 		return nil
 	})
 	return cancelled, err
+}
+
+// PaymentBySession is the application's payment whose session is
+// sessionID (ErrNotFound for a session of anything else).
+func (s *Store) PaymentBySession(ctx context.Context, applicationID int64, sessionID string) (_ Payment, err error) {
+	defer wrap(&err, "store.PaymentBySession(application %d)", applicationID)
+	return paymentWhere(ctx, s.reader(), `p.application_id = $1 AND p.session_id = $2`, applicationID, sessionID)
+}
+
+// CheckoutOf is the Checkout of an existing payment row, to ask Stripe
+// again with its key (Create is true only while it is still creating).
+func (s *Store) CheckoutOf(ctx context.Context, paymentID int64) (_ Checkout, err error) {
+	defer wrap(&err, "store.CheckoutOf(payment %d)", paymentID)
+	var c Checkout
+	q := s.reader()
+	if c.Payment, err = paymentWhere(ctx, q, `p.id = $1`, paymentID); err != nil {
+		return c, err
+	}
+	if c.Application, err = applicationWhere(ctx, q, `a.id = $1`, c.Payment.ApplicationID); err != nil {
+		return c, err
+	}
+	if err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, c.Application.EventID), &c.Event); err != nil {
+		return c, notFound(err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT starts_at FROM schedules WHERE id = $1`, c.Application.ScheduleID).Scan(&c.StartsAt); err != nil {
+		return c, err
+	}
+	if c.Application.PaymentDueAt.IsZero() {
+		c.Application.PaymentDueAt = c.StartsAt
+	}
+	c.Create = c.Payment.Status == payment.StatusCreating
+	return c, nil
+}
+
+// ApplicationByIDUnscoped is an application by id, for jobs.
+func (s *Store) ApplicationByIDUnscoped(ctx context.Context, id int64) (_ event.Application, err error) {
+	defer wrap(&err, "store.ApplicationByIDUnscoped(%d)", id)
+	return applicationWhere(ctx, s.reader(), `a.id = $1`, id)
 }
