@@ -466,3 +466,12 @@ func (s *Store) ApplicationByIDUnscoped(ctx context.Context, id int64) (_ event.
 	defer wrap(&err, "store.ApplicationByIDUnscoped(%d)", id)
 	return applicationWhere(ctx, s.reader(), `a.id = $1`, id)
 }
+
+// PaymentsOn reports whether the organization takes payments online: a
+// Stripe account is connected.
+func (s *Store) PaymentsOn(ctx context.Context, orgID int64) (_ bool, err error) {
+	defer wrap(&err, "store.PaymentsOn(org %d)", orgID)
+	var n int
+	err = s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM stripe_connections WHERE org_id = $1 AND status = 'connected'`, orgID).Scan(&n)
+	return n > 0, err
+}

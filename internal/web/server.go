@@ -12,6 +12,7 @@ import (
 
 	"kaisai/internal/auth"
 	"kaisai/internal/i18n"
+	"kaisai/internal/payflow"
 	"kaisai/internal/store"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomconn"
@@ -46,6 +47,9 @@ type Config struct {
 	// ZoomAPI calls Zoom as the organization's linked users (a host's
 	// passcode policy, a meeting's fresh start URL); nil when Zoom is off.
 	ZoomAPI *zoomconn.Clients
+	// Payments takes payments through the organizations' Stripe accounts;
+	// nil: paid applications are marked 入金済 by hand only.
+	Payments *payflow.Flow
 }
 
 // Server holds the handlers' shared dependencies.
@@ -67,6 +71,7 @@ type Server struct {
 	zoomOff      string
 	zoomSim      bool
 	zoomAPI      *zoomconn.Clients
+	pay          *payflow.Flow
 }
 
 // Limits on what a request may carry.
@@ -88,7 +93,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{store: cfg.Store, log: cfg.Log, ready: cfg.Ready, secure: cfg.SecureCookies,
 		pwParams: cfg.PasswordParams, now: cfg.Now, devMail: cfg.DevOutbox, msgs: msgs, pages: pg,
 		zoomSecret: cfg.ZoomWebhookSecret, zoom: cfg.Zoom, zoomOff: cfg.ZoomUnavailable, zoomSim: cfg.ZoomSimulated,
-		zoomAPI: cfg.ZoomAPI}
+		zoomAPI: cfg.ZoomAPI, pay: cfg.Payments}
 	if s.zoom == nil && s.zoomOff == "" {
 		s.zoomOff = "zoom.not_configured"
 	}
@@ -149,6 +154,7 @@ func (s *Server) routes() []route {
 		pub("POST", "/logout", s.logout),
 		// Server to server from Zoom: verified by its signature, not a session.
 		pub("POST", "/webhooks/zoom", s.zoomWebhook),
+		pub("POST", "/webhooks/stripe/{connection}", s.stripeWebhook),
 
 		pub("GET", "/e/{slug}", s.publicEvent),
 		pub("GET", "/e/{slug}/seats", s.publicSeats),
@@ -157,6 +163,8 @@ func (s *Server) routes() []route {
 		pub("POST", "/e/{slug}/links", s.linksRequest),
 		pub("GET", "/a/{token}", s.applicationPage),
 		pub("POST", "/a/{token}/cancel", s.cancelApplication),
+		pub("POST", "/a/{token}/pay", s.startPayment),
+		pub("GET", "/a/{token}/paid", s.paymentReturn),
 
 		org("GET", "/events", s.eventList),
 		org("GET", "/events/new", s.eventNew),
