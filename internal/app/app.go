@@ -18,6 +18,7 @@ import (
 	"kaisai/internal/auth"
 	"kaisai/internal/jobs"
 	"kaisai/internal/mail"
+	"kaisai/internal/payflow"
 	"kaisai/internal/secretbox"
 	"kaisai/internal/store"
 	"kaisai/internal/web"
@@ -67,6 +68,12 @@ type Config struct {
 	// ZoomReports tune the search for participants reports whose
 	// meeting.ended never came; zero values are the defaults.
 	ZoomReports jobs.ReportOptions
+	// Payments tunes the payment jobs (Stripe's events, deadlines and
+	// read-backs); zero values are the defaults.
+	Payments jobs.PaymentOptions
+	// StripeHTTPClient sends kaisai's requests to Stripe; nil: the
+	// client's default.
+	StripeHTTPClient *http.Client
 	// ZoomCoalesce is how long an edited meeting waits before it is synced,
 	// so that quick successive edits make one PATCH (see store.Options).
 	ZoomCoalesce time.Duration
@@ -129,6 +136,9 @@ type App struct {
 	whNudger *jobs.Nudger
 	mtNudger *jobs.Nudger
 	rgNudger *jobs.Nudger
+	shNudger *jobs.Nudger // Stripe's stored events
+	pyNudger *jobs.Nudger // the payments job
+	pay      *payflow.Flow
 	server   *http.Server
 	listener net.Listener
 	zoom     *zoom.OAuthConfig // nil when Zoom features are off
@@ -162,6 +172,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	whNudger := jobs.NewWebhookNudger(cfg.ZoomWebhooks.Nudge)
 	mtNudger := jobs.NewZoomMeetingNudger(cfg.ZoomMeetings.Nudge)
 	rgNudger := jobs.NewZoomRegistrantNudger(cfg.ZoomMeetings.Nudge)
+	shNudger := jobs.NewStripeWebhookNudger(cfg.Payments.Webhooks.Nudge)
+	pyNudger := jobs.NewPaymentsNudger(cfg.Payments.Webhooks.Nudge)
 	if cfg.ZoomSimulator != nil {
 		cfg.ZoomOAuthURL, cfg.ZoomSimulated = cfg.ZoomSimulator.BaseURL(), true
 		if cfg.ZoomWebhookSecret == "" {
@@ -176,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Now: cfg.Now,
 		MailQueued: nudger.Nudge, ZoomWebhookQueued: whNudger.Nudge, ZoomMeetingsQueued: mtNudger.Nudge, ZoomRegistrantsQueued: rgNudger.Nudge,
+		StripeWebhookQueued: shNudger.Nudge, PaymentsQueued: pyNudger.Nudge,
 		ZoomCoalesce: cfg.ZoomCoalesce, Secrets: box})
 	if err != nil {
 		return nil, err
@@ -201,22 +214,25 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		handlers[ev] = h
 		delete(batch, ev) // the configured handler wins
 	}
+	pay := &payflow.Flow{Store: st, BaseURL: strings.TrimRight(cfg.BaseURL, "/"), HTTP: cfg.StripeHTTPClient,
+		Log: log.With("component", "payments"), Now: cfg.Now}
 	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
 		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail,
 		RegistrantWait: cfg.MailRegistrantWait},
 		Webhooks: jobs.WebhookConfig{Handlers: handlers, Batch: batch, Nudger: whNudger, Options: cfg.ZoomWebhooks},
 		Meetings: jobs.ZoomMeetingConfig{Zoom: zoomAPI, Nudger: mtNudger, Options: cfg.ZoomMeetings,
-			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants, Reports: cfg.ZoomReports}})
+			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants, Reports: cfg.ZoomReports},
+		Payments: jobs.PaymentConfig{Flow: pay, WebhookNudger: shNudger, Nudger: pyNudger, Options: cfg.Payments}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger, whNudger: whNudger,
-		mtNudger: mtNudger, rgNudger: rgNudger, zoom: zoomCfg}
+		mtNudger: mtNudger, rgNudger: rgNudger, shNudger: shNudger, pyNudger: pyNudger, pay: pay, zoom: zoomCfg}
 	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
 		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil,
 		ZoomWebhookSecret: cfg.ZoomWebhookSecret, Zoom: zoomCfg, ZoomUnavailable: zoomOff,
-		ZoomSimulated: cfg.ZoomSimulated && zoomCfg != nil, ZoomAPI: zoomAPI})
+		ZoomSimulated: cfg.ZoomSimulated && zoomCfg != nil, ZoomAPI: zoomAPI, Payments: pay})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -279,6 +295,9 @@ func (a *App) Start(ctx context.Context) error {
 	if a.mailer.BaseURL == "" {
 		a.mailer.BaseURL = a.URL() // links in mail lead here (tests; `kaisai serve` always sets BaseURL)
 	}
+	if a.pay.BaseURL == "" {
+		a.pay.BaseURL = a.URL() // Stripe's pages lead back here
+	}
 	if a.zoom != nil && a.zoom.RedirectURL == "" {
 		a.zoom.RedirectURL = a.URL() + ZoomCallbackPath
 	}
@@ -290,12 +309,16 @@ func (a *App) Start(ctx context.Context) error {
 	a.whNudger.Start(a.Jobs, a.cfg.Logger)
 	a.mtNudger.Start(a.Jobs, a.cfg.Logger)
 	a.rgNudger.Start(a.Jobs, a.cfg.Logger)
+	a.shNudger.Start(a.Jobs, a.cfg.Logger)
+	a.pyNudger.Start(a.Jobs, a.cfg.Logger)
 	// Whatever a crash left is looked at now: the periodic sweeps run only
 	// on River's leader, and a killed leader keeps that role for a while.
 	a.nudger.Nudge()
 	a.whNudger.Nudge()
 	a.mtNudger.Nudge()
 	a.rgNudger.Nudge()
+	a.shNudger.Nudge()
+	a.pyNudger.Nudge()
 	a.server = &http.Server{
 		Handler:           a.Web,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -355,6 +378,8 @@ func (a *App) Close(ctx context.Context) error {
 		a.whNudger.Stop()
 		a.mtNudger.Stop()
 		a.rgNudger.Stop()
+		a.shNudger.Stop()
+		a.pyNudger.Stop()
 		if err := a.Jobs.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("job workers: %w", err))
 		}

@@ -25,7 +25,7 @@ type payView struct {
 	Pending  *store.Payment // a voucher or transfer awaited
 	Voucher  *stripe.Voucher
 	Transfer *stripe.Transfer
-	Passed   bool   // the 支払期限 has passed
+	Passed   bool // the 支払期限 has passed
 }
 
 // payData adds to an application page what its payment needs.
