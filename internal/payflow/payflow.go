@@ -50,12 +50,12 @@ func (f *Flow) now() time.Time {
 var ErrUnavailable = event.Errorf(event.EConflict, "payment.unavailable")
 
 // client is a Stripe client for the connection.
-func (f *Flow) client(ctx context.Context, connID int64) (*stripe.Client, store.StripeAccount, error) {
-	conn, err := f.Store.StripeConnectionUnscoped(ctx, connID)
+func (f *Flow) client(ctx context.Context, connID int64) (*stripe.Client, store.StripeConnection, error) {
+	conn, sec, err := f.Store.StripeConnectionSecrets(ctx, connID)
 	if err != nil {
 		return nil, conn, err
 	}
-	c, err := stripe.New(stripe.Config{APIURL: conn.APIURL, Key: conn.Key, HTTPClient: f.HTTP})
+	c, err := stripe.New(stripe.Config{APIURL: conn.APIURL, Key: sec.Key, HTTPClient: f.HTTP})
 	return c, conn, err
 }
 
@@ -106,7 +106,7 @@ func (f *Flow) create(ctx context.Context, c store.Checkout) (store.Payment, err
 	if err != nil {
 		// Stripe keeps an answered error for the key: a new row next time.
 		// With no answer, the session may exist: the same key next time.
-		answered := stripe.IsAnswered(err) && !stripe.IsRetryable(err)
+		answered := !stripe.KeyReusable(err)
 		if ferr := f.Store.CheckoutFailed(context.WithoutCancel(ctx), p.ID, answered, err.Error()); ferr != nil {
 			f.Log.Error("payment: record failed create", "payment", p.ID, "err", ferr)
 		}

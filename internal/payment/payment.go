@@ -149,6 +149,18 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
+// Stripe's bounds of a konbini payment, in yen.
+const (
+	MinKonbiniAmount = 120
+	MaxKonbiniAmount = 300_000
+)
+
+// KonbiniAmountOK reports whether a konbini voucher can be issued for
+// amount yen.
+func KonbiniAmountOK(amount int64) bool {
+	return amount >= MinKonbiniAmount && amount <= MaxKonbiniAmount
+}
+
 // Stripe's bounds of payment_method_options[konbini][expires_after_days].
 const (
 	MinKonbiniDays = 1

@@ -315,6 +315,7 @@ func (s *Store) PaymentsToCheck(ctx context.Context, stale time.Time, limit int)
 	// waits until stale before it is read again.
 	rows, err := s.readUnprepared().QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments p
 		JOIN applications a ON a.id = p.application_id
+		JOIN stripe_connections c ON c.id = p.connection_id AND c.status = 'connected'
 		WHERE p.status IN ('creating', 'open', 'pending') AND (
 			(p.status IN ('creating', 'pending') AND p.updated_at < $1)
 			OR (p.status = 'open' AND p.expires_at < $2 AND (p.updated_at < p.expires_at OR p.updated_at < $1))

@@ -135,8 +135,9 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		webhookError(w, http.StatusBadRequest, "cannot read request body")
 		return
 	}
-	secret, err := s.store.StripeWebhookSecretUnscoped(r.Context(), connID)
-	if errors.Is(err, event.ErrNotFound) {
+	_, sec, err := s.store.StripeConnectionSecrets(r.Context(), connID)
+	if errors.Is(err, event.ErrNotFound) || errors.Is(err, store.ErrStripeNotConnected) {
+		// No such endpoint, or 解除済 (its secret is gone).
 		webhookError(w, http.StatusNotFound, "unknown endpoint")
 		return
 	}
@@ -145,7 +146,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		webhookError(w, http.StatusInternalServerError, "cannot read endpoint")
 		return
 	}
-	ev, err := stripe.ParseEvent(body, r.Header.Get("Stripe-Signature"), secret)
+	ev, err := stripe.ParseEvent(body, r.Header.Get("Stripe-Signature"), sec.WebhookSecret)
 	if err != nil {
 		s.log.Info("stripe webhook: refused", "connection", connID, "reason", err, "remote", r.RemoteAddr)
 		webhookError(w, http.StatusBadRequest, "invalid signature or event")
