@@ -255,6 +255,9 @@ func (s *Store) promote(ctx context.Context, tx *Tx, a *event.Application, membe
 	if a.Payment == event.PaymentUnpaid {
 		due = sql.NullTime{Time: payment.Deadline(tx.now, days, startsAt).UTC(), Valid: true}
 	}
+	if a.Status != event.Waitlisted {
+		return ErrNotWaitlisted
+	}
 	// The seat first: when there is none, nothing is written.
 	r, err := tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken + 1
 		WHERE id = $1 AND seats_taken < capacity`, a.ScheduleID)

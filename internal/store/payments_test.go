@@ -48,7 +48,7 @@ func newPayWorld(t *testing.T, db testdb.DB) *payWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.st.Close() })
-	if err := w.st.Migrate(ctx, nil); err != nil {
+	if err := w.st.Migrate(ctx, quiet); err != nil {
 		t.Fatal(err)
 	}
 	w.org, _, err = w.st.CreateOrganization(ctx, event.SignupInput{OrgName: "有料主催者", Name: "オーナー",
