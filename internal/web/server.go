@@ -46,6 +46,8 @@ type Config struct {
 	// ZoomAPI calls Zoom as the organization's linked users (a host's
 	// passcode policy, a meeting's fresh start URL); nil when Zoom is off.
 	ZoomAPI *zoomconn.Clients
+	// Stripe is how 決済設定 reaches Stripe.
+	Stripe StripeConfig
 }
 
 // Server holds the handlers' shared dependencies.
@@ -67,6 +69,7 @@ type Server struct {
 	zoomOff      string
 	zoomSim      bool
 	zoomAPI      *zoomconn.Clients
+	stripe       StripeConfig
 }
 
 // Limits on what a request may carry.
@@ -88,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{store: cfg.Store, log: cfg.Log, ready: cfg.Ready, secure: cfg.SecureCookies,
 		pwParams: cfg.PasswordParams, now: cfg.Now, devMail: cfg.DevOutbox, msgs: msgs, pages: pg,
 		zoomSecret: cfg.ZoomWebhookSecret, zoom: cfg.Zoom, zoomOff: cfg.ZoomUnavailable, zoomSim: cfg.ZoomSimulated,
-		zoomAPI: cfg.ZoomAPI}
+		zoomAPI: cfg.ZoomAPI, stripe: cfg.Stripe}
 	if s.zoom == nil && s.zoomOff == "" {
 		s.zoomOff = "zoom.not_configured"
 	}
@@ -212,6 +215,13 @@ func (s *Server) routes() []route {
 		org("GET", "/integrations/zoom/{connID}/unlink", s.zoomUnlinkConfirm),
 		org("POST", "/integrations/zoom/{connID}/unlink", s.zoomUnlink),
 		org("POST", "/members", s.memberAdd),
+		// 決済設定
+		org("GET", "/settings/payments", s.payments),
+		org("POST", "/settings/payments/connect", s.stripeConnect),
+		org("POST", "/settings/payments/connect-test", s.stripeConnectTest),
+		org("POST", "/settings/payments/{connID}/methods", s.stripeMethods),
+		org("GET", "/settings/payments/{connID}/disconnect", s.stripeDisconnectConfirm),
+		org("POST", "/settings/payments/{connID}/disconnect", s.stripeDisconnect),
 	}
 }
 
