@@ -127,7 +127,7 @@ func sharedStripeSimulator(ctx context.Context, simURL string) (sharedStripeSim,
 // stripesim` must be named with --stripe-simulator. A server that does not
 // answer as one (stripe-mock, a proxy) is taken for what it claims to be.
 func refuseUnsaidStripeSimulator(ctx context.Context, cfg app.Config) error {
-	if cfg.StripeAPIURL == "" {
+	if cfg.StripeAPIURL == "" || cfg.StripeAPIURL == app.StripeAPI {
 		return nil
 	}
 	if _, err := stripeSimState(ctx, cfg.StripeAPIURL, 5*time.Second); err == nil {

@@ -72,9 +72,10 @@ type Config struct {
 	ZoomCoalesce time.Duration
 
 	// SecretKey (KAISAI_SECRET_KEY, 32 bytes in hex or base64) seals Zoom's
-	// tokens at rest. Empty: on SQLite a key is generated into DataDir
-	// (secret.key, 0600); on PostgreSQL Zoom features stay off, since every
-	// instance must share one key.
+	// tokens and organizations' Stripe keys and webhook secrets at rest.
+	// Empty: on SQLite a key is generated into DataDir (secret.key, 0600);
+	// on PostgreSQL Zoom features stay off and no Stripe key can be
+	// stored, since every instance must share one key.
 	SecretKey string
 	// ZoomClientID and ZoomClientSecret are the Zoom Marketplace app
 	// (KAISAI_ZOOM_CLIENT_ID, KAISAI_ZOOM_CLIENT_SECRET); empty: Zoom

@@ -426,6 +426,9 @@ func TestEventPaymentDaysField(t *testing.T) {
 	if e, err := a.Store.Event(context.Background(), 1, id); err != nil || e.PaymentDays != 14 {
 		t.Errorf("stored: %d, %v", e.PaymentDays, err)
 	}
+	if got := c.get("/events/" + itoa(id)).doc(t).First("#payment-days").Text(); got != ja("event.payment_days_value", 14) {
+		t.Errorf("the event page shows 支払期限 %q", got)
+	}
 	c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}})
 	form.Set("payment_days", "61")
 	wantText(t, c.post(edit, form), en("validation.payment_days_range", 60))
