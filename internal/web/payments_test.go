@@ -121,6 +121,11 @@ func TestStripeConnectWithKey(t *testing.T) {
 		if r.doc(t).Has("#stripe-connect-test") || r.doc(t).Has("#stripe-simulated") {
 			t.Errorf("without a simulator beside kaisai, the page offers the test account or a banner: %s", r)
 		}
+		r = c.post("/settings/payments/connect-test", url.Values{})
+		wantStatus(t, r, http.StatusNotFound)
+		if got := problem(t, r); got != ja("stripe.no_simulator") || len(w.endpoints()) != 0 {
+			t.Errorf("the test account without a simulator: %q, endpoints %v", got, w.endpoints())
+		}
 		if !c.get("/events").doc(t).Has(`a[href="/settings/payments"]`) {
 			t.Error("the organizer navigation has no 決済設定")
 		}
