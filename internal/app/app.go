@@ -71,17 +71,15 @@ type Config struct {
 	// Payments tunes the payment jobs (Stripe's events, deadlines and
 	// read-backs); zero values are the defaults.
 	Payments jobs.PaymentOptions
-	// StripeHTTPClient sends kaisai's requests to Stripe; nil: the
-	// client's default.
-	StripeHTTPClient *http.Client
 	// ZoomCoalesce is how long an edited meeting waits before it is synced,
 	// so that quick successive edits make one PATCH (see store.Options).
 	ZoomCoalesce time.Duration
 
 	// SecretKey (KAISAI_SECRET_KEY, 32 bytes in hex or base64) seals Zoom's
-	// tokens at rest. Empty: on SQLite a key is generated into DataDir
-	// (secret.key, 0600); on PostgreSQL Zoom features stay off, since every
-	// instance must share one key.
+	// tokens and organizations' Stripe keys and webhook secrets at rest.
+	// Empty: on SQLite a key is generated into DataDir (secret.key, 0600);
+	// on PostgreSQL Zoom features stay off and no Stripe key can be
+	// stored, since every instance must share one key.
 	SecretKey string
 	// ZoomClientID and ZoomClientSecret are the Zoom Marketplace app
 	// (KAISAI_ZOOM_CLIENT_ID, KAISAI_ZOOM_CLIENT_SECRET); empty: Zoom
@@ -109,7 +107,36 @@ type Config struct {
 	// and once kaisai listens the simulated app's events are sent to its
 	// POST /webhooks/zoom (with ZoomWebhookSecret, generated when empty).
 	ZoomSimulator ZoomSimulator
+
+	// StripeAPIURL is the Stripe-compatible server organizations' Stripe
+	// keys are used with (KAISAI_STRIPE_API_URL): Stripe's own
+	// https://api.stripe.com when empty. A live key is only ever sent
+	// there (package stripe refuses it elsewhere).
+	StripeAPIURL string
+	// StripeSimulated says StripeAPIURL is a Stripe simulator: every
+	// organizer page says payments are simulated. cmd/kaisai sets it.
+	StripeSimulated bool
+	// StripeHTTPClient makes the calls to Stripe; nil: the client's own.
+	StripeHTTPClient *http.Client
+	// StripeSimulator, when set, is a Stripe simulator running beside
+	// kaisai (or shared by several instances): its URL is StripeAPIURL,
+	// every organizer page says payments are simulated, and 決済設定
+	// connects its test account in one click.
+	StripeSimulator StripeSimulator
 }
+
+// StripeSimulator is the Stripe simulator kaisai talks to (DESIGN.md §8).
+// cmd/kaisai provides it from package stripesim; like ZoomSimulator, an
+// interface keeps the simulator out of the production packages' imports.
+type StripeSimulator interface {
+	// BaseURL is where the simulator serves Stripe's /v1 API.
+	BaseURL() string
+	// TestAccountKey is the secret key of the simulator's test account.
+	TestAccountKey(ctx context.Context) (string, error)
+}
+
+// StripeAPI is Stripe's own API, the default of StripeAPIURL.
+const StripeAPI = "https://api.stripe.com"
 
 // ZoomSimulator is the Zoom simulator run beside kaisai (DESIGN.md §7).
 // cmd/kaisai provides it from package zoomsim; an interface keeps the
@@ -182,6 +209,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			cfg.ZoomWebhookSecret = base64.RawURLEncoding.EncodeToString(b)
 		}
 	}
+	if cfg.StripeSimulator != nil {
+		cfg.StripeAPIURL, cfg.StripeSimulated = cfg.StripeSimulator.BaseURL(), true
+	}
+	if cfg.StripeAPIURL == "" {
+		cfg.StripeAPIURL = StripeAPI
+	}
 	box, zoomCfg, zoomOff, err := zoomSetup(cfg)
 	if err != nil {
 		return nil, err
@@ -229,7 +262,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger, whNudger: whNudger,
 		mtNudger: mtNudger, rgNudger: rgNudger, shNudger: shNudger, pyNudger: pyNudger, pay: pay, zoom: zoomCfg}
-	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
+	stripeCfg := web.StripeConfig{APIURL: cfg.StripeAPIURL, HTTPClient: cfg.StripeHTTPClient,
+		Simulated: cfg.StripeSimulated, PublicURL: a.publicURL}
+	if sim := cfg.StripeSimulator; sim != nil {
+		stripeCfg.TestAccountKey = sim.TestAccountKey
+	}
+	a.Web, err = web.New(web.Config{Stripe: stripeCfg, Store: st, Log: log, SecureCookies: cfg.SecureCookies,
 		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil,
 		ZoomWebhookSecret: cfg.ZoomWebhookSecret, Zoom: zoomCfg, ZoomUnavailable: zoomOff,
 		ZoomSimulated: cfg.ZoomSimulated && zoomCfg != nil, ZoomAPI: zoomAPI, Payments: pay})
@@ -341,11 +379,27 @@ func (a *App) Start(ctx context.Context) error {
 			a.cfg.Logger.Error("Zoom simulator: webhook endpoint", "err", err)
 		}
 	}
+	if a.cfg.StripeSimulated {
+		a.cfg.Logger.Warn("payments are SIMULATED: kaisai talks to a Stripe simulator, not to the real Stripe",
+			"simulator", a.cfg.StripeAPIURL)
+	}
 	if a.cfg.ZoomSimulated && a.zoom != nil {
 		a.cfg.Logger.Warn("Zoom is SIMULATED: kaisai talks to a Zoom simulator, not to the real Zoom",
 			"simulator", a.cfg.ZoomOAuthURL)
 	}
 	return nil
+}
+
+// publicURL is kaisai's public base URL (BaseURL, else where it answers),
+// for the webhook endpoints it registers at Stripe.
+func (a *App) publicURL() string {
+	if a.cfg.BaseURL != "" {
+		return strings.TrimRight(a.cfg.BaseURL, "/")
+	}
+	if a.listener == nil {
+		return ""
+	}
+	return a.URL()
 }
 
 // URL is where the running app answers.

@@ -15,6 +15,7 @@ import (
 
 	"kaisai/internal/event"
 	"kaisai/internal/payment"
+	"kaisai/internal/store"
 	"kaisai/internal/zoompolicy"
 )
 
@@ -33,6 +34,7 @@ var stateColumns = map[string][]string{
 	"outbox.status":                  values(event.MailStatuses()),
 	"payments.status":                values(payment.Statuses()),
 	"stripe_webhook_events.status":   values(zoompolicy.WebhookStatuses()),
+	"stripe_connections.status":      values(store.StripeConnStatuses()),
 	// package event declares no list of these (yet)
 	"applications.status": values([]event.ApplicationStatus{event.Applied, event.Waitlisted, event.Cancelled}),
 	"events.status":       values([]event.Status{event.StatusDraft, event.StatusPublished}),

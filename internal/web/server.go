@@ -50,6 +50,8 @@ type Config struct {
 	// Payments takes payments through the organizations' Stripe accounts;
 	// nil: paid applications are marked 入金済 by hand only.
 	Payments *payflow.Flow
+	// Stripe is how 決済設定 reaches Stripe.
+	Stripe StripeConfig
 }
 
 // Server holds the handlers' shared dependencies.
@@ -72,6 +74,7 @@ type Server struct {
 	zoomSim      bool
 	zoomAPI      *zoomconn.Clients
 	pay          *payflow.Flow
+	stripe       StripeConfig
 }
 
 // Limits on what a request may carry.
@@ -93,7 +96,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{store: cfg.Store, log: cfg.Log, ready: cfg.Ready, secure: cfg.SecureCookies,
 		pwParams: cfg.PasswordParams, now: cfg.Now, devMail: cfg.DevOutbox, msgs: msgs, pages: pg,
 		zoomSecret: cfg.ZoomWebhookSecret, zoom: cfg.Zoom, zoomOff: cfg.ZoomUnavailable, zoomSim: cfg.ZoomSimulated,
-		zoomAPI: cfg.ZoomAPI, pay: cfg.Payments}
+		zoomAPI: cfg.ZoomAPI, pay: cfg.Payments, stripe: cfg.Stripe}
 	if s.zoom == nil && s.zoomOff == "" {
 		s.zoomOff = "zoom.not_configured"
 	}
@@ -220,6 +223,13 @@ func (s *Server) routes() []route {
 		org("GET", "/integrations/zoom/{connID}/unlink", s.zoomUnlinkConfirm),
 		org("POST", "/integrations/zoom/{connID}/unlink", s.zoomUnlink),
 		org("POST", "/members", s.memberAdd),
+		// 決済設定
+		org("GET", "/settings/payments", s.payments),
+		org("POST", "/settings/payments/connect", s.stripeConnect),
+		org("POST", "/settings/payments/connect-test", s.stripeConnectTest),
+		org("POST", "/settings/payments/{connID}/methods", s.stripeMethods),
+		org("GET", "/settings/payments/{connID}/disconnect", s.stripeDisconnectConfirm),
+		org("POST", "/settings/payments/{connID}/disconnect", s.stripeDisconnect),
 	}
 }
 
