@@ -86,7 +86,8 @@ type ApplicantQuery struct {
 	ScheduleID int64  // 0: the whole event
 	Search     string // part of the name or e-mail, case-insensitive
 	Status     event.ApplicationStatus
-	Page       int // from 1
+	Payment    string // 入金状況: one of PaymentFilters, or "" for any
+	Page       int    // from 1
 	PerPage    int
 }
 
@@ -114,6 +115,7 @@ func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q Applican
 	if q.Status != "" {
 		c.and("a.status = ?", q.Status)
 	}
+	paymentFilter(&c, q.Payment)
 	if s := strings.TrimSpace(q.Search); s != "" {
 		p := "%" + escapeLike(strings.ToLower(s)) + "%"
 		c.and(`(lower(a.name) LIKE ? ESCAPE '\' OR lower(a.email) LIKE ? ESCAPE '\')`, p, p)

@@ -138,8 +138,12 @@ func (s *Server) eventShow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "event_show", map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(),
-		"PublicURL": "/e/" + e.Slug, "Zoom": zb})
+	data := map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(), "PublicURL": "/e/" + e.Slug, "Zoom": zb}
+	if err := s.eventMoney(r.Context(), &e, data); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "event_show", data)
 }
 
 func (s *Server) eventEdit(w http.ResponseWriter, r *http.Request) {
