@@ -152,11 +152,13 @@ func (s *Store) BeginCheckout(ctx context.Context, token string,
 		p.IdempotencyKey = fmt.Sprintf("kaisai-app%d-%d-%s", a.ID, p.Attempt, randomHex(6))
 		err = tx.QueryRowContext(ctx, `INSERT INTO payments (org_id, event_id, application_id, connection_id, attempt,
 			idempotency_key, status, amount, expires_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+			ON CONFLICT (application_id, attempt) DO NOTHING RETURNING id`,
 			p.OrgID, p.EventID, p.ApplicationID, p.ConnectionID, p.Attempt, p.IdempotencyKey, p.Status, p.Amount,
 			p.ExpiresAt, tx.now).Scan(&p.ID)
-		if isUniqueViolation(err) {
-			// Another request made this attempt's row a moment ago: use it.
+		if errors.Is(err, sql.ErrNoRows) {
+			// Another request made this attempt's row a moment ago (its
+			// commit let this INSERT go on): use it.
 			p, err = paymentWhere(ctx, tx, `p.application_id = $1 AND p.attempt = $2`, a.ID, p.Attempt)
 		}
 		if err != nil {

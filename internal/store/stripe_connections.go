@@ -184,8 +184,13 @@ func (s *Store) DisconnectStripeConnection(ctx context.Context, orgID, id int64)
 // (at least one, online methods only).
 func (s *Store) SetStripeMethods(ctx context.Context, orgID, id int64, methods []payment.Method) (err error) {
 	defer wrap(&err, "store.SetStripeMethods(org %d, id %d)", orgID, id)
+	for _, m := range methods {
+		if !m.Online() {
+			return event.FieldErrors{{Field: "methods", Key: "stripe.methods_required"}}
+		}
+	}
 	stored := payment.FormatMethods(methods)
-	if _, perr := payment.ParseMethods(stored); perr != nil || len(methods) == 0 {
+	if len(methods) == 0 {
 		return event.FieldErrors{{Field: "methods", Key: "stripe.methods_required"}}
 	}
 	return s.Tx(ctx, func(tx *Tx) error {
