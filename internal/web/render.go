@@ -136,6 +136,10 @@ func (s *Server) newPage(r *http.Request, data any) *page {
 		p.ZoomSimulated = s.zoomSim
 		p.StripeSimulated = s.stripe.Simulated
 	}
+	if strings.HasPrefix(r.URL.Path, "/a/") || strings.HasPrefix(r.URL.Path, "/e/") {
+		// A participant's pages, where paying starts, say so too.
+		p.StripeSimulated = s.stripe.Simulated
+	}
 	return p
 }
 

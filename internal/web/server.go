@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -279,11 +280,12 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "home", nil)
 }
 
-// limitBody caps request bodies: a form is small. Zoom's webhooks have a
-// larger cap of their own (zoomWebhookMaxBytes), applied by their handler.
+// limitBody caps request bodies: a form is small. Zoom's and Stripe's
+// webhooks have a larger cap of their own (zoomWebhookMaxBytes,
+// stripeWebhookMaxBytes), applied by their handlers.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.URL.Path != zoomWebhookPath {
+		if r.Body != nil && r.URL.Path != zoomWebhookPath && !strings.HasPrefix(r.URL.Path, StripeWebhookPath) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		}
 		next.ServeHTTP(w, r)
