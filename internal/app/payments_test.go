@@ -159,20 +159,6 @@ func sessionOf(t *testing.T, location string) string {
 	return m[1]
 }
 
-// intentOf is the simulator's PaymentIntent of a session.
-func (p *payScene) intentOf(t *testing.T, cs string) string {
-	t.Helper()
-	for _, s := range p.ssim.State().Sessions {
-		if s["id"] == cs {
-			if pi, ok := s["payment_intent"].(string); ok && pi != "" {
-				return pi
-			}
-		}
-	}
-	t.Fatalf("session %s has no PaymentIntent on the simulator", cs)
-	return ""
-}
-
 func (p *payScene) application(t *testing.T, id int64) event.Application {
 	t.Helper()
 	a, err := p.app.Store.ApplicationByIDUnscoped(context.Background(), id)
@@ -276,7 +262,7 @@ func TestKonbiniPaidLater(t *testing.T) {
 			t.Errorf("the page does not show the voucher's number %s", v.ConfirmationNumber)
 		}
 		waitRegistrants(t, p.meetingWorld, p.ze) // not paid yet: nobody
-		if err := p.ssim.PayVoucher(p.intentOf(t, cs), "lawson"); err != nil {
+		if err := p.ssim.PayVoucher(intentIn(t, p.ssim, cs), "lawson"); err != nil {
 			t.Fatal(err)
 		}
 		waitRegistrants(t, p.meetingWorld, p.ze, "konbini@example.com")
@@ -316,7 +302,7 @@ func TestKonbiniLapsedPastDeadline(t *testing.T) {
 		}
 		waitRegistrants(t, p.meetingWorld, p.ze) // nobody paid
 		// The lapsed voucher's payment is over; paying it now fails at Stripe.
-		if err := p.ssim.PayVoucher(p.intentOf(t, cs), "lawson"); err == nil {
+		if err := p.ssim.PayVoucher(intentIn(t, p.ssim, cs), "lawson"); err == nil {
 			t.Errorf("a voucher past its expiry was paid")
 		}
 		// The promoted participant pays by card from their page.
