@@ -51,12 +51,13 @@ import (
 	"time"
 )
 
-const usage = `kaisai-bench — measure kaisai's application intake, Zoom sync and Zoom check-in
+const usage = `kaisai-bench — measure kaisai's application intake, Zoom sync, Zoom check-in and payments
 
 Usage:
   kaisai-bench apply [flags]      drive the real application form; compare with a bare INSERT handler
   kaisai-bench zoomsync [flags]   mark n applications 入金済 at once; time them onto Zoom's registrant list
   kaisai-bench checkin [flags]    send n participant_joined webhooks for one meeting; time the acks and the check-ins
+  kaisai-bench pay [flags]        n applicants of a paid Zoom event pay by card; time each payment onto Zoom's registrant list
 
 Run "kaisai-bench <command> --help" for its flags.
 `
@@ -107,6 +108,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Minute+2*cfg.Spread+cfg.Timeout)
 		defer cancel()
 		return benchCheckin(ctx, cfg, stdout, stderr)
+	case "pay":
+		cfg, err := parsePayFlags(args[1:], stderr)
+		if err != nil {
+			return err
+		}
+		// Setup, the payments, the deadline and shutdown.
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Minute+cfg.Spread+cfg.Deadline)
+		defer cancel()
+		return benchPay(ctx, cfg, stdout, stderr)
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
