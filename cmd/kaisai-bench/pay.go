@@ -20,6 +20,7 @@ import (
 
 	"kaisai/internal/app/apptest"
 	"kaisai/internal/event"
+	"kaisai/internal/store"
 	"kaisai/internal/stripesim"
 )
 
@@ -295,7 +296,11 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 	for _, k := range perEmail {
 		res.Duplicates += k - 1
 	}
-	var lat, toHook, ack, toAdd, addCall []time.Duration
+	paidRows, err := w.paidMoments(ctx)
+	if err != nil {
+		return err
+	}
+	var lat, toHook, ack, toAdd, toMark, markToAdd, addCall []time.Duration
 	var early int
 	for _, p := range payers {
 		if p.PaidAt.IsZero() {
@@ -327,6 +332,12 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 			toHook = append(toHook, h[0].Sub(p.PaidAt))
 			ack = append(ack, h[1].Sub(h[0]))
 			toAdd = append(toAdd, r.Sent.Sub(h[1]))
+			if m, ok := paidRows[p.Email]; ok {
+				toMark = append(toMark, m.Sub(h[1]))
+			}
+		}
+		if m, ok := paidRows[p.Email]; ok {
+			markToAdd = append(markToAdd, r.Sent.Sub(m))
 		}
 	}
 	slices.Sort(lat)
@@ -340,6 +351,8 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 	fmt.Fprintf(stdout, "  paid → checkout.session.completed sent by Stripe: %s\n", summarize(toHook))
 	fmt.Fprintf(stdout, "  kaisai's answer to that webhook:                 %s\n", summarize(ack))
 	fmt.Fprintf(stdout, "  webhook answered → batch add sent to Zoom:       %s\n", summarize(toAdd))
+	fmt.Fprintf(stdout, "    webhook answered → 入金済 committed:           %s\n", summarize(toMark))
+	fmt.Fprintf(stdout, "    入金済 committed → batch add sent:             %s\n", summarize(markToAdd))
 	fmt.Fprintf(stdout, "  batch add call:                                  %s\n", summarize(addCall))
 	hooks.mu.Lock()
 	fmt.Fprintf(stdout, "Stripe's deliveries to kaisai: %d (%.1f a payment), %d not 2xx; round trip %s\n",
@@ -368,6 +381,34 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 		return fmt.Errorf("pay: %d of %d paid, %d lost, %d duplicates", paid, len(payers), res.Lost, res.Duplicates)
 	}
 	return nil
+}
+
+// paidMoments are when kaisai recorded each application 入金済 (its
+// history line), by e-mail.
+func (w *zoomWorld) paidMoments(ctx context.Context) (map[string]time.Time, error) {
+	obs, err := w.openObserver()
+	if err != nil {
+		return nil, err
+	}
+	defer obs.Close()
+	rows, err := obs.QueryContext(ctx, `SELECT a.email, l.created_at FROM activity_log l
+		JOIN applications a ON a.id = l.application_id WHERE l.action = $1`, store.ActPaid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var email string
+		var at time.Time
+		if err := rows.Scan(&email, &at); err != nil {
+			return nil, err
+		}
+		if _, ok := out[strings.ToLower(email)]; !ok {
+			out[strings.ToLower(email)] = at
+		}
+	}
+	return out, rows.Err()
 }
 
 // applyAll has n people apply to ze's schedule through the public form,
