@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"runtime"
 	"slices"
@@ -33,6 +34,7 @@ type payConfig struct {
 	Return      bool          // the payer's browser comes back to the success URL
 	Deadline    time.Duration // after the last payment, how long a registrant may take before it is lost
 	PostgresURL string
+	CPUProfile  string
 	Verbose     bool
 }
 
@@ -47,6 +49,7 @@ func parsePayFlags(args []string, stderr io.Writer) (payConfig, error) {
 	fs.BoolVar(&c.Return, "return", false, "the payer's browser follows Stripe's redirect back to kaisai's success URL (default: it does not, so only the webhook tells kaisai)")
 	fs.DurationVar(&c.Deadline, "deadline", time.Minute, "how long after the last payment a registrant may take before the payment counts as lost")
 	fs.StringVar(&c.PostgresURL, "postgres", "", "postgres:// URL of a server whose user may create databases; empty means SQLite")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the payments and their way to Zoom to this file (the whole process: kaisai, both simulators, the payers)")
 	fs.BoolVar(&c.Verbose, "verbose", false, "show kaisai's and the simulators' log on stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: kaisai-bench pay [flags]\n\nFlags:")
@@ -239,6 +242,14 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 		return r, ok
 	}
 
+	prof := &profiler{}
+	if cfg.CPUProfile != "" {
+		if prof.f, err = os.Create(cfg.CPUProfile); err != nil {
+			return err
+		}
+		defer prof.f.Close()
+	}
+	prof.start()
 	// The payments, evenly spread, each in its own goroutine.
 	began := time.Now()
 	var wg sync.WaitGroup
@@ -282,6 +293,11 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 		}
 		return true, nil
 	})
+	if started, err := prof.stop(); err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	} else if started {
+		fmt.Fprintf(stdout, "cpu profile of the payments until everyone was on Zoom: %s\n", cfg.CPUProfile)
+	}
 	// Then let kaisai settle before counting on Zoom's side.
 	settle, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
