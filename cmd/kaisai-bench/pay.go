@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -157,6 +158,39 @@ func (h *stripeHooks) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// stripeCalls is kaisai's transport to Stripe: how long each kind of
+// call took.
+type stripeCalls struct {
+	mu    sync.Mutex
+	took  map[string][]time.Duration
+	since time.Time // calls before are not kept
+}
+
+func (c *stripeCalls) RoundTrip(r *http.Request) (*http.Response, error) {
+	began := time.Now()
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.since.IsZero() && began.After(c.since) {
+		// The path's shape: ids (xx_…) replaced.
+		parts := strings.Split(r.URL.Path, "/")
+		for i, p := range parts {
+			if strings.Contains(p, "_") {
+				parts[i] = "{id}"
+			}
+		}
+		k := r.Method + " " + strings.Join(parts, "/")
+		c.took[k] = append(c.took[k], time.Since(began))
+	}
+	return resp, err
+}
+
+func (c *stripeCalls) start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.since = time.Now()
+}
+
 // registered is what the Zoom probe saw of one e-mail: its first batch
 // add answered 2xx, when it was sent and answered.
 type registered struct{ Sent, Answered time.Time }
@@ -176,8 +210,9 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 	fmt.Fprintf(stdout, "kaisai-bench pay: %d applicants pay by card over %s through the simulator's %s; the browser %s; %s, GOMAXPROCS=%d\n",
 		cfg.N, cfg.Spread, map[string]string{"page": "hosted page", "api": "control API"}[cfg.Via], back, dbKind, runtime.GOMAXPROCS(0))
 	hooks := newStripeHooks()
+	api := &stripeCalls{took: map[string][]time.Duration{}}
 	w, err := startZoomWorld(ctx, worldConfig{Name: "pay", PostgresURL: cfg.PostgresURL, Verbose: cfg.Verbose,
-		Stripe: true, StripeHooks: hooks}, stderr)
+		Stripe: true, StripeHooks: hooks, StripeAPI: api}, stderr)
 	if err != nil {
 		return err
 	}
@@ -250,6 +285,7 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 		defer prof.f.Close()
 	}
 	prof.start()
+	api.start()
 	// The payments, evenly spread, each in its own goroutine.
 	began := time.Now()
 	var wg sync.WaitGroup
@@ -374,6 +410,16 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 	fmt.Fprintf(stdout, "Stripe's deliveries to kaisai: %d (%.1f a payment), %d not 2xx; round trip %s\n",
 		len(hooks.all), float64(len(hooks.all))/float64(max(paid, 1)), hooks.non2xx, summarize(hooks.all))
 	hooks.mu.Unlock()
+	if line, err := w.stripeEventsLine(ctx); err != nil {
+		return err
+	} else {
+		fmt.Fprintln(stdout, line)
+	}
+	api.mu.Lock()
+	for _, k := range slices.Sorted(maps.Keys(api.took)) {
+		fmt.Fprintf(stdout, "kaisai's calls to Stripe meanwhile: %s %s\n", k, summarize(api.took[k]))
+	}
+	api.mu.Unlock()
 	n429, calls := w.calls.snapshot()
 	adds, adders := 0, 0
 	for _, c := range calls {
@@ -425,6 +471,46 @@ func (w *zoomWorld) paidMoments(ctx context.Context) (map[string]time.Time, erro
 		}
 	}
 	return out, rows.Err()
+}
+
+// stripeEventsLine tells how kaisai's job went through Stripe's stored
+// events: how long they waited from arrival to processed, and how fast the
+// job went while it had work (the mean gap between two processed).
+func (w *zoomWorld) stripeEventsLine(ctx context.Context) (string, error) {
+	obs, err := w.openObserver()
+	if err != nil {
+		return "", err
+	}
+	defer obs.Close()
+	rows, err := obs.QueryContext(ctx, `SELECT received_at, processed_at FROM stripe_webhook_events
+		WHERE processed_at IS NOT NULL ORDER BY processed_at`)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var wait, gaps []time.Duration
+	var last time.Time
+	for rows.Next() {
+		var rcv, done time.Time
+		if err := rows.Scan(&rcv, &done); err != nil {
+			return "", err
+		}
+		wait = append(wait, done.Sub(rcv))
+		// A gap is the job's time for one event only while events waited.
+		if !last.IsZero() && rcv.Before(last) {
+			gaps = append(gaps, done.Sub(last))
+		}
+		last = done
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	var sum time.Duration
+	for _, g := range gaps {
+		sum += g
+	}
+	return fmt.Sprintf("kaisai's Stripe events: received → processed %s; while they queued, one processed every %s (%.0f/s)",
+		summarize(wait), ms(sum/time.Duration(max(len(gaps), 1))), float64(len(gaps))/max(sum.Seconds(), 1e-9)), nil
 }
 
 // applyAll has n people apply to ze's schedule through the public form,

@@ -202,6 +202,8 @@ type worldConfig struct {
 	// its webhooks are sent through StripeHooks when set.
 	Stripe      bool
 	StripeHooks http.RoundTripper
+	// StripeAPI, when set, carries kaisai's calls to Stripe.
+	StripeAPI http.RoundTripper
 }
 
 // startZoomWorld starts the simulator with Zoom's limits (the host's account
@@ -251,6 +253,10 @@ func startZoomWorld(ctx context.Context, cfg worldConfig, stderr io.Writer) (w *
 		}
 		stripeSim = stripeSimAdapter{w.ssim}
 	}
+	var stripeClient *http.Client
+	if cfg.StripeAPI != nil {
+		stripeClient = &http.Client{Transport: cfg.StripeAPI, Timeout: 80 * time.Second} // stripe-go's own default timeout
+	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	// Only what connects kaisai to the simulator is set: the sync's job
@@ -268,6 +274,7 @@ func startZoomWorld(ctx context.Context, cfg worldConfig, stderr io.Writer) (w *
 		// The simulator signs with the secret kaisai was given, and so can a bench.
 		ZoomWebhookSecret: cfg.WebhookSecret,
 		StripeSimulator:   stripeSim,
+		StripeHTTPClient:  stripeClient,
 	})
 	if err != nil {
 		return w, fmt.Errorf("start kaisai: %w", err)
