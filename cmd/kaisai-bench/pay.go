@@ -432,6 +432,7 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 	regMu.Unlock()
 	fmt.Fprintf(stdout, "Zoom: %d batch adds answered 2xx for %d people (%.1f a call), %d answers 429; %d approved registrants\n",
 		adds, adders, float64(adders)/float64(max(adds, 1)), n429, len(approved))
+	reportPacing(stdout, calls, began.Sub(w.calls.zero))
 	if early > 0 {
 		fmt.Fprintf(stdout, "%d registrants were added before the payer saw Stripe's answer (counted as 0 ms)\n", early)
 	}
