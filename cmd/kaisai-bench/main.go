@@ -1,9 +1,11 @@
 // Command kaisai-bench measures kaisai's application intake, its Zoom
-// registrant sync and its check-in from Zoom's webhooks.
+// registrant sync, its check-in from Zoom's webhooks and its payments'
+// way to Zoom.
 //
 //	go run ./cmd/kaisai-bench apply [--clients 32] [--duration 10s] [--postgres URL]
 //	go run ./cmd/kaisai-bench zoomsync [-n 4999] [--postgres URL]
 //	go run ./cmd/kaisai-bench checkin [-n 5000] [--duration 10s] [--postgres URL]
+//	go run ./cmd/kaisai-bench pay [-n 1000] [--spread 10s] [--via page|api] [--return] [--postgres URL]
 //
 // It starts kaisai in-process on 127.0.0.1 with a fresh database (SQLite in a
 // temporary directory, or a PostgreSQL database it creates and drops), sets
@@ -35,6 +37,16 @@
 //
 //	checkin replay webhooks=<n> changed=<k>
 //	checkin webhooks=<n> p99_ack_ms=<> all_checked_in_s=<seconds after the last send> lost=<>
+//
+// pay starts kaisai beside the Zoom simulator (limits on, Pro) and the
+// Stripe simulator, connects its test account, has n people apply to a
+// paid event whose Zoom group has 登録 on, and has them pay by card on the
+// simulator's hosted page (or its control API), spread over --spread; the
+// browser does not come back to kaisai unless --return, so the signed
+// webhook is what tells kaisai. Each payment is timed from Stripe's answer
+// to the batch add that put that person on Zoom. Its last line:
+//
+//	pay payments=<n> p50_ms=<> p95_ms=<> max_ms=<> lost=<> duplicates=<>
 //
 // Speed goals live here, never in tests (STYLE.md).
 package main
