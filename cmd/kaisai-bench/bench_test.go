@@ -175,3 +175,22 @@ func TestPayLine(t *testing.T) {
 		t.Errorf("Line() = %q, want %q", got, want)
 	}
 }
+
+// TestPaySmokeOtherWays pays through the control API, and through the
+// hosted page with the browser coming back to kaisai's success URL.
+func TestPaySmokeOtherWays(t *testing.T) {
+	for _, way := range [][]string{{"--via", "api"}, {"--return"}} {
+		t.Run(strings.Join(way, ""), func(t *testing.T) {
+			args := append([]string{"pay", "-n", "10", "--spread", "200ms", "--clients", "2"}, way...)
+			eachSmokeRun(t, args, func(t *testing.T, out string, lines []string) {
+				m := payLineRE.FindStringSubmatch(lines[len(lines)-1])
+				if m == nil || m[1] != "10" || m[2] != "0" || m[3] != "0" {
+					t.Errorf("want 10 payments, none lost or doubled:\n%s", out)
+				}
+				if way[0] == "--return" && !strings.Contains(out, "back at kaisai's success URL: 10 of 10 answered 303") {
+					t.Errorf("the payers did not all come back to kaisai:\n%s", out)
+				}
+			})
+		})
+	}
+}

@@ -103,6 +103,7 @@ type payer struct {
 	Success string    // where Stripe sends the browser back
 	PaidAt  time.Time // zero: the payment did not succeed
 	Err     string
+	Back    string // with --return: what kaisai's success URL answered, when not the expected 303
 }
 
 // stripeHooks is the Stripe simulator's transport for its webhooks: it
@@ -317,6 +318,18 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 	for msg, k := range failures {
 		fmt.Fprintf(stdout, "payment failed %d × %s\n", k, msg)
 	}
+	badReturns := 0
+	if cfg.Return {
+		for _, p := range payers {
+			if p.Back != "" {
+				if badReturns == 0 {
+					fmt.Fprintf(stdout, "the success URL answered %s\n", p.Back)
+				}
+				badReturns++
+			}
+		}
+		fmt.Fprintf(stdout, "back at kaisai's success URL: %d of %d answered 303 to the application's page\n", paid-badReturns, paid)
+	}
 
 	// Wait for everyone paid to be on Zoom, up to the deadline.
 	waitCtx, cancel := context.WithTimeout(ctx, cfg.Deadline)
@@ -440,8 +453,8 @@ func benchPay(ctx context.Context, cfg payConfig, stdout, stderr io.Writer) (err
 		fmt.Fprintf(stdout, "%d registrants on Zoom were not seen being added (no latency for them)\n", res.unprobed)
 	}
 	fmt.Fprintln(stdout, res.Line())
-	if res.Lost > 0 || res.Duplicates > 0 || paid < len(payers) {
-		return fmt.Errorf("pay: %d of %d paid, %d lost, %d duplicates", paid, len(payers), res.Lost, res.Duplicates)
+	if res.Lost > 0 || res.Duplicates > 0 || paid < len(payers) || badReturns > 0 {
+		return fmt.Errorf("pay: %d of %d paid, %d lost, %d duplicates, %d bad returns to kaisai", paid, len(payers), res.Lost, res.Duplicates, badReturns)
 	}
 	return nil
 }
@@ -612,7 +625,11 @@ func payOne(ctx context.Context, hc *http.Client, stripeBase string, cfg payConf
 		return
 	}
 	if cfg.Return && p.Success != "" {
-		fetch(ctx, hc, http.MethodGet, p.Success, nil, "")
+		// kaisai reads the session back and sends the browser to the application's page.
+		if _, status, loc, err := fetch(ctx, hc, http.MethodGet, p.Success, nil, ""); err != nil ||
+			status != http.StatusSeeOther || !strings.HasPrefix(loc, "/a/") {
+			p.Back = fmt.Sprintf("%d %q %v", status, loc, err)
+		}
 	}
 }
 
