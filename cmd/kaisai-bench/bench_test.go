@@ -151,7 +151,7 @@ func TestPaySmoke(t *testing.T) {
 		if !strings.Contains(out, "Zoom: ") || !strings.Contains(out, "40 approved registrants") {
 			t.Errorf("not every payer approved on Zoom:\n%s", out)
 		}
-		if !strings.Contains(out, "0 named someone already added") {
+		if !strings.Contains(out, " a call; 0 named someone already added)") {
 			t.Errorf("kaisai added someone to Zoom twice:\n%s", out)
 		}
 	})
