@@ -174,18 +174,37 @@ func Observation(s stripe.Session, asyncFailed bool) payment.Observation {
 // HandleEvent applies one stored webhook event of a connection. Events
 // about sessions kaisai does not know are ignored (handled false).
 func (f *Flow) HandleEvent(ctx context.Context, w store.StripeWebhook) (handled bool, err error) {
-	ev, err := stripe.DecodeEvent(w.Body)
+	o, err := f.Observe(ctx, w)
+	if err != nil || o == nil {
+		return false, err
+	}
+	res, err := f.Store.ObservePayment(ctx, w.ConnectionID, *o)
+	if errors.Is(err, event.ErrNotFound) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
+	f.LogObserved(res)
+	return true, nil
+}
+
+// Observe reads what a stored event says of a session, for the store to
+// apply (store.ApplyStripeEvents, ObservePayment); nil for events kaisai
+// does not act on. An event's session does not carry its payment, so a
+// completed one is read back from Stripe for the method, and the voucher
+// or transfer to show; failing that, the event alone still moves the
+// payment on.
+func (f *Flow) Observe(ctx context.Context, w store.StripeWebhook) (*payment.Observation, error) {
+	ev, err := stripe.DecodeEvent(w.Body)
+	if err != nil {
+		return nil, err
+	}
 	if ev.Session == nil {
-		return false, nil // refunds and charges: not acted on yet
+		return nil, nil // refunds and charges: not acted on yet
 	}
 	o := Observation(*ev.Session, ev.Type == "checkout.session.async_payment_failed")
 	if o.SessionStatus == "complete" && (o.Method == "" || (o.PaymentStatus == "unpaid" && o.Instructions == "")) {
-		// An event's session does not carry its payment: read it back for
-		// the method, and the voucher or transfer to show. Failing that,
-		// the event alone still moves the payment on.
 		if s, err := f.sessionNow(ctx, w.ConnectionID, o.SessionID); err == nil {
 			if s.Status == o.SessionStatus || o.PaymentStatus == "unpaid" {
 				more := Observation(s, o.AsyncFailed)
@@ -198,15 +217,7 @@ func (f *Flow) HandleEvent(ctx context.Context, w store.StripeWebhook) (handled 
 			f.Log.Info("payment: read back for details", "session", o.SessionID, "err", err)
 		}
 	}
-	res, err := f.Store.ObservePayment(ctx, w.ConnectionID, o)
-	if errors.Is(err, event.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	f.logObserved(res)
-	return true, nil
+	return &o, nil
 }
 
 func (f *Flow) sessionNow(ctx context.Context, connID int64, id string) (stripe.Session, error) {
@@ -217,7 +228,8 @@ func (f *Flow) sessionNow(ctx context.Context, connID int64, id string) (stripe.
 	return cl.CheckoutSession(ctx, id)
 }
 
-func (f *Flow) logObserved(res store.Observed) {
+// LogObserved logs a payment that moved.
+func (f *Flow) LogObserved(res store.Observed) {
 	if !res.Step.Changed {
 		return
 	}
@@ -285,7 +297,7 @@ func (f *Flow) check(ctx context.Context, p store.Payment) error {
 	if err != nil {
 		return err
 	}
-	f.logObserved(res)
+	f.LogObserved(res)
 	if !res.Step.Changed {
 		return f.Store.PaymentChecked(ctx, p.ID, "")
 	}

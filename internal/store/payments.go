@@ -227,63 +227,70 @@ func (s *Store) ObservePayment(ctx context.Context, connID int64, o payment.Obse
 	defer wrap(&err, "store.ObservePayment(connection %d, %s)", connID, o.SessionID)
 	var res Observed
 	err = s.Tx(ctx, func(tx *Tx) error {
-		res = Observed{}
-		p, err := paymentWhere(ctx, tx, `p.session_id = $1 AND p.connection_id = $2`, o.SessionID, connID)
-		if errors.Is(err, errNotFound) && o.PaymentID != 0 {
-			// The answer to the create was lost: the row knows no session yet.
-			p, err = paymentWhere(ctx, tx, `p.id = $1 AND p.connection_id = $2 AND p.session_id IS NULL`, o.PaymentID, connID)
-		}
-		if err != nil {
-			return err
-		}
-		step := payment.Advance(p.Status, p.Amount, o)
-		res.Payment, res.Step = p, step
-		if !step.Changed && p.SessionID != "" {
-			return nil
-		}
-		a, err := applicationWhere(ctx, tx, `a.id = $1`, p.ApplicationID)
-		if err != nil {
-			return err
-		}
-		res.Application = a
-		problem := payment.ProblemNone
-		if step.Confirmed || step.Mismatch != nil {
-			res.Settlement = payment.Settle(a.Active(), a.Payment == event.PaymentPaid)
-			problem = payment.ProblemOf(step, res.Settlement)
-		}
-		p.Status, p.SessionID, p.Problem = step.Next, o.SessionID, problem
-		if o.Method != "" {
-			p.Method = o.Method
-		}
-		if o.PaymentIntentID != "" {
-			p.PaymentIntentID = o.PaymentIntentID
-		}
-		if step.Next == payment.StatusPending {
-			p.Instructions = o.Instructions
-		}
-		var paidAt sql.NullTime
-		if step.Confirmed || step.Mismatch != nil {
-			p.PaidAmount, p.Currency, p.PaidAt = o.Amount, o.Currency, tx.now
-			paidAt = sql.NullTime{Time: tx.now, Valid: true}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, session_id = $2, method = $3,
-			payment_intent_id = $4, instructions = $5, paid_amount = $6, currency = $7, problem = $8,
-			paid_at = COALESCE(paid_at, $9), updated_at = $10 WHERE id = $11`,
-			p.Status, p.SessionID, p.Method, p.PaymentIntentID, p.Instructions, p.PaidAmount, p.Currency, p.Problem,
-			paidAt, tx.now, p.ID); err != nil {
-			return err
-		}
-		res.Payment = p
-		if step.Confirmed && res.Settlement == payment.SettleMarkPaid {
-			detail := "stripe " + p.PaymentIntentID + " " + p.SessionID
-			if err := s.setPayment(ctx, tx, &a, event.PaymentPaid, 0, string(p.Method), detail); err != nil {
-				return err
-			}
-			res.Application = a
-		}
-		return nil
+		var err error
+		res, err = s.observe(ctx, tx, connID, o)
+		return err
 	})
 	return res, err
+}
+
+// observe is ObservePayment in the caller's transaction.
+func (s *Store) observe(ctx context.Context, tx *Tx, connID int64, o payment.Observation) (Observed, error) {
+	var res Observed
+	p, err := paymentWhere(ctx, tx, `p.session_id = $1 AND p.connection_id = $2`, o.SessionID, connID)
+	if errors.Is(err, errNotFound) && o.PaymentID != 0 {
+		// The answer to the create was lost: the row knows no session yet.
+		p, err = paymentWhere(ctx, tx, `p.id = $1 AND p.connection_id = $2 AND p.session_id IS NULL`, o.PaymentID, connID)
+	}
+	if err != nil {
+		return res, err
+	}
+	step := payment.Advance(p.Status, p.Amount, o)
+	res.Payment, res.Step = p, step
+	if !step.Changed && p.SessionID != "" {
+		return res, nil
+	}
+	a, err := applicationWhere(ctx, tx, `a.id = $1`, p.ApplicationID)
+	if err != nil {
+		return res, err
+	}
+	res.Application = a
+	problem := payment.ProblemNone
+	if step.Confirmed || step.Mismatch != nil {
+		res.Settlement = payment.Settle(a.Active(), a.Payment == event.PaymentPaid)
+		problem = payment.ProblemOf(step, res.Settlement)
+	}
+	p.Status, p.SessionID, p.Problem = step.Next, o.SessionID, problem
+	if o.Method != "" {
+		p.Method = o.Method
+	}
+	if o.PaymentIntentID != "" {
+		p.PaymentIntentID = o.PaymentIntentID
+	}
+	if step.Next == payment.StatusPending {
+		p.Instructions = o.Instructions
+	}
+	var paidAt sql.NullTime
+	if step.Confirmed || step.Mismatch != nil {
+		p.PaidAmount, p.Currency, p.PaidAt = o.Amount, o.Currency, tx.now
+		paidAt = sql.NullTime{Time: tx.now, Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, session_id = $2, method = $3,
+		payment_intent_id = $4, instructions = $5, paid_amount = $6, currency = $7, problem = $8,
+		paid_at = COALESCE(paid_at, $9), updated_at = $10 WHERE id = $11`,
+		p.Status, p.SessionID, p.Method, p.PaymentIntentID, p.Instructions, p.PaidAmount, p.Currency, p.Problem,
+		paidAt, tx.now, p.ID); err != nil {
+		return res, err
+	}
+	res.Payment = p
+	if step.Confirmed && res.Settlement == payment.SettleMarkPaid {
+		detail := "stripe " + p.PaymentIntentID + " " + p.SessionID
+		if err := s.setPayment(ctx, tx, &a, event.PaymentPaid, 0, string(p.Method), detail); err != nil {
+			return res, err
+		}
+		res.Application = a
+	}
+	return res, nil
 }
 
 // LivePayment is the latest session of an application that may still

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
+	"kaisai/internal/payment"
 	"kaisai/internal/zoompolicy"
 )
 
@@ -147,4 +149,49 @@ func (s *Store) StripeWebhooks(ctx context.Context, limit int) (_ []StripeWebhoo
 		ws = append(ws, w)
 	}
 	return ws, rows.Err()
+}
+
+// StripeEventObservation is a claimed event with what it says, ready to
+// be applied.
+type StripeEventObservation struct {
+	WebhookID    int64
+	ConnectionID int64
+	// Observation is what the event says of a session; nil when it names
+	// nothing kaisai acts on (the event is marked ignored).
+	Observation *payment.Observation
+}
+
+// ApplyStripeEvents applies claimed events held by l in one transaction,
+// so a burst of payments costs one commit per batch, not two per event:
+// each observation is recorded as ObservePayment records it, and each
+// event is marked processed (ignored when it names no session kaisai
+// knows). Any error rolls the whole batch back, events and payments
+// alike; the caller then applies them one at a time.
+func (s *Store) ApplyStripeEvents(ctx context.Context, l Lease, evs []StripeEventObservation) (_ []Observed, err error) {
+	defer wrap(&err, "store.ApplyStripeEvents(%d events)", len(evs))
+	var out []Observed
+	err = s.Tx(ctx, func(tx *Tx) error {
+		out = make([]Observed, len(evs))
+		for i, ev := range evs {
+			status := zoompolicy.WebhookIgnored
+			if ev.Observation != nil {
+				res, err := s.observe(ctx, tx, ev.ConnectionID, *ev.Observation)
+				switch {
+				case errors.Is(err, errNotFound):
+				case err != nil:
+					return err
+				default:
+					out[i], status = res, zoompolicy.WebhookProcessed
+				}
+			}
+			r, err := tx.ExecContext(ctx, `UPDATE stripe_webhook_events SET status = $1, last_error = '',
+				next_attempt_at = $2, lease_owner = NULL, processed_at = $2 WHERE id = $3 AND lease_owner = $4`,
+				status, tx.now, ev.WebhookID, l.Owner)
+			if err := leaseHeld(r, err); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
 }

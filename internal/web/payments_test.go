@@ -272,9 +272,10 @@ func TestStripeSimulatedTestAccount(t *testing.T) {
 				t.Errorf("%s: no Stripe simulator banner: %s", path, r)
 			}
 		}
+		// Where a participant pays, the banner says so too (DESIGN.md §8).
 		public := newClient(t, w.app)
-		if r := public.get(c.publicPath(eventID)); r.doc(t).Has("#stripe-simulated") {
-			t.Error("a participant's page shows the organizers' banner")
+		if r := public.get(c.publicPath(eventID)); !r.doc(t).Has("#stripe-simulated") {
+			t.Error("the public event page, where paying starts, has no simulated-payments banner")
 		}
 
 		r := c.get("/settings/payments")
