@@ -102,18 +102,55 @@ func (w *ProcessStripeWebhooksWorker) Work(ctx context.Context, job *river.Job[P
 			if err != nil {
 				return 0, err
 			}
-			for i := range events {
-				if err := w.process(ctx, l, &events[i]); err != nil {
-					return 0, err
-				}
-			}
-			return len(events), nil
+			return len(events), w.applyBatch(ctx, l, events)
 		})
 	})
 	if err != nil {
 		return err
 	}
 	return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextStripeWebhookDue)
+}
+
+// applyBatch reads what each claimed event says and applies them all in
+// one transaction (store.ApplyStripeEvents). An event that cannot be read
+// is failed at once (its body will not change); if the batch cannot be
+// applied, each event is applied on its own, with its own retries.
+func (w *ProcessStripeWebhooksWorker) applyBatch(ctx context.Context, l store.Lease, events []store.StripeWebhook) error {
+	record := context.WithoutCancel(ctx)
+	batch := make([]store.StripeEventObservation, 0, len(events))
+	held := make([]*store.StripeWebhook, 0, len(events))
+	for i := range events {
+		ev := &events[i]
+		o, err := w.Flow.Observe(ctx, *ev)
+		if err != nil {
+			if err := w.failed(record, l, ev, Permanent(err)); err != nil {
+				return err
+			}
+			continue
+		}
+		batch = append(batch, store.StripeEventObservation{WebhookID: ev.ID, ConnectionID: ev.ConnectionID, Observation: o})
+		held = append(held, ev)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	res, err := w.Store.ApplyStripeEvents(record, l, batch)
+	if err == nil {
+		for _, r := range res {
+			w.Flow.LogObserved(r)
+		}
+		return nil
+	}
+	if errors.Is(err, store.ErrLeaseLost) {
+		return err
+	}
+	w.Log.Warn("stripe webhook: batch not applied, one at a time", "events", len(batch), "err", err)
+	for _, ev := range held {
+		if err := w.process(ctx, l, ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // process applies one event and records the outcome: processed, ignored
@@ -129,6 +166,12 @@ func (w *ProcessStripeWebhooksWorker) process(ctx context.Context, l store.Lease
 		}
 		return w.Store.MarkStripeWebhook(record, l, ev.ID, status, "", time.Time{})
 	}
+	return w.failed(record, l, ev, err)
+}
+
+// failed records a failure to apply an event: retried with backoff, or
+// marked failed after MaxAttempts or at once for a permanent error.
+func (w *ProcessStripeWebhooksWorker) failed(record context.Context, l store.Lease, ev *store.StripeWebhook, err error) error {
 	attempt := ev.Attempts + 1
 	var perm permanentError
 	final := attempt >= w.Options.MaxAttempts || errors.As(err, &perm)

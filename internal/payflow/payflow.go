@@ -204,6 +204,12 @@ func (f *Flow) Observe(ctx context.Context, w store.StripeWebhook) (*payment.Obs
 		return nil, nil // refunds and charges: not acted on yet
 	}
 	o := Observation(*ev.Session, ev.Type == "checkout.session.async_payment_failed")
+	if ev.Type == "checkout.session.completed" && o.PaymentStatus == "paid" && o.Method == "" {
+		// Paid as it completed: a card. コンビニ and 銀行振込 complete unpaid
+		// (their money comes later), and the customer Checkout makes for a
+		// bank transfer has no balance to pay at once. No read-back needed.
+		o.Method = payment.MethodCard
+	}
 	if o.SessionStatus == "complete" && (o.Method == "" || (o.PaymentStatus == "unpaid" && o.Instructions == "")) {
 		if s, err := f.sessionNow(ctx, w.ConnectionID, o.SessionID); err == nil {
 			if s.Status == o.SessionStatus || o.PaymentStatus == "unpaid" {
