@@ -34,8 +34,8 @@ func stripeExpired(eventID string) []byte {
 		`"client_reference_id":"1","metadata":{}}}}`, eventID, eventID)
 }
 
-// stripeHook is a connection's webhook endpoint set up as 決済設定 leaves
-// it: the row, its key and its signing secret.
+// stripeHook is a connection's webhook endpoint as 決済設定 leaves it:
+// the connection's id and its signing secret.
 type stripeHook struct {
 	id     int64
 	secret string
@@ -173,8 +173,7 @@ func TestStripeWebhookIntake(t *testing.T) {
 					t.Fatalf("stored %+v", w)
 				}
 			}
-			// Another event is another row; the same id on another
-			// endpoint would be another too, but 解除済 has none.
+			// Another event is another row.
 			other := stripeExpired("evt_once_2")
 			if r := postStripe(t, a, path, other, stripeSignature(hook.secret, now, other)); r.status != http.StatusOK {
 				t.Fatalf("second event: %d %s", r.status, r.body)
