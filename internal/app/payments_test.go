@@ -47,15 +47,20 @@ func fastPayments(c *app.Config) {
 		Webhooks: jobs.WebhookOptions{RetryBase: 50 * time.Millisecond, RetryMax: 300 * time.Millisecond, Sweep: 200 * time.Millisecond}}
 }
 
-func startPayScene(t *testing.T, db testdb.DB, capacity int, waitlist bool) *payScene {
+// startPayScene starts the scene; simOpts adjust the Stripe simulator's
+// options before it starts.
+func startPayScene(t *testing.T, db testdb.DB, capacity int, waitlist bool, simOpts ...func(*stripesim.Options)) *payScene {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	p := &payScene{}
 	p.meetingWorld = startMeetingWorld(t, db, fastPayments, func(c *app.Config) { c.Now = p.now })
 	var err error
-	p.ssim, err = stripesim.New(stripesim.Options{Seed: stripesim.DefaultSeed(),
-		Webhooks: stripesim.WebhookOptions{TimeScale: 0.0001}})
+	so := stripesim.Options{Seed: stripesim.DefaultSeed(), Webhooks: stripesim.WebhookOptions{TimeScale: 0.0001}}
+	for _, o := range simOpts {
+		o(&so)
+	}
+	p.ssim, err = stripesim.New(so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +293,7 @@ func TestKonbiniLapsedPastDeadline(t *testing.T) {
 			t.Fatalf("second applicant: %s, sent to %s", b.Status, wloc)
 		}
 		// Past the deadline: kaisai's clock and Stripe's move on.
-		past := a.PaymentDueAt.Sub(time.Now()) + time.Minute
+		past := time.Until(a.PaymentDueAt) + time.Minute
 		p.offset.Store(int64(past))
 		if err := p.ssim.Advance(past); err != nil {
 			t.Fatal(err)
