@@ -124,7 +124,7 @@ func TestKonbiniWebhooksDuplicatedAndReordered(t *testing.T) {
 		if _, err := p.ssim.PayKonbini(cs, "konbini-faults@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.ssim.PayVoucher(p.intentOf(t, cs), "familymart"); err != nil {
+		if err := p.ssim.PayVoucher(intentIn(t, p.ssim, cs), "familymart"); err != nil {
 			t.Fatal(err)
 		}
 		ws := p.settled(t, 2)
