@@ -132,3 +132,68 @@ func TestZoomsyncMinAndLine(t *testing.T) {
 		t.Errorf("Line() = %q, want %q", got, want)
 	}
 }
+
+// payLineRE is the pay result line exactly as its issue asks.
+var payLineRE = regexp.MustCompile(`^pay payments=(\d+) p50_ms=\d+ p95_ms=\d+ max_ms=\d+ lost=(\d+) duplicates=(\d+)$`)
+
+// TestPaySmoke runs pay with a few payers over a short spread: each must
+// pay at Stripe and reach Zoom once through the webhook alone, and the
+// last line must be the result line.
+func TestPaySmoke(t *testing.T) {
+	eachSmokeRun(t, []string{"pay", "-n", "40", "--spread", "500ms", "--clients", "4"}, func(t *testing.T, out string, lines []string) {
+		m := payLineRE.FindStringSubmatch(lines[len(lines)-1])
+		if m == nil {
+			t.Fatalf("last line %q is not the result line\n%s", lines[len(lines)-1], out)
+		}
+		if m[1] != "40" || m[2] != "0" || m[3] != "0" {
+			t.Errorf("payments=%s lost=%s duplicates=%s, want 40, 0, 0\n%s", m[1], m[2], m[3], out)
+		}
+		if !strings.Contains(out, "Zoom: ") || !strings.Contains(out, "40 approved registrants") {
+			t.Errorf("not every payer approved on Zoom:\n%s", out)
+		}
+		if !strings.Contains(out, " a call; 0 named someone already added)") {
+			t.Errorf("kaisai added someone to Zoom twice:\n%s", out)
+		}
+	})
+}
+
+func TestPayFlags(t *testing.T) {
+	bad := [][]string{{"-n", "0"}, {"-n", "5000"}, {"--via", "mail"}, {"--via", "api", "--return"},
+		{"--deadline", "0s"}, {"--clients", "0"}, {"extra"}}
+	for _, args := range bad {
+		if _, err := parsePayFlags(args, io.Discard); err == nil {
+			t.Errorf("parsePayFlags(%q) accepted", args)
+		}
+	}
+	c, err := parsePayFlags(nil, io.Discard)
+	if err != nil || c.N != 1000 || c.Spread != 10*time.Second || c.Via != "page" || c.Return || c.PostgresURL != "" {
+		t.Errorf("defaults = %+v, %v", c, err)
+	}
+}
+
+func TestPayLine(t *testing.T) {
+	r := payResult{Payments: 1000, P50: 812400 * time.Microsecond, P95: 1903 * time.Millisecond, Max: 4200 * time.Millisecond}
+	want := "pay payments=1000 p50_ms=812 p95_ms=1903 max_ms=4200 lost=0 duplicates=0"
+	if got := r.Line(); got != want || !payLineRE.MatchString(got) {
+		t.Errorf("Line() = %q, want %q", got, want)
+	}
+}
+
+// TestPaySmokeOtherWays pays through the control API, and through the
+// hosted page with the browser coming back to kaisai's success URL.
+func TestPaySmokeOtherWays(t *testing.T) {
+	for _, way := range [][]string{{"--via", "api"}, {"--return"}} {
+		t.Run(strings.Join(way, ""), func(t *testing.T) {
+			args := append([]string{"pay", "-n", "10", "--spread", "200ms", "--clients", "2"}, way...)
+			eachSmokeRun(t, args, func(t *testing.T, out string, lines []string) {
+				m := payLineRE.FindStringSubmatch(lines[len(lines)-1])
+				if m == nil || m[1] != "10" || m[2] != "0" || m[3] != "0" {
+					t.Errorf("want 10 payments, none lost or doubled:\n%s", out)
+				}
+				if way[0] == "--return" && !strings.Contains(out, "back at kaisai's success URL: 10 of 10 answered 303") {
+					t.Errorf("the payers did not all come back to kaisai:\n%s", out)
+				}
+			})
+		})
+	}
+}

@@ -1,9 +1,11 @@
 // Command kaisai-bench measures kaisai's application intake, its Zoom
-// registrant sync and its check-in from Zoom's webhooks.
+// registrant sync, its check-in from Zoom's webhooks and its payments'
+// way to Zoom.
 //
 //	go run ./cmd/kaisai-bench apply [--clients 32] [--duration 10s] [--postgres URL]
 //	go run ./cmd/kaisai-bench zoomsync [-n 4999] [--postgres URL]
 //	go run ./cmd/kaisai-bench checkin [-n 5000] [--duration 10s] [--postgres URL]
+//	go run ./cmd/kaisai-bench pay [-n 1000] [--spread 10s] [--via page|api] [--return] [--postgres URL]
 //
 // It starts kaisai in-process on 127.0.0.1 with a fresh database (SQLite in a
 // temporary directory, or a PostgreSQL database it creates and drops), sets
@@ -36,6 +38,16 @@
 //	checkin replay webhooks=<n> changed=<k>
 //	checkin webhooks=<n> p99_ack_ms=<> all_checked_in_s=<seconds after the last send> lost=<>
 //
+// pay starts kaisai beside the Zoom simulator (limits on, Pro) and the
+// Stripe simulator, connects its test account, has n people apply to a
+// paid event whose Zoom group has 登録 on, and has them pay by card on the
+// simulator's hosted page (or its control API), spread over --spread; the
+// browser does not come back to kaisai unless --return, so the signed
+// webhook is what tells kaisai. Each payment is timed from Stripe's answer
+// to the batch add that put that person on Zoom. Its last line:
+//
+//	pay payments=<n> p50_ms=<> p95_ms=<> max_ms=<> lost=<> duplicates=<>
+//
 // Speed goals live here, never in tests (STYLE.md).
 package main
 
@@ -51,12 +63,13 @@ import (
 	"time"
 )
 
-const usage = `kaisai-bench — measure kaisai's application intake, Zoom sync and Zoom check-in
+const usage = `kaisai-bench — measure kaisai's application intake, Zoom sync, Zoom check-in and payments
 
 Usage:
   kaisai-bench apply [flags]      drive the real application form; compare with a bare INSERT handler
   kaisai-bench zoomsync [flags]   mark n applications 入金済 at once; time them onto Zoom's registrant list
   kaisai-bench checkin [flags]    send n participant_joined webhooks for one meeting; time the acks and the check-ins
+  kaisai-bench pay [flags]        n applicants of a paid Zoom event pay by card; time each payment onto Zoom's registrant list
 
 Run "kaisai-bench <command> --help" for its flags.
 `
@@ -107,6 +120,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Minute+2*cfg.Spread+cfg.Timeout)
 		defer cancel()
 		return benchCheckin(ctx, cfg, stdout, stderr)
+	case "pay":
+		cfg, err := parsePayFlags(args[1:], stderr)
+		if err != nil {
+			return err
+		}
+		// Setup, the payments, the deadline and shutdown.
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Minute+cfg.Spread+cfg.Deadline)
+		defer cancel()
+		return benchPay(ctx, cfg, stdout, stderr)
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -378,7 +378,7 @@ func reportPacing(out io.Writer, calls []zoomCall, offset time.Duration) {
 		}
 		last, end = c.Start, c.End-offset
 	}
-	fmt.Fprintf(out, "batch adds: %d answered 2xx, %d answered 429 (Retry-After: %v); first sent %s after the marking began, last answered at %s\n",
+	fmt.Fprintf(out, "batch adds: %d answered 2xx, %d answered 429 (Retry-After: %v); first sent %s after the run began, last answered at %s\n",
 		ok, limited, retry, ms(first), ms(end))
 	if len(gaps) > 0 {
 		s := summarize(gaps)
@@ -390,7 +390,7 @@ func reportPacing(out io.Writer, calls []zoomCall, offset time.Duration) {
 			ms(sum/time.Duration(len(gaps))), ms(s.P50), ms(s.P90), ms(s.Max), float64(len(gaps))/math.Max(sum.Seconds(), 1e-9))
 	}
 	for _, k := range slices.Sorted(maps.Keys(others)) {
-		fmt.Fprintf(out, "other calls to Zoom during the run: %d × %s, the first %s after the marking began\n",
+		fmt.Fprintf(out, "other calls to Zoom during the run: %d × %s, the first %s after the run began\n",
 			others[k], k, ms(firstAt[k]))
 	}
 }

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +20,8 @@ import (
 	"kaisai/internal/app"
 	"kaisai/internal/event"
 	"kaisai/internal/store"
+	"kaisai/internal/stripe"
+	"kaisai/internal/stripesim"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomsim"
 )
@@ -37,6 +42,39 @@ type simAdapter struct{ *zoomsim.Server }
 
 func (s simAdapter) SetWebhookEndpoint(url, secret string) error {
 	return s.Server.SetWebhookEndpoint(simApp, url, secret)
+}
+
+// stripeSimAdapter is app.StripeSimulator over the seeded test account.
+type stripeSimAdapter struct{ *stripesim.Server }
+
+func (s stripeSimAdapter) TestAccountKey(context.Context) (string, error) {
+	return stripesim.DefaultSeed().Accounts[0].SecretKey, nil
+}
+
+// connectStripe connects the Stripe simulator's test account to the
+// organization as 決済設定 does: the key checked, the connection stored,
+// kaisai's webhook endpoint registered on the account and its secret kept.
+func (w *zoomWorld) connectStripe(ctx context.Context, orgID int64) (int64, error) {
+	key := stripesim.DefaultSeed().Accounts[0].SecretKey
+	base := w.ssim.BaseURL()
+	cl, err := stripe.New(stripe.Config{APIURL: base, Key: key})
+	if err != nil {
+		return 0, err
+	}
+	acct, err := cl.Account(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stripe account: %w", err)
+	}
+	st := w.app.Store
+	conn, err := st.BeginStripeConnection(ctx, orgID, store.StripeAccount{ID: acct.ID, DisplayName: acct.Name}, key, base)
+	if err != nil {
+		return 0, err
+	}
+	ep, err := cl.CreateWebhookEndpoint(ctx, w.app.URL()+"/webhooks/stripe/"+strconv.FormatInt(conn, 10))
+	if err != nil {
+		return 0, fmt.Errorf("stripe webhook endpoint: %w", err)
+	}
+	return conn, st.CompleteStripeConnection(ctx, orgID, conn, ep.ID, ep.Secret)
 }
 
 // zoomCall is one call kaisai made to Zoom.
@@ -63,6 +101,33 @@ type zoomCalls struct {
 	mu    sync.Mutex
 	n429  int
 	calls []zoomCall
+	added func(emails []string, sent, answered time.Time) // see onAdded
+}
+
+// onAdded has f called with the e-mails of every batch add Zoom answers
+// 2xx, when the call was sent and when its answer came: the registrants
+// exist on Zoom from a moment between the two.
+func (z *zoomCalls) onAdded(f func(emails []string, sent, answered time.Time)) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.added = f
+}
+
+// batchEmails are the e-mails of a batch add's body.
+func batchEmails(body []byte) []string {
+	var in struct {
+		Registrants []struct {
+			Email string `json:"email"`
+		} `json:"registrants"`
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return nil
+	}
+	out := make([]string, len(in.Registrants))
+	for i, r := range in.Registrants {
+		out[i] = strings.ToLower(r.Email)
+	}
+	return out
 }
 
 func newZoomCalls() *zoomCalls {
@@ -70,18 +135,37 @@ func newZoomCalls() *zoomCalls {
 }
 
 func (z *zoomCalls) RoundTrip(r *http.Request) (*http.Response, error) {
-	start := time.Since(z.zero)
+	shape := callShape(r)
+	var body []byte
+	if shape == batchAdd && r.Body != nil {
+		// Kept to name who was added; the request goes on with a copy.
+		b, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+		r = r.Clone(r.Context())
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	sent := time.Now()
+	start := sent.Sub(z.zero)
 	resp, err := z.next.RoundTrip(r)
-	c := zoomCall{Call: callShape(r), Start: start, End: time.Since(z.zero)}
+	answered := time.Now()
+	c := zoomCall{Call: shape, Start: start, End: answered.Sub(z.zero)}
 	if resp != nil {
 		c.Status, c.RetryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
 	}
 	z.mu.Lock()
-	defer z.mu.Unlock()
 	if c.Status == http.StatusTooManyRequests {
 		z.n429++
 	}
 	z.calls = append(z.calls, c)
+	added := z.added
+	z.mu.Unlock()
+	if added != nil && shape == batchAdd && c.Status/100 == 2 {
+		added(batchEmails(body), sent, answered)
+	}
 	return resp, err
 }
 
@@ -96,6 +180,7 @@ func (z *zoomCalls) snapshot() (n429 int, calls []zoomCall) {
 type zoomWorld struct {
 	name  string // the bench's, for messages
 	sim   *zoomsim.Server
+	ssim  *stripesim.Server // with worldConfig.Stripe
 	app   *app.App
 	calls *zoomCalls
 	db    *database
@@ -112,6 +197,13 @@ type worldConfig struct {
 	// WebhookSecret is kaisai's ZoomWebhookSecret (the simulator signs
 	// with it too); empty: kaisai generates one.
 	WebhookSecret string
+	// Stripe starts the Stripe simulator beside kaisai too, as `kaisai
+	// serve` does by default (connectStripe connects its test account);
+	// its webhooks are sent through StripeHooks when set.
+	Stripe      bool
+	StripeHooks http.RoundTripper
+	// StripeAPI, when set, carries kaisai's calls to Stripe.
+	StripeAPI http.RoundTripper
 }
 
 // startZoomWorld starts the simulator with Zoom's limits (the host's account
@@ -147,6 +239,24 @@ func startZoomWorld(ctx context.Context, cfg worldConfig, stderr io.Writer) (w *
 	if w.db, err = newDatabase(ctx, cfg.PostgresURL, cfg.Name); err != nil {
 		return w, err
 	}
+	var stripeSim app.StripeSimulator
+	if cfg.Stripe {
+		hooks := &http.Client{Timeout: 10 * time.Second, Transport: cfg.StripeHooks} // Stripe's own timeout
+		// Stripe's own delivery rules: no time scaling, no faults.
+		w.ssim, err = stripesim.New(stripesim.Options{Seed: stripesim.DefaultSeed(),
+			Webhooks: stripesim.WebhookOptions{Client: hooks}, Logger: log.With("component", "stripesim")})
+		if err != nil {
+			return w, err
+		}
+		if _, err := w.ssim.Start(ctx, "127.0.0.1:0"); err != nil {
+			return w, err
+		}
+		stripeSim = stripeSimAdapter{w.ssim}
+	}
+	var stripeClient *http.Client
+	if cfg.StripeAPI != nil {
+		stripeClient = &http.Client{Transport: cfg.StripeAPI, Timeout: 80 * time.Second} // stripe-go's own default timeout
+	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	// Only what connects kaisai to the simulator is set: the sync's job
@@ -163,6 +273,8 @@ func startZoomWorld(ctx context.Context, cfg worldConfig, stderr io.Writer) (w *
 		ZoomSimulator:    simAdapter{sim},
 		// The simulator signs with the secret kaisai was given, and so can a bench.
 		ZoomWebhookSecret: cfg.WebhookSecret,
+		StripeSimulator:   stripeSim,
+		StripeHTTPClient:  stripeClient,
 	})
 	if err != nil {
 		return w, fmt.Errorf("start kaisai: %w", err)
@@ -185,6 +297,9 @@ func (w *zoomWorld) close(ctx context.Context, out io.Writer) error {
 		}
 	}
 	w.sim.Close()
+	if w.ssim != nil {
+		w.ssim.Close()
+	}
 	if w.db != nil {
 		if derr := w.db.Drop(); derr != nil {
 			fmt.Fprintf(out, "%s: drop database: %v\n", w.name, derr)

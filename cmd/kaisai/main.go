@@ -114,7 +114,7 @@ func versionString() string {
 }
 
 func serve(args []string, stdout, stderr io.Writer) error {
-	cfg, choice, err := serveConfig(args, stderr)
+	cfg, choice, stripeChoice, err := serveConfig(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -143,12 +143,34 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	switch {
+	case stripeChoice.builtIn:
+		if cfg.DatabaseURL != "" {
+			cfg.Logger.Warn("this instance runs a Stripe simulator of its own: instances sharing the database must share one `kaisai stripesim` instead (--stripe-simulator=URL)")
+		}
+		sim, err := startStripeSimulator(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+		cfg.StripeSimulator = stripeSimAdapter{sim}
+	case stripeChoice.shared != "":
+		sim, err := sharedStripeSimulator(ctx, stripeChoice.shared)
+		if err != nil {
+			return err
+		}
+		cfg.StripeSimulator = sim
+	default:
+		if err := refuseUnsaidStripeSimulator(ctx, cfg); err != nil {
+			return err
+		}
+	}
 	return app.Run(ctx, cfg)
 }
 
 // serveConfig builds the Config of `kaisai serve` from its flags and the
 // environment, and says which Zoom simulator, if any, it asks for.
-func serveConfig(args []string, stderr io.Writer) (app.Config, zoomSimChoice, error) {
+func serveConfig(args []string, stderr io.Writer) (app.Config, zoomSimChoice, simChoice, error) {
 	fs := flag.NewFlagSet("kaisai serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg app.Config
@@ -162,12 +184,15 @@ func serveConfig(args []string, stderr io.Writer) (app.Config, zoomSimChoice, er
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("KAISAI_SMTP_URL", ""), "mail server, smtp://user:pass@host:587 or smtps://…:465 (?starttls=mandatory|opportunistic|none&timeout=30s); empty keeps mail in the app's dev outbox (KAISAI_SMTP_URL)")
 	fs.StringVar(&cfg.MailFrom, "mail-from", env("KAISAI_MAIL_FROM", "kaisai <no-reply@localhost>"), "sender of participants' mail (KAISAI_MAIL_FROM)")
 	fs.StringVar(&cfg.ZoomWebhookSecret, "zoom-webhook-secret-token", env("KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN", ""), "Secret Token of the Zoom app's event subscription, to verify POST /webhooks/zoom; empty answers 503 there (KAISAI_ZOOM_WEBHOOK_SECRET_TOKEN)")
-	fs.StringVar(&cfg.SecretKey, "secret-key", env("KAISAI_SECRET_KEY", ""), "key that encrypts Zoom's tokens, 32 bytes in hex or base64; default: generated into DATA_DIR/secret.key, but with --database-url every instance must be given the same key (KAISAI_SECRET_KEY)")
+	fs.StringVar(&cfg.SecretKey, "secret-key", env("KAISAI_SECRET_KEY", ""), "key that encrypts Zoom's tokens and Stripe keys, 32 bytes in hex or base64; default: generated into DATA_DIR/secret.key, but with --database-url every instance must be given the same key (KAISAI_SECRET_KEY)")
 	fs.StringVar(&cfg.ZoomClientID, "zoom-client-id", env("KAISAI_ZOOM_CLIENT_ID", ""), "Client ID of the Zoom Marketplace app (KAISAI_ZOOM_CLIENT_ID)")
 	fs.StringVar(&cfg.ZoomClientSecret, "zoom-client-secret", env("KAISAI_ZOOM_CLIENT_SECRET", ""), "Client Secret of the Zoom Marketplace app (KAISAI_ZOOM_CLIENT_SECRET)")
 	fs.StringVar(&cfg.ZoomRedirectURL, "zoom-redirect-url", env("KAISAI_ZOOM_REDIRECT_URL", ""), "OAuth redirect URL of the Zoom app; default BASE_URL"+app.ZoomCallbackPath+" (KAISAI_ZOOM_REDIRECT_URL)")
 	fs.StringVar(&cfg.ZoomOAuthURL, "zoom-oauth-url", env("KAISAI_ZOOM_OAUTH_URL", ""), "host of the OAuth endpoints /oauth/authorize, /oauth/token and /oauth/revoke of a Zoom-compatible server; default https://zoom.us (KAISAI_ZOOM_OAUTH_URL)")
 	fs.StringVar(&cfg.ZoomAPIURL, "zoom-api-url", env("KAISAI_ZOOM_API_URL", ""), "host of the REST API (/v2) of a Zoom-compatible server, replacing the api_url of every token; default the api_url Zoom returns with each token (KAISAI_ZOOM_API_URL)")
+	fs.StringVar(&cfg.StripeAPIURL, "stripe-api-url", env("KAISAI_STRIPE_API_URL", ""), "host of a Stripe-compatible API (/v1) that organizations' Stripe keys are used with, such as stripe-mock; default Stripe's own https://api.stripe.com. A live key (sk_live_, rk_live_) is only ever sent to Stripe's own (KAISAI_STRIPE_API_URL)")
+	var stripeSimMode string
+	fs.StringVar(&stripeSimMode, "stripe-simulator", env("KAISAI_STRIPE_SIMULATOR", "auto"), "Stripe simulator: auto (the built-in one beside kaisai when neither --database-url nor --stripe-api-url is set; never on a production-shaped deployment), on (the built-in one), off (the real Stripe, or --stripe-api-url), or the URL of a running kaisai stripesim, shared by several instances (KAISAI_STRIPE_SIMULATOR)")
 	var simMode string
 	fs.StringVar(&simMode, "zoom-simulator", env("KAISAI_ZOOM_SIMULATOR", "auto"), "Zoom simulator: auto (the built-in one beside kaisai when no Zoom app, no Zoom URL and no --database-url is configured), on (the built-in one), off, or the URL of a running `kaisai zoomsim` shared by several instances (KAISAI_ZOOM_SIMULATOR)")
 	fs.StringVar(&logLevel, "log-level", env("KAISAI_LOG_LEVEL", "info"), "log level: debug, info, warn, error (KAISAI_LOG_LEVEL)")
@@ -177,17 +202,17 @@ func serveConfig(args []string, stderr io.Writer) (app.Config, zoomSimChoice, er
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, zoomSimChoice{}, err
+		return cfg, zoomSimChoice{}, simChoice{}, err
 	}
 	if err := errors.Join(e.errs...); err != nil {
-		return cfg, zoomSimChoice{}, err
+		return cfg, zoomSimChoice{}, simChoice{}, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, zoomSimChoice{}, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+		return cfg, zoomSimChoice{}, simChoice{}, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-		return cfg, zoomSimChoice{}, fmt.Errorf("--log-level: %w", err)
+		return cfg, zoomSimChoice{}, simChoice{}, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch logFormat {
@@ -196,7 +221,7 @@ func serveConfig(args []string, stderr io.Writer) (app.Config, zoomSimChoice, er
 	case "json":
 		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, opts))
 	default:
-		return cfg, zoomSimChoice{}, fmt.Errorf("--log-format must be text or json, not %q", logFormat)
+		return cfg, zoomSimChoice{}, simChoice{}, fmt.Errorf("--log-format must be text or json, not %q", logFormat)
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://" + cfg.Addr
@@ -204,13 +229,20 @@ func serveConfig(args []string, stderr io.Writer) (app.Config, zoomSimChoice, er
 	cfg.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	var err error
 	if cfg.ZoomOAuthURL, err = httpURL("--zoom-oauth-url", cfg.ZoomOAuthURL); err != nil {
-		return cfg, zoomSimChoice{}, err
+		return cfg, zoomSimChoice{}, simChoice{}, err
 	}
 	if cfg.ZoomAPIURL, err = httpURL("--zoom-api-url", cfg.ZoomAPIURL); err != nil {
-		return cfg, zoomSimChoice{}, err
+		return cfg, zoomSimChoice{}, simChoice{}, err
+	}
+	if cfg.StripeAPIURL, err = httpURL("--stripe-api-url", cfg.StripeAPIURL); err != nil {
+		return cfg, zoomSimChoice{}, simChoice{}, err
 	}
 	sim, err := chooseZoomSimulator(simMode, cfg)
-	return cfg, sim, err
+	if err != nil {
+		return cfg, sim, simChoice{}, err
+	}
+	stripeSim, err := chooseStripeSimulator(stripeSimMode, cfg)
+	return cfg, sim, stripeSim, err
 }
 
 // httpURL checks that a URL setting, when set, is an absolute http(s) URL,

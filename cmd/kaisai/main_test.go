@@ -138,7 +138,8 @@ func TestServeFromEnvironmentAndGracefulShutdown(t *testing.T) {
 	}
 	joined := strings.Join(all, "\n")
 	// With no Zoom app and no PostgreSQL, Zoom is the simulator, and says so.
-	for _, want := range []string{`"msg":"kaisai listening"`, `Zoom is SIMULATED`, `"msg":"shutting down"`, `"msg":"stopped"`} {
+	// Nor Stripe: payments are simulated beside it, and it says so.
+	for _, want := range []string{`"msg":"kaisai listening"`, `Zoom is SIMULATED`, `payments are SIMULATED`, `"msg":"shutting down"`, `"msg":"stopped"`} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("log lacks %s:\n%s", want, joined)
 		}
@@ -320,7 +321,7 @@ func TestServeZoomSettings(t *testing.T) {
 	t.Setenv("KAISAI_ZOOM_CLIENT_ID", "live-id")
 	t.Setenv("KAISAI_ZOOM_CLIENT_SECRET", "live-secret")
 	var errOut bytes.Buffer
-	cfg, sim, err := serveConfig(nil, &errOut)
+	cfg, sim, _, err := serveConfig(nil, &errOut)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,28 +332,28 @@ func TestServeZoomSettings(t *testing.T) {
 
 	t.Setenv("KAISAI_ZOOM_OAUTH_URL", "https://zoom.example/")
 	t.Setenv("KAISAI_ZOOM_API_URL", "https://api.zoom.example")
-	cfg, _, err = serveConfig(nil, &errOut)
+	cfg, _, _, err = serveConfig(nil, &errOut)
 	if err != nil || cfg.ZoomOAuthURL != "https://zoom.example" || cfg.ZoomAPIURL != "https://api.zoom.example" {
 		t.Errorf("from the environment: OAuth %q, API %q, %v", cfg.ZoomOAuthURL, cfg.ZoomAPIURL, err)
 	}
-	cfg, _, err = serveConfig([]string{"--zoom-api-url", "http://127.0.0.1:7000"}, &errOut)
+	cfg, _, _, err = serveConfig([]string{"--zoom-api-url", "http://127.0.0.1:7000"}, &errOut)
 	if err != nil || cfg.ZoomAPIURL != "http://127.0.0.1:7000" {
 		t.Errorf("the flag over the environment: API %q, %v", cfg.ZoomAPIURL, err)
 	}
 	for _, bad := range []string{"zoom.us", "https://", "mailto:x@zoom.us"} {
-		if _, _, err := serveConfig([]string{"--zoom-oauth-url", bad}, &errOut); err == nil || !strings.Contains(err.Error(), "--zoom-oauth-url") {
+		if _, _, _, err := serveConfig([]string{"--zoom-oauth-url", bad}, &errOut); err == nil || !strings.Contains(err.Error(), "--zoom-oauth-url") {
 			t.Errorf("--zoom-oauth-url %q: %v, want refused", bad, err)
 		}
 	}
 	// A shared simulator with Zoom's URLs set is a contradiction.
-	if _, _, err := serveConfig([]string{"--zoom-simulator", "http://127.0.0.1:9090"}, &errOut); err == nil {
+	if _, _, _, err := serveConfig([]string{"--zoom-simulator", "http://127.0.0.1:9090"}, &errOut); err == nil {
 		t.Error("--zoom-simulator=URL with KAISAI_ZOOM_OAUTH_URL set: accepted")
 	}
 
 	t.Setenv("KAISAI_ZOOM_OAUTH_URL", "")
 	t.Setenv("KAISAI_ZOOM_API_URL", "")
 	t.Setenv("KAISAI_ZOOM_SIMULATOR", "http://127.0.0.1:9090/")
-	if _, sim, err := serveConfig(nil, &errOut); err != nil || sim.shared != "http://127.0.0.1:9090" || sim.builtIn {
+	if _, sim, _, err := serveConfig(nil, &errOut); err != nil || sim.shared != "http://127.0.0.1:9090" || sim.builtIn {
 		t.Errorf("KAISAI_ZOOM_SIMULATOR=URL: %+v, %v", sim, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"kaisai/internal/auth"
 	"kaisai/internal/jobs"
 	"kaisai/internal/mail"
+	"kaisai/internal/payflow"
 	"kaisai/internal/secretbox"
 	"kaisai/internal/store"
 	"kaisai/internal/web"
@@ -67,14 +68,18 @@ type Config struct {
 	// ZoomReports tune the search for participants reports whose
 	// meeting.ended never came; zero values are the defaults.
 	ZoomReports jobs.ReportOptions
+	// Payments tunes the payment jobs (Stripe's events, deadlines and
+	// read-backs); zero values are the defaults.
+	Payments jobs.PaymentOptions
 	// ZoomCoalesce is how long an edited meeting waits before it is synced,
 	// so that quick successive edits make one PATCH (see store.Options).
 	ZoomCoalesce time.Duration
 
 	// SecretKey (KAISAI_SECRET_KEY, 32 bytes in hex or base64) seals Zoom's
-	// tokens at rest. Empty: on SQLite a key is generated into DataDir
-	// (secret.key, 0600); on PostgreSQL Zoom features stay off, since every
-	// instance must share one key.
+	// tokens and organizations' Stripe keys and webhook secrets at rest.
+	// Empty: on SQLite a key is generated into DataDir (secret.key, 0600);
+	// on PostgreSQL Zoom features stay off and no Stripe key can be
+	// stored, since every instance must share one key.
 	SecretKey string
 	// ZoomClientID and ZoomClientSecret are the Zoom Marketplace app
 	// (KAISAI_ZOOM_CLIENT_ID, KAISAI_ZOOM_CLIENT_SECRET); empty: Zoom
@@ -102,7 +107,36 @@ type Config struct {
 	// and once kaisai listens the simulated app's events are sent to its
 	// POST /webhooks/zoom (with ZoomWebhookSecret, generated when empty).
 	ZoomSimulator ZoomSimulator
+
+	// StripeAPIURL is the Stripe-compatible server organizations' Stripe
+	// keys are used with (KAISAI_STRIPE_API_URL): Stripe's own
+	// https://api.stripe.com when empty. A live key is only ever sent
+	// there (package stripe refuses it elsewhere).
+	StripeAPIURL string
+	// StripeSimulated says StripeAPIURL is a Stripe simulator: every
+	// organizer page says payments are simulated. cmd/kaisai sets it.
+	StripeSimulated bool
+	// StripeHTTPClient makes the calls to Stripe; nil: the client's own.
+	StripeHTTPClient *http.Client
+	// StripeSimulator, when set, is a Stripe simulator running beside
+	// kaisai (or shared by several instances): its URL is StripeAPIURL,
+	// every organizer page says payments are simulated, and 決済設定
+	// connects its test account in one click.
+	StripeSimulator StripeSimulator
 }
+
+// StripeSimulator is the Stripe simulator kaisai talks to (DESIGN.md §8).
+// cmd/kaisai provides it from package stripesim; like ZoomSimulator, an
+// interface keeps the simulator out of the production packages' imports.
+type StripeSimulator interface {
+	// BaseURL is where the simulator serves Stripe's /v1 API.
+	BaseURL() string
+	// TestAccountKey is the secret key of the simulator's test account.
+	TestAccountKey(ctx context.Context) (string, error)
+}
+
+// StripeAPI is Stripe's own API, the default of StripeAPIURL.
+const StripeAPI = "https://api.stripe.com"
 
 // ZoomSimulator is the Zoom simulator run beside kaisai (DESIGN.md §7).
 // cmd/kaisai provides it from package zoomsim; an interface keeps the
@@ -129,6 +163,9 @@ type App struct {
 	whNudger *jobs.Nudger
 	mtNudger *jobs.Nudger
 	rgNudger *jobs.Nudger
+	shNudger *jobs.Nudger // Stripe's stored events
+	pyNudger *jobs.Nudger // the payments job
+	pay      *payflow.Flow
 	server   *http.Server
 	listener net.Listener
 	zoom     *zoom.OAuthConfig // nil when Zoom features are off
@@ -162,6 +199,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	whNudger := jobs.NewWebhookNudger(cfg.ZoomWebhooks.Nudge)
 	mtNudger := jobs.NewZoomMeetingNudger(cfg.ZoomMeetings.Nudge)
 	rgNudger := jobs.NewZoomRegistrantNudger(cfg.ZoomMeetings.Nudge)
+	shNudger := jobs.NewStripeWebhookNudger(cfg.Payments.Webhooks.Nudge)
+	pyNudger := jobs.NewPaymentsNudger(cfg.Payments.Webhooks.Nudge)
 	if cfg.ZoomSimulator != nil {
 		cfg.ZoomOAuthURL, cfg.ZoomSimulated = cfg.ZoomSimulator.BaseURL(), true
 		if cfg.ZoomWebhookSecret == "" {
@@ -170,12 +209,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			cfg.ZoomWebhookSecret = base64.RawURLEncoding.EncodeToString(b)
 		}
 	}
+	if cfg.StripeSimulator != nil {
+		cfg.StripeAPIURL, cfg.StripeSimulated = cfg.StripeSimulator.BaseURL(), true
+	}
+	if cfg.StripeAPIURL == "" {
+		cfg.StripeAPIURL = StripeAPI
+	}
 	box, zoomCfg, zoomOff, err := zoomSetup(cfg)
 	if err != nil {
 		return nil, err
 	}
 	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Now: cfg.Now,
 		MailQueued: nudger.Nudge, ZoomWebhookQueued: whNudger.Nudge, ZoomMeetingsQueued: mtNudger.Nudge, ZoomRegistrantsQueued: rgNudger.Nudge,
+		StripeWebhookQueued: shNudger.Nudge, PaymentsQueued: pyNudger.Nudge,
 		ZoomCoalesce: cfg.ZoomCoalesce, Secrets: box})
 	if err != nil {
 		return nil, err
@@ -201,22 +247,30 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		handlers[ev] = h
 		delete(batch, ev) // the configured handler wins
 	}
+	pay := &payflow.Flow{Store: st, BaseURL: strings.TrimRight(cfg.BaseURL, "/"), HTTP: cfg.StripeHTTPClient,
+		Log: log.With("component", "payments"), Now: cfg.Now}
 	jc, err := jobs.NewClient(jobs.Config{Store: st, Log: log, Now: cfg.Now, Mail: jobs.MailConfig{
 		Renderer: renderer, Transport: transport, Nudger: nudger, Options: cfg.Mail,
 		RegistrantWait: cfg.MailRegistrantWait},
 		Webhooks: jobs.WebhookConfig{Handlers: handlers, Batch: batch, Nudger: whNudger, Options: cfg.ZoomWebhooks},
 		Meetings: jobs.ZoomMeetingConfig{Zoom: zoomAPI, Nudger: mtNudger, Options: cfg.ZoomMeetings,
-			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants, Reports: cfg.ZoomReports}})
+			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants, Reports: cfg.ZoomReports},
+		Payments: jobs.PaymentConfig{Flow: pay, WebhookNudger: shNudger, Nudger: pyNudger, Options: cfg.Payments}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	a := &App{cfg: cfg, Store: st, Jobs: jc, mailer: renderer, nudger: nudger, whNudger: whNudger,
-		mtNudger: mtNudger, rgNudger: rgNudger, zoom: zoomCfg}
-	a.Web, err = web.New(web.Config{Store: st, Log: log, SecureCookies: cfg.SecureCookies,
+		mtNudger: mtNudger, rgNudger: rgNudger, shNudger: shNudger, pyNudger: pyNudger, pay: pay, zoom: zoomCfg}
+	stripeCfg := web.StripeConfig{APIURL: cfg.StripeAPIURL, HTTPClient: cfg.StripeHTTPClient,
+		Simulated: cfg.StripeSimulated, PublicURL: a.publicURL}
+	if sim := cfg.StripeSimulator; sim != nil {
+		stripeCfg.TestAccountKey = sim.TestAccountKey
+	}
+	a.Web, err = web.New(web.Config{Stripe: stripeCfg, Store: st, Log: log, SecureCookies: cfg.SecureCookies,
 		PasswordParams: cfg.PasswordParams, Now: cfg.Now, Ready: a.ready, DevOutbox: transport == nil,
 		ZoomWebhookSecret: cfg.ZoomWebhookSecret, Zoom: zoomCfg, ZoomUnavailable: zoomOff,
-		ZoomSimulated: cfg.ZoomSimulated && zoomCfg != nil, ZoomAPI: zoomAPI})
+		ZoomSimulated: cfg.ZoomSimulated && zoomCfg != nil, ZoomAPI: zoomAPI, Payments: pay})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -279,6 +333,9 @@ func (a *App) Start(ctx context.Context) error {
 	if a.mailer.BaseURL == "" {
 		a.mailer.BaseURL = a.URL() // links in mail lead here (tests; `kaisai serve` always sets BaseURL)
 	}
+	if a.pay.BaseURL == "" {
+		a.pay.BaseURL = a.URL() // Stripe's pages lead back here
+	}
 	if a.zoom != nil && a.zoom.RedirectURL == "" {
 		a.zoom.RedirectURL = a.URL() + ZoomCallbackPath
 	}
@@ -290,12 +347,16 @@ func (a *App) Start(ctx context.Context) error {
 	a.whNudger.Start(a.Jobs, a.cfg.Logger)
 	a.mtNudger.Start(a.Jobs, a.cfg.Logger)
 	a.rgNudger.Start(a.Jobs, a.cfg.Logger)
+	a.shNudger.Start(a.Jobs, a.cfg.Logger)
+	a.pyNudger.Start(a.Jobs, a.cfg.Logger)
 	// Whatever a crash left is looked at now: the periodic sweeps run only
 	// on River's leader, and a killed leader keeps that role for a while.
 	a.nudger.Nudge()
 	a.whNudger.Nudge()
 	a.mtNudger.Nudge()
 	a.rgNudger.Nudge()
+	a.shNudger.Nudge()
+	a.pyNudger.Nudge()
 	a.server = &http.Server{
 		Handler:           a.Web,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -318,11 +379,27 @@ func (a *App) Start(ctx context.Context) error {
 			a.cfg.Logger.Error("Zoom simulator: webhook endpoint", "err", err)
 		}
 	}
+	if a.cfg.StripeSimulated {
+		a.cfg.Logger.Warn("payments are SIMULATED: kaisai talks to a Stripe simulator, not to the real Stripe",
+			"simulator", a.cfg.StripeAPIURL)
+	}
 	if a.cfg.ZoomSimulated && a.zoom != nil {
 		a.cfg.Logger.Warn("Zoom is SIMULATED: kaisai talks to a Zoom simulator, not to the real Zoom",
 			"simulator", a.cfg.ZoomOAuthURL)
 	}
 	return nil
+}
+
+// publicURL is kaisai's public base URL (BaseURL, else where it answers),
+// for the webhook endpoints it registers at Stripe.
+func (a *App) publicURL() string {
+	if a.cfg.BaseURL != "" {
+		return strings.TrimRight(a.cfg.BaseURL, "/")
+	}
+	if a.listener == nil {
+		return ""
+	}
+	return a.URL()
 }
 
 // URL is where the running app answers.
@@ -355,6 +432,8 @@ func (a *App) Close(ctx context.Context) error {
 		a.whNudger.Stop()
 		a.mtNudger.Stop()
 		a.rgNudger.Stop()
+		a.shNudger.Stop()
+		a.pyNudger.Stop()
 		if err := a.Jobs.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("job workers: %w", err))
 		}

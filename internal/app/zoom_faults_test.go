@@ -53,6 +53,11 @@ func serveChild() int {
 	// Leases as in production (store.DefaultLeaseTTL): a killed process's
 	// work must be taken over within it, not within a test's shorter one.
 	fastZoom(&cfg)
+	fastPayments(&cfg)
+	cfg.BaseURL = os.Getenv("KAISAI_TEST_BASE_URL")
+	if f := os.Getenv("KAISAI_TEST_CLOCK_FILE"); f != "" {
+		cfg.Now = fileClock(f)
+	}
 	// The test changes data through a store of its own, which nudges no
 	// job here: the sweep finds its changes.
 	cfg.ZoomMeetings.Sweep = 200 * time.Millisecond

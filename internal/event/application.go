@@ -41,6 +41,8 @@ type Application struct {
 	Email         string
 	Status        ApplicationStatus
 	Payment       Payment
+	PaidVia       string    // how 入金済 came: payment.Method (card, konbini, bank_transfer, manual)
+	PaymentDueAt  time.Time // 支払期限 of an unpaid application; zero when none
 	CheckedInAt   time.Time // zero until 受付済
 	CheckinSource string
 	Memo          string // 機密事項メモ, organizers only

@@ -16,12 +16,15 @@ const (
 	// MaxEmailLen is Zoom's limit on a registrant's e-mail (its API spec:
 	// 128 characters): any applicant may end up on a Zoom registrant list,
 	// and an address Zoom refuses there is refused here, at the form.
-	MaxEmailLen     = 128
-	MaxAddressLen   = 500
-	MaxURLLen       = 2000
-	MaxPriceJPY     = 10_000_000
-	MaxCapacity     = 100_000
-	DefaultTimeZone = "Asia/Tokyo"
+	MaxEmailLen   = 128
+	MaxAddressLen = 500
+	MaxURLLen     = 2000
+	MaxPriceJPY   = 10_000_000
+	MaxCapacity   = 100_000
+	// 支払期限: an unpaid application lapses this many days after applying.
+	DefaultPaymentDays = 7
+	MaxPaymentDays     = 60
+	DefaultTimeZone    = "Asia/Tokyo"
 )
 
 // Fee says whether an event is free (無料) or paid (有料).
@@ -52,8 +55,12 @@ type Event struct {
 	TimeZone        string
 	Status          Status
 	WaitlistEnabled bool // キャンセル待ち: a full schedule waitlists instead of refusing
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// PaymentDays is the 支払期限 of a paid event: an application still
+	// 未入金 this many days after applying lapses (never after its schedule
+	// starts; package payment decides).
+	PaymentDays int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Location returns the event's time zone, or Asia/Tokyo when it is unknown.
@@ -81,6 +88,12 @@ func (e *Event) Normalize() {
 	}
 	if e.Fee == FeeFree {
 		e.PriceJPY = 0
+		if e.PaymentDays < 1 || e.PaymentDays > MaxPaymentDays {
+			e.PaymentDays = DefaultPaymentDays // not asked of a free event
+		}
+	}
+	if e.PaymentDays == 0 {
+		e.PaymentDays = DefaultPaymentDays
 	}
 }
 
@@ -103,6 +116,9 @@ func (e *Event) Validate() error {
 	case FeePaid:
 		if e.PriceJPY < 1 || e.PriceJPY > MaxPriceJPY {
 			fe.Add("price", "validation.price_range", MaxPriceJPY)
+		}
+		if e.PaymentDays < 0 || e.PaymentDays > MaxPaymentDays { // 0: unset, the default
+			fe.Add("payment_days", "validation.payment_days_range", MaxPaymentDays)
 		}
 	default:
 		fe.Add("fee", "validation.choose")

@@ -31,6 +31,14 @@ func TestEventValidate(t *testing.T) {
 		{"title at limit", func(e *Event) { e.Title = strings.Repeat("あ", MaxTitleLen) }, ""},
 		{"paid without price", func(e *Event) { e.Fee = FeePaid }, "price=validation.price_range"},
 		{"price too high", func(e *Event) { e.Fee, e.PriceJPY = FeePaid, MaxPriceJPY+1 }, "price=validation.price_range"},
+		{"payment days unset", func(e *Event) { e.Fee, e.PriceJPY, e.PaymentDays = FeePaid, 3000, 0 }, ""},
+		{"payment days 1", func(e *Event) { e.Fee, e.PriceJPY, e.PaymentDays = FeePaid, 3000, 1 }, ""},
+		{"payment days at limit", func(e *Event) { e.Fee, e.PriceJPY, e.PaymentDays = FeePaid, 3000, MaxPaymentDays }, ""},
+		{"payment days too many", func(e *Event) { e.Fee, e.PriceJPY, e.PaymentDays = FeePaid, 3000, MaxPaymentDays+1 },
+			"payment_days=validation.payment_days_range"},
+		{"payment days negative", func(e *Event) { e.Fee, e.PriceJPY, e.PaymentDays = FeePaid, 3000, -1 },
+			"payment_days=validation.payment_days_range"},
+		{"free ignores payment days", func(e *Event) { e.PaymentDays = -1 }, ""},
 		{"unknown fee", func(e *Event) { e.Fee = "maybe" }, "fee=validation.choose"},
 		{"bad zone", func(e *Event) { e.TimeZone = "Mars/Olympus" }, "time_zone=validation.time_zone"},
 		{"local zone", func(e *Event) { e.TimeZone = "Local" }, "time_zone=validation.time_zone"},
@@ -49,9 +57,9 @@ func TestEventValidate(t *testing.T) {
 }
 
 func TestEventNormalize(t *testing.T) {
-	e := Event{Title: "  勉強会 ", Fee: FeeFree, PriceJPY: 500}
+	e := Event{Title: "  勉強会 ", Fee: FeeFree, PriceJPY: 500, PaymentDays: 99}
 	e.Normalize()
-	if e.Title != "勉強会" || e.PriceJPY != 0 || e.TimeZone != DefaultTimeZone {
+	if e.Title != "勉強会" || e.PriceJPY != 0 || e.TimeZone != DefaultTimeZone || e.PaymentDays != DefaultPaymentDays {
 		t.Errorf("Normalize() = %+v", e)
 	}
 }

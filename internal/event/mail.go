@@ -15,6 +15,8 @@ const (
 	MailPaid      MailKind = "paid"      // 入金完了 (入金お礼)
 	MailCancelled MailKind = "cancelled" // キャンセル完了
 	MailPromoted  MailKind = "promoted"  // キャンセル待ち繰り上げ
+	// MailPaymentExpired: cancelled because the 支払期限 passed unpaid.
+	MailPaymentExpired MailKind = "payment_expired"
 )
 
 // MailZoomRelink tells an organization's owners that Zoom refused a linked
@@ -29,7 +31,7 @@ const MailZoomRelink MailKind = "zoom_relink"
 const MailZoomLinkedElsewhere MailKind = "zoom_linked_elsewhere"
 
 // MailKinds are the kinds, in the order the organizer's settings show them.
-var MailKinds = []MailKind{MailApplied, MailPaid, MailCancelled, MailPromoted}
+var MailKinds = []MailKind{MailApplied, MailPaid, MailCancelled, MailPromoted, MailPaymentExpired}
 
 // Valid reports whether k is a known kind.
 func (k MailKind) Valid() bool {

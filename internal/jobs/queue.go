@@ -29,6 +29,8 @@ type Config struct {
 	Webhooks WebhookConfig
 	// Meetings is the sync of Zoom meetings with kaisai's events.
 	Meetings ZoomMeetingConfig
+	// Payments applies Stripe's events and sweeps payments (DESIGN.md §8).
+	Payments PaymentConfig
 }
 
 // ZoomMeetingConfig is the Zoom meeting sync's part of Config.
@@ -103,6 +105,17 @@ func NewClient(c Config) (*Client, error) {
 	regWorker := &SyncZoomRegistrantsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: mto, Check: check, Now: c.Now,
 		Log: log.With("component", "zoom-registrants"), Stopping: regStopping, Wake: c.Meetings.RegistrantNudger}
 	ro := c.Meetings.Reports.withDefaults()
+	po := c.Payments.Options.withDefaults()
+	stripeHooks := &ProcessStripeWebhooksWorker{Store: st, Flow: c.Payments.Flow, Options: po.Webhooks, Now: c.Now,
+		Log: log.With("component", "stripe-webhook"), Wake: c.Payments.WebhookNudger}
+	if c.Payments.WebhookNudger != nil {
+		stripeHooks.Stopping = c.Payments.WebhookNudger.Stopping()
+	}
+	payments := &PaymentsWorker{Store: st, Flow: c.Payments.Flow, Options: po, Now: c.Now,
+		Log: log.With("component", "payments"), Wake: c.Payments.Nudger}
+	if c.Payments.Nudger != nil {
+		payments.Stopping = c.Payments.Nudger.Stopping()
+	}
 	var driver riverdriver.Driver[*sql.Tx]
 	cfg := &river.Config{
 		Logger:  log.With("component", "river"),
@@ -113,7 +126,7 @@ func NewClient(c Config) (*Client, error) {
 		// Until then it blocks its unique successor (DeliverMail,
 		// ProcessZoomWebhooks) only for the rest of its unique period.
 		RescueStuckJobsAfter: max(10*time.Minute, 2*mailWorker.Timeout(nil), 2*webhookWorker.Timeout(nil),
-			2*meetingWorker.Timeout(nil), 2*regWorker.Timeout(nil)),
+			2*meetingWorker.Timeout(nil), 2*regWorker.Timeout(nil), 2*stripeHooks.Timeout(nil), 2*payments.Timeout(nil)),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
@@ -143,6 +156,17 @@ func NewClient(c Config) (*Client, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return ReadMissedReportsArgs{}, nil }, nil),
 		},
 	}
+	if c.Payments.Flow != nil {
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs,
+			// Stored Stripe events whose nudge was lost, and the payments'
+			// deadlines and read-backs.
+			river.NewPeriodicJob(river.PeriodicInterval(po.Webhooks.Sweep),
+				func() (river.JobArgs, *river.InsertOpts) { return ProcessStripeWebhooksArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(po.Sweep),
+				func() (river.JobArgs, *river.InsertOpts) { return PaymentsArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	if st.Dialect() == store.Postgres {
 		driver = riverdatabasesql.New(st.WriteDB())
 		// database/sql gives River no LISTEN, so it polls.
@@ -159,6 +183,8 @@ func NewClient(c Config) (*Client, error) {
 	river.AddWorker(cfg.Workers, webhookWorker)
 	river.AddWorker(cfg.Workers, meetingWorker)
 	river.AddWorker(cfg.Workers, regWorker)
+	river.AddWorker(cfg.Workers, stripeHooks)
+	river.AddWorker(cfg.Workers, payments)
 	river.AddWorker(cfg.Workers, &CheckRegistrantsWorker{Store: st, Every: check, Now: c.Now})
 	river.AddWorker(cfg.Workers, &ReadMissedReportsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: ro, Now: c.Now,
 		Log: log.With("component", "zoom-reports")})

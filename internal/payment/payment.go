@@ -27,10 +27,11 @@ var onlineMethods = []Method{MethodCard, MethodKonbini, MethodBankTransfer}
 
 // Valid reports whether m is one of the methods above.
 func (m Method) Valid() bool {
-	return m == MethodManual || m.online()
+	return m == MethodManual || m.Online()
 }
 
-func (m Method) online() bool { return slices.Contains(onlineMethods, m) }
+// Online reports whether m is paid through Stripe (not 手動).
+func (m Method) Online() bool { return slices.Contains(onlineMethods, m) }
 
 // ParseMethods reads the stored list of enabled methods ("card,konbini").
 // Only online methods may be enabled; each appears once, in the order of
@@ -43,7 +44,7 @@ func ParseMethods(s string) ([]Method, error) {
 			continue
 		}
 		m := Method(f)
-		if !m.online() {
+		if !m.Online() {
 			return nil, fmt.Errorf("payment: unknown online payment method %q", f)
 		}
 		got = append(got, m)
@@ -147,6 +148,18 @@ func minTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// Stripe's bounds of a konbini payment, in yen.
+const (
+	MinKonbiniAmount = 120
+	MaxKonbiniAmount = 300_000
+)
+
+// KonbiniAmountOK reports whether a konbini voucher can be issued for
+// amount yen.
+func KonbiniAmountOK(amount int64) bool {
+	return amount >= MinKonbiniAmount && amount <= MaxKonbiniAmount
 }
 
 // Stripe's bounds of payment_method_options[konbini][expires_after_days].

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kaisai/internal/event"
+	"kaisai/internal/payment"
 )
 
 // The organizer's management of applications (申込者一覧): every change is
@@ -17,16 +18,17 @@ import (
 
 // Activity actions, each shown through the catalog key "activity.<action>".
 const (
-	ActApplied       = "applied"
-	ActWaitlisted    = "waitlisted"
-	ActCancelled     = "cancelled"
-	ActPaid          = "paid"
-	ActUnpaid        = "unpaid"
-	ActCheckedIn     = "checked_in"
-	ActCheckinUndone = "checkin_undone"
-	ActMemo          = "memo"
-	ActEdited        = "edited"
-	ActPromoted      = "promoted"
+	ActApplied        = "applied"
+	ActWaitlisted     = "waitlisted"
+	ActCancelled      = "cancelled"
+	ActPaid           = "paid"
+	ActUnpaid         = "unpaid"
+	ActCheckedIn      = "checked_in"
+	ActCheckinUndone  = "checkin_undone"
+	ActMemo           = "memo"
+	ActEdited         = "edited"
+	ActPromoted       = "promoted"
+	ActPaymentExpired = "payment_expired"
 )
 
 // Errors of managing applications.
@@ -84,7 +86,8 @@ type ApplicantQuery struct {
 	ScheduleID int64  // 0: the whole event
 	Search     string // part of the name or e-mail, case-insensitive
 	Status     event.ApplicationStatus
-	Page       int // from 1
+	Payment    string // 入金状況: one of PaymentFilters, or "" for any
+	Page       int    // from 1
 	PerPage    int
 }
 
@@ -112,6 +115,7 @@ func (s *Store) Applicants(ctx context.Context, orgID, eventID int64, q Applican
 	if q.Status != "" {
 		c.and("a.status = ?", q.Status)
 	}
+	paymentFilter(&c, q.Payment)
 	if s := strings.TrimSpace(q.Search); s != "" {
 		p := "%" + escapeLike(strings.ToLower(s)) + "%"
 		c.and(`(lower(a.name) LIKE ? ESCAPE '\' OR lower(a.email) LIKE ? ESCAPE '\')`, p, p)
@@ -235,31 +239,52 @@ func (s *Store) EditApplicant(ctx context.Context, orgID, eventID, id, memberID 
 func (s *Store) Promote(ctx context.Context, orgID, eventID, id, memberID int64) (_ event.Application, err error) {
 	defer wrap(&err, "store.Promote(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
 	return s.changeApplication(ctx, orgID, eventID, id, func(tx *Tx, a *event.Application) error {
-		r, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'applied', updated_at = $1
-			WHERE id = $2 AND status = 'waitlisted'`, tx.now, a.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			return ErrNotWaitlisted
-		}
-		r, err = tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken + 1
-			WHERE id = $1 AND seats_taken < capacity`, a.ScheduleID)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			return ErrNoSeatLeft
-		}
-		a.Status = event.Applied
-		if err := s.logActivity(ctx, tx, a, memberID, ActPromoted, ""); err != nil {
-			return err
-		}
-		if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
-			return err
-		}
-		return s.enqueueMail(ctx, tx, a, event.MailPromoted)
+		return s.promote(ctx, tx, a, memberID)
 	})
+}
+
+// promote gives a waitlisted application a seat, if its schedule has one:
+// 申込済, with its own 支払期限 from now when the event is paid; the
+// participant is told.
+func (s *Store) promote(ctx context.Context, tx *Tx, a *event.Application, memberID int64) error {
+	var startsAt time.Time
+	var days int
+	if err := tx.QueryRowContext(ctx, `SELECT sc.starts_at, e.payment_days FROM schedules sc JOIN events e ON e.id = sc.event_id
+		WHERE sc.id = $1`, a.ScheduleID).Scan(&startsAt, &days); err != nil {
+		return err
+	}
+	var due sql.NullTime
+	if a.Payment == event.PaymentUnpaid {
+		due = sql.NullTime{Time: payment.Deadline(tx.now, days, startsAt).UTC(), Valid: true}
+	}
+	if a.Status != event.Waitlisted {
+		return ErrNotWaitlisted
+	}
+	// The seat first: when there is none, nothing is written.
+	r, err := tx.ExecContext(ctx, `UPDATE schedules SET seats_taken = seats_taken + 1
+		WHERE id = $1 AND seats_taken < capacity`, a.ScheduleID)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return ErrNoSeatLeft
+	}
+	r, err = tx.ExecContext(ctx, `UPDATE applications SET status = 'applied', payment_due_at = $1, updated_at = $2
+		WHERE id = $3 AND status = 'waitlisted'`, due, tx.now, a.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return ErrNotWaitlisted // the transaction is rolled back, the seat with it
+	}
+	a.Status, a.PaymentDueAt = event.Applied, timeOf(due)
+	if err := s.logActivity(ctx, tx, a, memberID, ActPromoted, ""); err != nil {
+		return err
+	}
+	if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
+		return err
+	}
+	return s.enqueueMail(ctx, tx, a, event.MailPromoted)
 }
 
 // DeleteApplication deletes an application irreversibly, with its history

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kaisai/internal/event"
+	"kaisai/internal/payment"
 )
 
 // Errors of applying, each a message a participant sees.
@@ -26,13 +27,13 @@ var (
 )
 
 const applicationColumns = `a.id, a.org_id, a.event_id, a.schedule_id, a.token, a.name, a.email, a.status, a.payment,
-	a.checked_in_at, a.checkin_source, a.memo, a.created_at, a.cancelled_at`
+	a.checked_in_at, a.checkin_source, a.memo, a.created_at, a.cancelled_at, a.paid_via, a.payment_due_at`
 
 func scanApplication(sc interface{ Scan(...any) error }, a *event.Application, extra ...any) error {
-	var checkedIn, cancelled sql.NullTime
+	var checkedIn, cancelled, due sql.NullTime
 	err := sc.Scan(append([]any{&a.ID, &a.OrgID, &a.EventID, &a.ScheduleID, &a.Token, &a.Name, &a.Email, &a.Status,
-		&a.Payment, &checkedIn, &a.CheckinSource, &a.Memo, &a.CreatedAt, &cancelled}, extra...)...)
-	a.CheckedInAt, a.CancelledAt = timeOf(checkedIn), timeOf(cancelled)
+		&a.Payment, &checkedIn, &a.CheckinSource, &a.Memo, &a.CreatedAt, &cancelled, &a.PaidVia, &due}, extra...)...)
+	a.CheckedInAt, a.CancelledAt, a.PaymentDueAt = timeOf(checkedIn), timeOf(cancelled), timeOf(due)
 	return err
 }
 
@@ -64,8 +65,9 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 			return err
 		}
 		var startsAt time.Time
-		if err := q.QueryRowContext(ctx, `SELECT starts_at FROM schedules WHERE id = $1 AND event_id = $2`,
-			in.ScheduleID, e.ID).Scan(&startsAt); err != nil {
+		var payDays int
+		if err := q.QueryRowContext(ctx, `SELECT sc.starts_at, e.payment_days FROM schedules sc JOIN events e ON e.id = sc.event_id
+			WHERE sc.id = $1 AND sc.event_id = $2`, in.ScheduleID, e.ID).Scan(&startsAt, &payDays); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return ErrUnknownSchedule
 			}
@@ -86,16 +88,22 @@ func (s *Store) Apply(ctx context.Context, e *event.Event, in event.ApplicationI
 			}
 			status = event.Waitlisted
 		}
-		payment := event.PaymentNone
+		pay := event.PaymentNone
 		if e.Paid() {
-			payment = event.PaymentUnpaid
+			pay = event.PaymentUnpaid
 		}
 		a := event.Application{OrgID: e.OrgID, EventID: e.ID, ScheduleID: in.ScheduleID, Token: randomToken(),
-			Name: in.Name, Email: in.Email, Status: status, Payment: payment, CreatedAt: now}
+			Name: in.Name, Email: in.Email, Status: status, Payment: pay, CreatedAt: now}
+		var due sql.NullTime
+		if pay == event.PaymentUnpaid && status == event.Applied {
+			// A seat held unpaid is held until the 支払期限.
+			a.PaymentDueAt = payment.Deadline(now, payDays, startsAt).UTC()
+			due = sql.NullTime{Time: a.PaymentDueAt, Valid: true}
+		}
 		err = q.QueryRowContext(ctx, `INSERT INTO applications
-			(org_id, event_id, schedule_id, token, submit_key, name, email, status, payment, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
-			a.OrgID, a.EventID, a.ScheduleID, a.Token, in.SubmitKey, a.Name, a.Email, a.Status, a.Payment, now).Scan(&a.ID)
+			(org_id, event_id, schedule_id, token, submit_key, name, email, status, payment, payment_due_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+			a.OrgID, a.EventID, a.ScheduleID, a.Token, in.SubmitKey, a.Name, a.Email, a.Status, a.Payment, due, now).Scan(&a.ID)
 		if isUniqueViolation(err) {
 			return errDuplicateInsert
 		}
@@ -289,23 +297,36 @@ func (s *Store) SetPayment(ctx context.Context, orgID, eventID, id, memberID int
 		case a.Payment == p:
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET payment = $1, updated_at = $2 WHERE id = $3`,
-			p, tx.now, a.ID); err != nil {
-			return err
+		via := ""
+		if p == event.PaymentPaid {
+			via = "manual"
 		}
-		a.Payment = p
-		if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
-			return err
-		}
-		if p == event.PaymentUnpaid {
-			return s.logActivity(ctx, tx, a, memberID, ActUnpaid, "")
-		}
-		if err := s.logActivity(ctx, tx, a, memberID, ActPaid, ""); err != nil {
-			return err
-		}
-		return s.enqueueMail(ctx, tx, a, event.MailPaid)
+		return s.setPayment(ctx, tx, a, p, memberID, via, "")
 	})
 	return err
+}
+
+// setPayment is the one transition of an active application's 入金状況,
+// whoever makes it (the organizer's button, or Stripe confirming the
+// money): the Zoom registrant list follows (DESIGN.md §3), the history
+// says who and how (detail: the payment's ids), and becoming 入金済 sends
+// the 入金完了 mail with the join URL.
+func (s *Store) setPayment(ctx context.Context, tx *Tx, a *event.Application, p event.Payment, memberID int64, via, detail string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE applications SET payment = $1, paid_via = $2, updated_at = $3 WHERE id = $4`,
+		p, via, tx.now, a.ID); err != nil {
+		return err
+	}
+	a.Payment, a.PaidVia = p, via
+	if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
+		return err
+	}
+	if p == event.PaymentUnpaid {
+		return s.logActivity(ctx, tx, a, memberID, ActUnpaid, detail)
+	}
+	if err := s.logActivity(ctx, tx, a, memberID, ActPaid, detail); err != nil {
+		return err
+	}
+	return s.enqueueMail(ctx, tx, a, event.MailPaid)
 }
 
 // ApplicationRow is an application in an organizer's list.

@@ -12,11 +12,11 @@ import (
 )
 
 const eventColumns = `e.id, e.org_id, e.slug, e.title, e.description, e.fee, e.price_jpy, e.time_zone,
-	e.status, e.waitlist_enabled, e.created_at, e.updated_at`
+	e.status, e.waitlist_enabled, e.payment_days, e.created_at, e.updated_at`
 
 func scanEvent(sc interface{ Scan(...any) error }, e *event.Event, extra ...any) error {
 	return sc.Scan(append([]any{&e.ID, &e.OrgID, &e.Slug, &e.Title, &e.Description, &e.Fee, &e.PriceJPY,
-		&e.TimeZone, &e.Status, &e.WaitlistEnabled, &e.CreatedAt, &e.UpdatedAt}, extra...)...)
+		&e.TimeZone, &e.Status, &e.WaitlistEnabled, &e.PaymentDays, &e.CreatedAt, &e.UpdatedAt}, extra...)...)
 }
 
 // EventSummary is a row of イベント一覧.
@@ -76,10 +76,11 @@ func (s *Store) CreateEvent(ctx context.Context, e *event.Event, formKey string)
 	e.Slug = randomSlug()
 	e.ID, existing, err = s.createOnce(ctx, e.OrgID, formKey, func(tx *Tx) (id int64, err error) {
 		err = tx.QueryRowContext(ctx, `INSERT INTO events
-		(org_id, slug, title, description, fee, price_jpy, time_zone, status, waitlist_enabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		(org_id, slug, title, description, fee, price_jpy, time_zone, status, waitlist_enabled, payment_days,
+		 created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 			e.OrgID, e.Slug, e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled,
-			now, now).Scan(&id)
+			paymentDays(e), now, now).Scan(&id)
 		return id, err
 	})
 	if err != nil {
@@ -106,16 +107,24 @@ func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) (err error) {
 			return event.FieldErrors{{Field: "fee", Key: "validation.fee_locked"}}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE events SET title = $1, description = $2, fee = $3, price_jpy = $4,
-			time_zone = $5, status = $6, waitlist_enabled = $7, updated_at = $8
-			WHERE org_id = $9 AND id = $10`,
-			e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled, e.UpdatedAt,
-			e.OrgID, e.ID)
+			time_zone = $5, status = $6, waitlist_enabled = $7, payment_days = $8, updated_at = $9
+			WHERE org_id = $10 AND id = $11`,
+			e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled, paymentDays(e),
+			e.UpdatedAt, e.OrgID, e.ID)
 		if err != nil {
 			return err
 		}
 		// The title is the meetings' topic, the time zone theirs.
 		return s.planZoomMeetings(ctx, tx, e.OrgID, `sc.event_id = ?`, e.ID)
 	})
+}
+
+// paymentDays is the event's 支払期限 in days, the default when unset.
+func paymentDays(e *event.Event) int {
+	if e.PaymentDays == 0 {
+		return event.DefaultPaymentDays
+	}
+	return e.PaymentDays
 }
 
 // DeleteEvent deletes an event with its groups, schedules and applications;

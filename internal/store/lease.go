@@ -47,11 +47,12 @@ type Lease struct {
 type leased struct{ table, column string }
 
 var (
-	meetingWork    = leased{"zoom_meetings", "lease_owner"}       // a meeting's sync
-	registrantWork = leased{"zoom_meetings", "reg_lease_owner"}   // a meeting's registrant list
-	mailWork       = leased{"outbox", "lease_owner"}              // a mail's delivery
-	webhookWork    = leased{"zoom_webhook_events", "lease_owner"} // a stored webhook's processing
-	createWork     = leased{"zoom_connections", "create_owner"}   // a host's meeting creates
+	meetingWork    = leased{"zoom_meetings", "lease_owner"}         // a meeting's sync
+	registrantWork = leased{"zoom_meetings", "reg_lease_owner"}     // a meeting's registrant list
+	mailWork       = leased{"outbox", "lease_owner"}                // a mail's delivery
+	webhookWork    = leased{"zoom_webhook_events", "lease_owner"}   // a stored webhook's processing
+	createWork     = leased{"zoom_connections", "create_owner"}     // a host's meeting creates
+	stripeHookWork = leased{"stripe_webhook_events", "lease_owner"} // a stored Stripe webhook's processing
 )
 
 // free is the condition, on alias's row, that no live lease holds it at

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"kaisai/internal/event"
+	"kaisai/internal/payment"
+	"kaisai/internal/store"
 	"kaisai/internal/zoompolicy"
 )
 
@@ -30,6 +32,9 @@ var stateColumns = map[string][]string{
 	"zoom_webhook_events.status":     values(zoompolicy.WebhookStatuses()),
 	"zoom_attendance.matched_by":     values(zoompolicy.MatchedBys()),
 	"outbox.status":                  values(event.MailStatuses()),
+	"payments.status":                values(payment.Statuses()),
+	"stripe_webhook_events.status":   values(zoompolicy.WebhookStatuses()),
+	"stripe_connections.status":      values(store.StripeConnStatuses()),
 	// package event declares no list of these (yet)
 	"applications.status": values([]event.ApplicationStatus{event.Applied, event.Waitlisted, event.Cancelled}),
 	"events.status":       values([]event.Status{event.StatusDraft, event.StatusPublished}),

@@ -46,6 +46,10 @@ type Store struct {
 	zoomCoalesce time.Duration
 	// webhookQueued is told after a commit that stored a Zoom webhook event.
 	webhookQueued func()
+	// stripeWebhookQueued after one that stored a Stripe webhook event,
+	// paymentsQueued after one that left Checkout Sessions to expire.
+	stripeWebhookQueued func()
+	paymentsQueued      func()
 	// secrets seals Zoom's tokens; nil when no key is configured.
 	secrets *secretbox.Box
 	// refreshLocks serialize token refreshes per Zoom connection on SQLite
@@ -73,6 +77,11 @@ type Options struct {
 	// ZoomWebhookQueued, if set, is called after each commit that stored a
 	// Zoom webhook event, so processing can start at once. It must not block.
 	ZoomWebhookQueued func()
+	// StripeWebhookQueued, if set, is called after each commit that stored
+	// a Stripe webhook event; PaymentsQueued after each that left Checkout
+	// Sessions to read back or expire. They must not block.
+	StripeWebhookQueued func()
+	PaymentsQueued      func()
 	// ZoomMeetingsQueued, if set, is called after each commit that made Zoom
 	// meetings due for sync. It must not block.
 	ZoomMeetingsQueued func()
@@ -118,6 +127,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		}
 		return &Store{dialect: Postgres, write: db, read: db, now: now, mailQueued: o.MailQueued,
 			meetingsQueued: o.ZoomMeetingsQueued, registrantsQueued: o.ZoomRegistrantsQueued, zoomCoalesce: coalesce, webhookQueued: o.ZoomWebhookQueued,
+			stripeWebhookQueued: o.StripeWebhookQueued, paymentsQueued: o.PaymentsQueued,
 			secrets: o.Secrets}, nil
 	}
 
@@ -154,6 +164,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	read.SetMaxIdleConns(8)
 	return &Store{dialect: SQLite, write: write, read: read, now: now, mailQueued: o.MailQueued,
 		meetingsQueued: o.ZoomMeetingsQueued, registrantsQueued: o.ZoomRegistrantsQueued, zoomCoalesce: coalesce, webhookQueued: o.ZoomWebhookQueued,
+		stripeWebhookQueued: o.StripeWebhookQueued, paymentsQueued: o.PaymentsQueued,
 		secrets: o.Secrets, gate: make(chan struct{}, 1), stmts: &statements{}}, nil
 }
 
@@ -245,6 +256,8 @@ const (
 	queuedMail queued = 1 << iota
 	queuedMeetings
 	queuedRegistrants
+	queuedStripeWebhooks
+	queuedPayments
 )
 
 func (s *Store) tell(q queued) {
@@ -256,6 +269,12 @@ func (s *Store) tell(q queued) {
 	}
 	if q&queuedRegistrants != 0 && s.registrantsQueued != nil {
 		s.registrantsQueued()
+	}
+	if q&queuedStripeWebhooks != 0 && s.stripeWebhookQueued != nil {
+		s.stripeWebhookQueued()
+	}
+	if q&queuedPayments != 0 && s.paymentsQueued != nil {
+		s.paymentsQueued()
 	}
 }
 

@@ -18,6 +18,10 @@ type CheckoutParams struct {
 	// ApplicationID is sent as client_reference_id (decimal) and as
 	// metadata application_id, of the session and of its PaymentIntent.
 	ApplicationID int64
+	// PaymentID is kaisai's payments row, sent as metadata payment_id so
+	// that an event about the session finds its row even when the answer
+	// to this create was lost.
+	PaymentID int64
 	// Name is the line item's name (event title and schedule).
 	Name string
 	// Amount is in yen, > 0 (currency jpy, quantity 1).
@@ -46,12 +50,15 @@ type CheckoutParams struct {
 // Session is a Checkout Session as kaisai reads it.
 type Session struct {
 	ID, URL, ClientReferenceID string
-	Status                     string // open, complete, expired
-	PaymentStatus              string // paid, unpaid, no_payment_required
-	AmountTotal                int64
-	Currency                   string
-	ExpiresAt                  time.Time
-	PaymentIntentID            string
+	// PaymentID is kaisai's payments row named by the session's metadata
+	// (0 when absent).
+	PaymentID       int64
+	Status          string // open, complete, expired
+	PaymentStatus   string // paid, unpaid, no_payment_required
+	AmountTotal     int64
+	Currency        string
+	ExpiresAt       time.Time
+	PaymentIntentID string
 	// Method is the method actually used, when known (from the charge or
 	// the pending voucher or transfer), else "".
 	Method payment.Method
@@ -100,6 +107,9 @@ func (c *Client) CreateCheckoutSession(ctx context.Context, p CheckoutParams) (S
 	}
 	id := strconv.FormatInt(p.ApplicationID, 10)
 	meta := map[string]string{"application_id": id}
+	if p.PaymentID != 0 {
+		meta["payment_id"] = strconv.FormatInt(p.PaymentID, 10)
+	}
 	sp := &stripego.CheckoutSessionCreateParams{
 		Mode: stripego.String(string(stripego.CheckoutSessionModePayment)),
 		LineItems: []*stripego.CheckoutSessionCreateLineItemParams{{
@@ -208,6 +218,9 @@ func sessionOf(cs *stripego.CheckoutSession) Session {
 		ID: cs.ID, URL: cs.URL, ClientReferenceID: cs.ClientReferenceID,
 		Status: string(cs.Status), PaymentStatus: string(cs.PaymentStatus),
 		AmountTotal: cs.AmountTotal, Currency: string(cs.Currency),
+	}
+	if v, ok := cs.Metadata["payment_id"]; ok {
+		s.PaymentID, _ = strconv.ParseInt(v, 10, 64)
 	}
 	if cs.ExpiresAt != 0 {
 		s.ExpiresAt = time.Unix(cs.ExpiresAt, 0)

@@ -146,3 +146,16 @@ func IsRetryable(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ue) || errors.As(err, &ne)
 }
+
+// KeyReusable reports whether a failed call may be made again with the
+// same Idempotency-Key: no answer came (Stripe may have done it, and the
+// key then gives its answer), or Stripe refused before doing anything
+// (429, 409). Otherwise Stripe keeps its answer for the key — a 5xx too —
+// and asking again with it gives the same error: a new key is needed.
+func KeyReusable(err error) bool {
+	e, ok := asError(err)
+	if !ok {
+		return true
+	}
+	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusConflict
+}

@@ -53,6 +53,20 @@ func ParseEvent(body []byte, sigHeader, secret string) (Event, error) {
 		}
 		return Event{}, fmt.Errorf("stripe: webhook body: %w", err)
 	}
+	return decode(ev)
+}
+
+// DecodeEvent reads an event verified before (stored by the intake)
+// without checking its signature again.
+func DecodeEvent(body []byte) (Event, error) {
+	var ev stripego.Event
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return Event{}, fmt.Errorf("stripe: stored event: %w", err)
+	}
+	return decode(ev)
+}
+
+func decode(ev stripego.Event) (Event, error) {
 	if ev.ID == "" || ev.Type == "" || ev.Data == nil || len(ev.Data.Raw) == 0 {
 		return Event{}, errors.New("stripe: webhook body is not an event")
 	}

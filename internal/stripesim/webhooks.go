@@ -225,6 +225,8 @@ func (s *Server) emitLocked(acct, typ string, object, previous map[string]any, r
 			dup.ID, dup.Duplicate = len(h.deliveries)+1, true
 			h.deliveries = append(h.deliveries, &dup)
 			h.queue = append(h.queue, d, &dup)
+			h.queue = append(h.queue, h.held...) // a duplicated event is sent too: what was held goes after it
+			h.held = nil
 			continue
 		case FaultReorderWebhook:
 			h.held = append(h.held, d)

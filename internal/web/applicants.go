@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"kaisai/internal/event"
+	"kaisai/internal/payment"
 	"kaisai/internal/store"
 	"kaisai/internal/zoompolicy"
 )
@@ -34,6 +36,9 @@ func applicantQuery(r *http.Request) store.ApplicantQuery {
 	case event.Applied, event.Waitlisted, event.Cancelled:
 		aq.Status = st
 	}
+	if p := q.Get("payment"); slices.Contains(store.PaymentFilters, p) {
+		aq.Payment = p
+	}
 	return aq
 }
 
@@ -47,6 +52,9 @@ func applicantsURL(eventID int64, aq store.ApplicantQuery, page int) string {
 	}
 	if aq.Status != "" {
 		v.Set("status", string(aq.Status))
+	}
+	if aq.Payment != "" {
+		v.Set("payment", aq.Payment)
 	}
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
@@ -97,13 +105,18 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	money, err := s.moneyViews(r.Context(), &e, page.Rows, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	showZoom := false
 	for _, on := range zoomRegistering {
 		showZoom = showZoom || on
 	}
 	back := applicantsURL(e.ID, aq, aq.Page)
 	data := map[string]any{"Event": &e, "Loc": e.Location(), "Page": page, "Query": aq, "Schedules": schedules,
-		"Zoom": regs, "ZoomColumn": showZoom,
+		"Zoom": regs, "ZoomColumn": showZoom, "Money": money, "PaymentFilters": store.PaymentFilters,
 		"Back": back, "Pages": pages,
 		"Prev": pageLink(aq.Page > 1, applicantsURL(e.ID, aq, aq.Page-1)),
 		"Next": pageLink(aq.Page < pages, applicantsURL(e.ID, aq, aq.Page+1)),
@@ -239,6 +252,20 @@ func (s *Server) renderApplicant(w http.ResponseWriter, r *http.Request, p *page
 	}
 	data := map[string]any{"Event": e, "Application": a, "Schedule": &sc, "Loc": e.Location(), "Activity": log,
 		"Self": fmt.Sprintf("/events/%d/applications/%d", e.ID, a.ID)}
+	if e.Paid() {
+		ps, err := s.store.ApplicationPayments(r.Context(), e.OrgID, a.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var problems []store.Payment
+		for _, p := range ps {
+			if p.Problem != payment.ProblemNone {
+				problems = append(problems, p)
+			}
+		}
+		data["Payments"], data["Problems"] = ps, problems
+	}
 	if zoompolicy.Registers(&g) {
 		regs, err := s.store.ApplicationRegistrantsUnscoped(r.Context(), []int64{a.ID})
 		if err != nil {

@@ -47,12 +47,18 @@ func (s *Server) applicationCSV(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	money, err := s.moneyViews(r.Context(), &e, rows, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	l := langOf(r)
 	t := func(key string) string { return s.msgs.T(l, key) }
 	loc := e.Location()
 	header := []string{t("csv.id"), t("field.full_name"), t("field.email"), t("field.schedule"), t("field.status"),
 		t("applications.payment"), t("applications.checkin"), t("csv.checked_in_at"), t("csv.checkin_source"),
-		t("applications.memo"), t("applications.applied_at"), t("csv.cancelled_at"), t("csv.attendance_minutes")}
+		t("applications.memo"), t("applications.applied_at"), t("csv.cancelled_at"), t("csv.attendance_minutes"),
+		t("csv.paid_via"), t("csv.payment_due"), t("csv.paid_at"), t("csv.payment_intent")}
 	cells := make([][]string, 0, len(rows))
 	for _, a := range rows {
 		payment := ""
@@ -67,10 +73,19 @@ func (s *Server) applicationCSV(w http.ResponseWriter, r *http.Request) {
 		if at, ok := att[a.ID]; ok && at.Sessions > 0 {
 			minutes = strconv.FormatInt(at.Minutes(), 10)
 		}
+		// 支払方法, 支払期限, 入金日時 (when Stripe confirmed it), 決済ID.
+		var via, due, paidAt, intent string
+		if mv, ok := money[a.ID]; ok {
+			if mv.Via != "" {
+				via = t(mv.Via)
+			}
+			due, paidAt, intent = csvTime(mv.Due, loc), csvTime(mv.Paid.PaidAt, loc), mv.Paid.PaymentIntentID
+		}
 		cells = append(cells, []string{
 			strconv.FormatInt(a.ID, 10), a.Name, a.Email, i18n.DateTime(l, a.StartsAt, loc),
 			t("application_status." + string(a.Status)), payment, checkin,
 			csvTime(a.CheckedInAt, loc), source, a.Memo, csvTime(a.CreatedAt, loc), csvTime(a.CancelledAt, loc), minutes,
+			via, due, paidAt, intent,
 		})
 	}
 	var buf bytes.Buffer

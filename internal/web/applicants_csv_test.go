@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,20 +57,29 @@ func TestApplicantsCSV(t *testing.T) {
 			t.Errorf("header %q lacks %s", header, col)
 		}
 	}
-	// The columns keep their order; 参加時間(分) comes last, blank for
-	// applications that never joined a Zoom meeting (TestAttendanceMinutes
-	// has the minutes).
+	// The columns keep their order; 参加時間(分) is blank for applications
+	// that never joined a Zoom meeting (TestAttendanceMinutes has the
+	// minutes); the payment's columns come last (TestOrganizerSeesMoney has
+	// Stripe's).
 	wantHeader := []string{ja("csv.id"), ja("field.full_name"), ja("field.email"), ja("field.schedule"),
 		ja("field.status"), ja("applications.payment"), ja("applications.checkin"), ja("csv.checked_in_at"),
 		ja("csv.checkin_source"), ja("applications.memo"), ja("applications.applied_at"), ja("csv.cancelled_at"),
-		ja("csv.attendance_minutes")}
+		ja("csv.attendance_minutes"), ja("csv.paid_via"), ja("csv.payment_due"), ja("csv.paid_at"), ja("csv.payment_intent")}
 	if got := strings.Join(recs[0], ","); got != strings.Join(wantHeader, ",") {
 		t.Errorf("header %q, want %q", got, strings.Join(wantHeader, ","))
 	}
+	attendance := slices.Index(wantHeader, ja("csv.attendance_minutes"))
 	for _, rec := range recs[1:] {
-		if len(rec) != len(wantHeader) || rec[len(rec)-1] != "" {
+		if len(rec) != len(wantHeader) || rec[attendance] != "" {
 			t.Errorf("row %q: want %d columns, attendance blank", rec, len(wantHeader))
 		}
+	}
+	// Paid by hand: 手動, no Stripe id; unpaid: its 支払期限.
+	if got, want := recs[1][len(wantHeader)-4:], []string{ja("payment.method.manual"), "", "", ""}; !slices.Equal(got, want) {
+		t.Errorf("paid by hand: payment columns %q, want %q", got, want)
+	}
+	if got := recs[2][len(wantHeader)-4:]; got[0] != "" || got[1] == "" || got[3] != "" {
+		t.Errorf("unpaid: payment columns %q, want only 支払期限", got)
 	}
 	first := strings.Join(recs[1], ",")
 	if !strings.Contains(first, "髙橋 一郎") || !strings.Contains(first, "申込済") || !strings.Contains(first, "入金済") {

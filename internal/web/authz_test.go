@@ -45,7 +45,7 @@ func fillPattern(pattern string, ids map[string]int64) (string, error) {
 }
 
 // idNames are the wildcards the walk knows.
-var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID", "connID", "meetingID", "sessionID"}
+var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID", "connID", "meetingID", "sessionID", "paymentID"}
 
 func hasWildcard(pattern string) bool {
 	for _, m := range placeholderRE.FindAllStringSubmatch(pattern, -1) {
@@ -91,6 +91,7 @@ type orgAFixture struct {
 	zoomScheduleID                 int64 // a schedule of a Zoom group of the event
 	meetingID                      int64 // its Zoom meeting (作成中)
 	sessionID                      int64 // a guest's session in that meeting, matched to no application
+	paymentID                      int64 // a payment of the application that needs a person (要対応)
 	orgID                          int64
 	title, address, applicantEmail string
 	publicPath, token              string
@@ -155,13 +156,25 @@ func newOrgA(t *testing.T, a *app.App) orgAFixture {
 		t.Fatalf("A's unmatched participants: %+v, %v", ps, err)
 	}
 	f.sessionID = ps[0].ID
+	// A payment Stripe confirmed twice: 要対応, which only A may settle.
+	err = a.Store.Tx(ctx, func(tx *store.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO payments (org_id, event_id, application_id, connection_id, attempt,
+			idempotency_key, status, amount, session_id, expires_at, method, paid_amount, currency, payment_intent_id,
+			problem, created_at, updated_at, paid_at)
+			VALUES ($1, $2, $3, 1, 1, 'a-key', 'paid', 3000, 'cs_a', $4, 'card', 3000, 'jpy', 'pi_a', 'paid_twice', $4, $4, $4)
+			RETURNING id`, f.orgID, f.eventID, f.appID, time.Now().UTC()).Scan(&f.paymentID)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
 // ids are A's ids by wildcard name.
 func (f orgAFixture) ids() map[string]int64 {
 	return map[string]int64{"eventID": f.eventID, "groupID": f.groupID, "scheduleID": f.scheduleID,
-		"appID": f.appID, "mailID": f.mailID, "connID": f.connID, "meetingID": f.meetingID, "sessionID": f.sessionID}
+		"appID": f.appID, "mailID": f.mailID, "connID": f.connID, "meetingID": f.meetingID, "sessionID": f.sessionID,
+		"paymentID": f.paymentID}
 }
 
 // zoomEmailA is organization A's linked Zoom user.

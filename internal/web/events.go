@@ -43,9 +43,19 @@ func eventForm(r *http.Request, e *event.Event, p *page) {
 		}
 		e.PriceJPY = n
 	}
+	// 支払期限: empty is the default; anything but a number is out of range.
+	e.PaymentDays = 0
+	if days := strings.TrimSpace(f.Get("payment_days")); days != "" {
+		n, err := strconv.Atoi(days)
+		if err != nil || n == 0 {
+			n = -1
+		}
+		e.PaymentDays = n
+	}
 	e.Normalize()
 	p.Form = url.Values{"title": {e.Title}, "description": {e.Description}, "fee": {string(e.Fee)},
-		"price": {f.Get("price")}, "time_zone": {e.TimeZone}, "status": {string(e.Status)}}
+		"price": {f.Get("price")}, "time_zone": {e.TimeZone}, "status": {string(e.Status)},
+		"payment_days": {f.Get("payment_days")}}
 	if e.WaitlistEnabled {
 		p.Form.Set("waitlist", "1")
 	}
@@ -53,7 +63,7 @@ func eventForm(r *http.Request, e *event.Event, p *page) {
 
 func eventValues(e *event.Event) url.Values {
 	v := url.Values{"title": {e.Title}, "description": {e.Description}, "fee": {string(e.Fee)},
-		"time_zone": {e.TimeZone}, "status": {string(e.Status)}}
+		"time_zone": {e.TimeZone}, "status": {string(e.Status)}, "payment_days": {strconv.Itoa(e.PaymentDays)}}
 	if e.Paid() {
 		v.Set("price", strconv.FormatInt(e.PriceJPY, 10))
 	}
@@ -68,7 +78,8 @@ func (s *Server) eventFormPage(r *http.Request, e *event.Event) *page {
 }
 
 func (s *Server) eventNew(w http.ResponseWriter, r *http.Request) {
-	e := &event.Event{Fee: event.FeeFree, TimeZone: event.DefaultTimeZone, Status: event.StatusDraft}
+	e := &event.Event{Fee: event.FeeFree, TimeZone: event.DefaultTimeZone, Status: event.StatusDraft,
+		PaymentDays: event.DefaultPaymentDays}
 	p := s.eventFormPage(r, nil)
 	p.Form = eventValues(e)
 	p.Form.Set("form_key", newSubmitKey())
@@ -127,8 +138,12 @@ func (s *Server) eventShow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "event_show", map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(),
-		"PublicURL": "/e/" + e.Slug, "Zoom": zb})
+	data := map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(), "PublicURL": "/e/" + e.Slug, "Zoom": zb}
+	if err := s.eventMoney(r.Context(), &e, data); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "event_show", data)
 }
 
 func (s *Server) eventEdit(w http.ResponseWriter, r *http.Request) {

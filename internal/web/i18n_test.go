@@ -18,6 +18,7 @@ import (
 
 	"kaisai/internal/event"
 	"kaisai/internal/i18n"
+	"kaisai/internal/payment"
 	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 	"kaisai/internal/zoompolicy"
@@ -144,9 +145,16 @@ var dynamicKeys = map[string][]string{
 	"fee.":                {string(event.FeeFree), string(event.FeePaid)},
 	"checkin_source.":     {event.CheckinManual, event.CheckinZoom},
 	"activity.": {store.ActApplied, store.ActWaitlisted, store.ActCancelled, store.ActPaid, store.ActUnpaid,
-		store.ActCheckedIn, store.ActCheckinUndone, store.ActMemo, store.ActEdited, store.ActPromoted},
+		store.ActCheckedIn, store.ActCheckinUndone, store.ActMemo, store.ActEdited, store.ActPromoted,
+		store.ActPaymentExpired, store.ActReinstated, store.ActPaymentResolved},
 	"zoom.status.":        asStrings(zoompolicy.ConnStatuses()),
 	"zoom.meeting_state.": asStrings(zoompolicy.MeetingStates()),
+	"payment.method.": asStrings([]payment.Method{payment.MethodCard, payment.MethodKonbini, payment.MethodBankTransfer,
+		payment.MethodManual}),
+	"payment.store.":               {"familymart", "lawson", "ministop", "seicomart"},
+	"payment_status.":              asStrings(payment.Statuses()),
+	"payments.problem.":            asStrings([]payment.Problem{payment.ProblemMismatch, payment.ProblemAfterCancel, payment.ProblemTwice}),
+	"applications.payment_filter.": store.PaymentFilters,
 }
 
 // asStrings are a typed value list as plain strings.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"kaisai/internal/event"
+	"kaisai/internal/payment"
 	"kaisai/internal/store"
 	"kaisai/internal/zoompolicy"
 )
@@ -132,6 +133,21 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		flash = "flash.already_submitted"
 	case res.Application.Status == event.Waitlisted:
 		flash = "flash.waitlisted"
+	case e.Paid() && s.pay != nil:
+		// The seat is held 未入金: on to Stripe's page at once, when the
+		// organization takes payments online.
+		if on, err := s.store.PaymentsOn(r.Context(), e.OrgID); err == nil && on {
+			p, err := s.pay.Start(r.Context(), res.Application.Token)
+			if err == nil && p.Status == payment.StatusOpen && p.URL != "" {
+				http.Redirect(w, r, p.URL, http.StatusSeeOther)
+				return
+			}
+			if err != nil {
+				// The application stands; the page offers 「お支払いへ進む」.
+				s.log.Warn("payment: start after applying", "application", res.Application.ID, "err", err)
+				flash = "flash.applied_pay_later"
+			}
+		}
 	}
 	redirect(w, r, "/a/"+res.Application.Token, flash)
 }
@@ -164,6 +180,10 @@ func (s *Server) loadApplicationByToken(w http.ResponseWriter, r *http.Request) 
 			return nil, false
 		}
 		d["Join"] = &j
+	}
+	if err := s.payData(r, d, &e, &a); err != nil {
+		s.fail(w, r, err)
+		return nil, false
 	}
 	return d, true
 }

@@ -86,7 +86,9 @@ type page struct {
 	Data    any
 	// ZoomSimulated shows organizers the banner saying Zoom is simulated.
 	ZoomSimulated bool
-	msgs          *i18n.Catalog
+	// StripeSimulated shows organizers the banner saying payments are simulated.
+	StripeSimulated bool
+	msgs            *i18n.Catalog
 }
 
 // T translates a message key.
@@ -132,6 +134,11 @@ func (s *Server) newPage(r *http.Request, data any) *page {
 	if m, ok := memberFrom(r.Context()); ok {
 		p.Member = &m
 		p.ZoomSimulated = s.zoomSim
+		p.StripeSimulated = s.stripe.Simulated
+	}
+	if strings.HasPrefix(r.URL.Path, "/a/") || strings.HasPrefix(r.URL.Path, "/e/") {
+		// A participant's pages, where paying starts, say so too.
+		p.StripeSimulated = s.stripe.Simulated
 	}
 	return p
 }

@@ -7,11 +7,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"kaisai/internal/auth"
 	"kaisai/internal/i18n"
+	"kaisai/internal/payflow"
 	"kaisai/internal/store"
 	"kaisai/internal/zoom"
 	"kaisai/internal/zoomconn"
@@ -46,6 +48,11 @@ type Config struct {
 	// ZoomAPI calls Zoom as the organization's linked users (a host's
 	// passcode policy, a meeting's fresh start URL); nil when Zoom is off.
 	ZoomAPI *zoomconn.Clients
+	// Payments takes payments through the organizations' Stripe accounts;
+	// nil: paid applications are marked 入金済 by hand only.
+	Payments *payflow.Flow
+	// Stripe is how 決済設定 reaches Stripe.
+	Stripe StripeConfig
 }
 
 // Server holds the handlers' shared dependencies.
@@ -67,6 +74,8 @@ type Server struct {
 	zoomOff      string
 	zoomSim      bool
 	zoomAPI      *zoomconn.Clients
+	pay          *payflow.Flow
+	stripe       StripeConfig
 }
 
 // Limits on what a request may carry.
@@ -88,7 +97,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{store: cfg.Store, log: cfg.Log, ready: cfg.Ready, secure: cfg.SecureCookies,
 		pwParams: cfg.PasswordParams, now: cfg.Now, devMail: cfg.DevOutbox, msgs: msgs, pages: pg,
 		zoomSecret: cfg.ZoomWebhookSecret, zoom: cfg.Zoom, zoomOff: cfg.ZoomUnavailable, zoomSim: cfg.ZoomSimulated,
-		zoomAPI: cfg.ZoomAPI}
+		zoomAPI: cfg.ZoomAPI, pay: cfg.Payments, stripe: cfg.Stripe}
 	if s.zoom == nil && s.zoomOff == "" {
 		s.zoomOff = "zoom.not_configured"
 	}
@@ -149,6 +158,7 @@ func (s *Server) routes() []route {
 		pub("POST", "/logout", s.logout),
 		// Server to server from Zoom: verified by its signature, not a session.
 		pub("POST", "/webhooks/zoom", s.zoomWebhook),
+		pub("POST", "/webhooks/stripe/{connection}", s.stripeWebhook),
 
 		pub("GET", "/e/{slug}", s.publicEvent),
 		pub("GET", "/e/{slug}/seats", s.publicSeats),
@@ -157,6 +167,8 @@ func (s *Server) routes() []route {
 		pub("POST", "/e/{slug}/links", s.linksRequest),
 		pub("GET", "/a/{token}", s.applicationPage),
 		pub("POST", "/a/{token}/cancel", s.cancelApplication),
+		pub("POST", "/a/{token}/pay", s.startPayment),
+		pub("GET", "/a/{token}/paid", s.paymentReturn),
 
 		org("GET", "/events", s.eventList),
 		org("GET", "/events/new", s.eventNew),
@@ -190,6 +202,8 @@ func (s *Server) routes() []route {
 		org("POST", "/events/{eventID}/zoom-participants/{sessionID}/match", s.zoomParticipantMatch),
 		org("GET", "/events/{eventID}/applications/{appID}", s.applicationShow),
 		org("POST", "/events/{eventID}/applications/{appID}/payment", s.applicationPayment),
+		org("POST", "/events/{eventID}/payments/{paymentID}/reinstate", s.paymentReinstate),
+		org("POST", "/events/{eventID}/payments/{paymentID}/resolve", s.paymentResolve),
 		org("POST", "/events/{eventID}/applications/{appID}/checkin", s.applicationCheckIn),
 		org("POST", "/events/{eventID}/applications/{appID}/promote", s.applicationPromote),
 		org("POST", "/events/{eventID}/applications/{appID}/cancel", s.applicationCancel),
@@ -212,6 +226,13 @@ func (s *Server) routes() []route {
 		org("GET", "/integrations/zoom/{connID}/unlink", s.zoomUnlinkConfirm),
 		org("POST", "/integrations/zoom/{connID}/unlink", s.zoomUnlink),
 		org("POST", "/members", s.memberAdd),
+		// 決済設定
+		org("GET", "/settings/payments", s.payments),
+		org("POST", "/settings/payments/connect", s.stripeConnect),
+		org("POST", "/settings/payments/connect-test", s.stripeConnectTest),
+		org("POST", "/settings/payments/{connID}/methods", s.stripeMethods),
+		org("GET", "/settings/payments/{connID}/disconnect", s.stripeDisconnectConfirm),
+		org("POST", "/settings/payments/{connID}/disconnect", s.stripeDisconnect),
 	}
 }
 
@@ -259,11 +280,12 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "home", nil)
 }
 
-// limitBody caps request bodies: a form is small. Zoom's webhooks have a
-// larger cap of their own (zoomWebhookMaxBytes), applied by their handler.
+// limitBody caps request bodies: a form is small. Zoom's and Stripe's
+// webhooks have a larger cap of their own (zoomWebhookMaxBytes,
+// stripeWebhookMaxBytes), applied by their handlers.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.URL.Path != zoomWebhookPath {
+		if r.Body != nil && r.URL.Path != zoomWebhookPath && !strings.HasPrefix(r.URL.Path, StripeWebhookPath) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		}
 		next.ServeHTTP(w, r)
