@@ -225,18 +225,31 @@ func newTab(t *testing.T, browserCtx context.Context, who, base string) *tab {
 // matching wantPath (after redirects).
 func (b *tab) open(path, wantPath string) []string {
 	b.t.Helper()
+	return b.openURL(b.base+path, wantPath)
+}
+
+// openURL is open for a page of another site (a simulator's).
+func (b *tab) openURL(u, wantPath string) []string {
+	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
-	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(b.base+path))
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(u))
 	if err != nil {
-		b.t.Fatalf("%s: open %s: %v%s", b.who, path, err, b.page())
+		b.t.Fatalf("%s: open %s: %v%s", b.who, u, err, b.page())
 	}
-	return b.landed("open "+path, resp.Status, resp.URL, wantPath)
+	return b.landed("open "+u, resp.Status, 200, resp.URL, wantPath)
 }
 
 // follow clicks the link or submit button sel, waits for the next page and
 // checks it as open does. It returns wantPath's submatches.
 func (b *tab) follow(what, sel, wantPath string) []string {
+	b.t.Helper()
+	return b.followStatus(what, sel, 200, wantPath)
+}
+
+// followStatus is follow for a page answered with another status than
+// 200 (a form shown again with its error).
+func (b *tab) followStatus(what, sel string, wantStatus int64, wantPath string) []string {
 	b.t.Helper()
 	b.mustExist(what, sel)
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
@@ -245,19 +258,19 @@ func (b *tab) follow(what, sel, wantPath string) []string {
 	if err != nil {
 		b.t.Fatalf("%s: %s (click %s): %v%s", b.who, what, sel, err, b.page())
 	}
-	return b.landed(what, resp.Status, resp.URL, wantPath)
+	return b.landed(what, resp.Status, wantStatus, resp.URL, wantPath)
 }
 
-func (b *tab) landed(what string, status int64, rawURL, wantPath string) []string {
+func (b *tab) landed(what string, status, wantStatus int64, rawURL, wantPath string) []string {
 	b.t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		b.t.Fatalf("%s: %s: bad URL %q: %v", b.who, what, rawURL, err)
 	}
 	m := regexp.MustCompile(wantPath).FindStringSubmatch(u.Path)
-	if status != 200 || m == nil {
-		b.t.Fatalf("%s: %s: got status %d at %s, want 200 at a path matching %s%s",
-			b.who, what, status, u.Path, wantPath, b.page())
+	if status != wantStatus || m == nil {
+		b.t.Fatalf("%s: %s: got status %d at %s, want %d at a path matching %s%s",
+			b.who, what, status, u.Path, wantStatus, wantPath, b.page())
 	}
 	return m
 }
@@ -371,7 +384,7 @@ func (b *tab) page() string {
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[
 		"URL: " + location.href,
 		"heading: " + (document.querySelector("h1")?.innerText ?? "(none)"),
-		"messages: " + (Array.from(document.querySelectorAll(".flash, .field-error, [role=alert]"), e => e.innerText.trim()).join(" / ") || "(none)"),
+		"messages: " + (Array.from(document.querySelectorAll(".flash, .field-error, [role=alert], .err, .msg"), e => e.innerText.trim()).join(" / ") || "(none)"),
 	].join("\n    ")`))
 	if err != nil {
 		return fmt.Sprintf("\n  (could not read the page: %v)", err)
@@ -415,7 +428,13 @@ func (b *syncBuffer) tail(n int) string {
 // it when the test ends; a failing test logs Chromium's last output.
 func startBrowser(t *testing.T, chrome string) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), totalTimeout)
+	return startBrowserWithin(t, chrome, totalTimeout)
+}
+
+// startBrowserWithin is startBrowser for a test that may take up to total.
+func startBrowserWithin(t *testing.T, chrome string, total time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), total)
 	t.Cleanup(cancel)
 	var chromeOut syncBuffer
 	t.Cleanup(func() {

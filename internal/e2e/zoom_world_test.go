@@ -23,8 +23,9 @@ const (
 )
 
 // startZoomWorld starts the simulator and kaisai with short job timings,
-// so that meetings and registrants reach Zoom within a second.
-func startZoomWorld(t *testing.T) (*zoomsim.Server, *app.App) {
+// so that meetings and registrants reach Zoom within a second; opts set
+// more of kaisai's configuration.
+func startZoomWorld(t *testing.T, opts ...func(*app.Config)) (*zoomsim.Server, *app.App) {
 	t.Helper()
 	simCtx, stopSim := context.WithCancel(context.Background())
 	seed := zoomsim.DefaultSeed()
@@ -38,7 +39,7 @@ func startZoomWorld(t *testing.T) (*zoomsim.Server, *app.App) {
 	if err != nil {
 		t.Fatalf("start the Zoom simulator: %v", err)
 	}
-	kaisai := apptest.Start(t, testdb.SQLite(t), func(c *app.Config) {
+	kaisai := apptest.Start(t, testdb.SQLite(t), append([]func(*app.Config){func(c *app.Config) {
 		c.ZoomClientID, c.ZoomClientSecret, c.ZoomOAuthURL = e2eClientID, e2eClientSecret, simURL
 		c.ZoomSimulated = true
 		c.ZoomWebhookSecret = e2eWebhookSecret
@@ -46,7 +47,7 @@ func startZoomWorld(t *testing.T) (*zoomsim.Server, *app.App) {
 		c.ZoomMeetings = jobs.ZoomMeetingOptions{Sweep: 200 * time.Millisecond,
 			RetryBase: 50 * time.Millisecond, RetryMax: 300 * time.Millisecond}
 		c.ZoomWebhooks = jobs.WebhookOptions{Sweep: 200 * time.Millisecond}
-	})
+	}}, opts...)...)
 	if _, err := sim.AddApp(zoomsim.App{ClientID: e2eClientID, ClientSecret: e2eClientSecret,
 		RedirectURIs: []string{kaisai.URL() + app.ZoomCallbackPath},
 		Scopes:       []string{"meeting:read", "meeting:write", "user:read"}}); err != nil {
