@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -65,12 +66,29 @@ func checkPaid(t *testing.T, p *tab, token, method string) {
 	if got := p.text("#paid-via"); got != method {
 		t.Fatalf("%s: paid via %q, want %s", p.who, got, method)
 	}
+	mustSee(t, p, "#payment h2", "お支払い")
+	mustSee(t, p, "#payment", "お支払い方法: "+method)
 	if p.exists("#pay-button") {
 		t.Fatalf("%s: the paid application still offers 「お支払いへ進む」", p.who)
 	}
 	reloadUntil(t, p, token, "the join button", "#join-button")
 	if got := p.text("#join-button"); got != "Zoomに参加する" {
 		t.Fatalf("%s: the join button reads %q, want Zoomに参加する", p.who, got)
+	}
+}
+
+// mustSee checks the element sel is shown on screen (not hidden, not of
+// zero size) and its text holds want: labels in Japanese a person reads.
+func mustSee(t *testing.T, p *tab, sel, want string) {
+	t.Helper()
+	p.mustExist("see "+sel, sel)
+	shown := p.eval(fmt.Sprintf(`(() => { const e = document.querySelector(%s); const r = e.getBoundingClientRect();
+		return e.checkVisibility({visibilityProperty: true, opacityProperty: true}) && r.width > 0 && r.height > 0 ? "yes" : "no" })()`, jsString(sel)))
+	if shown != "yes" {
+		t.Fatalf("%s: %s is on the page but not shown%s", p.who, sel, p.page())
+	}
+	if got := p.text(sel); !strings.Contains(got, want) {
+		t.Fatalf("%s: %s reads %q, want %s in it", p.who, sel, got, want)
 	}
 }
 
@@ -111,9 +129,21 @@ func TestPayByCardInTheBrowser(t *testing.T) {
 	ev := setUpPaidZoomEvent(t, org, 10, false)
 
 	const email = "card@pay-e2e.example"
-	ev.apply(p, "カード 花子", email, checkoutPath)
+	cs := ev.apply(p, "カード 花子", email, checkoutPath)[1]
 	checkCheckoutPage(t, p, "カード", "コンビニ")
 	w.waitOnZoom(t) // applied, unpaid: nobody on Zoom
+
+	// The participant leaves Stripe's page for kaisai's, unpaid, and
+	// comes back through 「お支払いへ進む」 to the same session.
+	p.follow("leave the Checkout page (戻る)", `a[href*="/a/"]`, appPath)
+	if got := p.text("#payment-status"); got != "未入金" {
+		t.Fatalf("participant: back unpaid, the payment reads %q, want 未入金", got)
+	}
+	mustSee(t, p, "#payment", "お支払い期限")
+	mustSee(t, p, "#pay-button", "お支払いへ進む")
+	if again := p.follow("click お支払いへ進む", "#pay-button", checkoutPath)[1]; again != cs {
+		t.Fatalf("participant: 「お支払いへ進む」 opened session %s, want the first one %s", again, cs)
+	}
 
 	m := payByCard(p, "4242 4242 4242 4242", 200, appPath)
 	if got := p.text(".flash"); !strings.Contains(got, "お支払いが完了しました") {
@@ -190,6 +220,10 @@ func TestPayKonbiniLaterInTheBrowser(t *testing.T) {
 	if got := p.text("#voucher-number"); got != number {
 		t.Fatalf("participant: kaisai shows the voucher number %q, want %s", got, number)
 	}
+	mustSee(t, p, "#konbini-voucher h3", "コンビニでのお支払い")
+	mustSee(t, p, "#konbini-voucher", "確認番号")
+	mustSee(t, p, "#voucher-number", number)
+	mustSee(t, p, "#payment", "お支払い期限")
 	if got := p.text("#payment-status"); got != "未入金" {
 		t.Fatalf("participant: with a voucher awaited the payment reads %q, want 未入金", got)
 	}
@@ -261,6 +295,8 @@ func TestPayKonbiniLapsedInTheBrowser(t *testing.T) {
 	if got := q.text("#pay-button"); got != "お支払いへ進む" {
 		t.Fatalf("%s: the pay button reads %q, want お支払いへ進む", q.who, got)
 	}
+	mustSee(t, q, "#pay-button", "お支払いへ進む")
+	mustSee(t, q, "#payment", "お支払い期限")
 	w.waitOnZoom(t) // nobody paid
 
 	q.follow("click お支払いへ進む", "#pay-button", checkoutPath)
