@@ -288,6 +288,9 @@ func TestPayKonbiniLapsedInTheBrowser(t *testing.T) {
 	if p.exists("#payment") {
 		t.Fatalf("%s: the cancelled application still shows a payment section: %q", p.who, p.text("#payment"))
 	}
+	if got := p.text("#online-url"); got != "キャンセルされた申込のため、表示されません。" {
+		t.Fatalf("%s: the cancelled application's 参加URL reads %q, want that it is not shown as the application was cancelled", p.who, got)
+	}
 	reloadUntilText(t, q, waiting, "the waitlisted application to be promoted to 申込済", "#application-status", "申込済")
 	if got := q.text("#payment-status"); got != "未入金" {
 		t.Fatalf("%s: the promoted application's payment reads %q, want 未入金", q.who, got)
