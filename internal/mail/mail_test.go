@@ -130,10 +130,11 @@ func TestRenderDefaultsAndOwnWording(t *testing.T) {
 	r := renderer(t)
 	date := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
 	subjects := map[event.MailKind]string{
-		event.MailApplied:   "【Go勉強会 #1】お申し込みを受け付けました",
-		event.MailPaid:      "【Go勉強会 #1】ご入金を確認しました",
-		event.MailCancelled: "【Go勉強会 #1】キャンセルを受け付けました",
-		event.MailPromoted:  "【Go勉強会 #1】キャンセル待ちから参加が確定しました",
+		event.MailApplied:        "【Go勉強会 #1】お申し込みを受け付けました",
+		event.MailPaid:           "【Go勉強会 #1】ご入金を確認しました",
+		event.MailCancelled:      "【Go勉強会 #1】キャンセルを受け付けました",
+		event.MailPromoted:       "【Go勉強会 #1】キャンセル待ちから参加が確定しました",
+		event.MailPaymentExpired: "【Go勉強会 #1】お支払い期限を過ぎたためキャンセルとなりました",
 	}
 	for _, k := range event.MailKinds {
 		def := mail.DefaultTemplate(catalog, k)
