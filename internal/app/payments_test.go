@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -327,6 +328,46 @@ func TestKonbiniLapsedPastDeadline(t *testing.T) {
 		}
 		if r := regs[b.ID]; r.Status != zoompolicy.RegistrantRegistered {
 			t.Errorf("promoted and paid: registrant %+v", r)
+		}
+	})
+}
+
+// TestNoMethodBeforeDeadline: an organizer who accepts only コンビニ, and
+// a deadline too close for a voucher to lapse before it: 「お支払いへ進む」
+// says so (409) instead of offering a method the organizer never chose,
+// and asking again says the same.
+func TestNoMethodBeforeDeadline(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		p := startPayScene(t, db, 10, false)
+		st := p.app.Store
+		if err := st.SetStripeMethods(ctx, p.org.ID, p.conn, []payment.Method{payment.MethodKonbini}); err != nil {
+			t.Fatal(err)
+		}
+		sc := p.ze.schedules[0]
+		sc.StartsAt = time.Now().Add(20 * time.Hour).Truncate(time.Minute).UTC()
+		sc.EndsAt = sc.StartsAt.Add(2 * time.Hour)
+		if err := st.UpdateSchedule(ctx, &sc); err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.Apply(ctx, &p.ze.event, event.ApplicationInput{ScheduleID: sc.ID, Name: "直前の人",
+			Email: "late@example.com", SubmitKey: fmt.Sprintf("late-%d-000001-abcdefgh", p.ze.event.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			resp, err := participant.PostForm(p.app.URL()+"/a/"+res.Application.Token+"/pay", url.Values{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "主催者が受け付けている方法ではお支払いいただけません") {
+				t.Errorf("click %d: %d, want 409 saying no method can be offered", i+1, resp.StatusCode)
+			}
+		}
+		if n := len(p.ssim.State().Sessions); n != 0 {
+			t.Errorf("%d sessions made at Stripe, want none", n)
 		}
 	})
 }

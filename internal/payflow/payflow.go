@@ -49,6 +49,11 @@ func (f *Flow) now() time.Time {
 // participant may try again in a moment. Nothing was lost.
 var ErrUnavailable = event.Errorf(event.EConflict, "payment.unavailable")
 
+// ErrNoMethod means none of the methods the organizer accepts can be
+// offered before the application's deadline (only コンビニ is enabled, and
+// a voucher would outlive it).
+var ErrNoMethod = event.Errorf(event.EConflict, "payment.no_method")
+
 // client is a Stripe client for the connection.
 func (f *Flow) client(ctx context.Context, connID int64) (*stripe.Client, store.StripeConnection, error) {
 	conn, sec, err := f.Store.StripeConnectionSecrets(ctx, connID)
@@ -87,7 +92,12 @@ func (f *Flow) create(ctx context.Context, c store.Checkout) (store.Payment, err
 		days = 0
 	}
 	if len(methods) == 0 {
-		methods = []payment.Method{payment.MethodCard}
+		// Only コンビニ is enabled, and no voucher would lapse before the
+		// deadline: nothing to offer. Nobody will pay this row.
+		if err := f.Store.CheckoutFailed(ctx, p.ID, true, "no method can be offered before the deadline"); err != nil {
+			return p, err
+		}
+		return p, ErrNoMethod
 	}
 	back := f.BaseURL + "/a/" + url.PathEscape(c.Application.Token)
 	s, err := cl.CreateCheckoutSession(ctx, stripe.CheckoutParams{
