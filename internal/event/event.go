@@ -59,8 +59,18 @@ type Event struct {
 	// 未入金 this many days after applying lapses (never after its schedule
 	// starts; package payment decides).
 	PaymentDays int
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// The キャンセル・返金ポリシー of a paid event (package payment reads it
+	// with payment.PolicyOf): SelfCancelOff forbids participants to cancel
+	// a paid application themselves (by default they may); CancelDays is
+	// until how many days before the schedule's date they may (0: until it
+	// starts); RefundTiers what they get back then ("3:100,1:50"; "": nothing).
+	SelfCancelOff bool
+	CancelDays    int
+	RefundTiers   string
+	// ReceiptPurpose is the 但し書き of the event's 領収書 ("": the default).
+	ReceiptPurpose string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Location returns the event's time zone, or Asia/Tokyo when it is unknown.

@@ -161,3 +161,13 @@ func FormatTiers(tiers []RefundTier) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// PolicyOf is the キャンセル・返金ポリシー an event stores. Stored tiers that
+// cannot be read refund nothing (the form never stores such).
+func PolicyOf(e *event.Event) Policy {
+	tiers, err := ParseTiers(e.RefundTiers)
+	if err != nil {
+		tiers = nil
+	}
+	return Policy{SelfCancel: !e.SelfCancelOff, CancelDays: e.CancelDays, Tiers: tiers}
+}

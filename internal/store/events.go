@@ -12,11 +12,13 @@ import (
 )
 
 const eventColumns = `e.id, e.org_id, e.slug, e.title, e.description, e.fee, e.price_jpy, e.time_zone,
-	e.status, e.waitlist_enabled, e.payment_days, e.created_at, e.updated_at`
+	e.status, e.waitlist_enabled, e.payment_days, e.self_cancel_off, e.cancel_days, e.refund_tiers,
+	e.receipt_purpose, e.created_at, e.updated_at`
 
 func scanEvent(sc interface{ Scan(...any) error }, e *event.Event, extra ...any) error {
 	return sc.Scan(append([]any{&e.ID, &e.OrgID, &e.Slug, &e.Title, &e.Description, &e.Fee, &e.PriceJPY,
-		&e.TimeZone, &e.Status, &e.WaitlistEnabled, &e.PaymentDays, &e.CreatedAt, &e.UpdatedAt}, extra...)...)
+		&e.TimeZone, &e.Status, &e.WaitlistEnabled, &e.PaymentDays, &e.SelfCancelOff, &e.CancelDays, &e.RefundTiers,
+		&e.ReceiptPurpose, &e.CreatedAt, &e.UpdatedAt}, extra...)...)
 }
 
 // EventSummary is a row of イベント一覧.
@@ -77,10 +79,10 @@ func (s *Store) CreateEvent(ctx context.Context, e *event.Event, formKey string)
 	e.ID, existing, err = s.createOnce(ctx, e.OrgID, formKey, func(tx *Tx) (id int64, err error) {
 		err = tx.QueryRowContext(ctx, `INSERT INTO events
 		(org_id, slug, title, description, fee, price_jpy, time_zone, status, waitlist_enabled, payment_days,
-		 created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		 self_cancel_off, cancel_days, refund_tiers, receipt_purpose, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			e.OrgID, e.Slug, e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled,
-			paymentDays(e), now, now).Scan(&id)
+			paymentDays(e), e.SelfCancelOff, e.CancelDays, e.RefundTiers, e.ReceiptPurpose, now, now).Scan(&id)
 		return id, err
 	})
 	if err != nil {
@@ -107,10 +109,11 @@ func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) (err error) {
 			return event.FieldErrors{{Field: "fee", Key: "validation.fee_locked"}}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE events SET title = $1, description = $2, fee = $3, price_jpy = $4,
-			time_zone = $5, status = $6, waitlist_enabled = $7, payment_days = $8, updated_at = $9
-			WHERE org_id = $10 AND id = $11`,
+			time_zone = $5, status = $6, waitlist_enabled = $7, payment_days = $8, self_cancel_off = $9,
+			cancel_days = $10, refund_tiers = $11, receipt_purpose = $12, updated_at = $13
+			WHERE org_id = $14 AND id = $15`,
 			e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled, paymentDays(e),
-			e.UpdatedAt, e.OrgID, e.ID)
+			e.SelfCancelOff, e.CancelDays, e.RefundTiers, e.ReceiptPurpose, e.UpdatedAt, e.OrgID, e.ID)
 		if err != nil {
 			return err
 		}

@@ -30,12 +30,13 @@ CREATE INDEX refunds_application ON refunds (application_id);
 CREATE INDEX refunds_live ON refunds (status, updated_at) WHERE status IN ('requesting', 'pending', 'requires_action');
 
 -- The event's キャンセル・返金ポリシー (payment.Policy): whether participants
--- may cancel a paid application themselves, until how many days before the
+-- may not cancel a paid application themselves (self_cancel_off; by default
+-- they may, as before there was a policy), until how many days before the
 -- schedule's start (0: until it starts), and what they get back
 -- ("3:100,1:50": 100% until 3 days before, 50% until the day before,
 -- nothing after; '' refunds nothing). receipt_purpose is the 領収書's
 -- 但し書き ('' : the default wording).
-ALTER TABLE events ADD COLUMN self_cancel BOOLEAN NOT NULL DEFAULT TRUE;
+ALTER TABLE events ADD COLUMN self_cancel_off BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE events ADD COLUMN cancel_days INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN refund_tiers TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN receipt_purpose TEXT NOT NULL DEFAULT '';
@@ -83,7 +84,7 @@ ALTER TABLE organizations DROP COLUMN billing_name;
 ALTER TABLE events DROP COLUMN receipt_purpose;
 ALTER TABLE events DROP COLUMN refund_tiers;
 ALTER TABLE events DROP COLUMN cancel_days;
-ALTER TABLE events DROP COLUMN self_cancel;
+ALTER TABLE events DROP COLUMN self_cancel_off;
 DROP INDEX refunds_live;
 DROP INDEX refunds_application;
 DROP TABLE refunds;
