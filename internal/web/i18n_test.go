@@ -146,7 +146,8 @@ var dynamicKeys = map[string][]string{
 	"checkin_source.":     {event.CheckinManual, event.CheckinZoom},
 	"activity.": {store.ActApplied, store.ActWaitlisted, store.ActCancelled, store.ActPaid, store.ActUnpaid,
 		store.ActCheckedIn, store.ActCheckinUndone, store.ActMemo, store.ActEdited, store.ActPromoted,
-		store.ActPaymentExpired, store.ActReinstated, store.ActPaymentResolved},
+		store.ActPaymentExpired, store.ActReinstated, store.ActPaymentResolved, store.ActRefundRequested,
+		store.ActRefunded, store.ActRefundFailed, store.ActRefundRefused, store.ActRefundCanceled},
 	"zoom.status.":        asStrings(zoompolicy.ConnStatuses()),
 	"zoom.meeting_state.": asStrings(zoompolicy.MeetingStates()),
 	"payment.method.": asStrings([]payment.Method{payment.MethodCard, payment.MethodKonbini, payment.MethodBankTransfer,
@@ -155,6 +156,8 @@ var dynamicKeys = map[string][]string{
 	"payment_status.":              asStrings(payment.Statuses()),
 	"payments.problem.":            asStrings([]payment.Problem{payment.ProblemMismatch, payment.ProblemAfterCancel, payment.ProblemTwice}),
 	"applications.payment_filter.": store.PaymentFilters,
+	"refund.status.":               asStrings(payment.RefundStatuses()),
+	"refund.participant_status.":   asStrings(payment.RefundStatuses()),
 }
 
 // asStrings are a typed value list as plain strings.
