@@ -68,7 +68,7 @@ type Refund struct {
 
 // AsksForAccount reports whether Stripe refunds this payment by asking
 // the participant (by e-mail) for a bank account: コンビニ and 銀行振込.
-func (r *Refund) AsksForAccount() bool {
+func (r Refund) AsksForAccount() bool {
 	return r.Method == payment.MethodKonbini || r.Method == payment.MethodBankTransfer
 }
 
@@ -291,7 +291,7 @@ type SelfCancelQuote struct {
 }
 
 // MayCancel reports whether the participant may cancel now.
-func (q *SelfCancelQuote) MayCancel() bool { return !q.Paid || q.Decision.Allowed }
+func (q SelfCancelQuote) MayCancel() bool { return !q.Paid || q.Decision.Allowed }
 
 // selfCancelQuote asks the event's policy about a, read through q.
 func selfCancelQuote(ctx context.Context, q querier, a *event.Application, now time.Time) (SelfCancelQuote, *Payment, error) {

@@ -228,4 +228,3 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.render(w, r, http.StatusOK, "application", d)
 }
-
