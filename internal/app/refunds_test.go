@@ -525,3 +525,30 @@ func TestParticipantCancelByPolicy(t *testing.T) {
 		}
 	})
 }
+
+// TestRefundWebhookLost: Stripe's refund.updated never arrives; the sweep
+// reads the refund back once it has been pending a while, and it is 返金済
+// with its mail all the same.
+func TestRefundWebhookLost(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		p := startPayScene(t, db, 10, false, manualRefunds)
+		org := p.organizer(t)
+		a := p.paidByCard(t, "nohook@example.com")
+		p.ssim.SetFaults(1, stripesim.Fault{Kind: stripesim.FaultDropWebhook, Op: "refund.updated"},
+			stripesim.Fault{Kind: stripesim.FaultDropWebhook, Op: "charge.refunded"})
+		if status, _, body := org.post(t, p.cancelPath(a), url.Values{"refund": {"full"}}); status != http.StatusSeeOther {
+			t.Fatalf("cancel: %d %s", status, body)
+		}
+		rs := p.waitRefund(t, a.ID, payment.RefundPending)
+		if err := p.ssim.SettleRefund(rs[0].RefundID, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		p.settled(t, 1) // checkout.session.completed alone
+		if got := p.refunds(t, a.ID); got[0].Status != payment.RefundPending {
+			t.Fatalf("with no webhook the refund moved: %+v", got[0])
+		}
+		p.offset.Store(int64(6 * time.Minute))
+		p.waitRefund(t, a.ID, payment.RefundSucceeded)
+		eventually.True(t, "the 返金のお知らせ", func() bool { return len(p.refundMails(t, a.ID)) == 1 })
+	})
+}
