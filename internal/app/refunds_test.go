@@ -552,3 +552,58 @@ func TestRefundWebhookLost(t *testing.T) {
 		eventually.True(t, "the 返金のお知らせ", func() bool { return len(p.refundMails(t, a.ID)) == 1 })
 	})
 }
+
+// TestRefundPaymentAfterCancel: a コンビニ voucher paid after the
+// organizer cancelled the application is 要対応; 「返金する」 refunds all of
+// it through Stripe and settles the problem.
+func TestRefundPaymentAfterCancel(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		p := startPayScene(t, db, 10, false, manualRefunds)
+		org := p.organizer(t)
+		loc, a := p.applyOnline(t, "after@example.com")
+		cs := sessionOf(t, loc)
+		if _, err := p.ssim.PayKonbini(cs, a.Email); err != nil {
+			t.Fatal(err)
+		}
+		eventually.True(t, "the voucher recorded", func() bool {
+			_, ok, err := p.app.Store.LivePayment(ctx, a.ID)
+			return err == nil && ok
+		})
+		if status, _, body := org.post(t, p.cancelPath(a), url.Values{}); status != http.StatusSeeOther {
+			t.Fatalf("cancel the unpaid application: %d %s", status, body)
+		}
+		if err := p.ssim.PayVoucher(intentIn(t, p.ssim, cs), "familymart"); err != nil {
+			t.Fatal(err)
+		}
+		problems := eventually.Value(t, "the payment after the cancel is 要対応", func() ([]store.PaymentProblem, bool) {
+			ps, err := p.app.Store.PaymentProblems(ctx, p.org.ID, p.ze.event.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ps, len(ps) == 1 && ps[0].Problem == payment.ProblemAfterCancel
+		})
+		self := fmt.Sprintf("/events/%d/applications/%d", p.ze.event.ID, a.ID)
+		if page := org.page(t, self); !strings.Contains(page, "返金する") {
+			t.Errorf("the problem offers no 返金する")
+		}
+		refund := fmt.Sprintf("/events/%d/payments/%d/refund", p.ze.event.ID, problems[0].ID)
+		if status, _, body := org.post(t, refund, url.Values{"back": {self}}); status != http.StatusSeeOther {
+			t.Fatalf("返金する: %d %s", status, body)
+		}
+		rs := p.waitRefund(t, a.ID, payment.RefundRequiresAction)
+		if rs[0].Amount != 3000 || rs[0].PaymentID != problems[0].ID {
+			t.Errorf("refund %+v, want all ¥3,000 of the problem payment", rs[0])
+		}
+		if ps, _ := p.app.Store.PaymentProblems(ctx, p.org.ID, p.ze.event.ID); len(ps) != 0 {
+			t.Errorf("the problem is still open: %+v", ps)
+		}
+		// Asking twice refunds once.
+		if status, _, _ := org.post(t, refund, url.Values{"back": {self}}); status != http.StatusConflict {
+			t.Errorf("a second 返金する: %d, want 409", status)
+		}
+		if n := len(p.simRefunds(rs[0].PaymentIntentID)); n != 1 {
+			t.Errorf("Stripe holds %d refunds, want 1", n)
+		}
+	})
+}

@@ -179,3 +179,14 @@ func (f *Flow) readBackRefund(ctx context.Context, r *store.Refund) error {
 	}
 	return f.Store.ObserveRefund(ctx, r.ConnectionID, refundObservation(got))
 }
+
+// RefundProblemPayment is 「返金する」 on a payment paid twice or after the
+// cancellation (store.RefundProblemPayment), asked of Stripe at once.
+func (f *Flow) RefundProblemPayment(ctx context.Context, orgID, eventID, paymentID, memberID int64) (store.Refund, error) {
+	r, err := f.Store.RefundProblemPayment(ctx, orgID, eventID, paymentID, memberID)
+	if err != nil {
+		return r, err
+	}
+	f.askRefund(ctx, &r)
+	return r, nil
+}

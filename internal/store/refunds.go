@@ -597,3 +597,43 @@ func (s *Store) RefundChecked(ctx context.Context, id int64, reason string) (err
 	_, err = s.exec(ctx, `UPDATE refunds SET updated_at = $1, last_error = $2 WHERE id = $3`, s.nowUTC(), reason, id)
 	return err
 }
+
+// ErrProblemNotRefundable: the payment is not money kaisai can give back
+// through Stripe (a wrong amount or currency is settled outside kaisai).
+var ErrProblemNotRefundable = event.Errorf(event.EConflict, "refund.problem_not_refundable")
+
+// RefundProblemPayment is 「返金する」 on a payment that needs a person
+// (要対応): paid twice, or paid after the application was cancelled. All
+// that is left of it is refunded through Stripe, and the problem is
+// settled, in one transaction; payflow asks Stripe after the commit.
+func (s *Store) RefundProblemPayment(ctx context.Context, orgID, eventID, paymentID, memberID int64) (_ Refund, err error) {
+	defer wrap(&err, "store.RefundProblemPayment(org %d, event %d, payment %d, member %d)", orgID, eventID, paymentID, memberID)
+	var out Refund
+	err = s.Tx(ctx, func(tx *Tx) error {
+		p, a, err := problemPayment(ctx, tx, orgID, eventID, paymentID)
+		if err != nil {
+			return err
+		}
+		if p.Status != payment.StatusPaid || p.PaymentIntentID == "" ||
+			(p.Problem != payment.ProblemTwice && p.Problem != payment.ProblemAfterCancel) {
+			return ErrProblemNotRefundable
+		}
+		left, err := refundableOf(ctx, tx, &p)
+		if err != nil {
+			return err
+		}
+		amount, err := payment.RefundAmount(payment.RefundFull, 0, left)
+		if err != nil {
+			return err
+		}
+		if out, err = s.insertRefund(ctx, tx, &a, &p, amount, memberID); err != nil {
+			return err
+		}
+		detail := string(p.Problem) + " " + stripeDetail(&p)
+		if err := s.logActivity(ctx, tx, &a, memberID, ActPaymentResolved, detail); err != nil {
+			return err
+		}
+		return clearProblem(ctx, tx, p.ID)
+	})
+	return out, err
+}

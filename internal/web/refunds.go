@@ -281,3 +281,27 @@ func (s *Server) refundsOfRows(r *http.Request, e *event.Event, rows []store.App
 	}
 	return s.store.RefundsOf(r.Context(), e.OrgID, ids)
 }
+
+// paymentRefund is 「返金する」 on a payment paid twice or after the
+// cancellation: all of it is refunded through Stripe.
+func (s *Server) paymentRefund(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.loadEvent(w, r)
+	if !ok || !s.parseForm(w, r) {
+		return
+	}
+	id, ok := pathID(r, "paymentID")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	if s.pay == nil {
+		s.fail(w, r, store.ErrPaymentsOff)
+		return
+	}
+	m, _ := memberFrom(r.Context())
+	if _, err := s.pay.RefundProblemPayment(r.Context(), e.OrgID, e.ID, id, m.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, back(r, &e), "flash.refund_requested")
+}

@@ -205,6 +205,7 @@ func (s *Server) routes() []route {
 		org("POST", "/events/{eventID}/applications/{appID}/payment", s.applicationPayment),
 		org("POST", "/events/{eventID}/payments/{paymentID}/reinstate", s.paymentReinstate),
 		org("POST", "/events/{eventID}/payments/{paymentID}/resolve", s.paymentResolve),
+		org("POST", "/events/{eventID}/payments/{paymentID}/refund", s.paymentRefund),
 		org("POST", "/events/{eventID}/applications/{appID}/checkin", s.applicationCheckIn),
 		org("POST", "/events/{eventID}/applications/{appID}/promote", s.applicationPromote),
 		org("GET", "/events/{eventID}/applications/{appID}/cancel", s.applicationCancelForm),
