@@ -607,3 +607,39 @@ func TestRefundPaymentAfterCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestRefundAskingPastKeyLife: a refund still asking after Stripe may
+// have forgotten its key (23 h) is never asked again with it: Stripe's
+// refunds of the payment are listed instead. One Stripe made (its answer
+// lost every time) is found by the row named in its metadata; one Stripe
+// never made (it kept answering 500) is abandoned, for 返金を再試行.
+func TestRefundAskingPastKeyLife(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		p := startPayScene(t, db, 10, false, manualRefunds)
+		org := p.organizer(t)
+		lost := p.paidByCard(t, "lost-long@example.com")
+		failing := p.paidByCard(t, "failing@example.com")
+		p.ssim.SetFaults(1, stripesim.Fault{Kind: stripesim.FaultLostAnswer, Op: "PostRefunds"})
+		if status, _, body := org.post(t, p.cancelPath(lost), url.Values{"refund": {"full"}}); status != http.StatusSeeOther {
+			t.Fatalf("cancel: %d %s", status, body)
+		}
+		p.ssim.SetFaults(1, stripesim.Fault{Kind: stripesim.FaultStatus, Op: "PostRefunds", Status: 500})
+		if status, _, body := org.post(t, p.cancelPath(failing), url.Values{"refund": {"full"}}); status != http.StatusSeeOther {
+			t.Fatalf("cancel: %d %s", status, body)
+		}
+		p.waitRefund(t, lost.ID, payment.RefundRequesting)
+		p.waitRefund(t, failing.ID, payment.RefundRequesting)
+		// Stripe keeps failing both ways; a day passes.
+		p.ssim.SetFaults(1, stripesim.Fault{Kind: stripesim.FaultLostAnswer, Op: "PostRefunds"},
+			stripesim.Fault{Kind: stripesim.FaultStatus, Op: "PostRefunds", Status: 500})
+		p.offset.Store(int64(24 * time.Hour))
+		rs := p.waitRefund(t, lost.ID, payment.RefundPending)
+		if sim := p.simRefunds(rs[0].PaymentIntentID); len(sim) != 1 || sim[0]["id"] != rs[0].RefundID {
+			t.Errorf("Stripe holds %v, want the one refund %s", sim, rs[0].RefundID)
+		}
+		rs = p.waitRefund(t, failing.ID, payment.RefundAbandoned)
+		if n := len(p.simRefunds(rs[0].PaymentIntentID)); n != 0 {
+			t.Errorf("Stripe holds %d refunds of the failing payment, want none", n)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"kaisai/internal/event"
 	"kaisai/internal/payment"
@@ -150,7 +151,11 @@ func (f *Flow) SweepRefunds(ctx context.Context, limit int) (int, error) {
 	for i := range rs {
 		r := &rs[i]
 		if r.Status == payment.RefundRequesting && r.RefundID == "" {
-			if err := f.requestRefund(ctx, r); err != nil {
+			ask := f.requestRefund
+			if f.now().Sub(r.CreatedAt) > keyKept {
+				ask = f.findRefund
+			}
+			if err := ask(ctx, r); err != nil {
 				errs = append(errs, fmt.Errorf("refund %d: %w", r.ID, err))
 			}
 			continue
@@ -163,6 +168,37 @@ func (f *Flow) SweepRefunds(ctx context.Context, limit int) (int, error) {
 		}
 	}
 	return len(rs), errors.Join(errs...)
+}
+
+// keyKept is how long Stripe is sure to keep an idempotency key's answer
+// (at least 24 hours): past it, asking again with the key could refund
+// twice, so the refund is looked for instead (findRefund).
+const keyKept = 23 * time.Hour
+
+// findRefund settles a refund still asking after keyKept (Stripe kept
+// failing, or never answered): Stripe's refunds of the payment are listed,
+// and the one naming the row in its metadata is recorded; if there is
+// none, Stripe never made it, and the row is abandoned, for the organizer
+// to try again with a new key.
+func (f *Flow) findRefund(ctx context.Context, r *store.Refund) error {
+	cl, _, err := f.client(ctx, r.ConnectionID)
+	if err != nil {
+		return err
+	}
+	all, err := cl.RefundsOf(ctx, r.PaymentIntentID)
+	if err != nil {
+		if rerr := f.Store.RefundUnanswered(ctx, r.ID, err.Error()); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	for _, got := range all {
+		if got.KaisaiRefund == r.ID {
+			return f.Store.RefundAnswered(ctx, r.ID, refundObservation(got))
+		}
+	}
+	reason := "Stripe made no refund: " + r.LastError
+	return f.Store.RefundRefused(ctx, r.ID, reason)
 }
 
 func (f *Flow) readBackRefund(ctx context.Context, r *store.Refund) error {

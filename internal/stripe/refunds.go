@@ -69,3 +69,18 @@ func refundOf(r *stripego.Refund) Refund {
 
 // metadataRefund names kaisai's refunds row in a refund's metadata.
 const metadataRefund = "kaisai_refund"
+
+// RefundsOf lists the refunds of the payment paymentIntentID, newest
+// first (GET /v1/refunds?payment_intent=…), every page.
+func (c *Client) RefundsOf(ctx context.Context, paymentIntentID string) ([]Refund, error) {
+	p := &stripego.RefundListParams{PaymentIntent: stripego.String(paymentIntentID)}
+	p.Limit = stripego.Int64(100)
+	var out []Refund
+	for r, err := range c.sc.V1Refunds.List(ctx, p).All(ctx) {
+		if err != nil {
+			return nil, c.wrap("GET /v1/refunds", err)
+		}
+		out = append(out, refundOf(r))
+	}
+	return out, nil
+}
