@@ -62,11 +62,7 @@ func (s *Server) applicationCancelForm(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.newPage(r, v)
 	p.Form = url.Values{"back": {v.Back}}
-	if v.Options.Payment != nil {
-		p.Form.Set("refund", string(payment.RefundFull))
-	} else {
-		p.Form.Set("refund", string(payment.RefundNone))
-	}
+	// No choice is made for the organizer: money goes back only as chosen.
 	s.render(w, r, http.StatusOK, "application_cancel", p)
 }
 
