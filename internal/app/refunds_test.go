@@ -15,6 +15,7 @@ import (
 	"kaisai/internal/auth"
 	"kaisai/internal/event"
 	"kaisai/internal/eventually"
+	"kaisai/internal/i18n"
 	"kaisai/internal/payment"
 	"kaisai/internal/store"
 	"kaisai/internal/stripesim"
@@ -510,7 +511,8 @@ func TestParticipantCancelByPolicy(t *testing.T) {
 		// On the day: refused, saying until when.
 		onTheDay := time.Date(start.Year(), start.Month(), start.Day(), 9, 0, 0, 0, jst)
 		p.offset.Store(int64(time.Until(onTheDay)))
-		confirm(late, http.StatusConflict, "までで締め切りました")
+		lastMinute := time.Date(start.Year(), start.Month(), start.Day()-1, 23, 59, 0, 0, jst)
+		confirm(late, http.StatusConflict, i18n.DateTime(i18n.Japanese, lastMinute, jst)+"までで締め切りました")
 		if status, _ := cancel(late, "0"); status != http.StatusConflict {
 			t.Errorf("late cancel: %d, want 409", status)
 		}

@@ -290,6 +290,16 @@ type SelfCancelQuote struct {
 	StartsAt time.Time
 }
 
+// Shown is a cut-off of the policy as people read "until": a day's
+// cut-off (midnight, as payment.Cutoff gives it) is the last minute of the
+// day before; the start itself stays as it is.
+func (q SelfCancelQuote) Shown(t time.Time) time.Time {
+	if t.Equal(q.StartsAt) {
+		return t
+	}
+	return t.Add(-time.Minute)
+}
+
 // MayCancel reports whether the participant may cancel now.
 func (q SelfCancelQuote) MayCancel() bool { return !q.Paid || q.Decision.Allowed }
 
