@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"kaisai/internal/app"
 	"kaisai/internal/auth"
 	"kaisai/internal/event"
 	"kaisai/internal/eventually"
 	"kaisai/internal/i18n"
+	"kaisai/internal/mail/mailtest"
 	"kaisai/internal/payment"
 	"kaisai/internal/store"
 	"kaisai/internal/stripesim"
@@ -171,7 +173,8 @@ func (p *payScene) refundMails(t *testing.T, id int64) []store.MailRow {
 // 返金済 with its history line and one 返金のお知らせ mail with the amount.
 func TestOrganizerCancelRefunds(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
-		p := startPayScene(t, db, 10, false, manualRefunds)
+		srv := mailtest.Start(t, mailtest.Options{})
+		p := startPaySceneWith(t, db, 10, false, []func(*app.Config){fastMail(srv)}, manualRefunds)
 		org := p.organizer(t)
 		full := p.paidByCard(t, "full@example.com")
 		part := p.paidByCard(t, "part@example.com")
@@ -258,6 +261,22 @@ func TestOrganizerCancelRefunds(t *testing.T) {
 		p.settled(t, len(p.ssim.Deliveries()))
 		if n := len(p.refundMails(t, full.ID)); n != 1 {
 			t.Errorf("%d 返金のお知らせ after every event, want 1", n)
+		}
+		// Delivered through SMTP, once each, with the amount.
+		got := eventually.Value(t, "two 返金のお知らせ at the SMTP server", func() (map[string][]mailtest.Message, bool) {
+			byTo := map[string][]mailtest.Message{}
+			for _, m := range srv.Messages() {
+				if strings.Contains(m.Subject, "返金のお知らせ") {
+					byTo[m.To[0]] = append(byTo[m.To[0]], m)
+				}
+			}
+			return byTo, len(byTo[full.Email]) == 1 && len(byTo[part.Email]) == 1
+		})
+		if m := got[part.Email][0]; !strings.Contains(m.Body, "1,000円を返金いたしました") {
+			t.Errorf("the 返金のお知らせ says:\n%s", m.Body)
+		}
+		if n := len(got[none.Email]); n != 0 {
+			t.Errorf("返金なし got %d 返金のお知らせ", n)
 		}
 	})
 }
