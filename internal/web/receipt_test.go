@@ -70,6 +70,13 @@ func TestReceiptPages(t *testing.T) {
 		t.Fatalf("a receipt is shown before it is issued: %s", r)
 	}
 
+	// The organizer sees there is none yet.
+	r = owner.get(appPath + "/receipt")
+	wantStatus(t, r, http.StatusOK)
+	if doc := r.doc(t); !doc.Has("#receipt-not-issued") || doc.Has("#receipt") || doc.Has("form#issue-form") {
+		t.Fatalf("the organizer's view before the receipt is issued: %s", r)
+	}
+
 	// Issued with the 宛名 left empty: 上様.
 	wantRedirect(t, participant.post(receiptPath, url.Values{"addressee": {"  "}}), receiptPath)
 	r = participant.get(receiptPath)
