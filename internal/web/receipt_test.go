@@ -122,6 +122,26 @@ func TestReceiptPages(t *testing.T) {
 	reissued["#receipt-title"] = "領収書 再発行"
 	checkReceipt(t, r, reissued)
 
+	// A refund made since is listed on it (the refunds' own code writes
+	// these rows; here they are written as it would).
+	now := time.Now().UTC()
+	refundedAt := time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC) // 12月2日 in Japan
+	if _, err := a.Store.WriteDB().ExecContext(ctx, `INSERT INTO payments (org_id, event_id, application_id, connection_id,
+		attempt, idempotency_key, status, amount, expires_at, created_at, updated_at)
+		SELECT org_id, event_id, id, 1, 1, 'key-refund-test', 'expired', 3000, $1, $1, $1 FROM applications WHERE token = $2`,
+		now, token); err != nil {
+		t.Fatal(err)
+	}
+	for i, status := range []string{"succeeded", "failed"} {
+		if _, err := a.Store.WriteDB().ExecContext(ctx, `INSERT INTO refunds (org_id, event_id, application_id, payment_id,
+			connection_id, attempt, idempotency_key, status, amount, created_at, updated_at, refunded_at)
+			SELECT p.org_id, p.event_id, p.application_id, p.id, 1, $1, $2, $3, 1000, $4, $4, $5 FROM payments p
+			WHERE p.idempotency_key = 'key-refund-test'`, i+1, fmt.Sprintf("refund-%d", i), status, now, refundedAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reissued["#receipt-refunds"] = "返金 ¥1,000 (2026年12月2日)"
+
 	// The organizer reads it, read-only, from the applicant's page.
 	r = owner.get(appPath)
 	if got := r.doc(t).First("#receipt-link").Attr("href"); got != appPath+"/receipt" {
