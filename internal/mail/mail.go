@@ -200,6 +200,8 @@ func (r *Renderer) VarsFor(m *store.OutgoingMail, personalURL string) map[string
 		"online_url":      r.onlineURL(a, e, g, personalURL) + r.signInNotice(a, g),
 		"application_url": strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token,
 		"price":           price,
+		// The 領収書 page: a paid application's receipt is issued there.
+		"receipt_url": strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token + "/receipt",
 	}
 }
 

@@ -169,6 +169,8 @@ func (s *Server) routes() []route {
 		pub("POST", "/a/{token}/cancel", s.cancelApplication),
 		pub("POST", "/a/{token}/pay", s.startPayment),
 		pub("GET", "/a/{token}/paid", s.paymentReturn),
+		pub("GET", "/a/{token}/receipt", s.receiptPage),
+		pub("POST", "/a/{token}/receipt", s.issueReceipt),
 
 		org("GET", "/events", s.eventList),
 		org("GET", "/events/new", s.eventNew),
@@ -202,6 +204,7 @@ func (s *Server) routes() []route {
 		org("POST", "/events/{eventID}/zoom-participants/{sessionID}/match", s.zoomParticipantMatch),
 		org("GET", "/events/{eventID}/applications/{appID}", s.applicationShow),
 		org("POST", "/events/{eventID}/applications/{appID}/payment", s.applicationPayment),
+		org("GET", "/events/{eventID}/applications/{appID}/receipt", s.applicationReceipt),
 		org("POST", "/events/{eventID}/payments/{paymentID}/reinstate", s.paymentReinstate),
 		org("POST", "/events/{eventID}/payments/{paymentID}/resolve", s.paymentResolve),
 		org("POST", "/events/{eventID}/applications/{appID}/checkin", s.applicationCheckIn),
