@@ -38,9 +38,24 @@ func (s *Server) billing(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.newPage(r, nil)
+	p, ok := s.billingPage(w, r)
+	if !ok {
+		return
+	}
 	p.Form = billingValues(b)
 	s.render(w, r, http.StatusOK, "billing", p)
+}
+
+// billingPage is the page, with the organization's name offered as the
+// 発行者名's placeholder.
+func (s *Server) billingPage(w http.ResponseWriter, r *http.Request) (*page, bool) {
+	m, _ := memberFrom(r.Context())
+	org, err := s.store.Organization(r.Context(), m.OrgID)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return s.newPage(r, map[string]any{"OrgName": org.Name}), true
 }
 
 func (s *Server) billingSave(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +69,10 @@ func (s *Server) billingSave(w http.ResponseWriter, r *http.Request) {
 		Address:      payment.NormalizeBillingAddress(f.Get("billing_address")),
 		Registration: payment.NormalizeRegistration(f.Get("registration_number")),
 		Individual:   f.Get("registrant") == registrantIndividual}
-	p := s.newPage(r, nil)
+	p, ok := s.billingPage(w, r)
+	if !ok {
+		return
+	}
 	p.Form = billingValues(b)
 	err := payment.CheckBillingProfile(b.Name, b.Address, b.Registration, b.Individual)
 	if err == nil {

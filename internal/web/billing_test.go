@@ -37,6 +37,9 @@ func TestBillingProfilePage(t *testing.T) {
 		}
 		r = c.get("/settings/billing")
 		wantStatus(t, r, http.StatusOK)
+		if got := r.doc(t).First(`input[name="billing_name"]`).Attr("placeholder"); got != "請求社" {
+			t.Errorf("発行者名 placeholder %q, want the organization's name", got)
+		}
 		if !r.doc(t).Has(`input[name="registrant"][value="corporate"][checked]`) {
 			t.Errorf("法人 is not the default kind")
 		}
