@@ -188,12 +188,25 @@ func TestRefundPolicyShown(t *testing.T) {
 		t.Errorf("application page self-cancel %q, want %q", got, want)
 	}
 
+	// The organizer's event page shows what participants are told.
+	if got := texts(c.get("/events/" + itoa(id)).doc(t).Find("#refund-policy-lines li")); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("event page policy lines %q, want %q", got, want)
+	}
+
 	// Participants may not cancel themselves: ask the organizer.
 	f.Set("self_cancel", "0")
 	wantRedirect(t, c.post("/events/"+itoa(id)+"/edit", f), "/events/"+itoa(id))
 	p.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}})
 	r = p.get("/a/" + token)
 	wantText(t, r, en("policy.ask_organizer"), en("policy.title"))
+
+	// A cancelled application has nothing left to cancel: no policy.
+	other := newClient(t, a)
+	gone := other.apply(pub, sid, "取消花子", "hanako@policy-shown.example")
+	wantRedirect(t, other.post("/a/"+gone+"/cancel", nil), "/a/"+gone)
+	if other.get("/a/" + gone).doc(t).Has("#refund-policy") {
+		t.Errorf("a cancelled application's page shows the refund policy")
+	}
 
 	// A free event says nothing of refunds.
 	free := c.createEvent(eventSpec{Title: "無料"})
