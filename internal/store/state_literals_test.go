@@ -33,6 +33,7 @@ var stateColumns = map[string][]string{
 	"zoom_attendance.matched_by":     values(zoompolicy.MatchedBys()),
 	"outbox.status":                  values(event.MailStatuses()),
 	"payments.status":                values(payment.Statuses()),
+	"refunds.status":                 values(payment.RefundStatuses()),
 	"stripe_webhook_events.status":   values(zoompolicy.WebhookStatuses()),
 	"stripe_connections.status":      values(store.StripeConnStatuses()),
 	"refunds.status":                 values(payment.RefundStatuses()),

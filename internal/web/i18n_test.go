@@ -227,7 +227,7 @@ func TestGoMessageKeysExist(t *testing.T) {
 	}
 	keyRE := regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)+$`)
 	var files []string
-	for _, dir := range []string{".", "../event", "../store"} {
+	for _, dir := range []string{".", "../event", "../store", "../payment"} {
 		m, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)

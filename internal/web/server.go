@@ -236,6 +236,9 @@ func (s *Server) routes() []route {
 		org("POST", "/settings/payments/{connID}/methods", s.stripeMethods),
 		org("GET", "/settings/payments/{connID}/disconnect", s.stripeDisconnectConfirm),
 		org("POST", "/settings/payments/{connID}/disconnect", s.stripeDisconnect),
+		// 請求情報: the issuer of the organization's 領収書
+		org("GET", "/settings/billing", s.billing),
+		org("POST", "/settings/billing", s.billingSave),
 	}
 }
 
