@@ -63,19 +63,6 @@ type ReceiptRefund struct {
 // says 再発行.
 func (r *Receipt) Reissued() bool { return r.IssueCount > 1 }
 
-// defaultReceiptPurpose is the 但し書き of an event that names none.
-//
-// TODO: use payment.ReceiptPurpose(e) (the billing-profile work) once it
-// lands; this is the same default wording.
-const defaultReceiptPurpose = "セミナー参加費として"
-
-func receiptPurpose(e *event.Event) string {
-	if e.ReceiptPurpose != "" {
-		return e.ReceiptPurpose
-	}
-	return defaultReceiptPurpose
-}
-
 const receiptColumns = `r.id, r.org_id, r.event_id, r.application_id, r.payment_id, r.number, r.addressee, r.purpose,
 	r.amount, r.tax_rate, r.tax, r.issuer_name, r.issuer_address, r.registration_number, r.issued_at, r.reissued_at,
 	r.issue_count`
@@ -190,7 +177,7 @@ func (s *Store) IssueReceipt(ctx context.Context, applicationID int64, addressee
 // firstReceipt writes the application's receipt.
 func (s *Store) firstReceipt(ctx context.Context, tx *Tx, a *event.Application, e *event.Event, addressee string) (Receipt, error) {
 	r := Receipt{OrgID: a.OrgID, EventID: a.EventID, ApplicationID: a.ID, Addressee: addressee,
-		Purpose: receiptPurpose(e), Amount: e.PriceJPY, TaxRate: payment.TaxRate, IssuedAt: tx.now, IssueCount: 1}
+		Purpose: payment.ReceiptPurpose(e), Amount: e.PriceJPY, TaxRate: payment.TaxRate, IssuedAt: tx.now, IssueCount: 1}
 	var paymentID sql.NullInt64
 	if a.PaidVia != string(payment.MethodManual) {
 		// Paid online: the amount Stripe confirmed, of the latest paid session.

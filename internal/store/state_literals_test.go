@@ -36,7 +36,6 @@ var stateColumns = map[string][]string{
 	"refunds.status":                 values(payment.RefundStatuses()),
 	"stripe_webhook_events.status":   values(zoompolicy.WebhookStatuses()),
 	"stripe_connections.status":      values(store.StripeConnStatuses()),
-	"refunds.status":                 values(payment.RefundStatuses()),
 	// package event declares no list of these (yet)
 	"applications.status": values([]event.ApplicationStatus{event.Applied, event.Waitlisted, event.Cancelled}),
 	"events.status":       values([]event.Status{event.StatusDraft, event.StatusPublished}),
