@@ -63,7 +63,8 @@ func MailStatuses() []MailStatus { return []MailStatus{MailPending, MailSent, Ma
 func (s MailStatus) Valid() bool { return slices.Contains(MailStatuses(), s) }
 
 // MailPlaceholders are what a mail template may contain, written {name}.
-var MailPlaceholders = []string{"name", "event", "schedule", "venue", "status", "status_note", "online_url", "application_url", "price", "refund_amount"}
+var MailPlaceholders = []string{"name", "event", "schedule", "venue", "status", "status_note", "online_url", "application_url", "price",
+	"receipt_url", "refund_amount"}
 
 // Bounds of an organizer's mail template.
 const (

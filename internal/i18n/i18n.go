@@ -96,6 +96,16 @@ func DateTime(l Lang, t time.Time, loc *time.Location) string {
 	return fmt.Sprintf("%d年%d月%d日(%s) %02d:%02d", t.Year(), t.Month(), t.Day(), jaWeekdays[t.Weekday()], t.Hour(), t.Minute())
 }
 
+// Day formats the day of t in loc with its weekday and no year, as a
+// date near at hand is written: 12月7日(月) / Mon, Dec 7.
+func Day(l Lang, t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	if l == English {
+		return t.Format("Mon, Jan 2")
+	}
+	return fmt.Sprintf("%d月%d日(%s)", t.Month(), t.Day(), jaWeekdays[t.Weekday()])
+}
+
 // Time formats the time of day of t in loc.
 func Time(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") }
 

@@ -201,7 +201,9 @@ func (r *Renderer) VarsFor(m *store.OutgoingMail, personalURL string) map[string
 		"online_url":      r.onlineURL(a, e, g, personalURL) + r.signInNotice(a, g),
 		"application_url": strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token,
 		"price":           price,
-		"refund_amount":   r.refundAmount(m),
+		// The 領収書 page: a paid application's receipt is issued there.
+		"receipt_url":   strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token + "/receipt",
+		"refund_amount": r.refundAmount(m),
 	}
 }
 

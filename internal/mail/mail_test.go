@@ -70,6 +70,7 @@ func TestRenderPlaceholders(t *testing.T) {
 		"online_url":      "https://meet.example/abc?pwd=1",
 		"application_url": "https://kaisai.example/a/tok-en_123",
 		"price":           "無料",
+		"receipt_url":     "https://kaisai.example/a/tok-en_123/receipt",
 	}
 	for k, v := range want {
 		if vars[k] != v {

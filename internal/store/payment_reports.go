@@ -111,7 +111,20 @@ type PaymentTotals struct {
 	Awaiting   int   // of them, a konbini voucher or bank transfer awaited
 	Expired    int   // cancelled because their 支払期限 passed
 	Problems   int   // payments to look at (要対応)
+	// Received is all the money that came in (yen): every payment Stripe
+	// confirmed, of applications cancelled since and of those to look at
+	// too, and the price of each application still 入金済 by hand (one
+	// cancelled after is taken as settled outside kaisai). Refunds go out
+	// of it.
+	Received int64
+	// Refunded is what went back (yen): the refunds that succeeded;
+	// Refunding what is asked for or on its way (返金処理中).
+	Refunded  int64
+	Refunding int64
 }
+
+// Net is what the event kept: Received less Refunded (入金額 − 返金額).
+func (t PaymentTotals) Net() int64 { return t.Received - t.Refunded }
 
 // PaymentTotals counts an event's money in one query.
 func (s *Store) PaymentTotals(ctx context.Context, orgID, eventID int64) (_ PaymentTotals, err error) {
@@ -128,10 +141,16 @@ func (s *Store) PaymentTotals(ctx context.Context, orgID, eventID int64) (_ Paym
 		COALESCE(SUM(CASE WHEN a.status = 'applied' AND a.payment = 'unpaid' AND `+awaitingSQL+` THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN a.status = 'cancelled' AND EXISTS (SELECT 1 FROM activity_log l
 			WHERE l.application_id = a.id AND l.action = 'payment_expired') THEN 1 ELSE 0 END), 0),
-		(SELECT COUNT(*) FROM payments p WHERE p.org_id = $1 AND p.event_id = $2 AND p.problem <> '')
+		(SELECT COUNT(*) FROM payments p WHERE p.org_id = $1 AND p.event_id = $2 AND p.problem <> ''),
+		(SELECT COALESCE(SUM(p.paid_amount), 0) FROM payments p WHERE p.org_id = $1 AND p.event_id = $2 AND p.status = 'paid')
+			+ COALESCE(SUM(CASE WHEN a.payment = 'paid' AND a.status <> 'cancelled' AND a.paid_via = 'manual' THEN e.price_jpy ELSE 0 END), 0),
+		(SELECT COALESCE(SUM(r.amount), 0) FROM refunds r WHERE r.org_id = $1 AND r.event_id = $2 AND r.status = 'succeeded'),
+		(SELECT COALESCE(SUM(r.amount), 0) FROM refunds r WHERE r.org_id = $1 AND r.event_id = $2
+			AND r.status IN ('requesting', 'pending', 'requires_action'))
 		FROM events e LEFT JOIN applications a ON a.event_id = e.id
 		WHERE e.org_id = $1 AND e.id = $2`, orgID, eventID).
-		Scan(&t.PaidCount, &t.PaidAmount, &t.Unpaid, &t.Awaiting, &t.Expired, &t.Problems)
+		Scan(&t.PaidCount, &t.PaidAmount, &t.Unpaid, &t.Awaiting, &t.Expired, &t.Problems,
+			&t.Received, &t.Refunded, &t.Refunding)
 	return t, notFound(err)
 }
 

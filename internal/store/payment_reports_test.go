@@ -119,7 +119,7 @@ func TestOrganizerSeesMoney(t *testing.T) {
 			}
 			return tt
 		}
-		if got, want := totals(), (store.PaymentTotals{PaidCount: 2, PaidAmount: 6000, Unpaid: 3, Awaiting: 1, Expired: 1, Problems: 2}); got != want {
+		if got, want := totals(), (store.PaymentTotals{PaidCount: 2, PaidAmount: 6000, Unpaid: 3, Awaiting: 1, Expired: 1, Problems: 2, Received: 9000}); got != want {
 			t.Errorf("totals = %+v, want %+v", got, want)
 		}
 
@@ -209,7 +209,7 @@ func TestOrganizerSeesMoney(t *testing.T) {
 		if _, err := st.ReinstatePayment(ctx, f.org.ID, e.ID, latePay, m.ID); !errors.Is(err, store.ErrNoPaymentProblem) {
 			t.Errorf("reinstate twice: %v", err)
 		}
-		if got, want := totals(), (store.PaymentTotals{PaidCount: 3, PaidAmount: 9000, Unpaid: 3, Awaiting: 1, Expired: 0, Problems: 1}); got != want {
+		if got, want := totals(), (store.PaymentTotals{PaidCount: 3, PaidAmount: 9000, Unpaid: 3, Awaiting: 1, Expired: 0, Problems: 1, Received: 9000}); got != want {
 			t.Errorf("totals after 参加に戻す = %+v, want %+v", got, want)
 		}
 
@@ -222,7 +222,7 @@ func TestOrganizerSeesMoney(t *testing.T) {
 		if hist := activityOf(t, st, f.org.ID, wrong.ID); !slices.Contains(hist, "payment_resolved mismatch stripe pi_wrong cs_wrong") {
 			t.Errorf("resolved history: %q", hist)
 		}
-		if got, want := totals(), (store.PaymentTotals{PaidCount: 3, PaidAmount: 9000, Unpaid: 3, Awaiting: 1, Expired: 0, Problems: 0}); got != want {
+		if got, want := totals(), (store.PaymentTotals{PaidCount: 3, PaidAmount: 9000, Unpaid: 3, Awaiting: 1, Expired: 0, Problems: 0, Received: 9000}); got != want {
 			t.Errorf("totals after 対応済み = %+v, want %+v", got, want)
 		}
 	})

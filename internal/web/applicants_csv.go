@@ -16,6 +16,13 @@ import (
 // applicationCSV exports 申込者一覧 — every application that matches the
 // list's filters — as CSV for Excel: UTF-8 with a BOM, or Shift_JIS with
 // ?enc=sjis.
+//
+// The columns, in this order, which stays stable for the organizers'
+// spreadsheets (a new column goes at the end): 申込ID, 氏名, メールアドレス,
+// 日程, 状態, 入金状況, 受付, 受付日時, 受付方法, メモ, 申込日時, キャンセル日時,
+// 参加時間(分), 支払方法, 支払期限, 入金日時, 決済ID, 返金額 (yen refunded:
+// the refunds that succeeded; blank without any refund), 返金状況 (the
+// latest refund's: 返金処理中, 返金済 or 失敗; blank without any refund).
 func (s *Server) applicationCSV(w http.ResponseWriter, r *http.Request) {
 	e, ok := s.loadEvent(w, r)
 	if !ok {
@@ -52,13 +59,19 @@ func (s *Server) applicationCSV(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	refunds, err := s.store.ApplicationsRefunds(r.Context(), e.OrgID, e.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	l := langOf(r)
 	t := func(key string) string { return s.msgs.T(l, key) }
 	loc := e.Location()
 	header := []string{t("csv.id"), t("field.full_name"), t("field.email"), t("field.schedule"), t("field.status"),
 		t("applications.payment"), t("applications.checkin"), t("csv.checked_in_at"), t("csv.checkin_source"),
 		t("applications.memo"), t("applications.applied_at"), t("csv.cancelled_at"), t("csv.attendance_minutes"),
-		t("csv.paid_via"), t("csv.payment_due"), t("csv.paid_at"), t("csv.payment_intent")}
+		t("csv.paid_via"), t("csv.payment_due"), t("csv.paid_at"), t("csv.payment_intent"),
+		t("csv.refunded"), t("csv.refund_status")}
 	cells := make([][]string, 0, len(rows))
 	for _, a := range rows {
 		payment := ""
@@ -81,11 +94,19 @@ func (s *Server) applicationCSV(w http.ResponseWriter, r *http.Request) {
 			}
 			due, paidAt, intent = csvTime(mv.Due, loc), csvTime(mv.Paid.PaidAt, loc), mv.Paid.PaymentIntentID
 		}
+		// 返金額, 返金状況.
+		var refunded, refundStatus string
+		if rf, ok := refunds[a.ID]; ok {
+			refunded = strconv.FormatInt(rf.Refunded, 10)
+			if ph := rf.Latest.Phase(); ph != "" {
+				refundStatus = t("refund_phase." + string(ph))
+			}
+		}
 		cells = append(cells, []string{
 			strconv.FormatInt(a.ID, 10), a.Name, a.Email, i18n.DateTime(l, a.StartsAt, loc),
 			t("application_status." + string(a.Status)), payment, checkin,
 			csvTime(a.CheckedInAt, loc), source, a.Memo, csvTime(a.CreatedAt, loc), csvTime(a.CancelledAt, loc), minutes,
-			via, due, paidAt, intent,
+			via, due, paidAt, intent, refunded, refundStatus,
 		})
 	}
 	var buf bytes.Buffer

@@ -64,7 +64,8 @@ func TestApplicantsCSV(t *testing.T) {
 	wantHeader := []string{ja("csv.id"), ja("field.full_name"), ja("field.email"), ja("field.schedule"),
 		ja("field.status"), ja("applications.payment"), ja("applications.checkin"), ja("csv.checked_in_at"),
 		ja("csv.checkin_source"), ja("applications.memo"), ja("applications.applied_at"), ja("csv.cancelled_at"),
-		ja("csv.attendance_minutes"), ja("csv.paid_via"), ja("csv.payment_due"), ja("csv.paid_at"), ja("csv.payment_intent")}
+		ja("csv.attendance_minutes"), ja("csv.paid_via"), ja("csv.payment_due"), ja("csv.paid_at"), ja("csv.payment_intent"),
+		ja("csv.refunded"), ja("csv.refund_status")}
 	if got := strings.Join(recs[0], ","); got != strings.Join(wantHeader, ",") {
 		t.Errorf("header %q, want %q", got, strings.Join(wantHeader, ","))
 	}
@@ -74,12 +75,20 @@ func TestApplicantsCSV(t *testing.T) {
 			t.Errorf("row %q: want %d columns, attendance blank", rec, len(wantHeader))
 		}
 	}
-	// Paid by hand: 手動, no Stripe id; unpaid: its 支払期限.
-	if got, want := recs[1][len(wantHeader)-4:], []string{ja("payment.method.manual"), "", "", ""}; !slices.Equal(got, want) {
+	// Paid by hand: 手動, no Stripe id; unpaid: its 支払期限. Neither was
+	// refunded: 返金額 and 返金状況 are blank (TestRefundsInCSVAndTotals has
+	// refunds).
+	pay := slices.Index(wantHeader, ja("csv.paid_via"))
+	if got, want := recs[1][pay:pay+4], []string{ja("payment.method.manual"), "", "", ""}; !slices.Equal(got, want) {
 		t.Errorf("paid by hand: payment columns %q, want %q", got, want)
 	}
-	if got := recs[2][len(wantHeader)-4:]; got[0] != "" || got[1] == "" || got[3] != "" {
+	if got := recs[2][pay : pay+4]; got[0] != "" || got[1] == "" || got[3] != "" {
 		t.Errorf("unpaid: payment columns %q, want only 支払期限", got)
+	}
+	for _, rec := range recs[1:] {
+		if got := rec[len(wantHeader)-2:]; !slices.Equal(got, []string{"", ""}) {
+			t.Errorf("row %q: refund columns %q, want blank", rec, got)
+		}
 	}
 	first := strings.Join(recs[1], ",")
 	if !strings.Contains(first, "髙橋 一郎") || !strings.Contains(first, "申込済") || !strings.Contains(first, "入金済") {

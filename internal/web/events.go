@@ -25,8 +25,9 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "events", map[string]any{"Events": es})
 }
 
-// eventForm reads the event form into e and the page's form values.
-func eventForm(r *http.Request, e *event.Event, p *page) {
+// eventForm reads the event form into e and the page's form values; the
+// errors are those of the parts Validate does not check (the policy).
+func eventForm(r *http.Request, e *event.Event, p *page) event.FieldErrors {
 	f := r.PostForm
 	e.Title = f.Get("title")
 	e.Description = f.Get("description")
@@ -59,6 +60,14 @@ func eventForm(r *http.Request, e *event.Event, p *page) {
 	if e.WaitlistEnabled {
 		p.Form.Set("waitlist", "1")
 	}
+	return policyForm(f, e, p.Form)
+}
+
+// validateEvent is what is wrong with the event form: Validate's verdict,
+// then what eventForm found.
+func validateEvent(e *event.Event, read event.FieldErrors) error {
+	fe, _ := e.Validate().(event.FieldErrors)
+	return append(fe, read...).Err()
 }
 
 func eventValues(e *event.Event) url.Values {
@@ -70,6 +79,7 @@ func eventValues(e *event.Event) url.Values {
 	if e.WaitlistEnabled {
 		v.Set("waitlist", "1")
 	}
+	policyValues(e, v)
 	return v
 }
 
@@ -93,9 +103,9 @@ func (s *Server) eventCreate(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
 	e := &event.Event{OrgID: m.OrgID}
 	p := s.eventFormPage(r, nil)
-	eventForm(r, e, p)
+	read := eventForm(r, e, p)
 	key := formKey(r, p, "event")
-	err := e.Validate()
+	err := validateEvent(e, read)
 	existing := false
 	if err == nil {
 		existing, err = s.store.CreateEvent(r.Context(), e, key)
@@ -163,8 +173,8 @@ func (s *Server) eventUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.eventFormPage(r, &e)
 	edited := e
-	eventForm(r, &edited, p)
-	err := edited.Validate()
+	read := eventForm(r, &edited, p)
+	err := validateEvent(&edited, read)
 	if err == nil {
 		err = s.store.UpdateEvent(r.Context(), &edited)
 	}

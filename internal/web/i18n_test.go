@@ -146,7 +146,8 @@ var dynamicKeys = map[string][]string{
 	"checkin_source.":     {event.CheckinManual, event.CheckinZoom},
 	"activity.": {store.ActApplied, store.ActWaitlisted, store.ActCancelled, store.ActPaid, store.ActUnpaid,
 		store.ActCheckedIn, store.ActCheckinUndone, store.ActMemo, store.ActEdited, store.ActPromoted,
-		store.ActPaymentExpired, store.ActReinstated, store.ActPaymentResolved, store.ActRefundRequested,
+		store.ActPaymentExpired, store.ActReinstated, store.ActPaymentResolved,
+		store.ActReceiptIssued, store.ActReceiptReissued, store.ActRefundRequested,
 		store.ActRefunded, store.ActRefundFailed, store.ActRefundRefused, store.ActRefundCanceled},
 	"zoom.status.":        asStrings(zoompolicy.ConnStatuses()),
 	"zoom.meeting_state.": asStrings(zoompolicy.MeetingStates()),
@@ -229,7 +230,7 @@ func TestGoMessageKeysExist(t *testing.T) {
 	}
 	keyRE := regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)+$`)
 	var files []string
-	for _, dir := range []string{".", "../event", "../store"} {
+	for _, dir := range []string{".", "../event", "../store", "../payment"} {
 		m, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)

@@ -118,7 +118,8 @@ func TestMailTemplates(t *testing.T) {
 		r = c.get(mailPath)
 		wantStatus(t, r, http.StatusOK)
 		wantText(t, r, ja("mail_templates.title"), ja("mail.kind.applied"), ja("mail.kind.promoted"),
-			"{online_url}", ja("mail.placeholder.online_url"), "{application_url}", ja("mail.placeholder.application_url"))
+			"{online_url}", ja("mail.placeholder.online_url"), "{application_url}", ja("mail.placeholder.application_url"),
+			"{receipt_url}", ja("mail.placeholder.receipt_url"))
 		defaults := mailTemplateForm(t, c, eventID, nil)
 		if defaults.Get("applied_subject") != ja("mail.default.applied.subject") || defaults.Get("paid_body") != ja("mail.default.paid.body") {
 			t.Fatalf("the form does not show the defaults: %v", defaults)
@@ -132,7 +133,7 @@ func TestMailTemplates(t *testing.T) {
 		r = c.post(mailPath, bad)
 		wantStatus(t, r, http.StatusUnprocessableEntity)
 		wantText(t, r, ja("mail_templates.not_saved"),
-			ja("validation.unknown_placeholder", "{foo}", "{name} {event} {schedule} {venue} {status} {status_note} {online_url} {application_url} {price} {refund_amount}"),
+			ja("validation.unknown_placeholder", "{foo}", "{name} {event} {schedule} {venue} {status} {status_note} {online_url} {application_url} {price} {receipt_url} {refund_amount}"),
 			"{foo} のお知らせ")
 		if !strings.Contains(r.Text(), "不明な差し込み項目 {foo} があります") {
 			t.Fatalf("the refusal is not the clear Japanese message: %s", r)

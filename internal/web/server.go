@@ -170,6 +170,8 @@ func (s *Server) routes() []route {
 		pub("POST", "/a/{token}/cancel", s.cancelApplication),
 		pub("POST", "/a/{token}/pay", s.startPayment),
 		pub("GET", "/a/{token}/paid", s.paymentReturn),
+		pub("GET", "/a/{token}/receipt", s.receiptPage),
+		pub("POST", "/a/{token}/receipt", s.issueReceipt),
 
 		org("GET", "/events", s.eventList),
 		org("GET", "/events/new", s.eventNew),
@@ -203,6 +205,7 @@ func (s *Server) routes() []route {
 		org("POST", "/events/{eventID}/zoom-participants/{sessionID}/match", s.zoomParticipantMatch),
 		org("GET", "/events/{eventID}/applications/{appID}", s.applicationShow),
 		org("POST", "/events/{eventID}/applications/{appID}/payment", s.applicationPayment),
+		org("GET", "/events/{eventID}/applications/{appID}/receipt", s.applicationReceipt),
 		org("POST", "/events/{eventID}/payments/{paymentID}/reinstate", s.paymentReinstate),
 		org("POST", "/events/{eventID}/payments/{paymentID}/resolve", s.paymentResolve),
 		org("POST", "/events/{eventID}/payments/{paymentID}/refund", s.paymentRefund),
@@ -237,6 +240,9 @@ func (s *Server) routes() []route {
 		org("POST", "/settings/payments/{connID}/methods", s.stripeMethods),
 		org("GET", "/settings/payments/{connID}/disconnect", s.stripeDisconnectConfirm),
 		org("POST", "/settings/payments/{connID}/disconnect", s.stripeDisconnect),
+		// 請求情報: the issuer of the organization's 領収書
+		org("GET", "/settings/billing", s.billing),
+		org("POST", "/settings/billing", s.billingSave),
 	}
 }
 
