@@ -301,7 +301,7 @@ func (q SelfCancelQuote) Shown(t time.Time) time.Time {
 }
 
 // MayCancel reports whether the participant may cancel now.
-func (q SelfCancelQuote) MayCancel() bool { return !q.Paid || q.Decision.Allowed }
+func (q SelfCancelQuote) MayCancel() bool { return q.Decision.Allowed }
 
 // selfCancelQuote asks the event's policy about a, read through q.
 func selfCancelQuote(ctx context.Context, q querier, a *event.Application, now time.Time) (SelfCancelQuote, *Payment, error) {
@@ -310,6 +310,9 @@ func selfCancelQuote(ctx context.Context, q querier, a *event.Application, now t
 		return out, nil, err
 	}
 	if a.Payment != event.PaymentPaid {
+		// Unpaid, or free: until the start, as always.
+		sc := event.Schedule{ID: a.ScheduleID, StartsAt: out.StartsAt}
+		out.Decision = payment.SelfCancel{Allowed: a.MayCancel(&sc, now) == nil, Until: out.StartsAt}
 		return out, nil, nil
 	}
 	var e event.Event
