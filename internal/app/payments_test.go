@@ -52,10 +52,19 @@ func fastPayments(c *app.Config) {
 // options before it starts.
 func startPayScene(t *testing.T, db testdb.DB, capacity int, waitlist bool, simOpts ...func(*stripesim.Options)) *payScene {
 	t.Helper()
+	return startPaySceneWith(t, db, capacity, waitlist, nil, simOpts...)
+}
+
+// startPaySceneWith is startPayScene with kaisai's configuration adjusted
+// by cfgOpts too (a mail server, say).
+func startPaySceneWith(t *testing.T, db testdb.DB, capacity int, waitlist bool, cfgOpts []func(*app.Config),
+	simOpts ...func(*stripesim.Options)) *payScene {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	p := &payScene{}
-	p.meetingWorld = startMeetingWorld(t, db, fastPayments, func(c *app.Config) { c.Now = p.now })
+	p.meetingWorld = startMeetingWorld(t, db, append([]func(*app.Config){fastPayments,
+		func(c *app.Config) { c.Now = p.now }}, cfgOpts...)...)
 	var err error
 	so := stripesim.Options{Seed: stripesim.DefaultSeed(), Webhooks: stripesim.WebhookOptions{TimeScale: 0.0001}}
 	for _, o := range simOpts {

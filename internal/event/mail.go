@@ -17,6 +17,8 @@ const (
 	MailPromoted  MailKind = "promoted"  // キャンセル待ち繰り上げ
 	// MailPaymentExpired: cancelled because the 支払期限 passed unpaid.
 	MailPaymentExpired MailKind = "payment_expired"
+	// MailRefunded: 返金のお知らせ, once a refund succeeded ({refund_amount}).
+	MailRefunded MailKind = "refunded"
 )
 
 // MailZoomRelink tells an organization's owners that Zoom refused a linked
@@ -31,7 +33,7 @@ const MailZoomRelink MailKind = "zoom_relink"
 const MailZoomLinkedElsewhere MailKind = "zoom_linked_elsewhere"
 
 // MailKinds are the kinds, in the order the organizer's settings show them.
-var MailKinds = []MailKind{MailApplied, MailPaid, MailCancelled, MailPromoted, MailPaymentExpired}
+var MailKinds = []MailKind{MailApplied, MailPaid, MailCancelled, MailPromoted, MailPaymentExpired, MailRefunded}
 
 // Valid reports whether k is a known kind.
 func (k MailKind) Valid() bool {
@@ -62,7 +64,7 @@ func (s MailStatus) Valid() bool { return slices.Contains(MailStatuses(), s) }
 
 // MailPlaceholders are what a mail template may contain, written {name}.
 var MailPlaceholders = []string{"name", "event", "schedule", "venue", "status", "status_note", "online_url", "application_url", "price",
-	"receipt_url"}
+	"receipt_url", "refund_amount"}
 
 // Bounds of an organizer's mail template.
 const (

@@ -128,7 +128,19 @@ func (w *ProcessStripeWebhooksWorker) applyBatch(ctx context.Context, l store.Le
 			}
 			continue
 		}
-		batch = append(batch, store.StripeEventObservation{WebhookID: ev.ID, ConnectionID: ev.ConnectionID, Observation: o})
+		var refunds []store.RefundObservation
+		if o == nil {
+			if refunds, err = w.Flow.ObserveRefunds(ctx, *ev); err != nil {
+				// Stripe could not be asked (charge.refunded reads back):
+				// retried with the event's backoff.
+				if err := w.failed(record, l, ev, err); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		batch = append(batch, store.StripeEventObservation{WebhookID: ev.ID, ConnectionID: ev.ConnectionID,
+			Observation: o, Refunds: refunds})
 		held = append(held, ev)
 	}
 	if len(batch) == 0 {
@@ -237,6 +249,11 @@ func (w *PaymentsWorker) Work(ctx context.Context, job *river.Job[PaymentsArgs])
 	// next sweep; its error is recorded on its row.
 	if _, err := w.Flow.Sweep(ctx, w.Options.Batch); err != nil {
 		w.Log.Warn("payments: sweep", "err", err)
+	}
+	// Refunds whose create got no answer are asked again with their key;
+	// refunds pending too long are read back.
+	if _, err := w.Flow.SweepRefunds(ctx, w.Options.Batch); err != nil {
+		w.Log.Warn("payments: refunds sweep", "err", err)
 	}
 	return wakeForNext(ctx, w.Wake, w.Now, w.Store.NextPaymentDue)
 }

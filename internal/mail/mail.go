@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	netmail "net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -201,8 +202,19 @@ func (r *Renderer) VarsFor(m *store.OutgoingMail, personalURL string) map[string
 		"application_url": strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token,
 		"price":           price,
 		// The 領収書 page: a paid application's receipt is issued there.
-		"receipt_url": strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token + "/receipt",
+		"receipt_url":   strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token + "/receipt",
+		"refund_amount": r.refundAmount(m),
 	}
+}
+
+// refundAmount is the amount of the refund a 返金のお知らせ is about, taken
+// when the refund succeeded; empty in other mail.
+func (r *Renderer) refundAmount(m *store.OutgoingMail) string {
+	n, err := strconv.ParseInt(m.Vars["refund_amount"], 10, 64)
+	if err != nil {
+		return ""
+	}
+	return i18n.Yen(lang, n)
 }
 
 // statusNote is the sentence that says what the application's status means

@@ -136,6 +136,7 @@ func TestRenderDefaultsAndOwnWording(t *testing.T) {
 		event.MailCancelled:      "【Go勉強会 #1】キャンセルを受け付けました",
 		event.MailPromoted:       "【Go勉強会 #1】キャンセル待ちから参加が確定しました",
 		event.MailPaymentExpired: "【Go勉強会 #1】お支払い期限を過ぎたためキャンセルとなりました",
+		event.MailRefunded:       "【Go勉強会 #1】返金のお知らせ",
 	}
 	for _, k := range event.MailKinds {
 		def := mail.DefaultTemplate(catalog, k)

@@ -185,8 +185,11 @@ func Observation(s stripe.Session, asyncFailed bool) payment.Observation {
 // about sessions kaisai does not know are ignored (handled false).
 func (f *Flow) HandleEvent(ctx context.Context, w store.StripeWebhook) (handled bool, err error) {
 	o, err := f.Observe(ctx, w)
-	if err != nil || o == nil {
+	if err != nil {
 		return false, err
+	}
+	if o == nil {
+		return f.handleRefunds(ctx, w)
 	}
 	res, err := f.Store.ObservePayment(ctx, w.ConnectionID, *o)
 	if errors.Is(err, event.ErrNotFound) {
@@ -197,6 +200,27 @@ func (f *Flow) HandleEvent(ctx context.Context, w store.StripeWebhook) (handled 
 	}
 	f.LogObserved(res)
 	return true, nil
+}
+
+// handleRefunds applies what an event says of refunds; handled false
+// when it names none kaisai knows.
+func (f *Flow) handleRefunds(ctx context.Context, w store.StripeWebhook) (bool, error) {
+	os, err := f.ObserveRefunds(ctx, w)
+	if err != nil {
+		return false, err
+	}
+	handled := false
+	for _, o := range os {
+		err := f.Store.ObserveRefund(ctx, w.ConnectionID, o)
+		if errors.Is(err, event.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		handled = true
+	}
+	return handled, nil
 }
 
 // Observe reads what a stored event says of a session, for the store to
@@ -211,7 +235,7 @@ func (f *Flow) Observe(ctx context.Context, w store.StripeWebhook) (*payment.Obs
 		return nil, err
 	}
 	if ev.Session == nil {
-		return nil, nil // refunds and charges: not acted on yet
+		return nil, nil // refunds and charges: see ObserveRefunds
 	}
 	o := Observation(*ev.Session, ev.Type == "checkout.session.async_payment_failed")
 	if ev.Type == "checkout.session.completed" && o.PaymentStatus == "paid" && o.Method == "" {

@@ -202,34 +202,29 @@ func (s *Store) eventByID(ctx context.Context, id int64) (event.Event, error) {
 	return e, notFound(err)
 }
 
-// CancelByToken cancels an application from the participant's private page.
+// CancelByToken cancels an application from the participant's private
+// page, refunding what the event's policy says (see SelfCancel).
 func (s *Store) CancelByToken(ctx context.Context, token string) (_ event.Application, err error) {
-	defer wrap(&err, "store.CancelByToken()")
-	return s.cancel(ctx, 0, participantMayCancel, `token = $1`, token)
+	a, _, err := s.SelfCancel(ctx, token, -1)
+	return a, err
 }
 
-// participantMayCancel asks the domain whether the participant may still
-// cancel: not once the schedule has started (event.ErrCancelClosed).
-func participantMayCancel(ctx context.Context, tx *Tx, a *event.Application, now time.Time) error {
-	sc := event.Schedule{ID: a.ScheduleID}
-	if err := tx.QueryRowContext(ctx, `SELECT starts_at FROM schedules WHERE id = $1`, a.ScheduleID).Scan(&sc.StartsAt); err != nil {
-		return err
-	}
-	return a.MayCancel(&sc, now)
-}
-
-// CancelApplication cancels an application as an organizer (memberID).
+// CancelApplication cancels an application as an organizer (memberID),
+// refunding nothing (see CancelAndRefund).
 func (s *Store) CancelApplication(ctx context.Context, orgID, eventID, id, memberID int64) (_ event.Application, err error) {
-	defer wrap(&err, "store.CancelApplication(org %d, event %d, id %d, member %d)", orgID, eventID, id, memberID)
-	return s.cancel(ctx, memberID, nil, `org_id = $1 AND event_id = $2 AND id = $3`, orgID, eventID, id)
+	a, _, err := s.CancelAndRefund(ctx, orgID, eventID, id, memberID, payment.RefundNone, 0)
+	return a, err
 }
 
 // cancel marks the application that where picks キャンセル and, if it held a
 // seat, frees it. Each step is a conditional UPDATE, so two cancels at once
 // free one seat. where names columns unqualified and numbers its args from $1.
-// mayCancel, if not nil, is asked first, in the same transaction.
+// mayCancel, if not nil, is asked first, in the same transaction; after,
+// if not nil, once the application is cancelled (a refund to write), in
+// the same transaction too: its error undoes the cancel.
 func (s *Store) cancel(ctx context.Context, memberID int64,
 	mayCancel func(context.Context, *Tx, *event.Application, time.Time) error,
+	after func(context.Context, *Tx, *event.Application) error,
 	where string, args ...any) (event.Application, error) {
 	var a event.Application
 	now := s.nowUTC()
@@ -266,6 +261,11 @@ func (s *Store) cancel(ctx context.Context, memberID int64,
 			}
 			if err := s.logActivity(ctx, tx, &a, memberID, ActCancelled, ""); err != nil {
 				return err
+			}
+			if after != nil {
+				if err := after(ctx, tx, &a); err != nil {
+					return err
+				}
 			}
 			if err := s.registrantsChanged(ctx, tx, a.ScheduleID); err != nil {
 				return err

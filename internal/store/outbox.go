@@ -18,12 +18,26 @@ import (
 // that an application's participant is owed an e-mail of kind. A job renders
 // and delivers it after commit.
 func (s *Store) enqueueMail(ctx context.Context, tx *Tx, a *event.Application, kind event.MailKind) error {
+	return s.enqueueMailVars(ctx, tx, a, kind, nil)
+}
+
+// enqueueMailVars is enqueueMail with values taken now (such as a refund's
+// amount) for placeholders the application alone cannot fill.
+func (s *Store) enqueueMailVars(ctx context.Context, tx *Tx, a *event.Application, kind event.MailKind, vars map[string]string) error {
 	b := make([]byte, 16)
 	rand.Read(b)
 	now := tx.now
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (org_id, event_id, application_id, kind, status, message_id,
-		next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $6)`,
-		a.OrgID, a.EventID, a.ID, kind, hex.EncodeToString(b)+"@kaisai", now)
+	v := ""
+	if len(vars) > 0 {
+		j, err := json.Marshal(vars)
+		if err != nil {
+			return err
+		}
+		v = string(j)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (org_id, event_id, application_id, kind, status, message_id, vars,
+		next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $7)`,
+		a.OrgID, a.EventID, a.ID, kind, hex.EncodeToString(b)+"@kaisai", v, now)
 	if err != nil {
 		return fmt.Errorf("enqueue %s mail: %w", kind, err)
 	}
@@ -156,6 +170,11 @@ func (s *Store) ClaimMail(ctx context.Context, l Lease, limit int) (_ []Outgoing
 			return nil, err
 		}
 		m.Application = a
+		if vars[i] != "" {
+			if err := json.Unmarshal([]byte(vars[i]), &m.Vars); err != nil {
+				return nil, fmt.Errorf("mail %d vars: %w", m.ID, err)
+			}
+		}
 		e, ok := events[a.EventID]
 		if !ok {
 			if e, err = s.eventByID(ctx, a.EventID); err != nil {

@@ -159,13 +159,15 @@ type StripeEventObservation struct {
 	// Observation is what the event says of a session; nil when it names
 	// nothing kaisai acts on (the event is marked ignored).
 	Observation *payment.Observation
+	// Refunds are what the event says of refunds (refund.*, charge.refunded).
+	Refunds []RefundObservation
 }
 
 // ApplyStripeEvents applies claimed events held by l in one transaction,
 // so a burst of payments costs one commit per batch, not two per event:
-// each observation is recorded as ObservePayment records it, and each
-// event is marked processed (ignored when it names no session kaisai
-// knows). Any error rolls the whole batch back, events and payments
+// each observation is recorded as ObservePayment (or, of a refund,
+// ObserveRefund) records it, and each event is marked processed (ignored
+// when it names no session or refund kaisai knows). Any error rolls the whole batch back, events and payments
 // alike; the caller then applies them one at a time.
 func (s *Store) ApplyStripeEvents(ctx context.Context, l Lease, evs []StripeEventObservation) (_ []Observed, err error) {
 	defer wrap(&err, "store.ApplyStripeEvents(%d events)", len(evs))
@@ -182,6 +184,16 @@ func (s *Store) ApplyStripeEvents(ctx context.Context, l Lease, evs []StripeEven
 					return err
 				default:
 					out[i], status = res, zoompolicy.WebhookProcessed
+				}
+			}
+			for _, o := range ev.Refunds {
+				_, err := s.observeRefund(ctx, tx, ev.ConnectionID, o)
+				switch {
+				case errors.Is(err, errNotFound):
+				case err != nil:
+					return err
+				default:
+					status = zoompolicy.WebhookProcessed
 				}
 			}
 			r, err := tx.ExecContext(ctx, `UPDATE stripe_webhook_events SET status = $1, last_error = '',

@@ -305,13 +305,20 @@ func TestRefunds(t *testing.T) {
 	if _, err := c.Refund(ctx, "re_nosuch"); !IsNotFound(err) {
 		t.Errorf("unknown refund: %v", err)
 	}
+	tagged, err := c.CreateRefundFor(ctx, cs.PaymentIntentID, 500, "refund-42-4", 77)
+	if err != nil || tagged.KaisaiRefund != 77 {
+		t.Errorf("a refund naming kaisai's row: %+v %v", tagged, err)
+	}
+	if all, err := c.RefundsOf(ctx, cs.PaymentIntentID); err != nil || len(all) != 3 || all[0].ID != tagged.ID || all[0].KaisaiRefund != 77 {
+		t.Errorf("the refunds of the payment: %+v %v", all, err)
+	}
 	var keys []string
 	for _, r := range rec.sent() {
 		if r.method == http.MethodPost && r.path == "/v1/refunds" {
 			keys = append(keys, r.idemKey)
 		}
 	}
-	if !slices.Equal(keys, []string{"refund-42-1", "refund-42-1", "refund-42-2", "refund-42-3"}) {
+	if !slices.Equal(keys, []string{"refund-42-1", "refund-42-1", "refund-42-2", "refund-42-3", "refund-42-4"}) {
 		t.Errorf("refunds sent with keys %q", keys)
 	}
 }

@@ -102,8 +102,12 @@ func TestStripeMockAcceptsKaisaiCalls(t *testing.T) {
 	must("CreateRefund (part)", err)
 	_, err = c.CreateRefund(ctx, "pi_123", 0, "refund-2")
 	must("CreateRefund (all)", err)
+	_, err = c.CreateRefundFor(ctx, "pi_123", 1000, "refund-3", 42)
+	must("CreateRefundFor", err)
 	_, err = c.Refund(ctx, "re_123")
 	must("Refund", err)
+	_, err = c.RefundsOf(ctx, "pi_123")
+	must("RefundsOf", err)
 
 	// The validator does refuse what Stripe would: an unknown locale.
 	p := checkoutParams("mock-6")

@@ -110,13 +110,18 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	refunds, err := s.refundsOfRows(r, &e, page.Rows)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	showZoom := false
 	for _, on := range zoomRegistering {
 		showZoom = showZoom || on
 	}
 	back := applicantsURL(e.ID, aq, aq.Page)
 	data := map[string]any{"Event": &e, "Loc": e.Location(), "Page": page, "Query": aq, "Schedules": schedules,
-		"Zoom": regs, "ZoomColumn": showZoom, "Money": money, "PaymentFilters": store.PaymentFilters,
+		"Zoom": regs, "ZoomColumn": showZoom, "Money": money, "Refunds": refunds, "PaymentFilters": store.PaymentFilters,
 		"Back": back, "Pages": pages,
 		"Prev": pageLink(aq.Page > 1, applicantsURL(e.ID, aq, aq.Page-1)),
 		"Next": pageLink(aq.Page < pages, applicantsURL(e.ID, aq, aq.Page+1)),
@@ -221,13 +226,6 @@ func (s *Server) applicationPromote(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) applicationCancel(w http.ResponseWriter, r *http.Request) {
-	s.applicationAction(w, r, "flash.application_cancelled", func(e *event.Event, a *event.Application, memberID int64) error {
-		_, err := s.store.CancelApplication(r.Context(), e.OrgID, e.ID, a.ID, memberID)
-		return err
-	})
-}
-
 // applicationShow is one applicant: details, 機密事項メモ, 登録内容修正 and history.
 func (s *Server) applicationShow(w http.ResponseWriter, r *http.Request) {
 	e, a, ok := s.loadApplication(w, r)
@@ -265,6 +263,12 @@ func (s *Server) renderApplicant(w http.ResponseWriter, r *http.Request, p *page
 			}
 		}
 		data["Payments"], data["Problems"] = ps, problems
+		rs, err := s.store.ApplicationRefunds(r.Context(), a.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data["Refunds"] = rs
 	}
 	if zoompolicy.Registers(&g) {
 		regs, err := s.store.ApplicationRegistrantsUnscoped(r.Context(), []int64{a.ID})

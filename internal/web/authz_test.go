@@ -45,7 +45,7 @@ func fillPattern(pattern string, ids map[string]int64) (string, error) {
 }
 
 // idNames are the wildcards the walk knows.
-var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID", "connID", "meetingID", "sessionID", "paymentID"}
+var idNames = []string{"eventID", "groupID", "scheduleID", "appID", "mailID", "connID", "meetingID", "sessionID", "paymentID", "refundID"}
 
 func hasWildcard(pattern string) bool {
 	for _, m := range placeholderRE.FindAllStringSubmatch(pattern, -1) {
@@ -92,6 +92,7 @@ type orgAFixture struct {
 	meetingID                      int64 // its Zoom meeting (作成中)
 	sessionID                      int64 // a guest's session in that meeting, matched to no application
 	paymentID                      int64 // a payment of the application that needs a person (要対応)
+	refundID                       int64 // a failed refund of that payment (返金を再試行)
 	orgID                          int64
 	title, address, applicantEmail string
 	publicPath, token              string
@@ -158,11 +159,17 @@ func newOrgA(t *testing.T, a *app.App) orgAFixture {
 	f.sessionID = ps[0].ID
 	// A payment Stripe confirmed twice: 要対応, which only A may settle.
 	err = a.Store.Tx(ctx, func(tx *store.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO payments (org_id, event_id, application_id, connection_id, attempt,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO payments (org_id, event_id, application_id, connection_id, attempt,
 			idempotency_key, status, amount, session_id, expires_at, method, paid_amount, currency, payment_intent_id,
 			problem, created_at, updated_at, paid_at)
 			VALUES ($1, $2, $3, 1, 1, 'a-key', 'paid', 3000, 'cs_a', $4, 'card', 3000, 'jpy', 'pi_a', 'paid_twice', $4, $4, $4)
-			RETURNING id`, f.orgID, f.eventID, f.appID, time.Now().UTC()).Scan(&f.paymentID)
+			RETURNING id`, f.orgID, f.eventID, f.appID, time.Now().UTC()).Scan(&f.paymentID); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO refunds (org_id, event_id, application_id, payment_id, connection_id,
+			attempt, idempotency_key, status, amount, failure_reason, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 1, 1, 'a-refund-key', 'failed', 1000, 'declined', $5, $5) RETURNING id`,
+			f.orgID, f.eventID, f.appID, f.paymentID, time.Now().UTC()).Scan(&f.refundID)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +181,7 @@ func newOrgA(t *testing.T, a *app.App) orgAFixture {
 func (f orgAFixture) ids() map[string]int64 {
 	return map[string]int64{"eventID": f.eventID, "groupID": f.groupID, "scheduleID": f.scheduleID,
 		"appID": f.appID, "mailID": f.mailID, "connID": f.connID, "meetingID": f.meetingID, "sessionID": f.sessionID,
-		"paymentID": f.paymentID}
+		"paymentID": f.paymentID, "refundID": f.refundID}
 }
 
 // zoomEmailA is organization A's linked Zoom user.

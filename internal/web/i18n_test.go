@@ -147,7 +147,8 @@ var dynamicKeys = map[string][]string{
 	"activity.": {store.ActApplied, store.ActWaitlisted, store.ActCancelled, store.ActPaid, store.ActUnpaid,
 		store.ActCheckedIn, store.ActCheckinUndone, store.ActMemo, store.ActEdited, store.ActPromoted,
 		store.ActPaymentExpired, store.ActReinstated, store.ActPaymentResolved,
-		store.ActReceiptIssued, store.ActReceiptReissued},
+		store.ActReceiptIssued, store.ActReceiptReissued, store.ActRefundRequested,
+		store.ActRefunded, store.ActRefundFailed, store.ActRefundRefused, store.ActRefundCanceled},
 	"zoom.status.":        asStrings(zoompolicy.ConnStatuses()),
 	"zoom.meeting_state.": asStrings(zoompolicy.MeetingStates()),
 	"payment.method.": asStrings([]payment.Method{payment.MethodCard, payment.MethodKonbini, payment.MethodBankTransfer,
@@ -156,6 +157,8 @@ var dynamicKeys = map[string][]string{
 	"payment_status.":              asStrings(payment.Statuses()),
 	"payments.problem.":            asStrings([]payment.Problem{payment.ProblemMismatch, payment.ProblemAfterCancel, payment.ProblemTwice}),
 	"applications.payment_filter.": store.PaymentFilters,
+	"refund.status.":               asStrings(payment.RefundStatuses()),
+	"refund.participant_status.":   asStrings(payment.RefundStatuses()),
 }
 
 // asStrings are a typed value list as plain strings.

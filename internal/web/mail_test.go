@@ -133,7 +133,7 @@ func TestMailTemplates(t *testing.T) {
 		r = c.post(mailPath, bad)
 		wantStatus(t, r, http.StatusUnprocessableEntity)
 		wantText(t, r, ja("mail_templates.not_saved"),
-			ja("validation.unknown_placeholder", "{foo}", "{name} {event} {schedule} {venue} {status} {status_note} {online_url} {application_url} {price} {receipt_url}"),
+			ja("validation.unknown_placeholder", "{foo}", "{name} {event} {schedule} {venue} {status} {status_note} {online_url} {application_url} {price} {receipt_url} {refund_amount}"),
 			"{foo} のお知らせ")
 		if !strings.Contains(r.Text(), "不明な差し込み項目 {foo} があります") {
 			t.Fatalf("the refusal is not the clear Japanese message: %s", r)

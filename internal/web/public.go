@@ -185,6 +185,10 @@ func (s *Server) loadApplicationByToken(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return nil, false
 	}
+	if err := s.refundData(r, d, &a); err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
 	return d, true
 }
 
@@ -223,17 +227,4 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
 	// The link is the participant's key: keep it out of Referer headers.
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.render(w, r, http.StatusOK, "application", d)
-}
-
-func (s *Server) cancelApplication(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.loadApplicationByToken(w, r); !ok {
-		return
-	}
-	token := r.PathValue("token")
-	// The store refuses a cancel after the start (event.ErrCancelClosed, 409).
-	if _, err := s.store.CancelByToken(r.Context(), token); err != nil && !errors.Is(err, store.ErrAlreadyCanceled) {
-		s.fail(w, r, err)
-		return
-	}
-	redirect(w, r, "/a/"+token, "flash.cancelled")
 }
