@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"regexp"
+	"strings"
 )
 
 // Double submits: every rendering of a form that creates something carries a
@@ -40,4 +41,14 @@ func createdFlash(existing bool, created string) string {
 		return "flash.already_created"
 	}
 	return created
+}
+
+// toHalfWidthDigits reads full-width digits (１２３) as people type them.
+func toHalfWidthDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, s)
 }

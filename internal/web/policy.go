@@ -108,12 +108,7 @@ func (p *page) DefaultReceiptPurpose() string { return payment.DefaultReceiptPur
 // formNumber reads a whole number as people type it, full-width digits
 // too; "" is 0.
 func formNumber(s string) (int, bool) {
-	s = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r >= '０' && r <= '９' {
-			return '0' + (r - '０')
-		}
-		return r
-	}, s))
+	s = strings.TrimSpace(toHalfWidthDigits(s))
 	if s == "" {
 		return 0, true
 	}

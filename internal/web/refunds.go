@@ -119,16 +119,6 @@ func (s *Server) applicationCancel(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusUnprocessableEntity, "application_cancel", p)
 }
 
-// toHalfWidthDigits reads full-width digits (１２３) as people type them.
-func toHalfWidthDigits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '０' && r <= '９' {
-			return r - '０' + '0'
-		}
-		return r
-	}, s)
-}
-
 // refundRetry is 「返金を再試行」 of a failed, refused or cancelled refund.
 func (s *Server) refundRetry(w http.ResponseWriter, r *http.Request) {
 	e, ok := s.loadEvent(w, r)
