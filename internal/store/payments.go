@@ -380,10 +380,16 @@ func (s *Store) OverdueApplications(ctx context.Context, limit int) (_ []int64, 
 // none), so the job can wake then.
 func (s *Store) NextPaymentDue(ctx context.Context) (_ time.Time, err error) {
 	defer wrap(&err, "store.NextPaymentDue()")
-	var at sql.NullTime
-	err = s.reader().QueryRowContext(ctx, `SELECT MIN(payment_due_at) FROM applications
-		WHERE status = 'applied' AND payment = 'unpaid'`).Scan(&at)
-	return timeOf(at), err
+	// The column, not MIN(): SQLite hands an aggregate of times back as
+	// text. The partial index applications_payment_due serves the order.
+	var at time.Time
+	err = s.reader().QueryRowContext(ctx, `SELECT payment_due_at FROM applications
+		WHERE status = 'applied' AND payment = 'unpaid' AND payment_due_at IS NOT NULL
+		ORDER BY payment_due_at LIMIT 1`).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return at.UTC(), err
 }
 
 // CancelOverdue cancels the application if it is still 未入金 past its

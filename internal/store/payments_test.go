@@ -318,6 +318,11 @@ func TestOverdueApplicationsLapse(t *testing.T) {
 		if ids, err := w.st.OverdueApplications(ctx, 10); err != nil || len(ids) != 0 {
 			t.Fatalf("before the deadline: %v %v", ids, err)
 		}
+		// The job wakes at the earliest deadline (SQLite hands an aggregate
+		// of times back as text: this read failed there).
+		if due, err := w.st.NextPaymentDue(ctx); err != nil || !due.Equal(a.PaymentDueAt) {
+			t.Fatalf("NextPaymentDue = %v, %v; want %v", due, err, a.PaymentDueAt)
+		}
 		w.clock.Advance(a.PaymentDueAt.Sub(w.clock.Now()) + time.Second)
 		ids, err := w.st.OverdueApplications(ctx, 10)
 		if err != nil || len(ids) != 1 || ids[0] != a.ID {
@@ -338,6 +343,9 @@ func TestOverdueApplicationsLapse(t *testing.T) {
 		}
 		if got := w.app(t, c.ID); got.Status != event.Waitlisted {
 			t.Errorf("second on the waitlist: %s, want still waitlisted", got.Status)
+		}
+		if due, err := w.st.NextPaymentDue(ctx); err != nil || !due.Equal(gotB.PaymentDueAt) {
+			t.Errorf("NextPaymentDue after the lapse = %v, %v; want the promoted one's %v", due, err, gotB.PaymentDueAt)
 		}
 		if kinds := w.mails(t, a.ID); kinds[len(kinds)-1] != event.MailPaymentExpired {
 			t.Errorf("mails of the lapsed application %v", kinds)
