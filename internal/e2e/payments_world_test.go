@@ -69,9 +69,11 @@ func (w *payWorld) advance(t *testing.T, d time.Duration) {
 	}
 }
 
-// paidZoomEvent is what the organizer set up: the event's public page.
+// paidZoomEvent is what the organizer set up: the event's public page
+// and the organizer's page of it.
 type paidZoomEvent struct {
 	publicPath string
+	eventPath  string
 }
 
 // setUpPaidZoomEvent has the organizer, in the browser, sign up, link the
@@ -125,7 +127,7 @@ func setUpPaidZoomEvent(t *testing.T, org *tab, capacity int, waitlist bool) pai
 	org.waitFor("the Zoom meeting to be created",
 		`document.querySelector('#zoom-meetings .zoom-meeting[data-state="created"] a.join-url')?.getAttribute("href")`)
 	m = org.follow("open the public page", "#public-link", `^/e/([^/]+)$`)
-	return paidZoomEvent{publicPath: "/e/" + m[1]}
+	return paidZoomEvent{publicPath: "/e/" + m[1], eventPath: eventPath}
 }
 
 // apply fills the public form as the participant and submits it; it
