@@ -25,8 +25,8 @@ import (
 // The whole browser test must finish within totalTimeout, one step within
 // stepTimeout: a page that never loads fails the test instead of hanging it.
 const (
-	totalTimeout = 90 * time.Second
-	stepTimeout  = 20 * time.Second
+	totalTimeout = 4 * time.Minute
+	stepTimeout  = 45 * time.Second
 )
 
 // TestOrganizerPublishesParticipantApplies walks the core flow in a real

@@ -21,7 +21,7 @@ const (
 	appPath      = `^/a/([^/]+)$`
 	// payTimeout bounds a payment test: the organizer's setup, a meeting
 	// on Zoom, one or two participants paying.
-	payTimeout  = 3 * time.Minute
+	payTimeout  = 6 * time.Minute
 	cardForm    = `form:has(input[name="method"][value="card"])`
 	konbiniForm = `form:has(input[name="method"][value="konbini"])`
 )

@@ -14,7 +14,7 @@ import (
 
 // meetingTimeout bounds each wait for kaisai's jobs to reach Zoom: the
 // meeting to be created, then to be deleted.
-const meetingTimeout = 20 * time.Second
+const meetingTimeout = 90 * time.Second
 
 // TestOrganizerCreatesAndDeletesZoomMeeting drives a Zoom 日程グループ
 // through the browser against the Zoom simulator: an organizer links the

@@ -16,7 +16,7 @@ import (
 )
 
 // Deadline is how long True waits before it gives up.
-const Deadline = 60 * time.Second
+const Deadline = 3 * time.Minute
 
 // True waits until cond returns true, for at most Deadline; past it, the
 // test fails with what.
