@@ -57,6 +57,10 @@ func TestScreensFitAndPassAxe(t *testing.T) {
 	}
 	screens := []screen{
 		{"events", org, "/events"},
+		{"event-new", org, "/events/new"},
+		{"mails", org, "/mails"},
+		{"members", org, "/members"},
+		{"integrations", org, "/integrations"},
 		{"event", org, fmt.Sprintf("/events/%d", w.eventID)},
 		{"applications", org, fmt.Sprintf("/events/%d/applications", w.eventID)},
 		{"application-detail", org, fmt.Sprintf("/events/%d/applications/%d", w.eventID, w.applicationID)},
@@ -64,6 +68,10 @@ func TestScreensFitAndPassAxe(t *testing.T) {
 		{"billing", org, "/settings/billing"},
 		{"public-event", participant, "/e/" + w.slug},
 		{"application", participant, "/a/" + w.token},
+		{"receipt", participant, "/a/" + w.token + "/receipt"},
+		{"home", participant, "/"},
+		{"login", participant, "/login"},
+		{"signup", participant, "/signup"},
 	}
 	for _, size := range []struct {
 		name          string
