@@ -89,6 +89,22 @@ func TestEventPageMeetingInScheduleRow(t *testing.T) {
 			t.Errorf("a 会場 group shows Zoom settings or meetings: %s", r)
 		}
 
+		// Deleting the Zoom group or the event lists the meeting it deletes
+		// on Zoom; deleting the 会場 group lists none.
+		for _, page := range []string{fmt.Sprintf("/events/%d/groups/%d/delete", ev, g), fmt.Sprintf("/events/%d/delete", ev)} {
+			r = c.get(page)
+			wantStatus(t, r, http.StatusOK)
+			items := r.doc(t).Find("#delete-zoom-meetings li")
+			if len(items) != 1 || !strings.Contains(items[0].Text(), itoa(m.ZoomID)) {
+				t.Errorf("%s: want the meeting %d listed, got %s", page, m.ZoomID, r)
+			}
+			wantText(t, r, ja("delete.zoom_meetings_intro"))
+		}
+		r = c.get(fmt.Sprintf("/events/%d/groups/%d/delete", ev, other))
+		if r.doc(t).Has("#delete-zoom-meetings") {
+			t.Errorf("deleting a 会場 group lists Zoom meetings: %s", r)
+		}
+
 		// In English too.
 		c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}})
 		r = c.get(fmt.Sprintf("/events/%d", ev))
