@@ -125,7 +125,7 @@ func setUpPaidZoomEvent(t *testing.T, org *tab, capacity int, waitlist bool) pai
 	org.setValue(`input[name="capacity"]`, strconv.Itoa(capacity))
 	org.follow("create the schedule", `form[action$="/schedules/new"] button[type="submit"]`, `^`+eventPath+`$`)
 	org.waitFor("the Zoom meeting to be created",
-		`document.querySelector('#zoom-meetings .zoom-meeting[data-state="created"] a.join-url')?.getAttribute("href")`)
+		`document.querySelector('#groups .zoom-meeting[data-state="created"] a.join-url')?.getAttribute("href")`)
 	m = org.follow("open the public page", "#public-link", `^/e/([^/]+)$`)
 	return paidZoomEvent{publicPath: "/e/" + m[1], eventPath: eventPath}
 }

@@ -92,10 +92,10 @@ func TestOrganizerCreatesAndDeletesZoomMeeting(t *testing.T) {
 
 	// The event page's Zoom block reloads itself until the meeting is
 	// created, then shows its join URL.
-	const created = `#zoom-meetings .zoom-meeting[data-state="created"]`
+	const created = `#groups .zoom-meeting[data-state="created"]`
 	joinURL := org.waitFor("the Zoom meeting to be created",
 		`document.querySelector('`+created+` a.join-url')?.getAttribute("href")`)
-	if got := org.texts("#zoom-meetings .zoom-meeting"); len(got) != 1 {
+	if got := org.texts("#groups .zoom-meeting"); len(got) != 1 {
 		t.Fatalf("organizer: the event page lists Zoom meetings %q, want exactly one", got)
 	}
 	if got := org.text(created + " .badge"); got != "作成済" {
@@ -177,7 +177,7 @@ func (b *tab) zoomBlock() string {
 	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`document.querySelector("#zoom-meetings")?.innerText.replace(/\s+/g, " ") ?? "(none)"`))
+		`document.querySelector("#groups")?.innerText.replace(/\s+/g, " ") ?? "(none)"`))
 	if err != nil {
 		return fmt.Sprintf("(could not read it: %v)", err)
 	}

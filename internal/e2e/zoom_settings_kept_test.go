@@ -61,7 +61,7 @@ func TestZoomSettingsKeptInTheBrowser(t *testing.T) {
 	org.setValue(`input[name="capacity"]`, "30")
 	org.follow("create the schedule", `form[action$="/schedules/new"] button[type="submit"]`, `^`+eventPath+`$`)
 	org.waitFor("the Zoom meeting to be created",
-		`document.querySelector('#zoom-meetings .zoom-meeting[data-state="created"] a.join-url')?.getAttribute("href")`)
+		`document.querySelector('#groups .zoom-meeting[data-state="created"] a.join-url')?.getAttribute("href")`)
 	edit := org.attr(`section.group a[href$="/edit"]`, "href")
 
 	// The group's 登録 is on: another host does not take it away.

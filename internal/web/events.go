@@ -9,6 +9,7 @@ import (
 
 	"kaisai/internal/event"
 	"kaisai/internal/store"
+	"kaisai/internal/zoompolicy"
 )
 
 // commonTimeZones are offered first in the event form; any IANA name is accepted.
@@ -195,6 +196,44 @@ type confirmDelete struct {
 	IsGroup bool
 	// IsApplication: deleting one applicant, not a part of the event.
 	IsApplication bool
+	// Meetings are the Zoom meetings the deletion deletes on Zoom too.
+	Meetings []deletedMeeting
+}
+
+// deletedMeeting is a Zoom meeting a deletion deletes: its 日程 and ID.
+type deletedMeeting struct {
+	When   string // the schedule's date and time
+	ZoomID int64  // 0 while it is still being created
+}
+
+// meetingsDeleted lists the wanted Zoom meetings of an event's schedules,
+// of one group (or all for groupID 0), which deleting it deletes on Zoom.
+func (s *Server) meetingsDeleted(r *http.Request, e *event.Event, groupID int64) ([]deletedMeeting, error) {
+	ms, err := s.store.EventZoomMeetings(r.Context(), e.OrgID, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	gs, err := s.store.Groups(r.Context(), e.OrgID, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	when := map[int64]string{}
+	for _, g := range gs {
+		if groupID != 0 && g.ID != groupID {
+			continue
+		}
+		for _, sc := range g.Schedules {
+			when[sc.ID] = i18nDateTime(r, sc.StartsAt, e.Location()) + " – " + sc.EndsAt.In(e.Location()).Format("15:04")
+		}
+	}
+	var out []deletedMeeting
+	for _, m := range ms {
+		w, ok := when[m.ScheduleID]
+		if ok && m.Want == zoompolicy.WantPresent {
+			out = append(out, deletedMeeting{When: w, ZoomID: m.ZoomID})
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) eventDeleteConfirm(w http.ResponseWriter, r *http.Request) {
@@ -207,8 +246,13 @@ func (s *Server) eventDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ms, err := s.meetingsDeleted(r, &e, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "confirm_delete", confirmDelete{What: "delete.what_event", Name: e.Title,
-		Impact: im, IsEvent: true, IsGroup: true,
+		Impact: im, IsEvent: true, IsGroup: true, Meetings: ms,
 		Action: fmt.Sprintf("/events/%d/delete", e.ID), Back: fmt.Sprintf("/events/%d", e.ID)})
 }
 

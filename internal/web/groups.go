@@ -189,12 +189,17 @@ func (s *Server) groupDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ms, err := s.meetingsDeleted(r, &e, g.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	name := g.Name
 	if name == "" {
 		name = e.Title
 	}
 	s.render(w, r, http.StatusOK, "confirm_delete", confirmDelete{What: "delete.what_group", Name: name, Impact: im,
-		IsGroup: true, Action: fmt.Sprintf("/events/%d/groups/%d/delete", e.ID, g.ID), Back: fmt.Sprintf("/events/%d", e.ID)})
+		IsGroup: true, Meetings: ms, Action: fmt.Sprintf("/events/%d/groups/%d/delete", e.ID, g.ID), Back: fmt.Sprintf("/events/%d", e.ID)})
 }
 
 func (s *Server) groupDelete(w http.ResponseWriter, r *http.Request) {

@@ -13,9 +13,10 @@ import (
 	"kaisai/internal/zoompolicy"
 )
 
-// The Zoom meetings of an event's schedules, on the event page: their state
-// as the sync left it (DESIGN.md §4), and the organizer's actions on them —
-// 再試行, kaisaiの設定を再適用, 再作成, and ホストとして開始.
+// The Zoom meetings of an event's schedules, on the event page, each in its
+// 日程's row: their state as the sync left it (DESIGN.md §4), and the
+// organizer's actions on them — 再試行, kaisaiの設定を再適用, 再作成, and
+// ホストとして開始. A Zoom group's card sums up its settings.
 
 // meetingErrorKeys explain each kind of failure the sync records
 // (store.ZoomMeetingFailure.Kind); an unknown kind reads as "other".
@@ -63,32 +64,58 @@ type meetingView struct {
 	OnZoom bool
 	// CanStart: the meeting exists on Zoom and its host is linked.
 	CanStart bool
+	// OtherHost: the meeting's host is not the group's (a meeting of the
+	// previous host, being deleted), so the meeting names its host.
+	OtherHost bool
 	// Started: the schedule has begun, so no meeting is made for it any
 	// more (zoompolicy.MayCreate): no 再作成, nor 再試行 of a create.
 	Started bool
 }
 
-// zoomBlock is the data of the event page's meetings block.
+// zoomBlock is the Zoom part of the event page's groups.
 type zoomBlock struct {
 	Event    *event.Event
 	Meetings []meetingView
+	// BySchedule are the meetings of each schedule (by its id), shown in
+	// the schedule's row.
+	BySchedule map[int64][]meetingView
+	// Orphans are the meetings whose schedule is gone (being deleted, or
+	// left for the organizer to look at): shown below the groups.
+	Orphans []meetingView
+	// Hosts are the organization's Zoom connections by id, for the groups'
+	// settings summary.
+	Hosts map[int64]store.ZoomConnection
 	// Pending: some meeting is being created, updated or deleted, so the
-	// block refreshes itself.
+	// groups refresh themselves.
 	Pending bool
 	// Show: the event has a Zoom group or meetings.
 	Show bool
 }
 
-// zoomMeetings builds the meetings block of an event.
+// zoomMeetings builds the Zoom part of an event's groups.
 func (s *Server) zoomMeetings(r *http.Request, e *event.Event, gs []store.GroupWithSchedules) (*zoomBlock, error) {
 	ms, err := s.store.EventZoomMeetings(r.Context(), e.OrgID, e.ID)
 	if err != nil {
 		return nil, err
 	}
-	b := &zoomBlock{Event: e, Show: len(ms) > 0}
+	b := &zoomBlock{Event: e, Show: len(ms) > 0, BySchedule: map[int64][]meetingView{},
+		Hosts: map[int64]store.ZoomConnection{}}
+	for _, g := range gs {
+		if g.Venue == event.VenueZoom {
+			conns, err := s.store.ZoomConnections(r.Context(), e.OrgID)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range conns {
+				b.Hosts[c.ID] = c
+			}
+			break
+		}
+	}
 	type where struct {
 		when, group string
 		sc          event.Schedule
+		conn        int64 // the group's host, 0 when it has none
 	}
 	schedules := map[int64]where{}
 	for _, g := range gs {
@@ -98,7 +125,11 @@ func (s *Server) zoomMeetings(r *http.Request, e *event.Event, gs []store.GroupW
 			name = s.msgs.T(langOf(r), "groups.unnamed")
 		}
 		for _, sc := range g.Schedules {
-			schedules[sc.ID] = where{i18nDateTime(r, sc.StartsAt, e.Location()), name, sc}
+			var conn int64
+			if g.Zoom != nil {
+				conn = g.Zoom.ConnID
+			}
+			schedules[sc.ID] = where{i18nDateTime(r, sc.StartsAt, e.Location()), name, sc, conn}
 		}
 	}
 	for _, m := range ms {
@@ -118,17 +149,25 @@ func (s *Server) zoomMeetings(r *http.Request, e *event.Event, gs []store.GroupW
 				v.Changes = append(v.Changes, f)
 			}
 		}
-		if sc, ok := schedules[m.ScheduleID]; ok {
+		sc, ok := schedules[m.ScheduleID]
+		if ok {
 			v.Started = !zoompolicy.MayCreate(&sc.sc, s.now())
 		}
+		v.OtherHost = !ok || sc.conn != m.ConnID
 		v.OnZoom, v.CanStart = m.Facts().OnZoom(), zoompolicy.CanStart(m.Facts())
 		b.Pending = b.Pending || v.State.Pending()
 		b.Meetings = append(b.Meetings, v)
+		if ok {
+			b.BySchedule[m.ScheduleID] = append(b.BySchedule[m.ScheduleID], v)
+		} else {
+			b.Orphans = append(b.Orphans, v)
+		}
 	}
 	return b, nil
 }
 
-// zoomMeetingsBlock answers the block alone, for its own refresh (htmx).
+// zoomMeetingsBlock answers the event's groups alone, with their schedules
+// and meetings, for their own refresh while a meeting is pending (htmx).
 func (s *Server) zoomMeetingsBlock(w http.ResponseWriter, r *http.Request) {
 	e, ok := s.loadEvent(w, r)
 	if !ok {
@@ -144,7 +183,7 @@ func (s *Server) zoomMeetingsBlock(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.renderFragment(w, r, "event_show", "zoom-meetings", map[string]any{"Event": &e, "Zoom": b})
+	s.renderFragment(w, r, "event_show", "groups", map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(), "Zoom": b})
 }
 
 // loadMeeting reads the {meetingID} of an event's URL: a meeting of

@@ -200,7 +200,7 @@ func TestZoomGroupFormRoundTrip(t *testing.T) {
 		}
 		r = c.get(fmt.Sprintf("/events/%d/zoom-meetings", ev))
 		wantStatus(t, r, http.StatusOK)
-		if strings.Contains(r.Body, "<html") || !htmltest.Fragment(t, r.Body).Has("#zoom-meetings") {
+		if strings.Contains(r.Body, "<html") || !htmltest.Fragment(t, r.Body).Has("#groups") {
 			t.Fatalf("the block alone, want a fragment: %s", r)
 		}
 
