@@ -110,19 +110,34 @@ func TestCatalogsMatch(t *testing.T) {
 	}
 	verbs := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
 	for _, k := range jaKeys {
+		jaForms := catalog.Forms(i18n.Japanese, k)
+		if len(jaForms) != 1 {
+			t.Errorf("%q has plural forms in Japanese, which does not inflect", k)
+		}
 		jv := verbs.FindAllString(rawMessage(t, i18n.Japanese, k), -1)
-		ev := verbs.FindAllString(rawMessage(t, i18n.English, k), -1)
-		if !slices.Equal(jv, ev) {
-			t.Errorf("%q: placeholders %v in Japanese but %v in English", k, jv, ev)
+		// Each English form (a plural's one and other) takes the same
+		// arguments as the Japanese text.
+		for _, en := range catalog.Forms(i18n.English, k) {
+			ev := verbs.FindAllString(en, -1)
+			if !slices.Equal(jv, ev) {
+				t.Errorf("%q: placeholders %v in Japanese but %v in English %q", k, jv, ev, en)
+			}
+			if strings.TrimSpace(en) == "" {
+				t.Errorf("%q has an empty English text", k)
+			}
+			// The switch to Japanese is rightly in Japanese.
+			if k != "nav.switch_lang" && strings.ContainsFunc(en, func(r rune) bool {
+				return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
+			}) {
+				t.Errorf("%q: the English text is in Japanese", k)
+			}
+			// Counted words are inflected, not written "seat(s)".
+			if strings.Contains(en, "(s)") {
+				t.Errorf("%q: %q writes a plural as (s): give it one and other forms", k, en)
+			}
 		}
-		if strings.TrimSpace(rawMessage(t, i18n.Japanese, k)) == "" || strings.TrimSpace(rawMessage(t, i18n.English, k)) == "" {
+		if strings.TrimSpace(rawMessage(t, i18n.Japanese, k)) == "" {
 			t.Errorf("%q has an empty text", k)
-		}
-		// The switch to Japanese is rightly in Japanese.
-		if k != "nav.switch_lang" && strings.ContainsFunc(rawMessage(t, i18n.English, k), func(r rune) bool {
-			return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
-		}) {
-			t.Errorf("%q: the English text is in Japanese", k)
 		}
 	}
 }
