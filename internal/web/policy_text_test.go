@@ -47,7 +47,10 @@ func TestPolicyText(t *testing.T) {
 			[]string{"Until Mon, Dec 7: full refund", "Until Wed, Dec 9: 50% refunded", "After that: no refund"},
 			"You may cancel yourself until Wed, Dec 9."},
 		{"English, days", i18n.English, payment.Policy{Tiers: tiers[1:]}, time.Time{},
-			[]string{"Until 1 day(s) before the date: 50% refunded", "After that: no refund"},
+			[]string{"Until 1 day before the date: 50% refunded", "After that: no refund"},
+			"To cancel, please contact the organizer."},
+		{"English, days, plural", i18n.English, payment.Policy{Tiers: tiers}, time.Time{},
+			[]string{"Until 3 days before the date: full refund", "Until 1 day before the date: 50% refunded", "After that: no refund"},
 			"To cancel, please contact the organizer."},
 	}
 	for _, tc := range tests {
