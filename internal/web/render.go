@@ -121,6 +121,31 @@ func i18nDateTime(r *http.Request, t time.Time, loc *time.Location) string {
 	return i18n.DateTime(langOf(r), t, loc)
 }
 
+// Within reports whether the page is section or under it, for the
+// navigation's current section.
+func (p *page) Within(section string) bool {
+	path, _, _ := strings.Cut(p.Path, "?")
+	return path == section || strings.HasPrefix(path, section+"/")
+}
+
+// flashKinds style the flashes that do not confirm something done:
+// "warning" for what was not done, "info" for what is still under way.
+var flashKinds = map[string]string{
+	"flash.session_expired":    "warning",
+	"flash.zoom_denied":        "warning",
+	"flash.zoom_bad_state":     "warning",
+	"flash.applied_pay_later":  "warning",
+	"flash.payment_confirming": "info",
+}
+
+// FlashKind is the flash's style: "success", "info" or "warning".
+func (p *page) FlashKind() string {
+	if k, ok := flashKinds[p.Flash]; ok {
+		return k
+	}
+	return "success"
+}
+
 // Other is the language the switch offers.
 func (p *page) Other() i18n.Lang {
 	if p.Lang == i18n.English {

@@ -28,8 +28,10 @@ func TestZoomSimulatedBanner(t *testing.T) {
 		banner := func(r *resp, text string) {
 			t.Helper()
 			var first htmltest.Node
-			if elems := r.doc(t).First("body").Children(); len(elems) > 0 {
-				first = elems[0]
+			if elems := r.doc(t).First("body").Children(); len(elems) > 0 && elems[0].Attr("class") == "sim-banners" {
+				if banners := elems[0].Children(); len(banners) > 0 {
+					first = banners[0]
+				}
 			}
 			if first.Attr("id") != "zoom-simulated" || first.Attr("role") != "status" || first.Attr("class") != "sim-banner" {
 				t.Errorf("%s %s: the body does not open with the banner: %s", r.Method, r.Path, r)
