@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,12 +32,7 @@ const screensTimeout = 6 * time.Minute
 func TestScreensFitAndPassAxe(t *testing.T) {
 	chrome := findChrome(t)
 	axeJS := findAxe(t)
-	shots := os.Getenv("KAISAI_SCREENSHOTS")
-	if shots != "" {
-		if err := os.MkdirAll(shots, 0o755); err != nil {
-			t.Fatalf("KAISAI_SCREENSHOTS=%s: %v", shots, err)
-		}
-	}
+	shots := screenshotsDir(t)
 	kaisai := apptest.Start(t, testdb.SQLite(t))
 	browserCtx := startBrowserWithin(t, chrome, screensTimeout)
 	org := newTab(t, browserCtx, "organizer", kaisai.URL())
@@ -50,11 +46,6 @@ func TestScreensFitAndPassAxe(t *testing.T) {
 	org.follow("sign up", `form[action="/signup"] button[type="submit"]`, `^/events$`)
 	w := screensWorld(t, kaisai.Store, "owner@screens-e2e.example")
 
-	type screen struct {
-		name string
-		who  *tab
-		path string
-	}
 	screens := []screen{
 		{"events", org, "/events"},
 		{"event-new", org, "/events/new"},
@@ -73,6 +64,46 @@ func TestScreensFitAndPassAxe(t *testing.T) {
 		{"login", participant, "/login"},
 		{"signup", participant, "/signup"},
 	}
+	visitScreens(t, screens, axeJS, shots, func(b *tab, s screen, where string, phone bool) {
+		if s.name != "applications" {
+			return
+		}
+		// The list shows every badge the test asks about.
+		got := b.texts("#applications .badge")
+		for _, want := range []string{"入金済", "未入金", "キャンセル待ち"} {
+			if !containsString(got, want) {
+				t.Fatalf("%s: the list shows badges %q, want one reading %s", where, got, want)
+			}
+		}
+		b.checkListLayout(where, phone)
+	})
+}
+
+// screen is a page to look at, as who sees it.
+type screen struct {
+	name string
+	who  *tab
+	path string
+}
+
+// screenshotsDir is $KAISAI_SCREENSHOTS, created, or "" when unset.
+func screenshotsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("KAISAI_SCREENSHOTS")
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatalf("KAISAI_SCREENSHOTS=%s: %v", dir, err)
+		}
+	}
+	return dir
+}
+
+// visitScreens opens each screen at 1280 px and then on a 390 px phone and
+// checks it fits (checkFits; on the phone checkCards too) and passes
+// axe-core; more, when given, checks more of a screen. With shots set it
+// saves each page's full-page screenshot there as <name>-<width>.png.
+func visitScreens(t *testing.T, screens []screen, axeJS, shots string, more func(b *tab, s screen, where string, phone bool)) {
+	t.Helper()
 	for _, size := range []struct {
 		name          string
 		width, height int64
@@ -85,17 +116,10 @@ func TestScreensFitAndPassAxe(t *testing.T) {
 			} else {
 				b.do("emulate a 1280 px screen", chromedp.EmulateViewport(size.width, size.height))
 			}
-			b.open(s.path, `^`+strings.SplitN(s.path, "?", 2)[0]+`$`)
+			b.open(s.path, `^`+regexp.QuoteMeta(strings.SplitN(s.path, "?", 2)[0])+`$`)
 			where := s.name + " at " + size.name + " px"
-			if s.name == "applications" {
-				// The list shows every badge the test asks about.
-				got := b.texts("#applications .badge")
-				for _, want := range []string{"入金済", "未入金", "キャンセル待ち"} {
-					if !containsString(got, want) {
-						t.Fatalf("%s: the list shows badges %q, want one reading %s", where, got, want)
-					}
-				}
-				b.checkListLayout(where, size.mobile)
+			if more != nil {
+				more(b, s, where, size.mobile)
 			}
 			b.checkFits(where)
 			b.checkAxe(where, axeJS)
@@ -178,7 +202,22 @@ func (b *tab) checkFits(where string) {
 	width, _ := strconv.Atoi(b.eval(`String(document.scrollingElement.clientWidth)`))
 	scroll, _ := strconv.Atoi(b.eval(`String(document.scrollingElement.scrollWidth)`))
 	if scroll > width {
-		wide := b.eval(`Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > document.scrollingElement.clientWidth + 0.5).slice(0, 5).map(e => e.tagName + "#" + e.id + "." + e.className).join(", ")`)
+		// What sticks out: elements, and text running out of its box (a
+		// long unbreakable word, such as a Stripe id).
+		wide := b.eval(`(() => {
+			const edge = document.scrollingElement.clientWidth + 0.5;
+			const out = Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > edge)
+				.slice(0, 5).map(e => e.tagName + "#" + e.id + "." + e.className);
+			const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+			for (let n; (n = walk.nextNode()) && out.length < 8;) {
+				const r = document.createRange();
+				r.selectNodeContents(n);
+				if (Array.from(r.getClientRects()).some(c => c.right > edge)) {
+					out.push("text 「" + n.textContent.trim().slice(0, 40) + "」 in " + n.parentElement.tagName + "." + n.parentElement.className);
+				}
+			}
+			return out.join(", ");
+		})()`)
 		b.t.Errorf("%s: %s: the page is %d px wide but scrolls to %d px; too wide: %s", b.who, where, width, scroll, wide)
 	}
 	// An element's lines: the distinct tops of its text's line boxes
