@@ -77,6 +77,26 @@ func TestScreensFitAndPassAxe(t *testing.T) {
 		}
 		b.checkListLayout(where, phone)
 	})
+
+	// In English, where words are longer and plurals are spelled out.
+	for _, b := range []struct {
+		*tab
+		path string
+	}{{org, "/events"}, {participant, "/"}} {
+		b.open(b.path, `^`+b.path+`$`)
+		b.follow("switch to English", "#lang-switch", `^`+b.path+`$`)
+		if got := b.text("#lang-switch"); got != "日本語" {
+			t.Fatalf("%s: after switching, the language switch reads %q, want 日本語", b.who, got)
+		}
+	}
+	var english []screen
+	for _, s := range screens {
+		switch s.name {
+		case "events", "event", "applications", "application-detail", "public-event", "application":
+			english = append(english, screen{s.name + "-en", s.who, s.path})
+		}
+	}
+	visitScreens(t, english, axeJS, shots, nil)
 }
 
 // screen is a page to look at, as who sees it.
