@@ -42,9 +42,9 @@ type groupFormData struct {
 	// PasscodeFallback: the host's passcode policy could not be read, so
 	// the pre-filled passcode is a plain one (saving still works).
 	PasscodeFallback bool
-	// Confirm is the message key of a warning the organizer must confirm
-	// before the edit is saved (meetings moved or deleted).
-	Confirm string
+	// Confirm is the warning the organizer must confirm before the edit
+	// is saved (meetings moved or deleted), nil when there is none.
+	Confirm *zoomWarning
 }
 
 // hostOption is a Zoom connection offered as ホスト.
@@ -276,30 +276,64 @@ func (s *Server) checkHostPasscode(ctx context.Context, orgID int64, z *event.Zo
 	*fe = append(*fe, event.CheckZoomPasscode(z.Passcode, p)...)
 }
 
+// zoomWarning is what an edit of a Zoom group does to its meetings, which
+// the organizer confirms before it is saved: each line a message key and
+// its count (DESIGN.md §4).
+type zoomWarning struct {
+	Lines []warningLine
+}
+
+type warningLine struct {
+	Key string
+	N   int
+}
+
 // zoomChangeWarning is the warning an edit of a Zoom group needs confirmed
-// when it has meetings: a new host moves them (new join URLs and
-// passcodes), another venue deletes them. "" when there is none.
-func (s *Server) zoomChangeWarning(r *http.Request, old, edited *event.ScheduleGroup) (string, error) {
+// when it has live meetings: another venue deletes them (and the personal
+// join URLs of their registrants stop working); a new host deletes them and
+// creates them again on the new host (new join URLs and passcodes; with
+// 登録 kept on, the registrants are registered again on the new meetings,
+// else their personal URLs just stop working). Moving to Zoom from another
+// venue only creates meetings and needs no confirmation. nil when there is
+// none.
+func (s *Server) zoomChangeWarning(r *http.Request, old, edited *event.ScheduleGroup) (*zoomWarning, error) {
 	if old.Venue != event.VenueZoom || old.Zoom == nil {
-		return "", nil
+		return nil, nil
 	}
-	var key string
-	switch {
-	case edited.Venue != event.VenueZoom:
-		key = "groups.zoom_confirm_delete"
-	case edited.Zoom.ConnID != old.Zoom.ConnID:
-		key = "groups.zoom_confirm_move"
-	default:
-		return "", nil
+	move := edited.Venue == event.VenueZoom
+	if move && edited.Zoom.ConnID == old.Zoom.ConnID {
+		return nil, nil
 	}
-	ms, err := s.store.EventZoomMeetings(r.Context(), old.OrgID, old.EventID)
-	if err != nil {
-		return "", err
+	im, err := s.store.GroupZoomImpact(r.Context(), old.OrgID, old.ID)
+	if err != nil || im.Meetings == 0 {
+		return nil, err
 	}
-	for _, m := range ms {
-		if m.GroupID == old.ID && m.Want == zoompolicy.WantPresent {
-			return key, nil
+	w := &zoomWarning{}
+	add := func(n int, one, other string) {
+		key := other
+		if n == 1 {
+			key = one
 		}
+		w.Lines = append(w.Lines, warningLine{Key: key, N: n})
 	}
-	return "", nil
+	switch {
+	case !move:
+		add(im.Meetings, "groups.zoom_impact_delete_one", "groups.zoom_impact_delete_other")
+		if im.Registrants == 0 {
+			add(0, "groups.zoom_impact_delete_urls", "groups.zoom_impact_delete_urls")
+		} else {
+			add(im.Registrants, "groups.zoom_impact_registrants_lost_one", "groups.zoom_impact_registrants_lost_other")
+		}
+	default:
+		add(im.Meetings, "groups.zoom_impact_move_one", "groups.zoom_impact_move_other")
+		switch {
+		case im.Registrants == 0:
+		case edited.Zoom.Registration:
+			add(im.Registrants, "groups.zoom_impact_registrants_moved_one", "groups.zoom_impact_registrants_moved_other")
+		default:
+			add(im.Registrants, "groups.zoom_impact_registrants_lost_one", "groups.zoom_impact_registrants_lost_other")
+		}
+		add(0, "groups.zoom_impact_move_tell", "groups.zoom_impact_move_tell")
+	}
+	return w, nil
 }
