@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,6 +32,7 @@ const groupFormTimeout = 8 * time.Minute
 func TestGroupFormShowsWhatApplies(t *testing.T) {
 	chrome := findChrome(t)
 	axeJS := findAxe(t)
+	shots := os.Getenv("KAISAI_SCREENSHOTS") // a directory for each state's screenshot, for a person to look at
 	_, kaisai := startZoomWorld(t)
 	browserCtx := startBrowserWithin(t, chrome, groupFormTimeout)
 	org := newTab(t, browserCtx, "organizer", kaisai.URL())
@@ -74,6 +77,9 @@ func TestGroupFormShowsWhatApplies(t *testing.T) {
 				defer org.scriptsOff(true)
 			}
 			org.checkAxe(where, axeJS)
+			if shots != "" {
+				org.screenshot(filepath.Join(shots, "group-form "+strings.ReplaceAll(where, ",", "")+".png"))
+			}
 		}
 		for _, size := range []struct {
 			name          string
