@@ -200,3 +200,54 @@ func TestGroupFormKeepsOnlyTheChosenVenue(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupFormSaysWhatChoosingZoomCreates: the edit form of a 会場 or
+// 開催URL group with dates says, within the Zoom settings, that saving it
+// as Zoom creates a meeting for each date — counted, in Japanese and
+// English — and says nothing of it for a group without dates or one that
+// is Zoom already.
+func TestGroupFormSaysWhatChoosingZoomCreates(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		o := newZoomOrganizer(t, db, "licensed@example.com")
+		c, lic := o.c, o.hosts["licensed@example.com"]
+		ev := c.createEvent(eventSpec{Title: "Zoomに切り替える"})
+		one, two := c.addGroup(ev, placeGroup("東京都港区1-1")), c.addGroup(ev, urlGroup("https://example.com/live"))
+		none, zoomG := c.addGroup(ev, placeGroup("東京都港区1-1")), c.addGroup(ev, zoomGroup(lic, "abc123"))
+		c.addSchedule(ev, one, 10)
+		c.addSchedule(ev, two, 10)
+		c.addSchedule(ev, two, 10)
+		c.addSchedule(ev, zoomG, 10)
+		form := func(g int64) *resp {
+			t.Helper()
+			r := c.get(fmt.Sprintf("/events/%d/groups/%d/edit", ev, g))
+			wantStatus(t, r, http.StatusOK)
+			return r
+		}
+		note := func(r *resp) string {
+			t.Helper()
+			if n := r.doc(t).First("#zoom-settings #zoom-to-create"); n.Valid() {
+				return n.Text()
+			}
+			return ""
+		}
+		if got, want := note(form(one)), ja("groups.zoom_impact_create_one", 1); got != want {
+			t.Errorf("a 会場 group with one date: %q, want %q", got, want)
+		}
+		if got := note(form(two)); got != ja("groups.zoom_impact_create_other", 2) || !strings.Contains(got, "日程 2件") {
+			t.Errorf("a 開催URL group with two dates: %q", got)
+		}
+		for _, g := range []int64{none, zoomG} {
+			if got := note(form(g)); got != "" {
+				t.Errorf("group %d: %q, want no note", g, got)
+			}
+		}
+		c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}})
+		if got := note(form(one)); !strings.Contains(got, "a Zoom meeting will be created for this group's 1 date,") {
+			t.Errorf("in English, one date: %q", got)
+		}
+		if got := note(form(two)); !strings.Contains(got, "for each of this group's 2 dates,") {
+			t.Errorf("in English, two dates: %q", got)
+		}
+	})
+}

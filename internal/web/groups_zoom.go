@@ -42,6 +42,9 @@ type groupFormData struct {
 	// PasscodeFallback: the host's passcode policy could not be read, so
 	// the pre-filled passcode is a plain one (saving still works).
 	PasscodeFallback bool
+	// ToZoom is what choosing Zoom does to a group of another venue that
+	// has dates (a meeting created for each), nil otherwise.
+	ToZoom *warningLine
 	// Confirm is the warning the organizer must confirm before the edit
 	// is saved (meetings moved or deleted), nil when there is none.
 	Confirm *zoomWarning
@@ -91,6 +94,19 @@ func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.Schedul
 		h.NoRegistration = h.Host.NoRegistration()
 		d.Hosts = append(d.Hosts, h)
 		d.AnyLinked = d.AnyLinked || h.Linked
+	}
+	if g != nil && g.Venue != event.VenueZoom {
+		schedules, err := s.groupSchedules(r, g)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch n := len(schedules); n {
+		case 0:
+		case 1:
+			d.ToZoom = &warningLine{Key: "groups.zoom_impact_create_one", N: n}
+		default:
+			d.ToZoom = &warningLine{Key: "groups.zoom_impact_create_other", N: n}
+		}
 	}
 	return s.newPage(r, d), d, nil
 }
