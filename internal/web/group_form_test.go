@@ -72,7 +72,7 @@ func TestGroupFormWarningsCount(t *testing.T) {
 		// None: one meeting, nobody registered.
 		ev0, g0, _ := o.zoomEvent(t, "licensed@example.com", "abc123")
 		text := warning(t, c.post(edit(ev0, g0), placeGroup("東京都港区1-1")))
-		for _, want := range []string{ja("groups.zoom_confirm_title"), ja("groups.zoom_impact_delete_one", 1),
+		for _, want := range []string{ja("groups.zoom_confirm_title"), ja("groups.zoom_impact_delete", 1),
 			"Zoomミーティング 1件", ja("groups.zoom_impact_delete_urls")} {
 			if !strings.Contains(text, want) {
 				t.Errorf("delete, none registered: the warning %q lacks %q", text, want)
@@ -94,7 +94,7 @@ func TestGroupFormWarningsCount(t *testing.T) {
 		o.waitRegistrants(t, g1, 1, 1)
 		move := zoomGroup(num, "38572619", "zoom_registration", "1")
 		text = warning(t, c.post(edit(ev1, g1), move))
-		for _, want := range []string{ja("groups.zoom_impact_move_one", 1), ja("groups.zoom_impact_registrants_moved_one", 1),
+		for _, want := range []string{ja("groups.zoom_impact_move", 1), ja("groups.zoom_impact_registrants_moved", 1),
 			"登録済みの参加者 1名", ja("groups.zoom_impact_move_tell")} {
 			if !strings.Contains(text, want) {
 				t.Errorf("move, one registered: the warning %q lacks %q", text, want)
@@ -102,7 +102,7 @@ func TestGroupFormWarningsCount(t *testing.T) {
 		}
 		// Moved with 登録 off, the registrant just loses the URL.
 		text = warning(t, c.post(edit(ev1, g1), zoomGroup(num, "38572619")))
-		if want := ja("groups.zoom_impact_registrants_lost_one", 1); !strings.Contains(text, want) {
+		if want := ja("groups.zoom_impact_registrants_lost", 1); !strings.Contains(text, want) {
 			t.Errorf("move without 登録: the warning %q lacks %q", text, want)
 		}
 
@@ -231,10 +231,10 @@ func TestGroupFormSaysWhatChoosingZoomCreates(t *testing.T) {
 			}
 			return ""
 		}
-		if got, want := note(form(one)), ja("groups.zoom_impact_create_one", 1); got != want {
+		if got, want := note(form(one)), ja("groups.zoom_impact_create", 1); got != want {
 			t.Errorf("a 会場 group with one date: %q, want %q", got, want)
 		}
-		if got := note(form(two)); got != ja("groups.zoom_impact_create_other", 2) || !strings.Contains(got, "日程 2件") {
+		if got := note(form(two)); got != ja("groups.zoom_impact_create", 2) || !strings.Contains(got, "日程 2件") {
 			t.Errorf("a 開催URL group with two dates: %q", got)
 		}
 		for _, g := range []int64{none, zoomG} {

@@ -100,12 +100,8 @@ func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.Schedul
 		if err != nil {
 			return nil, nil, err
 		}
-		switch n := len(schedules); n {
-		case 0:
-		case 1:
-			d.ToZoom = &warningLine{Key: "groups.zoom_impact_create_one", N: n}
-		default:
-			d.ToZoom = &warningLine{Key: "groups.zoom_impact_create_other", N: n}
+		if n := len(schedules); n > 0 {
+			d.ToZoom = &warningLine{Key: "groups.zoom_impact_create", N: n}
 		}
 	}
 	return s.newPage(r, d), d, nil
@@ -294,7 +290,8 @@ func (s *Server) checkHostPasscode(ctx context.Context, orgID int64, z *event.Zo
 
 // zoomWarning is what an edit of a Zoom group does to its meetings, which
 // the organizer confirms before it is saved: each line a message key and
-// its count (DESIGN.md §4).
+// its count (the plural form follows it; 0 for a text without a count),
+// DESIGN.md §4.
 type zoomWarning struct {
 	Lines []warningLine
 }
@@ -325,31 +322,25 @@ func (s *Server) zoomChangeWarning(r *http.Request, old, edited *event.ScheduleG
 		return nil, err
 	}
 	w := &zoomWarning{}
-	add := func(n int, one, other string) {
-		key := other
-		if n == 1 {
-			key = one
-		}
-		w.Lines = append(w.Lines, warningLine{Key: key, N: n})
-	}
+	add := func(key string, n int) { w.Lines = append(w.Lines, warningLine{Key: key, N: n}) }
 	switch {
 	case !move:
-		add(im.Meetings, "groups.zoom_impact_delete_one", "groups.zoom_impact_delete_other")
+		add("groups.zoom_impact_delete", im.Meetings)
 		if im.Registrants == 0 {
-			add(0, "groups.zoom_impact_delete_urls", "groups.zoom_impact_delete_urls")
+			add("groups.zoom_impact_delete_urls", 0)
 		} else {
-			add(im.Registrants, "groups.zoom_impact_registrants_lost_one", "groups.zoom_impact_registrants_lost_other")
+			add("groups.zoom_impact_registrants_lost", im.Registrants)
 		}
 	default:
-		add(im.Meetings, "groups.zoom_impact_move_one", "groups.zoom_impact_move_other")
+		add("groups.zoom_impact_move", im.Meetings)
 		switch {
 		case im.Registrants == 0:
 		case edited.Zoom.Registration:
-			add(im.Registrants, "groups.zoom_impact_registrants_moved_one", "groups.zoom_impact_registrants_moved_other")
+			add("groups.zoom_impact_registrants_moved", im.Registrants)
 		default:
-			add(im.Registrants, "groups.zoom_impact_registrants_lost_one", "groups.zoom_impact_registrants_lost_other")
+			add("groups.zoom_impact_registrants_lost", im.Registrants)
 		}
-		add(0, "groups.zoom_impact_move_tell", "groups.zoom_impact_move_tell")
+		add("groups.zoom_impact_move_tell", 0)
 	}
 	return w, nil
 }
