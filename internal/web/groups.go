@@ -22,7 +22,11 @@ func groupForm(r *http.Request, g *event.ScheduleGroup, p *page) {
 		g.Zoom = zoomSettingsForm(f)
 	}
 	g.Normalize()
-	p.Form = url.Values{"name": {g.Name}, "venue": {string(g.Venue)}, "address": {g.Address}, "online_url": {g.OnlineURL}}
+	// The address and 開催URL of a venue not chosen are not saved
+	// (Normalize), but the form keeps them, so that switching back loses
+	// nothing.
+	p.Form = url.Values{"name": {g.Name}, "venue": {string(g.Venue)},
+		"address": {strings.TrimSpace(f.Get("address"))}, "online_url": {strings.TrimSpace(f.Get("online_url"))}}
 	// The Zoom section keeps what was typed even when another venue was
 	// chosen, so that switching back loses nothing.
 	z := g.Zoom
@@ -140,7 +144,7 @@ func (s *Server) groupUpdate(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		// Moving or deleting meetings changes what participants were told:
 		// the organizer confirms it first.
-		if d.Confirm, err = s.zoomChangeWarning(r, &g, &edited); err == nil && d.Confirm != "" &&
+		if d.Confirm, err = s.zoomChangeWarning(r, &g, &edited); err == nil && d.Confirm != nil &&
 			r.PostForm.Get("confirm_zoom") != "1" {
 			s.render(w, r, http.StatusOK, "group_form", p)
 			return
@@ -174,7 +178,7 @@ func (s *Server) groupSchedules(r *http.Request, g *event.ScheduleGroup) ([]even
 func (s *Server) groupFormFailed(w http.ResponseWriter, r *http.Request, err error, p *page, d *groupFormData) bool {
 	d.selectHost(p.Val("zoom_host"))
 	if err != nil {
-		d.Confirm = "" // nothing to confirm until the form is valid
+		d.Confirm = nil // nothing to confirm until the form is valid
 	}
 	return s.formFailed(w, r, err, p, "group_form")
 }

@@ -42,9 +42,12 @@ type groupFormData struct {
 	// PasscodeFallback: the host's passcode policy could not be read, so
 	// the pre-filled passcode is a plain one (saving still works).
 	PasscodeFallback bool
-	// Confirm is the message key of a warning the organizer must confirm
-	// before the edit is saved (meetings moved or deleted).
-	Confirm string
+	// ToZoom is what choosing Zoom does to a group of another venue that
+	// has dates (a meeting created for each), nil otherwise.
+	ToZoom *warningLine
+	// Confirm is the warning the organizer must confirm before the edit
+	// is saved (meetings moved or deleted), nil when there is none.
+	Confirm *zoomWarning
 }
 
 // hostOption is a Zoom connection offered as ホスト.
@@ -91,6 +94,15 @@ func (s *Server) groupFormPage(r *http.Request, e *event.Event, g *event.Schedul
 		h.NoRegistration = h.Host.NoRegistration()
 		d.Hosts = append(d.Hosts, h)
 		d.AnyLinked = d.AnyLinked || h.Linked
+	}
+	if g != nil && g.Venue != event.VenueZoom {
+		schedules, err := s.groupSchedules(r, g)
+		if err != nil {
+			return nil, nil, err
+		}
+		if n := len(schedules); n > 0 {
+			d.ToZoom = &warningLine{Key: "groups.zoom_impact_create", N: n}
+		}
 	}
 	return s.newPage(r, d), d, nil
 }
@@ -276,30 +288,59 @@ func (s *Server) checkHostPasscode(ctx context.Context, orgID int64, z *event.Zo
 	*fe = append(*fe, event.CheckZoomPasscode(z.Passcode, p)...)
 }
 
+// zoomWarning is what an edit of a Zoom group does to its meetings, which
+// the organizer confirms before it is saved: each line a message key and
+// its count (the plural form follows it; 0 for a text without a count),
+// DESIGN.md §4.
+type zoomWarning struct {
+	Lines []warningLine
+}
+
+type warningLine struct {
+	Key string
+	N   int
+}
+
 // zoomChangeWarning is the warning an edit of a Zoom group needs confirmed
-// when it has meetings: a new host moves them (new join URLs and
-// passcodes), another venue deletes them. "" when there is none.
-func (s *Server) zoomChangeWarning(r *http.Request, old, edited *event.ScheduleGroup) (string, error) {
+// when it has live meetings: another venue deletes them (and the personal
+// join URLs of their registrants stop working); a new host deletes them and
+// creates them again on the new host (new join URLs and passcodes; with
+// 登録 kept on, the registrants are registered again on the new meetings,
+// else their personal URLs just stop working). Moving to Zoom from another
+// venue only creates meetings and needs no confirmation. nil when there is
+// none.
+func (s *Server) zoomChangeWarning(r *http.Request, old, edited *event.ScheduleGroup) (*zoomWarning, error) {
 	if old.Venue != event.VenueZoom || old.Zoom == nil {
-		return "", nil
+		return nil, nil
 	}
-	var key string
+	move := edited.Venue == event.VenueZoom
+	if move && edited.Zoom.ConnID == old.Zoom.ConnID {
+		return nil, nil
+	}
+	im, err := s.store.GroupZoomImpact(r.Context(), old.OrgID, old.ID)
+	if err != nil || im.Meetings == 0 {
+		return nil, err
+	}
+	w := &zoomWarning{}
+	add := func(key string, n int) { w.Lines = append(w.Lines, warningLine{Key: key, N: n}) }
 	switch {
-	case edited.Venue != event.VenueZoom:
-		key = "groups.zoom_confirm_delete"
-	case edited.Zoom.ConnID != old.Zoom.ConnID:
-		key = "groups.zoom_confirm_move"
-	default:
-		return "", nil
-	}
-	ms, err := s.store.EventZoomMeetings(r.Context(), old.OrgID, old.EventID)
-	if err != nil {
-		return "", err
-	}
-	for _, m := range ms {
-		if m.GroupID == old.ID && m.Want == zoompolicy.WantPresent {
-			return key, nil
+	case !move:
+		add("groups.zoom_impact_delete", im.Meetings)
+		if im.Registrants == 0 {
+			add("groups.zoom_impact_delete_urls", 0)
+		} else {
+			add("groups.zoom_impact_registrants_lost", im.Registrants)
 		}
+	default:
+		add("groups.zoom_impact_move", im.Meetings)
+		switch {
+		case im.Registrants == 0:
+		case edited.Zoom.Registration:
+			add("groups.zoom_impact_registrants_moved", im.Registrants)
+		default:
+			add("groups.zoom_impact_registrants_lost", im.Registrants)
+		}
+		add("groups.zoom_impact_move_tell", 0)
 	}
-	return "", nil
+	return w, nil
 }

@@ -313,7 +313,7 @@ func TestZoomGroupHostChangeNeedsConfirmation(t *testing.T) {
 
 		r := c.post(edit, zoomGroup(num, "38572619", "zoom_waiting_room", "1"))
 		wantStatus(t, r, http.StatusOK)
-		wantText(t, r, ja("groups.zoom_confirm_move"), ja("groups.zoom_confirm_label"))
+		wantText(t, r, ja("groups.zoom_impact_move", 1), ja("groups.zoom_confirm_label"))
 		if got, _ := o.st.Group(context.Background(), o.orgID, ev, g); got.Zoom == nil || got.Zoom.ConnID != lic {
 			t.Fatalf("the host changed before confirmation: %+v", got.Zoom)
 		}
@@ -343,7 +343,7 @@ func TestZoomGroupHostChangeNeedsConfirmation(t *testing.T) {
 		// Switching to 開催URL deletes the meetings: confirmed first too.
 		r = c.post(edit, urlGroup("https://example.com/live"))
 		wantStatus(t, r, http.StatusOK)
-		wantText(t, r, ja("groups.zoom_confirm_delete"))
+		wantText(t, r, ja("groups.zoom_impact_delete", 1))
 		form := urlGroup("https://example.com/live")
 		form.Set("confirm_zoom", "1")
 		wantRedirect(t, c.post(edit, form), fmt.Sprintf("/events/%d", ev))
