@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -77,6 +79,7 @@ func TestPublicPageConfirmAndConsentOnPhone(t *testing.T) {
 	org.click("#copy-public-url")
 	org.waitFor("the copy to be confirmed", `document.querySelector("#copy-status").textContent`)
 	org.checkFits("the event page's public link at 390 px")
+	shot(org, "public-link-390.png")
 
 	participant.do("emulate a 390 px phone", phone)
 	participant.open(publicPath, `^`+regexp.QuoteMeta(publicPath)+`$`)
@@ -93,6 +96,7 @@ func TestPublicPageConfirmAndConsentOnPhone(t *testing.T) {
 		t.Fatalf("participant: group cards %q, want two", got)
 	}
 	participant.checkFits("the public page at 390 px")
+	shot(participant, "public-page-390.png")
 	participant.checkAxe("the public page at 390 px", axeJS)
 
 	participant.click(`#apply-form input[name="schedule_id"][value="` + itoa(sc.ID) + `"]`)
@@ -118,6 +122,7 @@ func TestPublicPageConfirmAndConsentOnPhone(t *testing.T) {
 		t.Fatalf("participant: what happens next reads %q, want the payment", got)
 	}
 	participant.checkFits("the 確認画面 at 390 px")
+	shot(participant, "apply-confirm-390.png")
 	participant.checkAxe("the 確認画面 at 390 px", axeJS)
 
 	// 「修正する」: the form again, everything as typed.
@@ -132,6 +137,17 @@ func TestPublicPageConfirmAndConsentOnPhone(t *testing.T) {
 	participant.follow("apply", "#confirm-submit", `^/a/([^/]+)$`)
 	if got := participant.text("#application-status"); got != "申込済" {
 		t.Fatalf("participant: application status is %q, want 申込済", got)
+	}
+}
+
+// shot saves the page's screenshot as file in $KAISAI_SCREENSHOTS, when set,
+// for a person to look at.
+func shot(b *tab, file string) {
+	if dir := os.Getenv("KAISAI_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.t.Fatal(err)
+		}
+		b.screenshot(filepath.Join(dir, file))
 	}
 }
 
