@@ -137,14 +137,27 @@ func (p *payScene) applyOnline(t *testing.T, email string) (string, event.Applic
 	t.Helper()
 	page := p.app.URL() + "/e/" + p.ze.event.Slug
 	_, _, body := get(t, page)
-	form, err := apptest.BrowserForm(body, "/e/"+p.ze.event.Slug+"/apply")
+	form, err := apptest.BrowserForm(body, "/e/"+p.ze.event.Slug+"/confirm")
 	if err != nil {
 		t.Fatal(err)
 	}
 	form.Set("schedule_id", strconv.FormatInt(p.ze.schedules[0].ID, 10))
 	form.Set("name", "参加者 "+email)
 	form.Set("email", email)
-	resp, err := participant.PostForm(page+"/apply", form)
+	// The form leads to the 確認画面, whose 「申し込む」 applies.
+	resp, err := participant.PostForm(page+"/confirm", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirm, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+	if form, err = apptest.BrowserForm(string(confirm), "/e/"+p.ze.event.Slug+"/apply"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = participant.PostForm(page+"/apply", form)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,7 +114,12 @@ func TestOrganizerPublishesParticipantApplies(t *testing.T) {
 	participant.click(`#apply-form input[name="schedule_id"]`)
 	participant.fill(`#apply-form input[name="name"]`, applicant)
 	participant.fill(`#apply-form input[name="email"]`, email)
-	applied := participant.follow("apply", "#apply-submit", `^/a/([^/]+)$`)
+	// The form leads to the 確認画面; its 「申し込む」 applies.
+	participant.follow("review the application", "#apply-submit", `^/e/[^/]+/confirm$`)
+	if got := participant.text("#confirm-email"); got != email {
+		t.Fatalf("participant: the 確認画面 shows the e-mail %q, want %s", got, email)
+	}
+	applied := participant.follow("apply", "#confirm-submit", `^/a/([^/]+)$`)
 
 	if got := participant.text("#application-status"); got != "申込済" {
 		t.Fatalf("participant: application status is %q, want 申込済", got)

@@ -130,15 +130,17 @@ func setUpPaidZoomEvent(t *testing.T, org *tab, capacity int, waitlist bool) pai
 	return paidZoomEvent{publicPath: "/e/" + m[1], eventPath: eventPath}
 }
 
-// apply fills the public form as the participant and submits it; it
-// returns the path landed on, which must match wantPath.
+// apply fills the public form as the participant, submits it and
+// applies on the 確認画面; it returns the path landed on, which must
+// match wantPath.
 func (e paidZoomEvent) apply(p *tab, name, email, wantPath string) []string {
 	p.t.Helper()
 	p.open(e.publicPath, `^/e/[^/]+$`)
 	p.click(`#apply-form input[name="schedule_id"]`)
 	p.fill(`#apply-form input[name="name"]`, name)
 	p.fill(`#apply-form input[name="email"]`, email)
-	return p.follow("apply", "#apply-submit", wantPath)
+	p.follow("review the application", "#apply-submit", `^/e/[^/]+/confirm$`)
+	return p.follow("apply", "#confirm-submit", wantPath)
 }
 
 // onZoom is who Zoom's meetings have as approved registrants, sorted.

@@ -83,6 +83,9 @@ type ApplicationInput struct {
 	Name       string
 	Email      string
 	SubmitKey  string // one per rendered form: a double submit finds the first application
+	// Consent: the participant agreed to the event's 利用規約 and
+	// プライバシーポリシー (required when the event sets either).
+	Consent bool
 }
 
 // Normalize trims what people type.
@@ -113,6 +116,16 @@ func (in *ApplicationInput) Validate() error {
 		fe.Add("email", "validation.too_long", MaxEmailLen)
 	case !ValidEmail(in.Email):
 		fe.Add("email", "validation.email")
+	}
+	return fe.Err()
+}
+
+// ValidateFor checks the form for applying to e: Validate's checks, and
+// the participant's consent when e asks for it.
+func (in *ApplicationInput) ValidateFor(e *Event) error {
+	fe, _ := in.Validate().(FieldErrors)
+	if e.NeedsConsent() && !in.Consent {
+		fe.Add("consent", "validation.consent")
 	}
 	return fe.Err()
 }

@@ -69,8 +69,15 @@ type Event struct {
 	RefundTiers   string
 	// ReceiptPurpose is the 但し書き of the event's 領収書 ("": the default).
 	ReceiptPurpose string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Contact is the public page's お問い合わせ先: an e-mail address or an
+	// http(s) URL ("": none). TermsURL and PrivacyURL are the organizer's
+	// 利用規約 and プライバシーポリシー; with either set, applying needs the
+	// participant's consent (ApplicationInput.Consent).
+	Contact    string
+	TermsURL   string
+	PrivacyURL string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Location returns the event's time zone, or Asia/Tokyo when it is unknown.
@@ -93,6 +100,9 @@ func (e *Event) Normalize() {
 	e.Title = strings.TrimSpace(e.Title)
 	e.Description = strings.TrimSpace(NormalizeNewlines(e.Description))
 	e.TimeZone = strings.TrimSpace(e.TimeZone)
+	e.Contact = strings.TrimSpace(e.Contact)
+	e.TermsURL = strings.TrimSpace(e.TermsURL)
+	e.PrivacyURL = strings.TrimSpace(e.PrivacyURL)
 	if e.TimeZone == "" {
 		e.TimeZone = DefaultTimeZone
 	}
@@ -139,8 +149,24 @@ func (e *Event) Validate() error {
 	if e.Status != StatusDraft && e.Status != StatusPublished {
 		fe.Add("status", "validation.choose")
 	}
+	if checkText(&fe, "contact", e.Contact, false) && e.Contact != "" && !validWebURL(e.Contact) && !ValidEmail(e.Contact) {
+		fe.Add("contact", "validation.contact")
+	}
+	for _, u := range []struct{ field, url string }{{"terms_url", e.TermsURL}, {"privacy_url", e.PrivacyURL}} {
+		if checkText(&fe, u.field, u.url, false) && u.url != "" && !validWebURL(u.url) {
+			fe.Add(u.field, "validation.url")
+		}
+	}
 	return fe.Err()
 }
+
+// ContactEmail reports whether the お問い合わせ先 is an e-mail address
+// (else it is a URL, or empty).
+func (e *Event) ContactEmail() bool { return e.Contact != "" && !validWebURL(e.Contact) }
+
+// NeedsConsent reports whether applying asks the participant to agree to
+// the organizer's 利用規約 and/or プライバシーポリシー.
+func (e *Event) NeedsConsent() bool { return e.TermsURL != "" || e.PrivacyURL != "" }
 
 // Venue is where a schedule group is held.
 type Venue string

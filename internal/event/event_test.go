@@ -43,6 +43,15 @@ func TestEventValidate(t *testing.T) {
 		{"bad zone", func(e *Event) { e.TimeZone = "Mars/Olympus" }, "time_zone=validation.time_zone"},
 		{"local zone", func(e *Event) { e.TimeZone = "Local" }, "time_zone=validation.time_zone"},
 		{"bad status", func(e *Event) { e.Status = "secret" }, "status=validation.choose"},
+		{"contact e-mail", func(e *Event) { e.Contact = "info@example.jp" }, ""},
+		{"contact URL", func(e *Event) { e.Contact = "https://example.jp/contact" }, ""},
+		{"contact neither", func(e *Event) { e.Contact = "03-1234-5678" }, "contact=validation.contact"},
+		{"contact other scheme", func(e *Event) { e.Contact = "ftp://example.jp" }, "contact=validation.contact"},
+		{"contact newline", func(e *Event) { e.Contact = "a@example.jp\nb" }, "contact=validation.bad_text"},
+		{"terms URL", func(e *Event) { e.TermsURL = "https://example.jp/terms" }, ""},
+		{"terms not a URL", func(e *Event) { e.TermsURL = "example.jp/terms" }, "terms_url=validation.url"},
+		{"privacy URL", func(e *Event) { e.PrivacyURL = "http://example.jp/privacy" }, ""},
+		{"privacy javascript", func(e *Event) { e.PrivacyURL = "javascript:alert(1)" }, "privacy_url=validation.url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,6 +221,27 @@ func TestApplicationInputValidate(t *testing.T) {
 		got := keys(tt.in.Validate())
 		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
 			t.Errorf("%+v: Validate() = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestApplicationConsent: an event with a 利用規約 or a プライバシーポリシー
+// needs the participant's consent; one with neither does not ask.
+func TestApplicationConsent(t *testing.T) {
+	in := ApplicationInput{ScheduleID: 1, Name: "山田", Email: "taro@example.jp"}
+	for _, tt := range []struct {
+		e       Event
+		consent bool
+		want    string
+	}{
+		{Event{}, false, ""},
+		{Event{TermsURL: "https://example.jp/terms"}, false, "consent=validation.consent"},
+		{Event{PrivacyURL: "https://example.jp/privacy"}, false, "consent=validation.consent"},
+		{Event{TermsURL: "https://example.jp/terms"}, true, ""},
+	} {
+		in.Consent = tt.consent
+		if got := strings.Join(keys(in.ValidateFor(&tt.e)), ","); got != tt.want {
+			t.Errorf("%+v, consent %v: ValidateFor = %q, want %q", tt.e, tt.consent, got, tt.want)
 		}
 	}
 }

@@ -13,12 +13,12 @@ import (
 
 const eventColumns = `e.id, e.org_id, e.slug, e.title, e.description, e.fee, e.price_jpy, e.time_zone,
 	e.status, e.waitlist_enabled, e.payment_days, e.self_cancel_off, e.cancel_days, e.refund_tiers,
-	e.receipt_purpose, e.created_at, e.updated_at`
+	e.receipt_purpose, e.contact, e.terms_url, e.privacy_url, e.created_at, e.updated_at`
 
 func scanEvent(sc interface{ Scan(...any) error }, e *event.Event, extra ...any) error {
 	return sc.Scan(append([]any{&e.ID, &e.OrgID, &e.Slug, &e.Title, &e.Description, &e.Fee, &e.PriceJPY,
 		&e.TimeZone, &e.Status, &e.WaitlistEnabled, &e.PaymentDays, &e.SelfCancelOff, &e.CancelDays, &e.RefundTiers,
-		&e.ReceiptPurpose, &e.CreatedAt, &e.UpdatedAt}, extra...)...)
+		&e.ReceiptPurpose, &e.Contact, &e.TermsURL, &e.PrivacyURL, &e.CreatedAt, &e.UpdatedAt}, extra...)...)
 }
 
 // EventSummary is a row of イベント一覧.
@@ -79,10 +79,12 @@ func (s *Store) CreateEvent(ctx context.Context, e *event.Event, formKey string)
 	e.ID, existing, err = s.createOnce(ctx, e.OrgID, formKey, func(tx *Tx) (id int64, err error) {
 		err = tx.QueryRowContext(ctx, `INSERT INTO events
 		(org_id, slug, title, description, fee, price_jpy, time_zone, status, waitlist_enabled, payment_days,
-		 self_cancel_off, cancel_days, refund_tiers, receipt_purpose, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+		 self_cancel_off, cancel_days, refund_tiers, receipt_purpose, contact, terms_url, privacy_url,
+		 created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
 			e.OrgID, e.Slug, e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled,
-			paymentDays(e), e.SelfCancelOff, e.CancelDays, e.RefundTiers, e.ReceiptPurpose, now, now).Scan(&id)
+			paymentDays(e), e.SelfCancelOff, e.CancelDays, e.RefundTiers, e.ReceiptPurpose, e.Contact, e.TermsURL,
+			e.PrivacyURL, now, now).Scan(&id)
 		return id, err
 	})
 	if err != nil {
@@ -110,10 +112,12 @@ func (s *Store) UpdateEvent(ctx context.Context, e *event.Event) (err error) {
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE events SET title = $1, description = $2, fee = $3, price_jpy = $4,
 			time_zone = $5, status = $6, waitlist_enabled = $7, payment_days = $8, self_cancel_off = $9,
-			cancel_days = $10, refund_tiers = $11, receipt_purpose = $12, updated_at = $13
-			WHERE org_id = $14 AND id = $15`,
+			cancel_days = $10, refund_tiers = $11, receipt_purpose = $12, contact = $13, terms_url = $14,
+			privacy_url = $15, updated_at = $16
+			WHERE org_id = $17 AND id = $18`,
 			e.Title, e.Description, e.Fee, e.PriceJPY, e.TimeZone, e.Status, e.WaitlistEnabled, paymentDays(e),
-			e.SelfCancelOff, e.CancelDays, e.RefundTiers, e.ReceiptPurpose, e.UpdatedAt, e.OrgID, e.ID)
+			e.SelfCancelOff, e.CancelDays, e.RefundTiers, e.ReceiptPurpose, e.Contact, e.TermsURL, e.PrivacyURL,
+			e.UpdatedAt, e.OrgID, e.ID)
 		if err != nil {
 			return err
 		}

@@ -36,6 +36,7 @@ func eventForm(r *http.Request, e *event.Event, p *page) event.FieldErrors {
 	e.TimeZone = f.Get("time_zone")
 	e.Status = event.Status(f.Get("status"))
 	e.WaitlistEnabled = f.Get("waitlist") == "1"
+	e.Contact, e.TermsURL, e.PrivacyURL = f.Get("contact"), f.Get("terms_url"), f.Get("privacy_url")
 	price := strings.TrimSpace(strings.ReplaceAll(f.Get("price"), ",", ""))
 	e.PriceJPY = 0
 	if price != "" {
@@ -57,7 +58,8 @@ func eventForm(r *http.Request, e *event.Event, p *page) event.FieldErrors {
 	e.Normalize()
 	p.Form = url.Values{"title": {e.Title}, "description": {e.Description}, "fee": {string(e.Fee)},
 		"price": {f.Get("price")}, "time_zone": {e.TimeZone}, "status": {string(e.Status)},
-		"payment_days": {f.Get("payment_days")}}
+		"payment_days": {f.Get("payment_days")}, "contact": {e.Contact}, "terms_url": {e.TermsURL},
+		"privacy_url": {e.PrivacyURL}}
 	if e.WaitlistEnabled {
 		p.Form.Set("waitlist", "1")
 	}
@@ -73,7 +75,8 @@ func validateEvent(e *event.Event, read event.FieldErrors) error {
 
 func eventValues(e *event.Event) url.Values {
 	v := url.Values{"title": {e.Title}, "description": {e.Description}, "fee": {string(e.Fee)},
-		"time_zone": {e.TimeZone}, "status": {string(e.Status)}, "payment_days": {strconv.Itoa(e.PaymentDays)}}
+		"time_zone": {e.TimeZone}, "status": {string(e.Status)}, "payment_days": {strconv.Itoa(e.PaymentDays)},
+		"contact": {e.Contact}, "terms_url": {e.TermsURL}, "privacy_url": {e.PrivacyURL}}
 	if e.Paid() {
 		v.Set("price", strconv.FormatInt(e.PriceJPY, 10))
 	}
@@ -149,7 +152,8 @@ func (s *Server) eventShow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(), "PublicURL": "/e/" + e.Slug, "Zoom": zb}
+	data := map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(), "PublicURL": "/e/" + e.Slug, "Zoom": zb,
+		"PublicFullURL": s.publicEventURL(r, &e)}
 	if err := s.eventMoney(r.Context(), &e, data); err != nil {
 		s.fail(w, r, err)
 		return

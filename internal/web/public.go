@@ -37,6 +37,11 @@ func (s *Server) publicEventPage(w http.ResponseWriter, r *http.Request, e *even
 		s.fail(w, r, err)
 		return
 	}
+	facts, err := s.publicFacts(r.Context(), e)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	now := s.now()
 	open := 0
 	signIn := false
@@ -52,8 +57,39 @@ func (s *Server) publicEventPage(w http.ResponseWriter, r *http.Request, e *even
 		p.Form.Set("submit_key", newSubmitKey())
 	}
 	p.Data = map[string]any{"Event": e, "Groups": gs, "Loc": e.Location(), "Now": now, "Open": open,
-		"SignIn": signIn}
+		"SignIn": signIn, "Facts": facts}
 	s.render(w, r, status, "public_event", p)
+}
+
+// publicFacts are what the public page and the 確認画面 say about who holds
+// the event and how it is paid.
+type publicFacts struct {
+	Organizer string // the organization's name (主催)
+	// Online: a paid event is paid online, by Methods (カード, コンビニ,
+	// 銀行振込, as the organization enabled them); otherwise the organizer
+	// tells applicants how to pay.
+	Online  bool
+	Methods []payment.Method
+}
+
+func (s *Server) publicFacts(ctx context.Context, e *event.Event) (publicFacts, error) {
+	o, err := s.store.Organization(ctx, e.OrgID)
+	if err != nil {
+		return publicFacts{}, err
+	}
+	f := publicFacts{Organizer: o.Name}
+	if !e.Paid() || s.pay == nil {
+		return f, nil
+	}
+	c, err := s.store.ConnectedStripe(ctx, e.OrgID)
+	switch {
+	case errors.Is(err, event.ErrNotFound):
+		return f, nil
+	case err != nil:
+		return f, err
+	}
+	f.Online, f.Methods = len(c.Methods) > 0, c.Methods
+	return f, nil
 }
 
 func (s *Server) publicEvent(w http.ResponseWriter, r *http.Request) {
@@ -82,25 +118,46 @@ func (s *Server) publicSeats(w http.ResponseWriter, r *http.Request) {
 	s.renderFragment(w, r, "public_event", "seats", map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(), "Now": s.now()})
 }
 
+// applyForm reads the application form into its input and a page holding
+// what was typed, to show again.
+func (s *Server) applyForm(r *http.Request) (event.ApplicationInput, *page) {
+	f := r.PostForm
+	in := event.ApplicationInput{Name: f.Get("name"), Email: f.Get("email"), SubmitKey: f.Get("submit_key"),
+		Consent: f.Get("consent") == "1"}
+	in.ScheduleID, _ = strconv.ParseInt(f.Get("schedule_id"), 10, 64)
+	in.Normalize()
+	p := s.newPage(r, nil)
+	p.Form = url.Values{"name": {in.Name}, "email": {in.Email}, "schedule_id": {f.Get("schedule_id")}, "submit_key": {in.SubmitKey}}
+	if in.Consent {
+		p.Form.Set("consent", "1")
+	}
+	return in, p
+}
+
+// staleForm answers a form kaisai did not render (no well-formed submit
+// key): the form again, with what was typed and a fresh key.
+func (s *Server) staleForm(w http.ResponseWriter, r *http.Request, e *event.Event, in event.ApplicationInput, p *page) bool {
+	if submitKeyPattern.MatchString(in.SubmitKey) {
+		return false
+	}
+	p.Form.Del("submit_key")
+	p.Errors.Add("form", "apply.stale_form")
+	s.publicEventPage(w, r, e, p, http.StatusBadRequest)
+	return true
+}
+
+// apply is 「申し込む」 of the 確認画面 (and of any client posting the form
+// at once): the application made, then on to its page or to payment.
 func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	e, ok := s.loadPublicEvent(w, r)
 	if !ok || !s.parseForm(w, r) {
 		return
 	}
-	f := r.PostForm
-	in := event.ApplicationInput{Name: f.Get("name"), Email: f.Get("email"), SubmitKey: f.Get("submit_key")}
-	in.ScheduleID, _ = strconv.ParseInt(f.Get("schedule_id"), 10, 64)
-	in.Normalize()
-	p := s.newPage(r, nil)
-	p.Form = url.Values{"name": {in.Name}, "email": {in.Email}, "schedule_id": {f.Get("schedule_id")}, "submit_key": {in.SubmitKey}}
-	if !submitKeyPattern.MatchString(in.SubmitKey) {
-		// Not a form kaisai rendered: start over with a fresh one.
-		p.Form.Del("submit_key")
-		p.Errors.Add("form", "apply.stale_form")
-		s.publicEventPage(w, r, &e, p, http.StatusBadRequest)
+	in, p := s.applyForm(r)
+	if s.staleForm(w, r, &e, in, p) {
 		return
 	}
-	err := in.Validate()
+	err := in.ValidateFor(&e)
 	var res event.ApplyResult
 	if err == nil {
 		res, err = s.store.Apply(r.Context(), &e, in)

@@ -162,6 +162,8 @@ func (s *Server) routes() []route {
 
 		pub("GET", "/e/{slug}", s.publicEvent),
 		pub("GET", "/e/{slug}/seats", s.publicSeats),
+		pub("POST", "/e/{slug}", s.applyEdit),
+		pub("POST", "/e/{slug}/confirm", s.applyConfirm),
 		pub("POST", "/e/{slug}/apply", s.apply),
 		pub("GET", "/e/{slug}/links", s.linksForm),
 		pub("POST", "/e/{slug}/links", s.linksRequest),
@@ -178,6 +180,8 @@ func (s *Server) routes() []route {
 		org("POST", "/events/new", s.eventCreate),
 		org("GET", "/events/{eventID}", s.eventShow),
 		org("GET", "/events/{eventID}/edit", s.eventEdit),
+		org("GET", "/events/{eventID}/qr.svg", s.eventQR),
+		org("GET", "/events/{eventID}/poster", s.eventPoster),
 		org("POST", "/events/{eventID}/edit", s.eventUpdate),
 		org("GET", "/events/{eventID}/delete", s.eventDeleteConfirm),
 		org("POST", "/events/{eventID}/delete", s.eventDelete),
