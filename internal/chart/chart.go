@@ -18,7 +18,7 @@ import (
 // width near a phone's keeps the text legible at 390 px.
 const (
 	viewWidth = 400
-	fontSize  = 11
+	fontSize  = 14
 )
 
 // Series is one kind of bar in a column chart (申込, 入金…); Class names it
@@ -75,8 +75,9 @@ func esc(s string) string { return template.HTMLEscapeString(s) }
 // num formats a coordinate with at most one decimal.
 func num(f float64) string { return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64) }
 
-func (w *writer) open(id, class string) {
-	w.printf(`<figure class="chart %s" id="%s">`, esc(class), esc(id))
+// open starts the figure, its caption the chart's title.
+func (w *writer) open(id, class, title string) {
+	w.printf(`<figure class="chart %s" id="%s"><figcaption>%s</figcaption>`, esc(class), esc(id), esc(title))
 }
 
 func (w *writer) svgStart(id, title, desc string, height float64) {
@@ -86,8 +87,8 @@ func (w *writer) svgStart(id, title, desc string, height float64) {
 }
 
 func (w *writer) empty(id, class, title, msg string) template.HTML {
-	w.open(id, class)
-	w.printf(`<figcaption>%s</figcaption><p class="chart-empty">%s</p></figure>`, esc(title), esc(msg))
+	w.open(id, class, title)
+	w.printf(`<p class="chart-empty">%s</p></figure>`, esc(msg))
 	return template.HTML(w.String())
 }
 
@@ -124,18 +125,18 @@ func (c Columns) Render() template.HTML {
 		return w.empty(c.ID, "columns", c.Title, c.Empty)
 	}
 	const (
-		height = 180.0
-		left   = 30.0 // the value axis' labels
+		height = 200.0
+		left   = 34.0 // the value axis' labels
 		right  = 4.0
-		topPad = 8.0
-		bottom = 22.0 // the labels under the bars
+		topPad = 10.0
+		bottom = 26.0 // the labels under the bars
 	)
 	plotW, plotH := viewWidth-left-right, height-topPad-bottom
 	yMax := niceMax(top)
 	n := len(c.Labels)
 	group := plotW / float64(n)
 	barW := group * 0.8 / float64(max(len(c.Series), 1))
-	w.open(c.ID, "columns")
+	w.open(c.ID, "columns", c.Title)
 	w.svgStart(c.ID, c.Title, c.Desc, height)
 	// The value axis: 0, half and the top, with light grid lines.
 	for _, v := range []int{0, yMax / 2, yMax} {
@@ -199,13 +200,13 @@ func (c Bars) Render() template.HTML {
 		return w.empty(c.ID, "bars", c.Title, c.Empty)
 	}
 	const (
-		row    = 34.0 // a label line, then the bar
-		track  = 250.0
-		barH   = 12.0
-		labelY = 12.0
+		row    = 42.0 // a label line, then the bar
+		track  = 240.0
+		barH   = 14.0
+		labelY = 15.0
 	)
 	height := row*float64(len(c.Bars)) + 4
-	w.open(c.ID, "bars")
+	w.open(c.ID, "bars", c.Title)
 	w.svgStart(c.ID, c.Title, c.Desc, height)
 	for i, b := range c.Bars {
 		y := row * float64(i)
@@ -220,7 +221,7 @@ func (c Bars) Render() template.HTML {
 					esc(c.Class), num(by), num(track*frac), num(barH), b.Value, b.Max)
 			}
 		}
-		w.printf(`<text class="figure" x="%d" y="%s" text-anchor="end">%s</text>`, viewWidth-2, num(by+barH-2), esc(b.Text))
+		w.printf(`<text class="figure" x="%s" y="%s">%s</text>`, num(track+8), num(by+barH-2), esc(b.Text))
 		w.printf(`</g>`)
 	}
 	w.printf(`</svg>`)
@@ -234,9 +235,9 @@ func (c Bars) Render() template.HTML {
 }
 
 // labelled are the indexes of the n bars that get a label: at most about
-// seven, evenly spaced, the first and the last always.
+// six or seven, evenly spaced, the first and the last always.
 func labelled(n int) []int {
-	step := (n + 6) / 7
+	step := (n + 5) / 6
 	var out []int
 	for i := 0; i < n; i += step {
 		out = append(out, i)
@@ -248,4 +249,19 @@ func labelled(n int) []int {
 		out = append(out, n-1)
 	}
 	return out
+}
+
+// Meter draws a small bar of value out of limit, for a row of a list whose
+// figures are written beside it: the drawing is hidden from screen
+// readers, which read the figures. A limit of 0 or less draws the track only.
+func Meter(value, limit int, class string) template.HTML {
+	var w writer
+	w.printf(`<svg class="meter" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false">`)
+	w.printf(`<rect class="track" width="100" height="8"/>`)
+	if limit > 0 && value > 0 {
+		w.printf(`<rect class="bar-%s" width="%s" height="8" data-value="%d" data-max="%d"/>`, esc(class),
+			num(math.Min(100*float64(value)/float64(limit), 100)), value, limit)
+	}
+	w.printf(`</svg>`)
+	return template.HTML(w.String())
 }

@@ -240,9 +240,30 @@ func TestNiceMaxAndLabels(t *testing.T) {
 			t.Errorf("niceMax(%d) = %d, want %d", in, got, want)
 		}
 	}
-	for n, want := range map[int]string{1: "[0]", 2: "[0 1]", 7: "[0 1 2 3 4 5 6]", 8: "[0 2 4 7]", 100: "[0 15 30 45 60 75 90 99]"} {
+	for n, want := range map[int]string{1: "[0]", 2: "[0 1]", 6: "[0 1 2 3 4 5]", 7: "[0 2 4 6]", 8: "[0 2 4 7]", 100: "[0 17 34 51 68 85 99]"} {
 		if got := fmt.Sprint(labelled(n)); got != want {
 			t.Errorf("labelled(%d) = %s, want %s", n, got, want)
+		}
+	}
+}
+
+func TestMeter(t *testing.T) {
+	for _, tt := range []struct {
+		value, limit int
+		width        string // of the bar; "" for none
+	}{{3, 10, "30"}, {10, 10, "100"}, {12, 10, "100"}, {0, 10, ""}, {5, 0, ""}} {
+		root := parse(t, Meter(tt.value, tt.limit, "fill"))
+		if root.attr("aria-hidden") != "true" {
+			t.Errorf("meter not hidden from screen readers")
+		}
+		var width string
+		for _, r := range find(root, "rect") {
+			if r.attr("data-value") != "" {
+				width = r.attr("width")
+			}
+		}
+		if width != tt.width {
+			t.Errorf("Meter(%d, %d): bar width %q, want %q", tt.value, tt.limit, width, tt.width)
 		}
 	}
 }
