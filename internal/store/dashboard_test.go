@@ -140,3 +140,26 @@ func TestPerDayEmptyAndSummerTime(t *testing.T) {
 		t.Errorf("per day across the change: %s", got)
 	}
 }
+
+// BenchmarkEventActivity10k measures the event page's dashboard figures
+// for an event of 10,000 applications.
+//
+//	go test -run '^$' -bench EventActivity10k ./internal/store/
+func BenchmarkEventActivity10k(b *testing.B) {
+	for _, newDB := range []func(testing.TB) testdb.DB{testdb.SQLite, testdb.Postgres} {
+		db := newDB(b)
+		st := open(b, db)
+		f := newFixture(b, st, "owner@example.com", 20000, false)
+		seedApplicants(b, st, f, 10000)
+		ctx := context.Background()
+		tokyo, _ := time.LoadLocation("Asia/Tokyo")
+		b.Run(db.Name, func(b *testing.B) {
+			for b.Loop() {
+				act, err := st.EventActivity(ctx, f.org.ID, f.event.ID)
+				if err != nil || len(act.Applied) != 10000 || len(act.PerDay(tokyo, time.Time{})) == 0 {
+					b.Fatalf("%d applied, %v", len(act.Applied), err)
+				}
+			}
+		})
+	}
+}
