@@ -77,7 +77,11 @@ func num(f float64) string { return strconv.FormatFloat(math.Round(f*10)/10, 'f'
 
 // open starts the figure, its caption the chart's title.
 func (w *writer) open(id, class, title string) {
-	w.printf(`<figure class="chart %s" id="%s"><figcaption>%s</figcaption>`, esc(class), esc(id), esc(title))
+	w.printf(`<figure class="chart %s"`, esc(class))
+	if id != "" {
+		w.printf(` id="%s"`, esc(id))
+	}
+	w.printf(`><figcaption>%s</figcaption>`, esc(title))
 }
 
 func (w *writer) svgStart(id, title, desc string, height float64) {
