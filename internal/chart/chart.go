@@ -92,7 +92,7 @@ func (w *writer) svgStart(id, title, desc string, height float64) {
 
 func (w *writer) empty(id, class, title, msg string) template.HTML {
 	w.open(id, class, title)
-	w.printf(`<p class="chart-empty">%s</p></figure>`, esc(msg))
+	w.printf(`<p class="empty chart-empty">%s</p></figure>`, esc(msg))
 	return template.HTML(w.String())
 }
 
