@@ -18,12 +18,12 @@ var commonTimeZones = []string{"Asia/Tokyo", "UTC", "Asia/Seoul", "Asia/Shanghai
 
 func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	es, err := s.store.Events(r.Context(), m.OrgID)
+	es, err := s.store.EventOverviews(r.Context(), m.OrgID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "events", map[string]any{"Events": es})
+	s.render(w, r, http.StatusOK, "events", eventListData(es, s.now()))
 }
 
 // eventForm reads the event form into e and the page's form values; the
@@ -155,6 +155,10 @@ func (s *Server) eventShow(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Event": &e, "Groups": gs, "Loc": e.Location(), "PublicURL": "/e/" + e.Slug, "Zoom": zb,
 		"PublicFullURL": s.publicEventURL(r, &e)}
 	if err := s.eventMoney(r.Context(), &e, data); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.eventDashboard(r, &e, gs, data); err != nil {
 		s.fail(w, r, err)
 		return
 	}
