@@ -141,6 +141,9 @@ func TestGroupFormShowsWhatApplies(t *testing.T) {
 			org.fill(`input[name="address"]`, "東京都港区2-2")
 			org.follow("save the group as 会場 "+round, `form[action="`+edit+`"] button[type="submit"]`, `^`+edit+`$`)
 			where := "the warning " + round
+			// autofocus moves the focus at the page's next rendering, which
+			// may come after its load: wait for it.
+			org.waitFor(where+": its checkbox focused (autofocus)", `document.activeElement?.id === "confirm-zoom" ? "yes" : ""`)
 			got := org.eval(`(() => {
 				const w = document.querySelector("#zoom-confirm[role=alert]"), f = document.querySelector("#group-form");
 				if (!w) return "no warning";

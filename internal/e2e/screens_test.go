@@ -142,6 +142,9 @@ func visitScreens(t *testing.T, screens []screen, axeJS, shots string, more func
 				more(b, s, where, size.mobile)
 			}
 			b.checkFits(where)
+			if size.mobile {
+				b.checkCards(where)
+			}
 			b.checkAxe(where, axeJS)
 			if shots != "" {
 				b.screenshot(filepath.Join(shots, s.name+"-"+size.name+".png"))
@@ -261,6 +264,20 @@ func (b *tab) checkFits(where string) {
 	})()`)
 	if len(broken) > 0 {
 		b.t.Errorf("%s: %s: headings or badges break onto more lines: %s", b.who, where, strings.Join(broken, ", "))
+	}
+}
+
+// checkCards fails the test when, on a phone, a list's row (a card) shows
+// a value without its label: every cell but the card's title (name-cell),
+// its actions and an empty state says what it is (data-label). A row that
+// has its own heading (th) is labelled by it.
+func (b *tab) checkCards(where string) {
+	b.t.Helper()
+	bare := b.evalStrings(`Array.from(document.querySelectorAll("table.list tbody tr:not(:has(th)) td:not(.name-cell):not(.actions):not(.actions-cell):not(.empty):not([data-label])"))
+		.filter(td => td.getClientRects().length > 0 && td.innerText.trim() !== "")
+		.slice(0, 5).map(td => "「" + td.innerText.trim().replace(/\s+/g, " ").slice(0, 30) + "」")`)
+	if len(bare) > 0 {
+		b.t.Errorf("%s: %s: list cells show a value without its label (data-label) on a phone: %s", b.who, where, strings.Join(bare, ", "))
 	}
 }
 
