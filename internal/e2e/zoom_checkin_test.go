@@ -81,7 +81,7 @@ func TestLiveCheckInFromZoom(t *testing.T) {
 	org.open(listPath, `^`+listPath+`$`)
 	// The simulator's banner opens the page, coloured and in view.
 	if got := org.eval(`(() => {
-		const b = document.body.firstElementChild, s = getComputedStyle(b), r = b.getBoundingClientRect();
+		const box = document.body.firstElementChild, b = box.querySelector(".sim-banner"), s = getComputedStyle(b), r = box.getBoundingClientRect();
 		return [b.id, b.getAttribute("role"), s.backgroundColor !== "rgba(0, 0, 0, 0)" && s.backgroundColor !== s.color,
 			r.top === 0 && r.height > 0, b.innerText.includes("シミュレーター")].join(" ");
 	})()`); got != "zoom-simulated status true true true" {

@@ -156,6 +156,7 @@ var dynamicKeys = map[string][]string{
 	"application_status.": {string(event.Applied), string(event.Waitlisted), string(event.Cancelled)},
 	"payment.":            {string(event.PaymentUnpaid), string(event.PaymentPaid)},
 	"venue.":              {string(event.VenuePlace), string(event.VenueURL), string(event.VenueZoom)},
+	"public_venue.":       {string(event.VenuePlace), string(event.VenueURL), string(event.VenueZoom)},
 	"role.":               {string(event.RoleOwner), string(event.RoleStaff)},
 	"fee.":                {string(event.FeeFree), string(event.FeePaid)},
 	"checkin_source.":     {event.CheckinManual, event.CheckinZoom},
