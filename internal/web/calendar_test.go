@@ -4,6 +4,7 @@ package web_test
 // application page's links, with the join URL only where they may join.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	ical "github.com/emersion/go-ical"
 
+	"kaisai/internal/store"
 	"kaisai/internal/testdb"
 )
 
@@ -180,5 +182,49 @@ func TestCalendarEntry(t *testing.T) {
 
 		// A link nobody was given.
 		wantStatus(t, applied.get("/a/no-such-token/calendar.ics"), http.StatusNotFound)
+	})
+}
+
+// TestCalendarEntryZoomPersonalURL: in a Zoom group with 登録 the entry
+// carries the participant's personal join URL once they are registered,
+// and no URL before: never the meeting's, which leads to Zoom's own form.
+func TestCalendarEntryZoomPersonalURL(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		const host = "licensed@example.com"
+		o := newZoomOrganizer(t, db, host)
+		ev, sc, m := o.zoomScheduleEvent(t, eventSpec{Title: "Zoomカレンダー"}, host, "zoom_registration", "1")
+		l := o.holdRegistrantList(t, m.ID)
+		pub := o.c.publicPath(ev)
+		p := newClient(t, o.w.app)
+		registered := p.apply(pub, sc, "登録 済子", "registered@example.com")
+		pending := p.apply(pub, sc, "登録 待子", "pending@example.com")
+		ids := map[string]int64{}
+		for _, row := range o.c.applications(ev) {
+			ids[row.Email] = row.ID
+		}
+		rows, err := o.st.RegistrantsAdding(ctx, l, o.orgID, m.ID, []store.NewRegistrantRow{
+			{ApplicationID: ids["registered@example.com"], Email: "registered@example.com"},
+			{ApplicationID: ids["pending@example.com"], Email: "pending@example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const personal = "https://zoom.example/w/123?tk=calendar-token"
+		if err := o.st.RegistrantsRegistered(ctx, l, m.ID, []store.RegisteredRow{{ID: rows[0], RegistrantID: "reg-cal",
+			JoinURL: personal}}); err != nil {
+			t.Fatal(err)
+		}
+
+		e := icsEvent(t, p, registered)
+		if desc, loc := icsText(t, e, "DESCRIPTION"), icsText(t, e, "LOCATION"); !strings.Contains(desc, personal) ||
+			loc != personal || strings.Contains(desc, m.JoinURL) {
+			t.Errorf("registered: DESCRIPTION %q, LOCATION %q: want the personal URL only", desc, loc)
+		}
+		e = icsEvent(t, p, pending)
+		if desc, loc := icsText(t, e, "DESCRIPTION"), icsText(t, e, "LOCATION"); strings.Contains(desc+loc, m.JoinURL) ||
+			strings.Contains(desc+loc, personal) || loc != "" {
+			t.Errorf("not yet registered: DESCRIPTION %q, LOCATION %q: want no join URL", desc, loc)
+		}
 	})
 }
