@@ -102,7 +102,7 @@ func (r *Renderer) RenderFor(m *store.OutgoingMail, personalURL string, date tim
 		Body:      body,
 		MessageID: m.MessageID,
 		Date:      date,
-		Calendar:  r.calendar(m, personalURL),
+		Calendar:  r.calendar(m, personalURL, date),
 	}
 }
 
@@ -113,7 +113,7 @@ func (r *Renderer) RenderFor(m *store.OutgoingMail, personalURL string, date tim
 // retry sends the same entry unless the 日程 changed meanwhile, and then
 // the new times, with the SEQUENCE the move bumped. DTSTAMP is when the
 // mail was written, so that retries do not differ by it.
-func (r *Renderer) calendar(m *store.OutgoingMail, personalURL string) []byte {
+func (r *Renderer) calendar(m *store.OutgoingMail, personalURL string, date time.Time) []byte {
 	switch m.Kind {
 	case event.MailApplied, event.MailPromoted, event.MailPaid:
 	default:
@@ -123,9 +123,13 @@ func (r *Renderer) calendar(m *store.OutgoingMail, personalURL string) []byte {
 	if !a.Active() {
 		return nil // cancelled before the mail went: nothing to put in a calendar
 	}
+	stamp := m.CreatedAt
+	if stamp.IsZero() {
+		stamp = date // a row without its time (tests)
+	}
 	join := zoompolicy.ParticipantURL(&m.Group, &m.Event, a, personalURL)
 	return calendar.ICS(calendar.ForApplication(a, &m.Event, &m.Schedule, &m.Group, join, r.BaseURL,
-		CalendarLabels(r.msgs, lang), m.CreatedAt))
+		CalendarLabels(r.msgs, lang), stamp))
 }
 
 // CalendarLabels are the words of a calendar entry's description in lang.
