@@ -270,6 +270,9 @@ type Schedule struct {
 	Capacity   int
 	SeatsTaken int // applications with status 申込済
 	CreatedAt  time.Time
+	// Revision counts the times the schedule moved (start or end changed):
+	// the SEQUENCE of its participants' calendar entries.
+	Revision int
 }
 
 // SeatsLeft is how many more applications the schedule accepts.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"kaisai/internal/calendar"
 	"kaisai/internal/event"
 	"kaisai/internal/i18n"
 	"kaisai/internal/store"
@@ -33,7 +34,13 @@ type Message struct {
 	Body      string
 	MessageID string // without angle brackets; the outbox row's, so the same on every attempt
 	Date      time.Time
+	// Calendar is the 日程 as an iCalendar object (calendar.ICS), attached
+	// as CalendarFile; nil for a mail without one.
+	Calendar []byte
 }
+
+// CalendarFile is the name of the .ics attached to a mail.
+const CalendarFile = "event.ics"
 
 // Renderer turns outbox rows into messages.
 type Renderer struct {
@@ -95,7 +102,40 @@ func (r *Renderer) RenderFor(m *store.OutgoingMail, personalURL string, date tim
 		Body:      body,
 		MessageID: m.MessageID,
 		Date:      date,
+		Calendar:  r.calendar(m, personalURL, date),
 	}
+}
+
+// calendar is the .ics of a 申込完了, 繰り上げ or 入金完了 mail (DESIGN.md
+// §9): the application's 日程 with the join URL the participant may use
+// now (zoompolicy.ParticipantURL), none for キャンセル待ち or 未入金. It is
+// made from the data current when the mail is sent, as the body is: a
+// retry sends the same entry unless the 日程 changed meanwhile, and then
+// the new times, with the SEQUENCE the move bumped. DTSTAMP is when the
+// mail was written, so that retries do not differ by it.
+func (r *Renderer) calendar(m *store.OutgoingMail, personalURL string, date time.Time) []byte {
+	switch m.Kind {
+	case event.MailApplied, event.MailPromoted, event.MailPaid:
+	default:
+		return nil
+	}
+	a := &m.Application
+	if !a.Active() {
+		return nil // cancelled before the mail went: nothing to put in a calendar
+	}
+	stamp := m.CreatedAt
+	if stamp.IsZero() {
+		stamp = date // a row without its time (tests)
+	}
+	join := zoompolicy.ParticipantURL(&m.Group, &m.Event, a, personalURL)
+	return calendar.ICS(calendar.ForApplication(a, &m.Event, &m.Schedule, &m.Group, join, r.BaseURL,
+		CalendarLabels(r.msgs, lang), stamp))
+}
+
+// CalendarLabels are the words of a calendar entry's description in lang.
+func CalendarLabels(c *i18n.Catalog, lang i18n.Lang) calendar.Labels {
+	return calendar.Labels{JoinURL: c.T(lang, "calendar.join_url"), Venue: c.T(lang, "calendar.venue"),
+		ApplicationURL: c.T(lang, "calendar.application_url")}
 }
 
 // renderOrganizer renders a mail to an organization member (such as

@@ -269,7 +269,16 @@ func TestSMTPDelivery(t *testing.T) {
 		if d, err := g.Header.Date(); err != nil || !d.Equal(date) {
 			t.Errorf("Date header %q = %v, %v", g.Header.Get("Date"), d, err)
 		}
-		if ct := g.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") || !strings.Contains(strings.ToLower(ct), "charset=utf-8") {
+		if w.Calendar != nil {
+			// 申込完了, 繰り上げ, 入金完了: the text and the .ics.
+			if ct := g.Header.Get("Content-Type"); !strings.HasPrefix(ct, "multipart/mixed") {
+				t.Errorf("with a calendar: Content-Type %q", ct)
+			}
+			if len(g.Attachments) != 1 || !strings.HasPrefix(g.Attachments[0].ContentType, "text/calendar") ||
+				string(g.Attachments[0].Data) != string(w.Calendar) {
+				t.Errorf("message %d (%s): attachments %+v, want its calendar", i, w.Subject, g.Attachments)
+			}
+		} else if ct := g.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") || !strings.Contains(strings.ToLower(ct), "charset=utf-8") {
 			t.Errorf("Content-Type %q", ct)
 		}
 		// Headers travel as ASCII: the Japanese is RFC 2047 encoded.

@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -13,6 +14,8 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 	gosmtp "github.com/wneessen/go-mail/smtp"
+
+	"kaisai/internal/calendar"
 )
 
 // Transport delivers messages. Mail is sent in sessions: one connection for
@@ -200,6 +203,10 @@ func (s *smtpSession) Send(m *Message) error {
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDateWithValue(m.Date)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	if len(m.Calendar) > 0 {
+		msg.AttachReadSeeker(CalendarFile, bytes.NewReader(m.Calendar),
+			gomail.WithFileContentType(gomail.ContentType(calendar.ContentType)))
+	}
 	err := s.t.client.SendWithSMTPClient(s.c, msg)
 	if msg.IsDelivered() {
 		// The server took the message: an error after that (the RSET that

@@ -359,11 +359,11 @@ func (s *Store) DeleteGroup(ctx context.Context, orgID, eventID, id int64) (err 
 }
 
 const scheduleColumns = `sc.id, sc.org_id, sc.event_id, sc.group_id, sc.starts_at, sc.ends_at, sc.capacity,
-	sc.seats_taken, sc.created_at`
+	sc.seats_taken, sc.created_at, sc.revision`
 
 func scanSchedule(sc interface{ Scan(...any) error }, s *event.Schedule) error {
 	return sc.Scan(&s.ID, &s.OrgID, &s.EventID, &s.GroupID, &s.StartsAt, &s.EndsAt, &s.Capacity,
-		&s.SeatsTaken, &s.CreatedAt)
+		&s.SeatsTaken, &s.CreatedAt, &s.Revision)
 }
 
 // schedules returns an event's schedules, by start.
@@ -419,9 +419,21 @@ func (s *Store) CreateSchedule(ctx context.Context, sc *event.Schedule, formKey 
 func (s *Store) UpdateSchedule(ctx context.Context, sc *event.Schedule) (err error) {
 	defer wrap(&err, "store.UpdateSchedule(org %d, event %d, id %d)", sc.OrgID, sc.EventID, sc.ID)
 	return s.Tx(ctx, func(tx *Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE schedules SET starts_at = $1, ends_at = $2, capacity = $3
+		// A move (new start or end) bumps the revision, the SEQUENCE of the
+		// participants' calendar entries; compared here, not in SQL, so that
+		// both databases compare times alike.
+		var was event.Schedule
+		if err := tx.QueryRowContext(ctx, `SELECT starts_at, ends_at FROM schedules WHERE org_id = $1 AND event_id = $2 AND id = $3`,
+			sc.OrgID, sc.EventID, sc.ID).Scan(&was.StartsAt, &was.EndsAt); err != nil {
+			return notFound(err)
+		}
+		moved := 0
+		if !was.StartsAt.Equal(sc.StartsAt) || !was.EndsAt.Equal(sc.EndsAt) {
+			moved = 1
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE schedules SET starts_at = $1, ends_at = $2, capacity = $3, revision = revision + $7
 			WHERE org_id = $4 AND event_id = $5 AND id = $6 AND seats_taken <= $3`,
-			sc.StartsAt.UTC(), sc.EndsAt.UTC(), sc.Capacity, sc.OrgID, sc.EventID, sc.ID)
+			sc.StartsAt.UTC(), sc.EndsAt.UTC(), sc.Capacity, sc.OrgID, sc.EventID, sc.ID, moved)
 		if err != nil {
 			return err
 		}

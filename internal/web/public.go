@@ -264,21 +264,34 @@ var joinAccess = map[zoompolicy.Access]string{
 }
 
 func (s *Server) zoomJoin(ctx context.Context, e *event.Event, a *event.Application, g *event.ScheduleGroup) (zoomJoin, error) {
-	var personal string
-	if zoompolicy.Registers(g) {
-		regs, err := s.store.ApplicationRegistrantsUnscoped(ctx, []int64{a.ID})
-		if err != nil {
-			return zoomJoin{}, err
-		}
-		personal = regs[a.ID].PersonalJoinURL()
+	personal, err := s.personalJoinURL(ctx, a, g)
+	if err != nil {
+		return zoomJoin{}, err
 	}
 	j := zoompolicy.JoinFor(g, e, a, personal)
 	return zoomJoin{Access: joinAccess[j.Access], URL: j.URL, Passcode: j.Passcode}, nil
 }
 
+// personalJoinURL is the application's registrant join URL on its Zoom
+// meeting, "" where its group does not register (登録) or it is not
+// registered yet.
+func (s *Server) personalJoinURL(ctx context.Context, a *event.Application, g *event.ScheduleGroup) (string, error) {
+	if !zoompolicy.Registers(g) {
+		return "", nil
+	}
+	regs, err := s.store.ApplicationRegistrantsUnscoped(ctx, []int64{a.ID})
+	if err != nil {
+		return "", err
+	}
+	return regs[a.ID].PersonalJoinURL(), nil
+}
+
 func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
 	d, ok := s.loadApplicationByToken(w, r)
 	if !ok {
+		return
+	}
+	if d["Calendar"], ok = s.calendarLinks(w, r, d); !ok {
 		return
 	}
 	// The link is the participant's key: keep it out of Referer headers.

@@ -173,6 +173,7 @@ func (s *Server) routes() []route {
 		pub("POST", "/a/{token}/pay", s.startPayment),
 		pub("GET", "/a/{token}/paid", s.paymentReturn),
 		pub("GET", "/a/{token}/receipt", s.receiptPage),
+		pub("GET", "/a/{token}/calendar.ics", s.calendarICS),
 		pub("POST", "/a/{token}/receipt", s.issueReceipt),
 
 		org("GET", "/events", s.eventList),

@@ -94,6 +94,28 @@ func JoinFor(g *event.ScheduleGroup, e *event.Event, a *event.Application, perso
 	}
 }
 
+// ParticipantURL is the URL the participant of application a may join
+// group g's 日程 with, or "" where they may not (yet): the one rule behind
+// the join URL of the application page, the mails and the calendar entries
+// (DESIGN.md §3, §9). A Zoom group gives JoinFor's URL (personal where
+// registered, else the meeting's); a group with a manual 開催URL gives it
+// once the application is eligible (free: 申込済; paid: 入金済); a 会場 group
+// has none. Never the host's start URL.
+func ParticipantURL(g *event.ScheduleGroup, e *event.Event, a *event.Application, personalURL string) string {
+	switch {
+	case g.Venue == event.VenueZoom:
+		switch j := JoinFor(g, e, a, personalURL); j.Access {
+		case PersonalURL, MeetingURL:
+			return j.URL
+		}
+		return ""
+	case g.Venue.Online() && a.Eligible(e):
+		return g.OnlineURL
+	default:
+		return ""
+	}
+}
+
 // SignInRequired reports whether joining the meeting needs the participant
 // signed in to Zoom with the e-mail they applied with (認証 ON, with or
 // without 登録): Zoom lets nobody else in (with 登録) or checks them in by

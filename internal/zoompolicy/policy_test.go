@@ -152,6 +152,51 @@ func TestJoinFor(t *testing.T) {
 	}
 }
 
+// TestParticipantURL: the one URL a participant may join with, for every
+// kind of group; none before they are eligible, none at a 会場.
+func TestParticipantURL(t *testing.T) {
+	free := &event.Event{Fee: event.FeeFree}
+	paid := &event.Event{Fee: event.FeePaid, PriceJPY: 3000}
+	applied := &event.Application{Status: event.Applied}
+	unpaid := &event.Application{Status: event.Applied, Payment: event.PaymentUnpaid}
+	paidApp := &event.Application{Status: event.Applied, Payment: event.PaymentPaid}
+	waitlisted := &event.Application{Status: event.Waitlisted}
+	cancelled := &event.Application{Status: event.Cancelled}
+	const meeting, personal, manual = "https://zoom.example/j/1?pwd=abc", "https://zoom.example/w/1?tk=me", "https://meet.example/room"
+	zoom := &event.ScheduleGroup{Venue: event.VenueZoom, Zoom: &event.ZoomSettings{Passcode: "1"}, OnlineURL: meeting}
+	zoomReg := &event.ScheduleGroup{Venue: event.VenueZoom, Zoom: &event.ZoomSettings{Registration: true}, OnlineURL: meeting}
+	url := &event.ScheduleGroup{Venue: event.VenueURL, OnlineURL: manual}
+	place := &event.ScheduleGroup{Venue: event.VenuePlace, Address: "東京都千代田区1-1", OnlineURL: manual}
+	tests := []struct {
+		name     string
+		g        *event.ScheduleGroup
+		e        *event.Event
+		a        *event.Application
+		personal string
+		want     string
+	}{
+		{"Zoom, free, applied", zoom, free, applied, "", meeting},
+		{"Zoom, 登録, registered", zoomReg, free, applied, personal, personal},
+		{"Zoom, 登録, not yet registered", zoomReg, free, applied, "", ""},
+		{"Zoom, paid, 未入金", zoom, paid, unpaid, "", ""},
+		{"Zoom, paid, 入金済", zoom, paid, paidApp, "", meeting},
+		{"Zoom, キャンセル待ち", zoom, free, waitlisted, "", ""},
+		{"開催URL, free, applied", url, free, applied, "", manual},
+		{"開催URL, paid, 未入金", url, paid, unpaid, "", ""},
+		{"開催URL, paid, 入金済", url, paid, paidApp, "", manual},
+		{"開催URL, キャンセル待ち", url, free, waitlisted, "", ""},
+		{"開催URL, キャンセル", url, free, cancelled, "", ""},
+		{"会場", place, free, applied, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ParticipantURL(tt.g, tt.e, tt.a, tt.personal); got != tt.want {
+				t.Errorf("ParticipantURL = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestRegisters: only a Zoom group with 登録 has registrants.
 func TestRegisters(t *testing.T) {
 	tests := []struct {

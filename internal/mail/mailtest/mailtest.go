@@ -17,6 +17,8 @@ import (
 	"io"
 	"math/big"
 	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	netmail "net/mail"
 	"strings"
@@ -61,7 +63,16 @@ type Message struct {
 	Raw     []byte
 	Header  netmail.Header
 	Subject string // decoded
-	Body    string // decoded
+	Body    string // decoded; of a multipart message, its text/plain part
+	// Attachments are the other parts of a multipart message, decoded.
+	Attachments []Attachment
+}
+
+// Attachment is a part of a multipart message other than its text.
+type Attachment struct {
+	ContentType string // the whole header value, parameters included
+	Filename    string
+	Data        []byte
 }
 
 // MessageID is the Message-ID header, angle brackets included.
@@ -264,22 +275,56 @@ func parse(raw []byte) (Message, error) {
 	if m.Subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
 		return m, err
 	}
-	body, err := io.ReadAll(msg.Body)
+	if mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type")); err == nil && strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(msg.Body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return m, fmt.Errorf("multipart: %w", err)
+			}
+			data, err := decodeBody(p, p.Header.Get("Content-Transfer-Encoding"))
+			if err != nil {
+				return m, err
+			}
+			ct := p.Header.Get("Content-Type")
+			if pt, _, _ := mime.ParseMediaType(ct); pt == "text/plain" && p.FileName() == "" && m.Body == "" {
+				m.Body = strings.ReplaceAll(string(data), "\r\n", "\n")
+				continue
+			}
+			m.Attachments = append(m.Attachments, Attachment{ContentType: ct, Filename: p.FileName(), Data: data})
+		}
+		return m, nil
+	}
+	body, err := decodeBody(msg.Body, msg.Header.Get("Content-Transfer-Encoding"))
 	if err != nil {
 		return m, err
 	}
-	switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
+	m.Body = strings.ReplaceAll(string(body), "\r\n", "\n")
+	return m, nil
+}
+
+// decodeBody reads a body (or a part) in its transfer encoding.
+func decodeBody(r io.Reader, cte string) ([]byte, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	switch strings.ToLower(cte) {
 	case "base64":
 		body, err = base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(body)))
 		if err != nil {
-			return m, fmt.Errorf("base64 body: %w", err)
+			return nil, fmt.Errorf("base64 body: %w", err)
 		}
+	case "quoted-printable":
+		return io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
 	case "", "7bit", "8bit":
 	default:
-		return m, errors.New("unexpected Content-Transfer-Encoding " + msg.Header.Get("Content-Transfer-Encoding"))
+		return nil, errors.New("unexpected Content-Transfer-Encoding " + cte)
 	}
-	m.Body = strings.ReplaceAll(string(body), "\r\n", "\n")
-	return m, nil
+	return body, nil
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and a client config that
