@@ -61,6 +61,8 @@ func TestScreensWithZoomAndStripeFitAndPassAxe(t *testing.T) {
 		{"zoom-schedule-edit", org, fmt.Sprintf("%s/schedules/%d/edit", e, scheduleID)},
 		{"zoom-schedule-delete", org, fmt.Sprintf("%s/schedules/%d/delete", e, scheduleID)},
 		{"zoom-mail-templates", org, e + "/mail"},
+		{"zoom-poster", org, e + "/poster"},
+		{"zoom-events", org, "/events"},
 		{"zoom-applications", org, e + "/applications"},
 		{"zoom-application-detail", org, fmt.Sprintf("%s/applications/%d", e, appID)},
 		{"zoom-application-cancel", org, fmt.Sprintf("%s/applications/%d/cancel", e, appID)},
