@@ -573,8 +573,9 @@ feed:
 	return payers, err
 }
 
-// applyOnline applies as a browser does (the event page, then its form)
-// and answers the session Stripe's page was opened for.
+// applyOnline applies as a browser does (the event page, its form, then
+// the 確認画面's 「申し込む」) and answers the session Stripe's page was
+// opened for.
 func applyOnline(ctx context.Context, hc *http.Client, base string, ze *zoomEvent, email string) (payer, error) {
 	p := payer{Email: email}
 	page := base + "/e/" + ze.Event.Slug
@@ -582,13 +583,20 @@ func applyOnline(ctx context.Context, hc *http.Client, base string, ze *zoomEven
 	if err != nil || status != http.StatusOK {
 		return p, fmt.Errorf("GET event page: %d %v", status, err)
 	}
-	form, err := apptest.BrowserForm(body, "/e/"+ze.Event.Slug+"/apply")
+	form, err := apptest.BrowserForm(body, "/e/"+ze.Event.Slug+"/confirm")
 	if err != nil {
 		return p, err
 	}
 	form.Set("schedule_id", strconv.FormatInt(ze.Schedules[0].ID, 10))
 	form.Set("name", "参加者 "+email)
 	form.Set("email", email)
+	body, status, _, err = fetch(ctx, hc, http.MethodPost, page+"/confirm", strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+	if err != nil || status != http.StatusOK {
+		return p, fmt.Errorf("POST confirm: %d %v", status, err)
+	}
+	if form, err = apptest.BrowserForm(body, "/e/"+ze.Event.Slug+"/apply"); err != nil {
+		return p, fmt.Errorf("the 確認画面: %w", err)
+	}
 	_, status, loc, err := fetch(ctx, hc, http.MethodPost, page+"/apply", strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
 	if err != nil || status != http.StatusSeeOther {
 		return p, fmt.Errorf("POST apply: %d %v", status, err)
