@@ -171,11 +171,11 @@ func TestRemindersSentOnceOnTime(t *testing.T) {
 
 		dayBefore := time.Date(start.In(jst).Year(), start.In(jst).Month(), start.In(jst).Day()-1, 18, 0, 0, 0, jst)
 		clock.to(dayBefore.Add(time.Second))
-		got := waitReminders(t, srv, 2)
+		waitReminders(t, srv, 2)
 		clock.to(start.Add(-time.Hour + time.Second))
-		got = waitReminders(t, srv, 4)
+		waitReminders(t, srv, 4)
 		mailSettled(t, a.Store)
-		got = reminders(t, srv)
+		got := reminders(t, srv)
 		if len(got) != 2 || len(got["applied@example.com"]) != 2 || len(got["paid@example.com"]) != 2 {
 			t.Fatalf("reminders by recipient: %v", keys(got))
 		}
@@ -244,9 +244,9 @@ func TestReminderRescheduled(t *testing.T) {
 		// The new hour-before reminder of "moved" (its new day-before
 		// moment is skipped over, more than the grace ago).
 		clock.to(sc.StartsAt.Add(-time.Hour + time.Second))
-		got := waitReminders(t, srv, 2)
+		waitReminders(t, srv, 2)
 		mailSettled(t, a.Store)
-		got = reminders(t, srv)
+		got := reminders(t, srv)
 		if len(got["moved@example.com"]) != 2 || len(got["past@example.com"]) != 0 {
 			t.Fatalf("reminders by recipient: %v", keys(got))
 		}
