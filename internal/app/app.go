@@ -71,6 +71,9 @@ type Config struct {
 	// Payments tunes the payment jobs (Stripe's events, deadlines and
 	// read-backs); zero values are the defaults.
 	Payments jobs.PaymentOptions
+	// Reminders tunes the reminders' job (sweep, grace); zero values are
+	// the defaults.
+	Reminders jobs.ReminderOptions
 	// ZoomCoalesce is how long an edited meeting waits before it is synced,
 	// so that quick successive edits make one PATCH (see store.Options).
 	ZoomCoalesce time.Duration
@@ -255,7 +258,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Webhooks: jobs.WebhookConfig{Handlers: handlers, Batch: batch, Nudger: whNudger, Options: cfg.ZoomWebhooks},
 		Meetings: jobs.ZoomMeetingConfig{Zoom: zoomAPI, Nudger: mtNudger, Options: cfg.ZoomMeetings,
 			RegistrantNudger: rgNudger, CheckRegistrants: cfg.ZoomCheckRegistrants, Reports: cfg.ZoomReports},
-		Payments: jobs.PaymentConfig{Flow: pay, WebhookNudger: shNudger, Nudger: pyNudger, Options: cfg.Payments}})
+		Payments:  jobs.PaymentConfig{Flow: pay, WebhookNudger: shNudger, Nudger: pyNudger, Options: cfg.Payments},
+		Reminders: cfg.Reminders})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -33,7 +33,7 @@ const MailZoomRelink MailKind = "zoom_relink"
 const MailZoomLinkedElsewhere MailKind = "zoom_linked_elsewhere"
 
 // MailKinds are the kinds, in the order the organizer's settings show them.
-var MailKinds = []MailKind{MailApplied, MailPaid, MailCancelled, MailPromoted, MailPaymentExpired, MailRefunded}
+var MailKinds = []MailKind{MailApplied, MailPaid, MailCancelled, MailPromoted, MailPaymentExpired, MailRefunded, MailReminder}
 
 // Valid reports whether k is a known kind.
 func (k MailKind) Valid() bool {

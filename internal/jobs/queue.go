@@ -31,6 +31,8 @@ type Config struct {
 	Meetings ZoomMeetingConfig
 	// Payments applies Stripe's events and sweeps payments (DESIGN.md §8).
 	Payments PaymentConfig
+	// Reminders tune the reminders' job (DESIGN.md §9).
+	Reminders ReminderOptions
 }
 
 // ZoomMeetingConfig is the Zoom meeting sync's part of Config.
@@ -106,6 +108,7 @@ func NewClient(c Config) (*Client, error) {
 		Log: log.With("component", "zoom-registrants"), Stopping: regStopping, Wake: c.Meetings.RegistrantNudger}
 	ro := c.Meetings.Reports.withDefaults()
 	po := c.Payments.Options.withDefaults()
+	reo := c.Reminders.withDefaults()
 	stripeHooks := &ProcessStripeWebhooksWorker{Store: st, Flow: c.Payments.Flow, Options: po.Webhooks, Now: c.Now,
 		Log: log.With("component", "stripe-webhook"), Wake: c.Payments.WebhookNudger}
 	if c.Payments.WebhookNudger != nil {
@@ -151,6 +154,10 @@ func NewClient(c Config) (*Client, error) {
 				&river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(max(check/4, time.Second)),
 				func() (river.JobArgs, *river.InsertOpts) { return CheckRegistrantsArgs{}, nil }, nil),
+			// Reminders due: written to the outbox for the mail worker.
+			river.NewPeriodicJob(river.PeriodicInterval(reo.Sweep),
+				func() (river.JobArgs, *river.InsertOpts) { return WriteRemindersArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
 			// Reports of meetings whose meeting.ended never came.
 			river.NewPeriodicJob(river.PeriodicInterval(ro.Every),
 				func() (river.JobArgs, *river.InsertOpts) { return ReadMissedReportsArgs{}, nil }, nil),
@@ -185,6 +192,7 @@ func NewClient(c Config) (*Client, error) {
 	river.AddWorker(cfg.Workers, regWorker)
 	river.AddWorker(cfg.Workers, stripeHooks)
 	river.AddWorker(cfg.Workers, payments)
+	river.AddWorker(cfg.Workers, &WriteRemindersWorker{Store: st, Options: reo, Log: log.With("component", "reminders")})
 	river.AddWorker(cfg.Workers, &CheckRegistrantsWorker{Store: st, Every: check, Now: c.Now})
 	river.AddWorker(cfg.Workers, &ReadMissedReportsWorker{Store: st, Zoom: c.Meetings.Zoom, Options: ro, Now: c.Now,
 		Log: log.With("component", "zoom-reports")})

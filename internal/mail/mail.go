@@ -238,7 +238,7 @@ func (r *Renderer) VarsFor(m *store.OutgoingMail, personalURL string) map[string
 		"venue":           venue,
 		"status":          r.msgs.T(lang, "application_status."+string(a.Status)),
 		"status_note":     r.statusNote(a, e),
-		"online_url":      r.onlineURL(a, e, g, personalURL) + r.signInNotice(a, g),
+		"online_url":      r.onlineURL(a, e, g, personalURL) + r.passcodeNotice(a, e, g, personalURL) + r.signInNotice(a, g),
 		"application_url": strings.TrimRight(r.BaseURL, "/") + "/a/" + a.Token,
 		"price":           price,
 		// The 領収書 page: a paid application's receipt is issued there.
@@ -267,6 +267,19 @@ func (r *Renderer) statusNote(a *event.Application, e *event.Event) string {
 		key = "mail.status_note.applied_unpaid"
 	}
 	return r.msgs.T(lang, key)
+}
+
+// passcodeNotice follows a Zoom join URL that does not carry the meeting's
+// passcode (zoompolicy.PasscodeToTell): the participant is told it.
+func (r *Renderer) passcodeNotice(a *event.Application, e *event.Event, g *event.ScheduleGroup, personalURL string) string {
+	if g.Venue != event.VenueZoom {
+		return ""
+	}
+	j := zoompolicy.JoinFor(g, e, a, personalURL)
+	if p := zoompolicy.PasscodeToTell(g, j.URL); p != "" {
+		return "\n" + r.msgs.T(lang, "mail.zoom_passcode", p)
+	}
+	return ""
 }
 
 // signInNotice follows the join URL (or what stands for it) of a meeting

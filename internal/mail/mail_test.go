@@ -137,6 +137,7 @@ func TestRenderDefaultsAndOwnWording(t *testing.T) {
 		event.MailPromoted:       "【Go勉強会 #1】キャンセル待ちから参加が確定しました",
 		event.MailPaymentExpired: "【Go勉強会 #1】お支払い期限を過ぎたためキャンセルとなりました",
 		event.MailRefunded:       "【Go勉強会 #1】返金のお知らせ",
+		event.MailReminder:       "【Go勉強会 #1】開催のお知らせ(リマインド)",
 	}
 	for _, k := range event.MailKinds {
 		def := mail.DefaultTemplate(catalog, k)
@@ -428,7 +429,9 @@ func TestOnlineURLZoomRegistration(t *testing.T) {
 		personal     string
 		want         string
 	}{
-		{"registered", true, false, personal, personal},
+		// A personal URL without pwd= is followed by the passcode.
+		{"registered", true, false, personal, personal + "\n" + catalog.T(i18n.Japanese, "mail.zoom_passcode", "abc")},
+		{"registered, passcode in the URL", true, false, personal + "&pwd=abc", personal + "&pwd=abc"},
 		{"not registered yet", true, false, "", ja("mail.online_url.personal_pending")},
 		{"unpaid", true, true, personal, ja("mail.online_url.unpaid")},
 		{"without 登録", false, false, "", meeting},

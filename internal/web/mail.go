@@ -36,7 +36,7 @@ func (s *Server) mailTemplatesPage(w http.ResponseWriter, r *http.Request, e *ev
 	for i, n := range event.MailPlaceholders {
 		phs[i] = placeholderView{Name: "{" + n + "}", Help: p.T("mail.placeholder." + n)}
 	}
-	p.Data = map[string]any{"Event": e, "Kinds": kinds, "Placeholders": phs}
+	p.Data = map[string]any{"Event": e, "Kinds": kinds, "Placeholders": phs, "Reminders": s.remindersView(r, e, p)}
 	s.render(w, r, status, "mail_templates", p)
 }
 

@@ -228,6 +228,7 @@ func (s *Server) routes() []route {
 		org("GET", "/events/{eventID}/mail", s.mailTemplates),
 		org("POST", "/events/{eventID}/mail", s.mailTemplatesSave),
 		org("POST", "/events/{eventID}/mail/reset", s.mailTemplateReset),
+		org("POST", "/events/{eventID}/reminders", s.remindersSave),
 		org("GET", "/mails", s.mails),
 		org("POST", "/mails/{mailID}/retry", s.mailRetry),
 		org("GET", "/members", s.memberList),
